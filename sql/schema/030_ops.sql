@@ -1,0 +1,16 @@
+-- Run bookkeeping for the data team and for reproducibility of every report.
+create table if not exists ops.stage_runs (
+    run_id        varchar not null,
+    stage         varchar not null,
+    started_at    timestamptz not null,
+    finished_at   timestamptz,
+    status        varchar not null,
+    rows_in       bigint,
+    rows_out      bigint,
+    seed          bigint,
+    data_from     timestamptz,
+    data_to       timestamptz,
+    versions      varchar,     -- json: model / recognizer / library versions, git sha
+    message       varchar,
+    primary key (run_id, stage)
+);
