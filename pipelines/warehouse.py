@@ -173,6 +173,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 def build_models(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """(Re)build every staging/intermediate/marts/reporting model; returns their names."""
     apply_schema(con, settings)
+    run_sql(con, settings, "ops/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone})
     built = []
     for path in model_files(settings):
         name = f"{path.parent.name}/{path.stem}"
@@ -196,7 +197,7 @@ def table_counts(settings: Settings, relations: list[str]) -> dict[str, int]:
     with connect(settings, read_only=True) as con:
         for rel in relations:
             try:
-                out[rel] = con.table(rel).aggregate("count(*)").fetchall()[0][0]
+                out[rel] = run_sql(con, settings, "ops/count_rows", {"relation": rel}).fetchone()[0]
             except duckdb.CatalogException:
                 out[rel] = -1
     return out

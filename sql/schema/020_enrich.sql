@@ -34,35 +34,73 @@ create table if not exists enrich.aspects (
     primary key (feedback_id, clause_idx)
 );
 
--- Embedding cache: one row per unique redacted clause text and model.
+-- Embedding cache: one row per unique redacted clause text and model (text_hash = sha256(text)).
 create table if not exists enrich.embeddings (
     text_hash      varchar not null,
     model_name     varchar not null,
-    embedding      float[] not null,
+    embedding      float[] not null,   -- L2-normalised
     primary key (text_hash, model_name)
 );
 
--- Theme registry: stable ids across refits; retired themes stay for history.
+-- Theme registry (written by pipelines/themes.py): stable ids across refits; retired themes stay
+-- for history. category_id is a taxonomy id (models/themes/taxonomy.yaml) or 'new'.
 create table if not exists enrich.themes (
-    theme_id        varchar primary key,
-    label           varchar not null,
+    theme_id        varchar primary key,   -- T0001, T0002, ... never reused
+    label           varchar not null,      -- short phrase, kept across refits
     category_id     varchar,
     category_name   varchar,
-    keywords        varchar,           -- json list
-    quotes          varchar,           -- json list of redacted quotes
-    centroid        float[],
+    keywords        varchar,               -- json list of phrases
+    quotes          varchar,               -- json list of 3-5 redacted clauses (diverse)
+    centroid        float[],               -- L2-normalised mean clause embedding
     first_seen_run  varchar,
     last_seen_run   varchar,
-    status          varchar not null,  -- active | retired
-    size            bigint
+    status          varchar not null,      -- active | retired
+    size            bigint                 -- clauses currently assigned
 );
+alter table enrich.themes add column if not exists category_group varchar;
+alter table enrich.themes add column if not exists category_similarity double;
+alter table enrich.themes add column if not exists category_runner_up varchar;
+alter table enrich.themes add column if not exists taxonomy_hash varchar;
+alter table enrich.themes add column if not exists model_version varchar;
+alter table enrich.themes add column if not exists updated_at timestamptz;
 
+-- One row per informative clause; theme_id is null for the (< 10%) clauses left unthemed.
 create table if not exists enrich.theme_assignments (
     feedback_id    varchar not null,
     clause_idx     integer not null,
-    theme_id       varchar not null,
-    probability    double,
-    method         varchar not null,    -- bertopic | reduce_outliers | taxonomy
+    theme_id       varchar,
+    probability    double,              -- cosine similarity to the theme centroid
+    method         varchar not null,    -- bertopic | reduce_outliers | taxonomy | centroid | outlier
     theme_run_id   varchar not null,
     primary key (feedback_id, clause_idx)
+);
+alter table enrich.theme_assignments alter column theme_id drop not null;
+alter table enrich.theme_assignments add column if not exists text_hash varchar;
+
+-- The taxonomy as last applied (users edit the YAML; remap_taxonomy re-links themes).
+create table if not exists enrich.theme_categories (
+    category_id    varchar primary key,
+    name           varchar not null,
+    category_group varchar,
+    description    varchar,
+    seed_terms     varchar,             -- json list
+    taxonomy_hash  varchar not null
+);
+
+-- One row per theme-stage run: refit or daily assignment, with its quality numbers.
+create table if not exists enrich.theme_runs (
+    theme_run_id    varchar primary key,
+    model_version   varchar not null,
+    refitted        boolean not null,
+    started_at      timestamptz not null,
+    finished_at     timestamptz,
+    clauses         bigint,             -- informative clauses processed this run
+    themed          bigint,
+    outlier_share   double,             -- of all informative clauses after the run
+    n_themes        bigint,             -- active themes
+    new_themes      bigint,
+    retired_themes  bigint,
+    kept_themes     bigint,
+    taxonomy_hash   varchar,
+    details         varchar             -- json: config, methods breakdown, timings
 );

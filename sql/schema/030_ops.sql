@@ -14,3 +14,9 @@ create table if not exists ops.stage_runs (
     message       varchar,
     primary key (run_id, stage)
 );
+
+-- Settings the SQL models need (small-cell threshold k, time zone); written on every build.
+create table if not exists ops.report_settings (
+    key   varchar primary key,
+    value varchar not null
+);

@@ -1,0 +1,37 @@
+"""Write the theme report, the committee trend pack and the run status page.
+
+Runs when `feedback://warehouse/themed` is updated. Reads only the `reporting` views and
+writes self-contained HTML plus CSV/XLSX exports to `FEEDBACK_REPORTS_DIR`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from _common import DEFAULT_ARGS, REPORTS, TAGS, THEMED
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    schedule=[THEMED],
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    max_active_tasks=1,
+    tags=[*TAGS, "report"],
+    default_args=DEFAULT_ARGS,
+    params={"period": Param(None, type=["null", "string"], description="Report month YYYY-MM (default: latest).")},
+    doc_md=__doc__,
+)
+def feedback_report() -> None:
+    @task(outlets=[REPORTS])
+    def report(**context) -> list[str]:
+        from pipelines import run
+        from pipelines.config import get_settings
+
+        summary = run.report_stage(get_settings(), context["run_id"], period=context["params"].get("period"))
+        return summary["files"]
+
+    report()
+
+
+feedback_report()

@@ -1,0 +1,111 @@
+"""Enrichment: PHI redaction, then comment- and clause-level sentiment.
+
+Incremental: a record is (re)processed only when it is new, its content changed
+(``record_hash``), or the redactor / sentiment model version changed. Sentiment and aspects are
+computed on the *redacted* text, so names never influence a score and nothing downstream of
+this stage ever sees raw text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from pipelines import warehouse
+from pipelines.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: bool = False) -> dict:
+    """Redact every record whose text is new/changed or was redacted by an older recognizer set."""
+    from pipelines.privacy import Redactor  # presidio/spaCy load lazily
+
+    allow = [r[0] for r in warehouse.run_sql(con, settings, "ops/allow_list").fetchall()]
+    redactor = Redactor(allow_list=allow)
+    pending = warehouse.run_sql(con, settings, "ops/pending_redaction", {"version": redactor.version}).df()
+    if pending.empty:
+        return {"redacted": 0, "redactor_version": redactor.version}
+    results = redactor.redact_many(pending["text"].tolist(), progress=progress)
+    now = datetime.now(UTC)
+    frame = pd.DataFrame(
+        {
+            "feedback_id": pending["feedback_id"],
+            "record_hash": pending["record_hash"],
+            "text_redacted": [r.text for r in results],
+            "entity_counts": [json.dumps(dict(sorted(Counter(s.entity_type for s in r.spans).items()))) for r in results],
+            "redactor_version": redactor.version,
+            "redacted_at": now,
+        }
+    )
+    con.register("incoming_redactions", frame)
+    try:
+        warehouse.run_sql(con, settings, "ops/upsert_redactions")
+    finally:
+        con.unregister("incoming_redactions")
+    entities = Counter()
+    for r in results:
+        entities.update(s.entity_type for s in r.spans)
+    log.info("redacted %d texts; entities found: %s", len(frame), dict(entities))
+    return {"redacted": len(frame), "redactor_version": redactor.version, "redactor": redactor.describe()}
+
+
+def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: bool = False) -> dict:
+    """Score comments and their clauses whose redacted text or model version changed."""
+    from pipelines import sentiment
+
+    scorer = sentiment.load_scorer(settings)
+    pending = warehouse.run_sql(con, settings, "ops/pending_sentiment", {"version": scorer.version}).df()
+    if pending.empty:
+        return {"scored": 0, "model_version": scorer.version}
+    texts = pending["text_redacted"].fillna("").tolist()
+    questions = pending["question"].tolist()
+    results = scorer.score(texts, questions, progress=progress)
+    now = datetime.now(UTC)
+    comments = pd.DataFrame(
+        {
+            "feedback_id": pending["feedback_id"],
+            "record_hash": pending["record_hash"],
+            "is_informative": [r.is_informative for r in results],
+            "label5": [r.label5 for r in results],
+            "label3": [r.label3 for r in results],
+            "score": [r.score for r in results],
+            "confidence": [r.confidence for r in results],
+            "is_mixed": [r.is_mixed for r in results],
+            "model_version": scorer.version,
+            "scored_at": now,
+        }
+    )
+    # Clause-level (aspect) sentiment for informative comments: what themes attach to.
+    clause_rows = []
+    for fid, text, question, res in zip(pending["feedback_id"], texts, questions, results, strict=True):
+        if not res.is_informative:
+            continue
+        for idx, clause in enumerate(sentiment.split_clauses(text)):
+            clause_rows.append((fid, idx, clause, question))
+    clauses = pd.DataFrame(clause_rows, columns=["feedback_id", "clause_idx", "clause_text", "question"])
+    clause_scores = scorer.score(clauses["clause_text"].tolist(), clauses["question"].tolist(), progress=progress)
+    aspects = pd.DataFrame(
+        {
+            "feedback_id": clauses["feedback_id"],
+            "clause_idx": clauses["clause_idx"].astype("int32"),
+            "clause_text": clauses["clause_text"],
+            "label3": [r.label3 for r in clause_scores],
+            "score": [r.score for r in clause_scores],
+            "model_version": scorer.version,
+        }
+    )
+    con.register("incoming_sentiment", comments)
+    con.register("incoming_aspects", aspects)
+    try:
+        warehouse.run_sql(con, settings, "ops/upsert_sentiment")
+        warehouse.run_sql(con, settings, "ops/replace_aspects")
+    finally:
+        con.unregister("incoming_sentiment")
+        con.unregister("incoming_aspects")
+    return {"scored": len(comments), "clauses": len(aspects), "model_version": scorer.version}

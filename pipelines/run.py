@@ -1,0 +1,197 @@
+"""The pipeline's stages as plain functions: what the DAG tasks and ``feedback run`` call.
+
+Each stage opens the warehouse, does its work, rebuilds the SQL models it affects, and records
+an ``ops.stage_runs`` row with row counts, seed, data window and the versions of every model
+involved, so a committee report can always be traced back to what produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import subprocess
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines import __version__, warehouse
+from pipelines.config import Settings
+
+log = logging.getLogger(__name__)
+
+STAGES = ("ingest", "enrich", "themes", "report")
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def git_sha(home: Path) -> str | None:
+    """Commit of the code that ran, when it runs from a git checkout."""
+    try:
+        out = subprocess.run(["git", "-C", str(home), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _record(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    stage: str,
+    body: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    warehouse.run_sql(
+        con, settings, "ops/start_stage", {"run_id": run_id, "stage": stage, "started_at": started, "seed": settings.seed}
+    )
+    status, message, summary = "success", "", {}
+    try:
+        summary = body()
+        return summary
+    except Exception as exc:
+        status, message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    finally:
+        data_from, data_to, _ = warehouse.run_sql(con, settings, "ops/data_window").fetchone()
+        versions = {
+            "pipelines": __version__,
+            "git_sha": git_sha(settings.home),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            **{k: v for k, v in summary.items() if "version" in k or k in {"redactor"}},
+        }
+        warehouse.run_sql(
+            con,
+            settings,
+            "ops/finish_stage",
+            {
+                "run_id": run_id,
+                "stage": stage,
+                "finished_at": datetime.now(UTC),
+                "status": status,
+                "rows_in": summary.get("rows_in"),
+                "rows_out": summary.get("rows_out"),
+                "data_from": data_from,
+                "data_to": data_to,
+                "versions": json.dumps(versions, default=str),
+                "message": message or json.dumps({k: v for k, v in summary.items() if k != "redactor"}, default=str)[:2000],
+            },
+        )
+
+
+def ingest_stage(settings: Settings, run_id: str, sources: list[str] | None = None) -> dict[str, Any]:
+    """Ingest configured sources (all, or ``sources``), then rebuild the models."""
+    from pipelines import ingest
+
+    results: list[ingest.BatchResult] = []
+
+    def body() -> dict[str, Any]:
+        nonlocal results
+        results = ingest.ingest_all(settings, sources)
+        return {
+            "rows_in": sum(r.rows_read for r in results),
+            "rows_out": sum(r.rows_loaded for r in results),
+            "batches": [r.as_dict() for r in results if r.status != "skipped"],
+        }
+
+    summary = _run_stage(settings, run_id, "ingest", body)
+    return summary
+
+
+def enrich_stage(settings: Settings, run_id: str, progress: bool = False) -> dict[str, Any]:
+    """Redact PHI, then score sentiment for comments and clauses."""
+    from pipelines import enrich
+
+    def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        redaction = enrich.redact_pending(settings, con, progress=progress)
+        scoring = enrich.score_pending(settings, con, progress=progress)
+        return {
+            "rows_in": redaction["redacted"],
+            "rows_out": scoring["scored"],
+            "redactor_version": redaction["redactor_version"],
+            "redactor": redaction.get("redactor"),
+            "sentiment_model_version": scoring["model_version"],
+            "clauses": scoring.get("clauses", 0),
+        }
+
+    return _run_stage(settings, run_id, "enrich", body, needs_con=True)
+
+
+def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, progress: bool = False) -> dict[str, Any]:
+    """Assign themes to informative clauses (refitting BERTopic when due), then insights."""
+    from pipelines import themes
+
+    def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        summary = themes.run_themes(settings, con, run_id, refit=refit, progress=progress)
+        summary.setdefault("rows_in", summary.get("clauses"))
+        summary.setdefault("rows_out", summary.get("themed"))
+        if "model_version" in summary:
+            summary["theme_model_version"] = summary.pop("model_version")
+        return summary
+
+    return _run_stage(settings, run_id, "themes", body, needs_con=True)
+
+
+def report_stage(settings: Settings, run_id: str, period: str | None = None, out_dir: Path | None = None) -> dict[str, Any]:
+    """Write the HTML reports and table exports from the reporting views."""
+    from pipelines import report
+
+    def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        written = report.write_reports(settings, con, period=period, out_dir=out_dir or settings.reports_dir, run_id=run_id)
+        return {"rows_out": len(written), "files": [str(p) for p in written]}
+
+    return _run_stage(settings, run_id, "report", body, needs_con=True)
+
+
+def _run_stage(
+    settings: Settings,
+    run_id: str,
+    stage: str,
+    body: Callable[..., dict[str, Any]],
+    needs_con: bool = False,
+) -> dict[str, Any]:
+    if not needs_con:
+        # Ingest opens its own short transaction per file; the run record is written around it.
+        outcome: dict[str, Any] = {}
+        error: Exception | None = None
+        try:
+            outcome = body()
+        except Exception as exc:  # recorded below, then re-raised
+            error = exc
+        with warehouse.connect(settings) as con:
+            warehouse.apply_schema(con, settings)
+
+            def replay() -> dict[str, Any]:
+                if error is not None:
+                    raise error
+                return outcome
+
+            try:
+                _record(settings, con, run_id, stage, replay)
+            finally:
+                warehouse.build_models(con, settings)
+        return outcome
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        summary = _record(settings, con, run_id, stage, lambda: body(con))
+        warehouse.build_models(con, settings)
+    return summary
+
+
+def run_all(settings: Settings, progress: bool = False, refit: bool | None = None, period: str | None = None) -> dict[str, Any]:
+    """Run every stage in order: ingest -> enrich -> themes -> report."""
+    run_id = new_run_id()
+    out: dict[str, Any] = {"run_id": run_id}
+    out["ingest"] = ingest_stage(settings, run_id)
+    out["enrich"] = enrich_stage(settings, run_id, progress=progress)
+    out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress)
+    out["report"] = report_stage(settings, run_id, period=period)
+    return out

@@ -1,0 +1,1 @@
+select source, failed_check, reason, rows from reporting.rpt_quarantine limit $limit;
