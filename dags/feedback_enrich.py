@@ -34,4 +34,7 @@ def feedback_enrich() -> None:
     enrich()
 
 
-feedback_enrich()
+dag = feedback_enrich()
+
+if __name__ == "__main__":
+    dag.test()

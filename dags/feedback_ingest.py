@@ -49,4 +49,7 @@ def feedback_ingest() -> None:
     ingest_source.expand(source=list_sources()) >> build_models()
 
 
-feedback_ingest()
+dag = feedback_ingest()
+
+if __name__ == "__main__":
+    dag.test()

@@ -34,4 +34,7 @@ def feedback_report() -> None:
     report()
 
 
-feedback_report()
+dag = feedback_report()
+
+if __name__ == "__main__":
+    dag.test()

@@ -35,4 +35,7 @@ def feedback_themes() -> None:
     themes()
 
 
-feedback_themes()
+dag = feedback_themes()
+
+if __name__ == "__main__":
+    dag.test()

@@ -1,0 +1,2 @@
+-- A refit re-assigns every informative clause.
+delete from enrich.theme_assignments

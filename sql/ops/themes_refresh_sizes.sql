@@ -1,0 +1,5 @@
+-- Registry sizes = clauses currently assigned to each theme.
+update enrich.themes as t
+set size = coalesce((
+    select count(*) from enrich.theme_assignments as a where a.theme_id = t.theme_id
+), 0)
