@@ -179,37 +179,38 @@ _TEXT, _EMPTY, _NONINF, _HOSTILE = 1, 0, 2, 3
 _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     "waiting": {
         "pos": (
-            "I was seen bang on time",
+            "<clinic,surg>I was seen bang on time",
             "hardly any wait at all",
             "in and out within {mins} minutes",
             "the wait was much shorter than I expected",
             "seen promptly even though it was busy",
-            "called in before my appointment time",
+            "<clinic>called in before my appointment time",
             "no hanging about, everything ran like clockwork",
             "they kept us updated on how long it would be, which really helped",
             "seen within {mins} minutes of arriving",
             "quick and efficient from check-in to leaving",
             "didn't have to sit around for long at all",
-            "the clinic ran to time for once",
+            "<clinic>the clinic ran to time for once",
             "the whole visit took less than an hour",
         ),
         "neg": (
-            "waited {wait_short} past my appointment time",
-            "the clinic was running {wait_short} late and nobody explained why",
+            "<clinic,mat>waited {wait_short} past my appointment time",
+            "<clinic,mat>the clinic was running {wait_short} late and nobody explained why",
             "sat in the waiting area for {wait_short} with no idea when I'd be called",
-            "the wait for my prescription at the end was ridiculous",
+            "<rx>the wait for my prescription at the end was ridiculous",
             "waiting times are far too long",
-            "I was kept waiting {wait_short} for a scan that took five minutes",
-            "waited {wait_short} between being told I could go and actually leaving",
+            "<scan,mat>I was kept waiting {wait_short} for a scan that took five minutes",
+            "<stay>waited {wait_short} between being told I could go and actually leaving",
             "too much waiting around between each step",
             "no one tells you how long the wait will be",
-            "had to wait {weeks} for this appointment in the first place",
-            "waited {wait_short} for the doctor to come round",
-            "the waiting list for a follow up is months long",
+            "<clinic,surg>had to wait {weeks} for this appointment in the first place",
+            "<ward>waited {wait_short} for the doctor to come round",
+            "<clinic,surg>the waiting list for a follow up is months long",
             "the waiting room was overflowing and the delay was {wait_short}",
-            "waited most of the day on the ward to go down to theatre",
+            "<surg>waited most of the day on the ward to go down to theatre",
             "being kept waiting without an update is stressful",
             "!the delays are a joke",
+            "<rx>the queue at the pharmacy hatch took {wait_short}",
         ),
         "sug": (
             "put a screen up showing how long the wait is",
@@ -251,7 +252,7 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "every member of staff treated us with real kindness",
             "{staff} held my hand when I was scared",
             "lovely caring staff who went above and beyond",
-            "{staff_pl} on {ward} were kind, patient and reassuring",
+            "<stay>{staff_pl} on {ward} were kind, patient and reassuring",
             "nothing was too much trouble for {staff_pl}",
             "everyone was friendly and put me at ease",
             "{staff} took the time to sit and chat with {relative}",
@@ -259,7 +260,7 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "really compassionate care from start to finish",
             "{staff_pl} made a frightening day bearable",
             "staff were warm and welcoming even though they were rushed off their feet",
-            "{staff} remembered my name and checked on me all night",
+            "<stay>{staff} remembered my name and checked on me all night",
             "the team were gentle and respectful",
             "{staff} was a credit to the hospital",
             "{staff_pl} treated {relative} like one of their own",
@@ -323,11 +324,11 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "different staff told us different things",
             "I had to chase for every bit of information",
             "the doctors talked over {relative} as if they weren't there",
-            "no one told the family {relative} had been moved to {ward}",
+            "<stay>no one told the family {relative} had been moved to {ward}",
             "poor communication between departments",
             "we were left in the dark about the plan",
-            "the handover between shifts was poor and things got missed",
-            "letters arrived after the appointment they were about",
+            "<stay>the handover between shifts was poor and things got missed",
+            "<clinic,surg,mat>letters arrived after the appointment they were about",
             "I was never told the results of my tests",
             "too much medical jargon and not enough plain English",
             "promised a call back that never came",
@@ -345,15 +346,15 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     "information": {
         "pos": (
             "plenty of useful information to take home",
-            "the leaflets explained everything about my procedure",
+            "<surg,scan,clinic>the leaflets explained everything about my procedure",
             "I was given clear aftercare advice",
             "they printed off information about my condition",
-            "I was told exactly what to expect before the operation",
+            "<surg>I was told exactly what to expect before the operation",
             "the website had all the information I needed before coming in",
             "good advice about what to do if things got worse",
-            "the pre-op information was really thorough",
+            "<surg>the pre-op information was really thorough",
             "helpful information about support groups",
-            "clear instructions about my follow-up",
+            "<clinic,surg,mat,ward>clear instructions about my follow-up",
             "information was available in my own language",
             "the booklet they gave us was really helpful",
         ),
@@ -361,14 +362,14 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "not enough information about what happens next",
             "no written information to take home",
             "the aftercare advice was vague",
-            "nobody told me what to expect after the procedure",
+            "<surg,scan,clinic>nobody told me what to expect after the procedure",
             "the leaflet I was given was out of date",
             "information about my condition was hard to come by",
             "I found out more from Google than from the staff",
             "no information in other languages for {relative}",
-            "the instructions for the bowel prep were confusing",
+            "<scan,surg>the instructions for the bowel prep were confusing",
             "could not find any information about the follow-up process",
-            "the appointment letter did not say which building to go to",
+            "<clinic,surg,mat>the appointment letter did not say which building to go to",
             "told to look it up online, which is no use to {relative}",
         ),
         "sug": (
@@ -379,35 +380,35 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "appointments": {
         "pos": (
-            "booking the appointment was easy",
-            "got an appointment much sooner than I expected",
-            "the text reminder was really useful",
-            "they fitted me in at short notice",
-            "I was able to choose a time that suited me",
-            "rebooking online was simple",
-            "the follow-up was arranged before I left",
-            "offered an earlier slot when one came up",
-            "the appointment letter was clear about where to go",
-            "an evening appointment meant I didn't have to miss work",
-            "everything was booked in one visit",
-            "the appointment went exactly as planned",
+            "<appt>booking the appointment was easy",
+            "<appt>got an appointment much sooner than I expected",
+            "<appt>the text reminder was really useful",
+            "<appt>they fitted me in at short notice",
+            "<appt>I was able to choose a time that suited me",
+            "<appt>rebooking online was simple",
+            "<appt>the follow-up was arranged before I left",
+            "<appt>offered an earlier slot when one came up",
+            "<appt>the appointment letter was clear about where to go",
+            "<appt>an evening appointment meant I didn't have to miss work",
+            "<appt>everything was booked in one visit",
+            "<appt>the appointment went exactly as planned",
         ),
         "neg": (
-            "my appointment was cancelled {n_times}",
-            "cancelled on the day after I'd taken time off work",
-            "the operation was cancelled the night before",
-            "impossible to rebook once they cancelled",
-            "waited {weeks} for an appointment",
-            "got a letter for an appointment that had already passed",
-            "I was booked into the wrong clinic",
-            "I turned up and they had no record of my appointment",
-            "the appointment was moved without anyone telling me",
-            "the follow-up was meant to be in {weeks} and never happened",
-            "double booked with another patient",
-            "the appointment times do not suit anyone who works",
-            "my scan kept getting postponed",
-            "they cancelled by text with no explanation",
-            "!third cancellation in a row, it's a disgrace",
+            "<appt>my appointment was cancelled {n_times}",
+            "<appt>cancelled on the day after I'd taken time off work",
+            "<surg>the operation was cancelled the night before",
+            "<appt>impossible to rebook once they cancelled",
+            "<appt>waited {weeks} for an appointment",
+            "<appt>got a letter for an appointment that had already passed",
+            "<appt>I was booked into the wrong clinic",
+            "<appt>I turned up and they had no record of my appointment",
+            "<appt>the appointment was moved without anyone telling me",
+            "<appt>the follow-up was meant to be in {weeks} and never happened",
+            "<appt>double booked with another patient",
+            "<appt>the appointment times do not suit anyone who works",
+            "<scan,clinic,mat>my scan kept getting postponed",
+            "<appt>they cancelled by text with no explanation",
+            "!<appt>third cancellation in a row, it's a disgrace",
         ),
         "sug": (
             "let people book and change appointments online",
@@ -419,24 +420,24 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     "phone_lines": {
         "pos": (
             "the phone was answered straight away",
-            "the ward rang me back when they said they would",
+            "<ward>the ward rang me back when they said they would",
             "easy to get through on the phone",
-            "the lady on the appointments line was really helpful",
-            "I could ring the ward any time for an update",
+            "<appt>the lady on the appointments line was really helpful",
+            "<ward>I could ring the ward any time for an update",
             "the switchboard put me straight through",
             "the advice line was brilliant",
             "they called back within the hour",
         ),
         "neg": (
             "the phone just rings and rings",
-            "tried calling the ward {n_times} and nobody picked up",
-            "on hold for {wait_short} to the appointments line",
+            "<ward>tried calling the ward {n_times} and nobody picked up",
+            "<appt>on hold for {wait_short} to the appointments line",
             "the switchboard put me through to the wrong department twice",
             "impossible to get through on the phone",
             "the number on the letter goes to a voicemail that is always full",
             "cut off after holding for ages",
-            "nobody answers the phone on {ward}",
-            "the automated phone menu goes round in circles",
+            "<ward>nobody answers the phone on {ward}",
+            "the automated phone options go round in circles",
             "had to ring every morning at 8 just to get through",
             "left three messages and never got a call back",
             "the phone line closes at 4pm which is useless",
@@ -457,7 +458,7 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "got a parking fine because the machine wouldn't take my card",
             "!parking costs are a disgrace when you are visiting every day",
             "the car park was full by 9am",
-            "missed my appointment because I couldn't find parking",
+            "<appt>missed my appointment because I couldn't find parking",
             "{amount_small} for parking is daylight robbery",
             "the parking app doesn't work and the machines only take coins",
             "the disabled parking bays are always taken",
@@ -465,9 +466,9 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "the car park barrier was stuck and there was a huge queue",
             "got a parking charge notice even though I paid",
             "the car park signs are confusing and the spaces are tiny",
-            "circled the car park for half an hour and was late for my scan",
+            "<scan,mat>circled the car park for half an hour and was late for my scan",
             "the new parking system is a shambles",
-            "spent longer looking for parking than in the appointment",
+            "<clinic,scan>spent longer looking for parking than in the appointment",
             "the parking situation has got so much worse recently",
             "not a single space in the car park {when}",
         ),
@@ -486,18 +487,18 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         "pos": (
             "hospital transport was on time and the drivers were lovely",
             "the shuttle bus from the station was handy",
-            "transport home was arranged quickly",
+            "<stay,clinic>transport home was arranged quickly",
             "the volunteer drivers were fantastic",
             "easy to get to by bus",
             "the drop-off point right by the door made it easy",
         ),
         "neg": (
-            "hospital transport left {relative} waiting {wait_short} to go home",
+            "<stay>hospital transport left {relative} waiting {wait_short} to go home",
             "the bus only runs once an hour to the hospital",
             "patient transport never turned up",
             "no buses after 6pm so getting home was a struggle",
             "the drop-off area outside the entrance is chaos",
-            "transport picked {relative} up three hours early",
+            "<clinic,surg,scan>transport picked {relative} up three hours early",
             "the taxi rank is nowhere near the main entrance",
             "had to pay for a taxi because transport was cancelled",
             "the shuttle bus between sites is unreliable",
@@ -514,35 +515,42 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     "food": {
         "pos": (
             "the food was surprisingly good",
-            "lovely hot meals",
-            "good choice on the menu",
-            "the tea trolley lady was a ray of sunshine",
-            "they brought me toast and a cup of tea after the birth",
-            "the food catered for my dietary needs",
+            "<ward>lovely hot meals",
+            "<ward>good choice on the menu",
+            "<ward>the tea trolley lady was a ray of sunshine",
+            "<mat>they brought me toast and a cup of tea after the birth",
+            "<ward>the food catered for my dietary needs",
             "the canteen does a decent breakfast",
-            "meals came on time and were tasty",
+            "<ward>meals came on time and were tasty",
             "they found a sandwich for me even though it was late",
-            "the menu had plenty of choice",
-            "the food on {ward} was better than I expected",
-            "proper home cooked style food",
+            "<ward>the menu had plenty of choice",
+            "<ward>the food on {ward} was better than I expected",
+            "<ward>proper home cooked style food",
+            "the cafe by the main entrance does lovely food",
+            "the cafe sandwiches were fresh and reasonably priced",
+            "a volunteer brought round tea and biscuits",
         ),
         "neg": (
-            "the food was cold by the time it reached {relative}",
+            "<ward>the food was cold by the time it reached {relative}",
             "hospital food is still pretty grim",
-            "no vegetarian meal options left by the time they got to us",
-            "meals were left out of reach so {relative} couldn't eat them",
-            "the sandwiches on the ward were stale",
-            "breakfast came at 6am and then nothing until lunch",
-            "nothing on the menu suitable for a diabetic",
-            "the food portions were tiny",
-            "missed a meal because I was in theatre and nobody saved me anything",
+            "<ward>no vegetarian meal options left by the time they got to us",
+            "<ward>meals were left out of reach so {relative} couldn't eat them",
+            "<ward>the sandwiches on the ward were stale",
+            "<ward>breakfast came at 6am and then nothing until lunch",
+            "<ward>nothing on the menu suitable for a diabetic",
+            "<ward>the food portions were tiny",
+            "<surg>missed a meal because I was in theatre and nobody saved me anything",
             "the canteen closes far too early",
-            "no halal food available at the weekend",
-            "!dinner was inedible",
+            "<ward>no halal food available at the weekend",
+            "!<ward>dinner was inedible",
             "asked for a cup of tea {n_times} and never got one",
-            "the meals are bland and overcooked",
+            "<ward>the meals are bland and overcooked",
             "the cafe prices are ridiculous",
-            "the food on {ward} was awful",
+            "<ward>the food on {ward} was awful",
+            "nowhere to get hot food after 4pm",
+            "the vending machines are the only option for food in the evening",
+            "no healthy snacks anywhere in the building",
+            "the coffee shop queue was massive",
         ),
         "sug": (
             "improve the food for patients",
@@ -555,11 +563,11 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     "cleanliness": {
         "pos": (
             "spotlessly clean",
-            "the ward was immaculate",
+            "<stay>the ward was immaculate",
             "very clean and tidy throughout",
             "the cleaners were in constantly",
             "everything was clean and well kept",
-            "the bathroom was cleaned several times a day",
+            "<ward>the bathroom was cleaned several times a day",
             "hand gel everywhere and staff actually used it",
             "clean modern rooms",
             "I felt safe because it was so clean",
@@ -567,18 +575,18 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "neg": (
             "!the toilets were filthy",
-            "the ward was dirty and the bins were overflowing",
+            "<stay>the ward was dirty and the bins were overflowing",
             "!blood left on the floor of the cubicle",
             "dust everywhere on {ward}",
-            "no hand gel at the entrance to the ward",
+            "<ward>no hand gel at the entrance to the ward",
             "the bathroom hadn't been cleaned all day",
-            "the sheets weren't changed for {n_days} days",
+            "<ward>the sheets weren't changed for {n_days} days",
             "the waiting area was grubby",
             "used gloves left lying around",
             "the cleaners only seem to come once a day",
             "!the shower room was disgusting",
             "stains on the chairs in the waiting room",
-            "the bay smelled awful",
+            "<stay>the bay smelled awful",
         ),
         "sug": (
             "clean the toilets more often",
@@ -588,27 +596,30 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "noise": {
         "pos": (
-            "nice and quiet at night",
-            "they gave me earplugs and an eye mask",
-            "staff kept the noise down overnight",
-            "the side room was peaceful",
-            "the lights were dimmed at a sensible time",
-            "I actually got some sleep",
+            "<ward>nice and quiet at night",
+            "<ward>they gave me earplugs and an eye mask",
+            "<ward>staff kept the noise down overnight",
+            "<ward>the side room was peaceful",
+            "<ward>the lights were dimmed at a sensible time",
+            "<ward>I actually got some sleep",
+            "a calm, quiet waiting room",
         ),
         "neg": (
-            "too noisy at night to get any sleep",
-            "staff chatting loudly at the nurses' station all night",
-            "machines beeping all night long",
-            "the lights were left on all night",
-            "woken up {n_times} in the night for obs",
-            "the bins banging at 5am woke the whole bay",
-            "other patients shouting through the night",
-            "doors slamming {time_night}",
-            "phones ringing and nobody answering them overnight",
-            "no earplugs or eye masks available",
-            "I didn't sleep a wink with all the noise",
-            "the ward was like a building site {time_night}",
-            "a loud TV in the day room until late",
+            "<ward>too noisy at night to get any sleep",
+            "<ward>staff chatting loudly at the nurses' station all night",
+            "<ward>machines beeping all night long",
+            "<ward>the lights were left on all night",
+            "<ward>woken up {n_times} in the night for obs",
+            "<ward>the bins banging at 5am woke the whole bay",
+            "<stay>other patients shouting through the night",
+            "<stay>doors slamming {time_night}",
+            "<ward>phones ringing and nobody answering them overnight",
+            "<ward>no earplugs or eye masks available",
+            "<ward>I didn't sleep a wink with all the noise",
+            "<ward>the ward was like a building site {time_night}",
+            "<ward>a loud TV in the day room until late",
+            "the TV in the waiting room was blaring",
+            "people shouting into their phones in the waiting area",
         ),
         "sug": (
             "bring in quiet hours on the wards at night",
@@ -620,23 +631,23 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
         "pos": (
             "pain relief was given quickly",
             "my pain was well managed",
-            "they checked regularly that I was comfortable",
-            "the anaesthetist explained the pain options really well",
-            "the epidural was sorted quickly",
+            "<stay>they checked regularly that I was comfortable",
+            "<surg,mat>the anaesthetist explained the pain options really well",
+            "<mat>the epidural was sorted quickly",
             "I was never left in pain",
             "they acted quickly when my pain got worse",
-            "good pain control after the operation",
+            "<surg>good pain control after the operation",
         ),
         "neg": (
             "waited {wait_short} for pain relief",
             "my pain was not taken seriously",
             "asked for painkillers {n_times} before anyone came",
             "!{relative} was left in agony {time_night}",
-            "the epidural came far too late",
-            "sent home with only paracetamol after major surgery",
+            "<mat>the epidural came far too late",
+            "<surg>sent home with only paracetamol after major surgery",
             "no one checked if the pain relief was working",
-            "the pain medication round was missed",
-            "told to hang on for the drug round while in severe pain",
+            "<ward>the pain medication round was missed",
+            "<ward>told to hang on for the drug round while in severe pain",
             "pain relief was not given on time",
             "had to beg for something stronger",
             "my pain score was written down but nothing was done",
@@ -651,22 +662,22 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "the pharmacist explained my new medication clearly",
             "my medication was ready in good time",
             "they went through all my medicines with me",
-            "medication was given on time every time",
+            "<ward>medication was given on time every time",
             "the pharmacy team were quick and helpful",
             "clear instructions on the new tablets",
             "they sorted out a problem with my prescription straight away",
             "I was given a chart explaining when to take everything",
         ),
         "neg": (
-            "my regular medication wasn't given for {n_days} days",
+            "<ward>my regular medication wasn't given for {n_days} days",
             "waited {wait_short} for my medication to take home",
             "!I was given the wrong dose",
-            "they ran out of my medication on the ward",
+            "<ward>they ran out of my medication on the ward",
             "nobody explained the side effects of the new tablets",
             "the pharmacy lost my prescription",
             "my medication was changed without anyone telling me",
-            "discharge medication wasn't ready so I had to come back",
-            "told to bring my own medication and then it went missing",
+            "<stay,rx>discharge medication wasn't ready so I had to come back",
+            "<ward>told to bring my own medication and then it went missing",
             "the tablets I was sent home with were the wrong strength",
             "conflicting advice about which medicines to stop",
             "the prescription was sent to the wrong chemist",
@@ -679,28 +690,28 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "discharge": {
         "pos": (
-            "discharge was quick and well organised",
-            "they arranged everything for going home",
-            "the discharge nurse went through everything with us",
-            "home the same day as the op",
-            "a clear plan for going home",
-            "follow-up support at home was arranged before I left",
-            "a smooth discharge with everything explained",
-            "the discharge letter was clear and detailed",
+            "<stay>discharge was quick and well organised",
+            "<stay>they arranged everything for going home",
+            "<ward>the discharge nurse went through everything with us",
+            "<surg>home the same day as the op",
+            "<stay>a clear plan for going home",
+            "<stay>follow-up support at home was arranged before I left",
+            "<stay>a smooth discharge with everything explained",
+            "<stay>the discharge letter was clear and detailed",
         ),
         "neg": (
-            "discharge took all day",
-            "sent home without a care plan",
-            "!discharged {time_night} with no way home",
-            "told I could go at 10am and didn't leave until 7pm",
-            "{relative} was discharged before they were ready",
-            "no discharge letter was sent to the GP",
-            "sat around all day for the discharge paperwork",
-            "discharged without the equipment {relative} needed at home",
-            "nobody told the care home {relative} was coming back",
-            "!readmitted two days after being sent home too early",
-            "the discharge lounge was freezing and we were there for hours",
-            "discharge was chaotic and disorganised",
+            "<ward>discharge took all day",
+            "<stay>sent home without a care plan",
+            "!<stay>discharged {time_night} with no way home",
+            "<ward>told I could go at 10am and didn't leave until 7pm",
+            "<stay>{relative} was discharged before they were ready",
+            "<stay>no discharge letter was sent to the GP",
+            "<ward>sat around all day for the discharge paperwork",
+            "<ward>discharged without the equipment {relative} needed at home",
+            "<stay>nobody told the care home {relative} was coming back",
+            "!<stay>readmitted two days after being sent home too early",
+            "<ward>the discharge lounge was freezing and we were there for hours",
+            "<stay>discharge was chaotic and disorganised",
         ),
         "sug": (
             "start discharge planning earlier in the day",
@@ -715,24 +726,24 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "good signage, easy to find my way",
             "the facilities were modern and well kept",
             "the family room was a godsend",
-            "the play area for the kids was great",
-            "a comfortable reclining chair so I could stay with {relative}",
+            "<child,clinic,ed>the play area for the kids was great",
+            "<ward>a comfortable reclining chair so I could stay with {relative}",
         ),
         "neg": (
             "the toilets were out of order",
             "not enough seats in the waiting room",
-            "the ward was boiling hot",
+            "<ward>the ward was boiling hot",
             "no wifi and no phone signal",
             "the signs around the hospital are confusing",
             "the lifts were broken",
-            "the chairs for relatives staying overnight are awful",
+            "<ward>the chairs for relatives staying overnight are awful",
             "the building is tired and needs updating",
             "nowhere to charge your phone",
             "the only toilet in the department was locked",
             "the water fountain was broken",
             "freezing cold in the waiting area",
-            "the TV by the bed costs a fortune to use",
-            "no baby changing facilities near the clinic",
+            "<ward>the TV by the bed costs a fortune to use",
+            "<clinic,child>no baby changing facilities near the clinic",
         ),
         "sug": (
             "put more seating in the waiting area",
@@ -753,18 +764,18 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "a chaperone was offered",
         ),
         "neg": (
-            "the curtains were left open while {relative} was being washed",
+            "<ward>the curtains were left open while {relative} was being washed",
             "my personal details were discussed where everyone could hear",
             "{relative} was left in a gown that didn't close",
             "!examined in a corridor with no privacy",
-            "a mixed-sex bay which made {relative} very uncomfortable",
+            "<ward>a mixed-sex bay which made {relative} very uncomfortable",
             "confidential conversations at the reception desk that everyone could hear",
             "nowhere private to get bad news",
-            "!{relative} was left sitting in soiled sheets",
+            "!<stay>{relative} was left sitting in soiled sheets",
             "!no dignity at all",
             "asked very personal questions in front of other patients",
             "the door was left open during my examination",
-            "my notes were left on the end of the bed for anyone to read",
+            "<stay>my notes were left on the end of the bed for anyone to read",
         ),
         "sug": (
             "set aside a private room for difficult conversations",
@@ -773,30 +784,30 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "clinical_outcome": {
         "pos": (
-            "the operation went brilliantly",
+            "<surg>the operation went brilliantly",
             "they found out what was wrong straight away",
             "I feel so much better",
             "{relative} is back to their old self",
             "the treatment worked",
             "they caught it early",
-            "the surgeon did an amazing job",
+            "<surg>the surgeon did an amazing job",
             "excellent care that probably saved {relative}'s life",
             "a quick diagnosis and a clear treatment plan",
             "fully recovered thanks to the team",
-            "the physio got me back on my feet",
-            "the scan picked up the problem and it was dealt with",
+            "<surg,ward>the physio got me back on my feet",
+            "<scan,clinic,ed>the scan picked up the problem and it was dealt with",
         ),
         "neg": (
             "!my condition was misdiagnosed",
-            "the fracture was missed on the first X-ray",
-            "still in pain weeks after the procedure",
-            "the operation didn't fix the problem",
+            "<ed,scan,clinic>the fracture was missed on the first X-ray",
+            "<surg,clinic>still in pain weeks after the procedure",
+            "<surg>the operation didn't fix the problem",
             "!sent home and came back worse the next day",
-            "the wound got infected",
+            "<surg,mat>the wound got infected",
             "nobody could tell me what was wrong",
             "my symptoms were dismissed as anxiety",
-            "the stitches came undone",
-            "{relative} caught an infection on the ward",
+            "<surg,ed,mat>the stitches came undone",
+            "<ward>{relative} caught an infection on the ward",
             "I feel worse than before I came in",
             "tests were repeated because the first lot were lost",
         ),
@@ -818,7 +829,7 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "asked for payment before treatment without any explanation",
             "the billing department never answers",
             "I was wrongly charged for treatment that should have been free",
-            "the charges for the bedside TV are outrageous",
+            "<ward>the charges for the bedside TV are outrageous",
         ),
         "sug": (
             "explain any charges before treatment",
@@ -827,26 +838,26 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "visiting": {
         "pos": (
-            "flexible visiting times",
-            "they let me stay with {relative} the whole time",
-            "my partner could stay overnight",
-            "open visiting made a huge difference",
-            "staff were welcoming to visitors",
-            "the kids were allowed in to see their grandad",
+            "<ward>flexible visiting times",
+            "<stay>they let me stay with {relative} the whole time",
+            "<mat>my partner could stay overnight",
+            "<ward>open visiting made a huge difference",
+            "<ward>staff were welcoming to visitors",
+            "<ward>the kids were allowed in to see their grandad",
         ),
         "neg": (
-            "visiting hours are too short",
-            "only one visitor allowed, which was hard for {relative}",
-            "I wasn't allowed to stay with {relative} overnight",
-            "visiting times clash with work",
-            "children were not allowed in to see their grandparent",
-            "my partner was sent home straight after the birth",
-            "visitors were turned away even though we'd been told we could come",
-            "the rules about visiting change every week",
-            "no chairs for visitors",
-            "visitors were allowed in at all hours and it was chaos",
-            "we weren't allowed to bring {relative} anything from home",
-            "visiting was stopped with no notice",
+            "<ward>visiting hours are too short",
+            "<stay>only one visitor allowed, which was hard for {relative}",
+            "<ward>I wasn't allowed to stay with {relative} overnight",
+            "<ward>visiting times clash with work",
+            "<ward>children were not allowed in to see their grandparent",
+            "<mat>my partner was sent home straight after the birth",
+            "<ward>visitors were turned away even though we'd been told we could come",
+            "<ward>the rules about visiting change every week",
+            "<ward>no chairs for visitors",
+            "<ward>visitors were allowed in at all hours and it was chaos",
+            "<ward>we weren't allowed to bring {relative} anything from home",
+            "<ward>visiting was stopped with no notice",
         ),
         "sug": (
             "make visiting hours longer",
@@ -876,7 +887,7 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
             "nobody made adjustments for {relative}'s learning disability",
             "the reception desk is too high for wheelchair users",
             "the automatic doors were broken",
-            "the lift to the clinic was out of order so {relative} couldn't get up there",
+            "<clinic,scan>the lift to the clinic was out of order so {relative} couldn't get up there",
         ),
         "sug": (
             "keep more wheelchairs at the main entrance",
@@ -915,19 +926,19 @@ _TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
     "staffing": {
         "pos": (
             "plenty of staff around when needed",
-            "the call bell was answered quickly",
+            "<ward>the call bell was answered quickly",
             "always someone around to help",
         ),
         "neg": (
-            "the ward was clearly short-staffed",
-            "only one nurse for the whole bay {time_night}",
+            "it was clearly short-staffed",
+            "<ward>only one nurse for the whole bay {time_night}",
             "not enough staff to cope",
             "staff are run ragged",
             "agency staff didn't know where anything was",
-            "call bells went unanswered because there was nobody around",
+            "<ward>call bells went unanswered because there was nobody around",
             "{staff_pl} were stretched far too thin",
-            "nobody had time to help {relative} to the toilet",
-            "too few doctors on at the weekend",
+            "<ward>nobody had time to help {relative} to the toilet",
+            "<stay>too few doctors on at the weekend",
             "you can see the staff are exhausted",
             "they need more staff, simple as that",
             "pressed the buzzer and it was twenty minutes before anyone came",
@@ -1026,15 +1037,17 @@ _CONNECT_POS = (". ", ", and ", " and ", ". Also ", "! ", ", plus ", ". Oh and "
 _CONNECT_NEG = (
     ". ", ". Also ", ", and ", " and ", "; ", ". On top of that ", " - ", ". Plus ", ". Another thing: ", "... ",
 )
-_CONTRAST = (" but ", ", but ", ". However ", ". Only downside: ", ". Shame that ", " - although ", ". Mind you, ")
+_CONTRAST = (
+    " but ", ", but ", ". However, ", ". Only downside: ", " - although ", ". Mind you, ", ". On the other hand, ",
+)
 _TAILS_POS = (
-    " on {ward}", " {when}", " during {relative}'s stay", " this time round", " in {svc}",
+    "<ward> on {ward}", " {when}", "<stay> during {relative}'s stay", " this time round", " in {svc}",
     " when I brought {relative} in", " despite how busy it was", " from the moment we arrived", " at {site_short}",
 )
 _TAILS_NEG = (
-    " on {ward}", " {when}", " during {relative}'s stay", " again", " in {svc}", " when I brought {relative} in",
-    " {time_night}", " at {site_short}", " which made things worse", " and nobody seemed bothered", " yet again",
-    " as usual",
+    "<ward> on {ward}", " {when}", "<stay> during {relative}'s stay", " again", " in {svc}",
+    " when I brought {relative} in", "<stay> {time_night}", " at {site_short}", " which made things worse",
+    " and nobody seemed bothered", " yet again", " as usual",
 )
 _SUG_FRAMES = (
     "Please {s}.", "Could you {s}?", "Suggestion - {s}.", "{S}.", "Why not {s}?", "It would really help to {s}.",
@@ -1051,7 +1064,7 @@ _COMPLAINT_OPENERS: tuple[str, ...] = (
     "I am writing to make a formal complaint about the care {relative} received in {svc}.",
     "I would like to complain about my recent visit to {svc} at {site_short}.",
     "I wish to raise a complaint regarding {svc}.",
-    "This complaint relates to {relative}'s recent admission to {ward}.",
+    "<ward>This complaint relates to {relative}'s recent admission to {ward}.",
     "I attended {svc} {when} and I am very unhappy with how I was treated.",
     "I never normally complain but I feel I have to this time.",
     "Please treat this as a formal complaint.",
@@ -1060,7 +1073,7 @@ _COMPLAINT_OPENERS: tuple[str, ...] = (
     "I want to make you aware of a very poor experience at {site_short}.",
     "I am contacting you about a series of problems {when}.",
     "My complaint concerns {svc} at {site_short}.",
-    "Following {relative}'s stay on {ward} I am submitting this complaint.",
+    "<ward>Following {relative}'s stay on {ward} I am submitting this complaint.",
     "I am extremely disappointed and would like this investigated.",
 )
 _COMPLAINT_CLOSERS: tuple[str, ...] = (
@@ -1090,36 +1103,36 @@ _BILLING_CLOSERS: tuple[str, ...] = (
 _COMPLAINT_BODIES: dict[str, tuple[str, ...]] = {
     "Clinical treatment": (
         "The doctor did not examine {relative} properly and sent them home.",
-        "A fracture was missed and only picked up when we went back {n_days} days later.",
+        "<ed,scan,clinic>A fracture was missed and only picked up when we went back {n_days} days later.",
         "{relative}'s condition deteriorated and nobody acted on the warning signs.",
         "I believe the delay in diagnosis has caused lasting harm.",
-        "The wound became infected after the operation and this was not spotted.",
+        "<surg,mat>The wound became infected after the operation and this was not spotted.",
         "My concerns about {relative}'s breathing were ignored.",
-        "Observations were not done for hours at a time.",
-        "The procedure was carried out without the risks being properly explained.",
-        "I was sent home with a serious infection.",
-        "The surgeon did not follow up on my scan results.",
-        "{relative} developed a pressure sore on the ward.",
-        "{relative} had a fall on the ward and we were not told until the next day.",
-        "My cancer referral was delayed by several weeks.",
-        "Nobody reviewed {relative}'s blood results until the following morning.",
+        "<stay>Observations were not done for hours at a time.",
+        "<surg,scan,clinic,mat>The procedure was carried out without the risks being properly explained.",
+        "<stay>I was sent home with a serious infection.",
+        "<surg,clinic>The surgeon did not follow up on my scan results.",
+        "<ward>{relative} developed a pressure sore on the ward.",
+        "<ward>{relative} had a fall on the ward and we were not told until the next day.",
+        "<clinic,scan>My cancer referral was delayed by several weeks.",
+        "<stay>Nobody reviewed {relative}'s blood results until the following morning.",
     ),
     "Staff attitude": (
         "{staff} was rude and dismissive throughout.",
         "When I asked a question I was told to stop wasting their time.",
         "One nurse was openly laughing at {relative}.",
         "{staff} raised their voice at me in front of other patients.",
-        "The attitude of the night staff was unacceptable.",
+        "<stay>The attitude of the night staff was unacceptable.",
         "I was spoken to in a patronising way.",
         "{staff} refused to give their name when I asked.",
-        "Staff ignored {relative} when they pressed the call bell.",
+        "<ward>Staff ignored {relative} when they pressed the call bell.",
         "The receptionist was aggressive when I explained I was in pain.",
         "{staff} made an inappropriate comment about {relative}'s weight.",
         "I felt judged and belittled by the doctor.",
         "Nobody introduced themselves at any point.",
     ),
     "Communication": (
-        "Nobody told us that {relative} had been moved to {ward}.",
+        "<ward>Nobody told us that {relative} had been moved to {ward}.",
         "We were given conflicting information by different members of staff.",
         "I was promised a phone call from the consultant which never happened.",
         "The results of the tests were never explained to me.",
@@ -1133,18 +1146,18 @@ _COMPLAINT_BODIES: dict[str, tuple[str, ...]] = {
         "The doctor used medical terms that we did not understand and did not explain them.",
     ),
     "Waiting times": (
-        "We waited {hours} hours in {svc} before being seen.",
-        "{relative} was left on a trolley in the corridor for {hours} hours.",
-        "I have been on the waiting list for {n_months} months with no update.",
-        "The clinic ran {wait_short} late and nobody apologised.",
+        "<ed>We waited {hours} hours in {svc} before being seen.",
+        "<ed,ward>{relative} was left on a trolley in the corridor for {hours} hours.",
+        "<clinic,surg>I have been on the waiting list for {n_months} months with no update.",
+        "<clinic,mat>The clinic ran {wait_short} late and nobody apologised.",
         "No one updated us during the wait.",
-        "An elderly patient should not have to wait {hours} hours for a bed.",
-        "My surgery has been delayed {n_times}.",
-        "We waited {hours} hours for a transfer between sites.",
-        "The wait for a follow-up appointment is far too long.",
-        "I waited {wait_short} for pain relief while in the waiting room.",
+        "<ed,ward>An elderly patient should not have to wait {hours} hours for a bed.",
+        "<surg>My surgery has been delayed {n_times}.",
+        "<stay>We waited {hours} hours for a transfer between sites.",
+        "<clinic,surg,mat>The wait for a follow-up appointment is far too long.",
+        "<ed>I waited {wait_short} for pain relief while in the waiting room.",
         "The waiting area was overcrowded and there was nowhere to sit.",
-        "My referral took {n_months} months to be processed.",
+        "<clinic,surg>My referral took {n_months} months to be processed.",
     ),
     "Appointments": (
         "My appointment was cancelled on the day with no explanation.",
@@ -1155,10 +1168,10 @@ _COMPLAINT_BODIES: dict[str, tuple[str, ...]] = {
         "The booking team keep giving me appointments I cannot attend.",
         "My follow-up appointment was never booked despite being promised.",
         "I was told to ring to rebook but nobody answers the phone.",
-        "The operation was cancelled the night before after I had been fasting.",
+        "<surg>The operation was cancelled the night before after I had been fasting.",
         "I have been bounced between departments and still do not have an appointment.",
         "The text reminder gave the wrong time.",
-        "My scan was booked at the wrong hospital.",
+        "<scan,clinic,mat>My scan was booked at the wrong hospital.",
     ),
     "Billing and charges": (
         "I received an invoice for {amount} that I do not understand.",
@@ -1166,7 +1179,7 @@ _COMPLAINT_BODIES: dict[str, tuple[str, ...]] = {
         "The bill does not say what the charges are for.",
         "I received a letter about overseas visitor charges even though I have lived in the UK for {n_years} years.",
         "The invoice lists treatment that I never had.",
-        "I was charged for a private room that I did not ask for.",
+        "<ward>I was charged for a private room that I did not ask for.",
         "The amount on the second invoice is different from the first bill.",
         "Nobody in the finance office can explain why I was charged.",
         "I paid the bill in full but have now received a reminder saying it is overdue.",
@@ -1183,21 +1196,21 @@ _COMPLAINT_BODIES: dict[str, tuple[str, ...]] = {
         "I was not told about any charges before treatment and the bill came as a shock.",
         "The refund I was promised after being charged twice has never arrived.",
         "The invoice was addressed to {relative} and was full of errors.",
-        "I was charged {amount} for a bedside TV package that never worked.",
+        "<ward>I was charged {amount} for a bedside TV package that never worked.",
         "The overseas visitor charges team keep sending me a bill I have already paid.",
     ),
     "Facilities": (
-        "The toilets on {ward} were out of order for the whole of {relative}'s stay.",
+        "<ward>The toilets on {ward} were out of order for the whole of {relative}'s stay.",
         "The ward was too hot and there were no fans available.",
         "There was nowhere for relatives to sit.",
         "The lift was out of order and {relative} could not get to the clinic.",
         "The building is in a poor state of repair with leaks in the ceiling.",
         "The waiting area was dirty and the bins were overflowing.",
         "The heating did not work and patients were freezing.",
-        "The shower on the ward was broken for a week.",
+        "<ward>The shower on the ward was broken for a week.",
         "There were no baby changing facilities in the department.",
         "The signage is so poor that we got lost and were late.",
-        "The bed was broken and could not be adjusted.",
+        "<stay>The bed was broken and could not be adjusted.",
         "There is no working hearing loop at reception.",
     ),
     "Discharge": (
@@ -1216,23 +1229,23 @@ _COMPLAINT_BODIES: dict[str, tuple[str, ...]] = {
     ),
     "Medication": (
         "{relative} was given the wrong medication.",
-        "{relative}'s regular medication was missed for {n_days} days.",
+        "<ward>{relative}'s regular medication was missed for {n_days} days.",
         "The pharmacy lost my prescription.",
         "I was discharged with tablets at the wrong dose.",
         "Nobody checked {relative}'s allergies before giving antibiotics.",
-        "My insulin was not given on time.",
+        "<ward>My insulin was not given on time.",
         "The side effects of the new medication were never explained.",
         "I waited {wait_short} for my take-home medication.",
-        "Medication was left on the bedside table and not taken.",
+        "<ward>Medication was left on the bedside table and not taken.",
         "A medication error was not disclosed to us.",
         "The prescription sent to my GP was incorrect.",
-        "{relative}'s epilepsy medication was not given on time.",
+        "<ward>{relative}'s epilepsy medication was not given on time.",
     ),
     "Car parking": (
         "I received a parking charge notice despite paying at the machine.",
         "The car park pay machines were broken and I was fined.",
         "There were no disabled spaces available in the car park.",
-        "I missed my appointment because there was nowhere to park.",
+        "<appt>I missed my appointment because there was nowhere to park.",
         "The cost of parking for relatives of long-stay patients is unaffordable.",
         "The car park barrier would not open and nobody answered the intercom.",
         "I was given a parking fine while my child was on the children's ward.",
@@ -1243,8 +1256,8 @@ _COMPLAINT_BODIES: dict[str, tuple[str, ...]] = {
         "Security staff in the car park were rude to me.",
     ),
     "Other": (
-        "My property went missing from the ward.",
-        "{relative}'s glasses and hearing aids were lost during the stay.",
+        "<ward>My property went missing from the ward.",
+        "<ward>{relative}'s glasses and hearing aids were lost during the stay.",
         "I was not happy with how my previous complaint was handled.",
         "A volunteer was rude to me at the entrance.",
         "My personal information was shared without my consent.",
@@ -1384,9 +1397,10 @@ _PHI_STAFF_TEMPLATES = (
 class _Draw:
     """Fast scalar draws backed by blocks of numpy uniforms (one deterministic stream)."""
 
-    __slots__ = ("_gen", "_buf", "_i", "_n")
+    __slots__ = ("_gen", "_buf", "_i", "_n", "memo")
 
     def __init__(self, gen: np.random.Generator, block: int = 1 << 15) -> None:
+        self.memo: dict[str, str] = {}  # per-comment choices (one relative per comment)
         self._gen = gen
         self._n = block
         self._buf: list[float] = gen.random(block).tolist()
@@ -1440,7 +1454,15 @@ _Ctx = tuple[int, int]  # (service index or -1, site index or -1)
 _SlotFn = Callable[[_Draw, _Ctx], str]
 
 
+_AREAS_ED = ("majors", "minors", "resus", "the observation ward", "the assessment unit", "the ambulatory unit")
+_AREAS_CLINIC = ("the day unit", "clinic {n}", "the outpatient suite", "the treatment area")
+
+
 def _slot_ward(d: _Draw, ctx: _Ctx) -> str:
+    if ctx[0] == 0:
+        return d.pick(_AREAS_ED)
+    if ctx[0] in (2, 4, 5):
+        return d.pick(_AREAS_CLINIC).replace("{n}", str(d.between(1, 12)))
     r = d.u()
     if r < 0.45:
         return f"ward {d.between(1, 32)}"
@@ -1452,11 +1474,10 @@ def _slot_ward(d: _Draw, ctx: _Ctx) -> str:
 
 
 def _slot_relative(d: _Draw, ctx: _Ctx) -> str:
-    if ctx[0] == 7:
-        return d.pick(_RELATIVES_CHILD)
-    if ctx[0] == 1:
-        return d.pick(_RELATIVES_MATERNITY)
-    return d.pick(_RELATIVES)
+    if "relative" not in d.memo:
+        pool = _RELATIVES_CHILD if ctx[0] == 7 else _RELATIVES_MATERNITY if ctx[0] == 1 else _RELATIVES
+        d.memo["relative"] = d.pick(pool)
+    return d.memo["relative"]
 
 
 def _slot_amount(d: _Draw, ctx: _Ctx) -> str:
@@ -1494,15 +1515,37 @@ _SLOTS: dict[str, _SlotFn] = {
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
 
+# Service groups a phrase can be restricted to with a "<group,group>" prefix.
+_SERVICE_GROUPS: dict[str, frozenset[int]] = {
+    "ed": frozenset({0}),
+    "mat": frozenset({1}),
+    "surg": frozenset({3}),
+    "child": frozenset({7}),
+    "scan": frozenset({2, 4}),
+    "rx": frozenset({2, 3, 5}),
+    "clinic": frozenset({2, 4, 6, 7}),
+    "ward": frozenset({1, 3, 6, 7}),
+    "stay": frozenset({0, 1, 3, 6, 7}),
+    "appt": frozenset({1, 2, 3, 4, 6, 7}),
+}
+_TAG_RE = re.compile(r"^<([a-z,]+)>")
+
+
 @dataclass(frozen=True)
 class _Tpl:
     parts: tuple[tuple[bool, str], ...]
     harsh: bool
+    services: frozenset[int] | None
 
 
 def _compile(text: str) -> _Tpl:
     harsh = text.startswith("!")
     text = text[1:] if harsh else text
+    services: frozenset[int] | None = None
+    tag = _TAG_RE.match(text)
+    if tag:
+        services = frozenset().union(*(_SERVICE_GROUPS[g] for g in tag.group(1).split(",")))
+        text = text[tag.end() :]
     parts: list[tuple[bool, str]] = []
     for i, piece in enumerate(_SLOT_RE.split(text)):
         if i % 2:
@@ -1511,57 +1554,65 @@ def _compile(text: str) -> _Tpl:
             parts.append((True, piece))
         elif piece:
             parts.append((False, piece))
-    return _Tpl(tuple(parts), harsh)
+    return _Tpl(tuple(parts), harsh, services)
 
 
 def _render(d: _Draw, tpl: _Tpl, ctx: _Ctx) -> str:
     return "".join(_SLOTS[v](d, ctx) if is_slot else v for is_slot, v in tpl.parts)
 
 
+_Key = tuple[str, str, int]  # (pool name, polarity or "", service index or -1)
+
+
 @dataclass(frozen=True)
 class _Pools:
-    topics: dict[str, dict[str, tuple[_Tpl, ...]]]
-    mild: dict[str, tuple[_Tpl, ...]]
-    tails_pos: tuple[_Tpl, ...]
-    tails_neg: tuple[_Tpl, ...]
-    thanks: tuple[_Tpl, ...]
-    c_open: tuple[_Tpl, ...]
-    c_close: tuple[_Tpl, ...]
-    c_bill_close: tuple[_Tpl, ...]
-    c_body: dict[str, tuple[_Tpl, ...]]
+    """Compiled phrases, pre-filtered per service (-1 = no service known: every phrase)."""
+
+    by_key: dict[_Key, tuple[_Tpl, ...]]
     cum: dict[tuple[str, int], tuple[list[str], list[float]]]
 
+    def get(self, name: str, pol: str, service: int) -> tuple[_Tpl, ...]:
+        """The phrases of pool ``name``/``pol`` usable for ``service`` (all of them if none fits)."""
+        return self.by_key.get((name, pol, service)) or self.by_key[(name, pol, -1)]
 
-def _weights_for(base: dict[str, float], service: int) -> tuple[list[str], list[float]]:
-    mult = _SERVICE_TOPIC_MULT.get(service, {})
-    names = [t for t in base if base[t] * mult.get(t, 1.0) > 0]
-    return names, _cumulative([base[t] * mult.get(t, 1.0) for t in names])
+    def has(self, name: str, pol: str, service: int) -> bool:
+        """Whether pool ``name``/``pol`` has phrases for ``service``."""
+        return bool(self.by_key.get((name, pol, service)))
+
+
+_POOL_POL = {"praise": "pos", "weak": "pos", "mild": "mild", "neg": "neg", "sug": "sug"}
 
 
 @lru_cache(maxsize=1)
 def _pools() -> _Pools:
     """Compile every phrase pool once (pure; cached on first use, not at import)."""
-    topics = {
-        t: {pol: tuple(_compile(s) for s in phrases) for pol, phrases in pools.items()} for t, pools in _TOPICS.items()
-    }
-    mild = {t: tuple(p for p in pools.get("neg", ()) if not p.harsh) for t, pools in topics.items()}
+    raw: dict[tuple[str, str], tuple[_Tpl, ...]] = {}
+    for topic, pools in _TOPICS.items():
+        for pol, phrases in pools.items():
+            raw[(topic, pol)] = tuple(_compile(x) for x in phrases)
+        raw[(topic, "mild")] = tuple(t for t in raw.get((topic, "neg"), ()) if not t.harsh)
+    raw[("tails", "pos")] = tuple(_compile(x) for x in _TAILS_POS)
+    raw[("tails", "neg")] = tuple(_compile(x) for x in _TAILS_NEG)
+    raw[("thanks", "")] = tuple(_compile(x) for x in _THANKS_OPENERS)
+    raw[("c_open", "")] = tuple(_compile(x) for x in _COMPLAINT_OPENERS)
+    raw[("c_close", "")] = tuple(_compile(x) for x in _COMPLAINT_CLOSERS)
+    raw[("c_bill_close", "")] = tuple(_compile(x) for x in _BILLING_CLOSERS)
+    for cat, bodies in _COMPLAINT_BODIES.items():
+        raw[(cat, "")] = tuple(_compile(x) for x in bodies)
+    by_key: dict[_Key, tuple[_Tpl, ...]] = {}
+    for (name, pol), tpls in raw.items():
+        by_key[(name, pol, -1)] = tpls
+        for service in range(len(SERVICES)):
+            by_key[(name, pol, service)] = tuple(t for t in tpls if t.services is None or service in t.services)
     cum: dict[tuple[str, int], tuple[list[str], list[float]]] = {}
     for kind, base in (("praise", _PRAISE_W), ("weak", _WEAK_PRAISE_W), ("mild", _MILD_W), ("neg", _NEG_W),
                        ("sug", _SUGGEST_W)):
+        pol = _POOL_POL[kind]
         for service in range(-1, len(SERVICES)):
-            cum[(kind, service)] = _weights_for(base, service)
-    return _Pools(
-        topics=topics,
-        mild=mild,
-        tails_pos=tuple(_compile(s) for s in _TAILS_POS),
-        tails_neg=tuple(_compile(s) for s in _TAILS_NEG),
-        thanks=tuple(_compile(s) for s in _THANKS_OPENERS),
-        c_open=tuple(_compile(s) for s in _COMPLAINT_OPENERS),
-        c_close=tuple(_compile(s) for s in _COMPLAINT_CLOSERS),
-        c_bill_close=tuple(_compile(s) for s in _BILLING_CLOSERS),
-        c_body={c: tuple(_compile(s) for s in bodies) for c, bodies in _COMPLAINT_BODIES.items()},
-        cum=cum,
-    )
+            mult = _SERVICE_TOPIC_MULT.get(service, {})
+            names = [t for t in base if base[t] * mult.get(t, 1.0) > 0 and by_key.get((t, pol, service))]
+            cum[(kind, service)] = (names, _cumulative([base[t] * mult.get(t, 1.0) for t in names]))
+    return _Pools(by_key, cum)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1592,10 +1643,11 @@ def _pick_topics(d: _Draw, p: _Pools, kind: str, service: int, k: int, forced: S
 
 
 def _clause(d: _Draw, p: _Pools, topic: str, pol: str, ctx: _Ctx, mild: bool = False) -> str:
-    pool = p.mild[topic] if (mild and pol == "neg" and p.mild[topic]) else p.topics[topic][pol]
-    text = _render(d, d.pick(pool), ctx)
+    svc = ctx[0]
+    use = "mild" if (mild and pol == "neg" and p.has(topic, "mild", -1)) else pol
+    text = _render(d, d.pick(p.get(topic, use, svc)), ctx)
     if d.chance(0.3):
-        text += _render(d, d.pick(p.tails_pos if pol == "pos" else p.tails_neg), ctx)
+        text += _render(d, d.pick(p.get("tails", pol, svc)), ctx)
     return text
 
 
@@ -1934,11 +1986,15 @@ def _group_quota(
     eligible: np.ndarray,
     share: Callable[[int], float],
 ) -> np.ndarray:
-    """Per group: pick round(share * |population in group|) members of ``eligible`` in it."""
+    """Per group: pick share * |population in group| members of ``eligible`` in it.
+
+    The count is rounded stochastically (floor(x + u)) so that small groups still hit the
+    share on average instead of always rounding 0.4 down to nothing.
+    """
     out = np.zeros(len(keys), dtype=bool)
     for key in np.unique(keys[population]).tolist():
         in_group = keys == key
-        k = round(share(key) * int((in_group & population).sum()))
+        k = int(np.floor(share(key) * int((in_group & population).sum()) + rng.random()))
         out[_quota(rng, np.flatnonzero(in_group & eligible), k)] = True
     return out
 
@@ -2094,6 +2150,7 @@ def generate(
     rest = n_c - int(base.sum())
     base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
     category[:] = r_plan.permutation(np.repeat(np.arange(len(cw)), base))
+    _fit_services(r_plan, category, cmp_)
 
     # --- 6. PHI and hostile texts (exact quotas per field) ---------------------------------
     def phi_pick(states: np.ndarray) -> np.ndarray:
@@ -2145,6 +2202,7 @@ def generate(
     fft_rows: list[list[str]] = []
     h_f_set = {int(i): j for j, i in enumerate(h_f.tolist())}
     for i in range(n_f):
+        d.memo.clear()  # one relative per response
         svc, site, rt = int(fft.service[i]), int(fft.site[i]), int(rating[i])
         ctx = (svc, site)
         sms = mode[i] == "SMS"
@@ -2187,6 +2245,7 @@ def generate(
     nps_rows: list[list[str]] = []
     h_n_set = {int(i): j for j, i in enumerate(h_n.tolist())}
     for i in range(n_n):
+        d.memo.clear()
         svc, site, sc = int(nps.service[i]), int(nps.site[i]), int(score[i])
         st = int(n_state[i])
         reason = ""
@@ -2210,6 +2269,7 @@ def generate(
     sug_rows: list[dict[str, Any]] = []
     h_s_set = {int(i): j for j, i in enumerate(h_s.tolist())}
     for i in range(n_s):
+        d.memo.clear()
         site = int(sug_site[i])
         ctx = (-1, site if site < 3 else -1)
         if s_state[i] == _HOSTILE:
@@ -2254,6 +2314,22 @@ def generate(
     )
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
+
+
+_CATEGORY_SERVICES: dict[str, frozenset[int]] = {
+    "Appointments": _SERVICE_GROUPS["appt"],
+    "Discharge": _SERVICE_GROUPS["stay"],
+}
+
+
+def _fit_services(rng: np.random.Generator, category: np.ndarray, sk: _Skeleton) -> None:
+    """Re-draw the service of complaints whose category cannot happen there (no ED appointments)."""
+    for cat, allowed in _CATEGORY_SERVICES.items():
+        ok = np.array([i in allowed for i in range(len(SERVICES))])
+        for site in range(len(SITES)):
+            bad = (category == COMPLAINT_CATEGORIES.index(cat)) & (sk.site == site) & ~ok[sk.service]
+            w = np.where(ok & (_HILLCREST_ALLOWED if site == 2 else True), _SERVICE_W_COMPLAINT, 0.0)
+            sk.service[bad] = _choice(rng, int(bad.sum()), w)
 
 
 def _age_bands(rng: np.random.Generator, service: np.ndarray) -> list[str]:
@@ -2319,7 +2395,7 @@ def _suggestion(d: _Draw, p: _Pools, ctx: _Ctx, parking: bool, food: bool, food_
         kind = "suggest" if r < 0.6 else ("complain" if r < 0.75 else "thanks")
     if kind == "thanks":
         topics = _pick_topics(d, p, "praise", -1, d.weighted(_N_TOPICS_CUM) + 1, ["food"] if food else [])
-        opener = _render(d, d.pick(p.thanks), ctx)
+        opener = _render(d, d.pick(p.get("thanks", "", -1)), ctx)
         return opener + _compose(d, p, topics, "pos", "pos", ctx)
     if kind == "complain":
         topics = _pick_topics(d, p, "neg", -1, max(len(forced), d.weighted(_N_TOPICS_CUM) + 1), forced)
@@ -2327,7 +2403,7 @@ def _suggestion(d: _Draw, p: _Pools, ctx: _Ctx, parking: bool, food: bool, food_
     topics = _pick_topics(d, p, "sug", -1, max(len(forced), 1 if d.chance(0.7) else 2), forced)
     parts = []
     for t in topics:
-        sug_pool = p.topics[t].get("sug")
+        sug_pool = p.by_key.get((t, "sug", -1))
         if sug_pool and d.chance(0.55):
             s = _render(d, d.pick(sug_pool), ctx)
             frame = d.pick(_SUG_FRAMES)
@@ -2385,7 +2461,8 @@ def _add_working_days(day: date, n: int) -> date:
 
 def _complaint_text(d: _Draw, p: _Pools, cat: str, ctx: _Ctx) -> str:
     n = d.weighted(_SENT_CUM) + 1
-    bodies = p.c_body[cat]
+    svc = ctx[0]
+    bodies = p.get(cat, "", svc)
     chosen: list[_Tpl] = []
     for _ in range(max(1, n - 2 if n >= 3 else 1)):
         for _try in range(6):
@@ -2394,16 +2471,17 @@ def _complaint_text(d: _Draw, p: _Pools, cat: str, ctx: _Ctx) -> str:
                 chosen.append(tpl)
                 break
     if n >= 4 and cat not in (BILLING_CATEGORY, "Communication") and d.chance(0.2):
-        chosen[-1] = d.pick(p.c_body["Communication"])
+        chosen[-1] = d.pick(p.get("Communication", "", svc))
     sentences = [_render(d, t, ctx) for t in chosen]
-    closers = p.c_bill_close if (cat == BILLING_CATEGORY and d.chance(0.6)) else p.c_close
+    closers = p.get("c_bill_close" if (cat == BILLING_CATEGORY and d.chance(0.6)) else "c_close", "", svc)
+    openers = p.get("c_open", "", svc)
     if n == 2:
         if d.chance(0.6):
-            sentences.insert(0, _render(d, d.pick(p.c_open), ctx))
+            sentences.insert(0, _render(d, d.pick(openers), ctx))
         else:
             sentences.append(_render(d, d.pick(closers), ctx))
     elif n >= 3:
-        sentences.insert(0, _render(d, d.pick(p.c_open), ctx))
+        sentences.insert(0, _render(d, d.pick(openers), ctx))
         sentences.append(_render(d, d.pick(closers), ctx))
     return _stylise(d, " ".join(_cap(s) for s in sentences), formal=True)
 
@@ -2433,6 +2511,7 @@ def _complaints(
     stuck_open = rng.random(n) < 0.03
     out: list[list[str]] = []
     for i in range(n):
+        d.memo.clear()
         received = cal.days[int(sk.day[i])]
         sev = int(severity[i])
         ack = _add_working_days(received, d.weighted(_ACK_LAG_CUM))

@@ -1,19 +1,27 @@
 """Incremental, validated, transactional ingestion of configured sources.
 
-For each file of a source that has not been ingested before (by sha256), one batch:
-read -> map to canonical records -> Great Expectations -> split into loaded rows and
-quarantined rows -> one DuckDB transaction that upserts ``raw.feedback`` (changed records
-also go to ``raw.feedback_history``), appends ``raw.quarantine`` and records the batch with
-its reconciliation ``rows_read = rows_loaded + rows_quarantined + rows_duplicate``.
-A crash before COMMIT leaves the warehouse as it was, and the file is retried next run.
+Each new file of a source (by sha256, per mapping version) or each new SQL extract (rows
+since the stored watermark) is one *batch*: read -> map to canonical records -> Great
+Expectations -> split into loaded, quarantined and duplicate rows -> ONE DuckDB transaction
+that upserts ``raw.feedback`` (new or changed records also go to ``raw.feedback_history``),
+replaces ``raw.survey_items`` of the loaded responses, appends ``raw.quarantine``, moves the
+source's state/watermark (``raw.source_state``) and records the batch with its
+reconciliation in ``raw.ingest_batches``::
+
+    rows_read = rows_loaded + rows_quarantined + rows_duplicate + rows_skipped
+
+(``rows_skipped`` counts FHIR responses skipped by status; it is 0 for other formats). A crash
+before COMMIT leaves the warehouse exactly as it was, and the next run ingests the batch again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,9 +30,13 @@ import pandas as pd
 from pipelines import quality, schema, warehouse
 from pipelines.config import Settings
 from pipelines.sources.base import SourceConfig, SourceError, file_checksum, load_source_configs
-from pipelines.sources.readers import read_source_file
+from pipelines.sources.readers import SourceRead, map_source_rows, read_source_file
 
 log = logging.getLogger(__name__)
+
+QUARANTINE_COLUMNS = ["batch_id", "source", "row_number", "source_record_id", "raw_row", "failed_check", "reason"]
+ITEM_COLUMNS = ["source", "response_id", "item_key", "question", "scale", "answer_raw", "value", "batch_id",
+                "ingested_at"]
 
 
 class IngestError(RuntimeError):
@@ -37,6 +49,14 @@ class IngestError(RuntimeError):
 
 class QuarantineThresholdExceeded(RuntimeError):
     """Too large a share of a source's rows failed validation: its task must fail loudly."""
+
+    def __init__(self, message: str, results: list[BatchResult] | None = None) -> None:
+        super().__init__(message)
+        self.results = results or []
+
+
+class ReconciliationError(RuntimeError):
+    """Rows read do not add up to loaded + quarantined + duplicate + skipped (a bug: nothing is written)."""
 
 
 @dataclass
@@ -56,148 +76,349 @@ class BatchResult:
     rows_skipped: int = 0
     gx_success: bool | None = None
     message: str = ""
+    data_docs: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain dict for logs and XCom."""
         return asdict(self)
 
+    @property
+    def reconciles(self) -> bool:
+        """rows_read = loaded + quarantined + duplicate + skipped."""
+        return self.rows_read == self.rows_loaded + self.rows_quarantined + self.rows_duplicate + self.rows_skipped
 
-def ingest_all(settings: Settings, names: list[str] | None = None) -> list[BatchResult]:
-    """Ingest every configured source (or only ``names``) in turn."""
+
+@dataclass
+class _Unit:
+    """One file or SQL extract waiting to be ingested."""
+
+    location: str
+    checksum: str
+    read: Callable[[], SourceRead]
+    watermark: str | None = None
+    watermark_type: str | None = None
+
+
+def ingest_all(settings: Settings, names: list[str] | None = None, force: bool = False) -> list[BatchResult]:
+    """Ingest every configured source (or only ``names``) in turn.
+
+    A failing source (unreadable file, database down, too many rows quarantined) does not stop
+    the others; the run raises :class:`IngestError` at the end, carrying every batch result.
+
+    Args:
+        settings: where the warehouse, sources and GX context live.
+        names: only these sources (YAML stems).
+        force: re-read files already ingested (records upsert; unchanged ones count as duplicates).
+    """
+    try:
+        configs = load_source_configs(settings.sources_dir, names)
+    except SourceError as exc:
+        raise IngestError(f"source configuration: {exc}", []) from exc
     results: list[BatchResult] = []
     errors: list[str] = []
-    for config in load_source_configs(settings.sources_dir, names):
+    for config in configs:
         try:
-            results.extend(ingest_source(settings, config))
-        except (SourceError, QuarantineThresholdExceeded) as exc:
-            # One bad source must not stop the others; the run still fails at the end.
+            results.extend(ingest_source(settings, config, force=force))
+        except (QuarantineThresholdExceeded, IngestError) as exc:
             log.error("source %s failed: %s", config.name, exc)
+            results.extend(exc.results)
             errors.append(f"{config.name}: {exc}")
+        except Exception as exc:  # one bad source must not stop the others; the run still fails
+            log.exception("source %s failed", config.name)
+            errors.append(f"{config.name}: {type(exc).__name__}: {exc}")
     if errors:
         raise IngestError("; ".join(errors), results)
     return results
 
 
-def ingest_source(settings: Settings, config: SourceConfig) -> list[BatchResult]:
-    """Ingest the new files of one source; raises if its quarantine share is too high.
+def ingest_source(settings: Settings, config: SourceConfig, force: bool = False) -> list[BatchResult]:
+    """Ingest the new files (or new SQL rows) of one source.
 
     Raises:
-        QuarantineThresholdExceeded: after recording the batch, when the share of rows
-            quarantined exceeds ``settings.quarantine_max``.
+        QuarantineThresholdExceeded: after recording its batches, when the share of rows
+            quarantined in a batch exceeds the source's ``quarantine_max`` (default
+            ``settings.quarantine_max``).
+        IngestError: when a file or extract could not be read at all (recorded as a failed
+            batch; it is retried next run). Other files of the source are still ingested.
     """
     with warehouse.connect(settings) as con:
         warehouse.apply_schema(con, settings)
-        done = {
+        done = set() if force else {
             row[0]
-            for row in warehouse.run_sql(con, settings, "ops/ingested_checksums", {"source": config.name}).fetchall()
+            for row in warehouse.run_sql(
+                con, settings, "ops/ingested_checksums", {"source": config.name, "config_hash": config.config_hash}
+            ).fetchall()
         }
-    results = []
-    for path in config.files(settings.data_dir):
-        checksum = file_checksum(path)
-        if checksum in done:
-            results.append(BatchResult("", config.name, str(path), "skipped", message="file already ingested"))
+        state = warehouse.run_sql(con, settings, "ops/ingest_source_state", {"source": config.name}).fetchone()
+    results: list[BatchResult] = []
+    unreadable: list[str] = []
+    over: list[str] = []
+    limit = settings.quarantine_max if config.quarantine_max is None else config.quarantine_max
+    try:
+        units = _units(settings, config, state)
+    except SourceError as exc:
+        failed = BatchResult(_batch_id(config), config.name, _sql_location(config), "failed", message=str(exc))
+        _record_failed(settings, config, failed, datetime.now(UTC))
+        raise IngestError(str(exc), [failed]) from exc
+    for unit in units:
+        if unit.checksum in done:
+            results.append(BatchResult("", config.name, unit.location, "skipped", message="already ingested"))
             continue
-        result = _ingest_file(settings, config, path, checksum)
+        result = _ingest_unit(settings, config, unit)
         results.append(result)
-        done.add(checksum)
-        if result.rows_read and result.rows_quarantined / result.rows_read > settings.quarantine_max:
-            raise QuarantineThresholdExceeded(
-                f"source {config.name}: {result.rows_quarantined} of {result.rows_read} rows quarantined "
-                f"(> {settings.quarantine_max:.0%}) in {path.name}; see raw.quarantine batch {result.batch_id}"
+        if result.status == "failed":
+            unreadable.append(f"{Path(unit.location).name}: {result.message}")
+            continue
+        done.add(unit.checksum)
+        if result.rows_read and result.rows_quarantined / result.rows_read > limit:
+            over.append(
+                f"{result.rows_quarantined} of {result.rows_read} rows quarantined (> {limit:.0%}) in "
+                f"{Path(unit.location).name}; see raw.quarantine batch {result.batch_id}"
             )
-    if not results:
-        log.warning("source %s: no file matches %s", config.name, config.path)
+    if not units:
+        log.info("source %s: nothing new (%s)", config.name, config.path or _sql_location(config))
+    if unreadable:
+        raise IngestError(f"source {config.name}: " + "; ".join(unreadable + over), results)
+    if over:
+        raise QuarantineThresholdExceeded(f"source {config.name}: " + "; ".join(over), results)
     return results
 
 
-def _ingest_file(settings: Settings, config: SourceConfig, path: Path, checksum: str) -> BatchResult:
-    batch_id = f"{config.name}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+def _sql_location(config: SourceConfig) -> str:
+    return f"sql:{config.table or Path(config.query or '').name}" if config.format == "sql" else config.path
+
+
+def _batch_id(config: SourceConfig) -> str:
+    return f"{config.name}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> list[_Unit]:
+    if config.format != "sql":
+        units = []
+        for path in config.files(settings.data_dir):
+            units.append(_Unit(str(path), file_checksum(path), lambda p=path: read_source_file(config, p)))
+        return units
+    from pipelines.sources.sql import pull
+
+    mark, kind = (state[0], state[1]) if state else (None, None)
+    extract = pull(config, mark, kind)
+    if not len(extract.rows.frame):
+        log.info("source %s: no rows since watermark %s", config.name, mark)
+        return []
+    return [
+        _Unit(extract.location, extract.checksum, lambda: map_source_rows(config, extract.rows), extract.watermark,
+              extract.watermark_type)
+    ]
+
+
+def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit) -> BatchResult:
+    batch_id = _batch_id(config)
     started = datetime.now(UTC)
-    result = BatchResult(batch_id, config.name, str(path), "running")
+    result = BatchResult(batch_id, config.name, unit.location, "running")
+    clock = time.perf_counter()
     try:
-        mapped, rejects, rows_read = read_source_file(config, path)
+        read = unit.read()
     except SourceError as exc:
         # The whole file is unreadable: record a failed batch, keep the file for a retry.
         result.status, result.message = "failed", str(exc)
-        _record_failed(settings, config, result, checksum, started)
-        raise
-    mapped = mapped.reset_index(drop=True)
-    outcome = quality.validate(mapped, config.stream, settings.gx_dir)
-    quarantine = _quarantine_frame(batch_id, config.name, mapped, outcome, rejects)
-    # A source row that fails any check is quarantined whole (all its answers), verbatim.
-    bad_rows = set(mapped.loc[sorted(outcome.failures), "_row_number"].astype(int)) if outcome.failures else set()
-    good = mapped[~mapped["_row_number"].astype(int).isin(bad_rows)]
-    records = schema.conform(good.drop(columns=[c for c in good.columns if c.startswith("_")]))
-    records["batch_id"] = batch_id
-    records["ingested_at"] = pd.Timestamp(started)
-    records["file_checksum"] = checksum
-    result.rows_read = rows_read
-    result.rows_quarantined = len(bad_rows) + len(rejects)
+        _record_failed(settings, config, result, started)
+        log.error("source %s: %s", config.name, exc)
+        return result
+    result.timings["read_map"] = time.perf_counter() - clock
+    records = read.mapped.records.reset_index(drop=True)
+    exact_dups = _exact_duplicate_rows(records)
+    candidates = records[~records["_pos"].isin(exact_dups)]
+
+    clock = time.perf_counter()
+    outcome = quality.validate(candidates, config.stream, settings.gx_dir)
+    result.timings["validate"] = time.perf_counter() - clock
+    bad_pos = set(candidates.loc[list(outcome.failures), "_pos"].astype(int)) if outcome.failures else set()
+    quarantine = _quarantine_frame(batch_id, config.name, candidates, outcome, read)
+    good = candidates[~candidates["_pos"].isin(bad_pos)]
+
+    clock = time.perf_counter()
+    incoming = schema.conform(good[[c for c in good.columns if not c.startswith("_")]])
+    incoming["batch_id"] = batch_id
+    incoming["ingested_at"] = pd.Timestamp(started)
+    incoming["file_checksum"] = unit.checksum
+    items = _items_frame(config, read, good, batch_id, started)
+    retracted = pd.DataFrame({"response_id": sorted(set(read.retracted) - set(good["response_id"].dropna()))},
+                             dtype="string")
+    result.rows_read = read.rows_read
+    result.rows_skipped = read.rows_skipped
+    result.rows_quarantined = len(bad_pos) + len(read.rows.rejects)
     result.gx_success = outcome.success
+    result.data_docs = outcome.docs_url
+    notes = list(read.rows.notes)
     with warehouse.connect(settings) as con:
         con.execute("begin transaction")
         try:
-            con.register("incoming", records)
+            con.register("incoming", incoming)
             con.register("incoming_quarantine", quarantine)
+            con.register("incoming_items", items)
+            con.register("incoming_items_responses", items[["response_id"]].drop_duplicates())
+            con.register("incoming_retracted", retracted)
             changes = warehouse.run_sql(con, settings, "ops/feedback_changes").fetchone()
-            result.rows_inserted, result.rows_updated, _ = (int(v or 0) for v in changes)
-            unchanged_rows = _unchanged_rows(con, settings, good)
+            inserted, updated, _ = (int(v or 0) for v in changes)
+            result.rows_inserted, result.rows_updated = inserted, updated
+            params = {"source": config.name}
+            stale = warehouse.run_sql(con, settings, "ops/ingest_stale_records", params).fetchall()
+            unchanged = _unchanged_rows(con, settings, good, incoming, {r[1] for r in stale})
             warehouse.run_sql(con, settings, "ops/append_history", {"valid_from": started})
+            if stale:
+                warehouse.run_sql(con, settings, "ops/ingest_delete_stale", params)
+                notes.append(f"{len(stale)} record(s) no longer in their response removed")
             warehouse.run_sql(con, settings, "ops/upsert_feedback")
+            if len(items):
+                warehouse.run_sql(con, settings, "ops/ingest_replace_items", params)
+                warehouse.run_sql(con, settings, "ops/ingest_insert_items")
+            if len(retracted):
+                gone = warehouse.run_sql(con, settings, "ops/ingest_retracted_records", params).fetchone()[0]
+                warehouse.run_sql(con, settings, "ops/ingest_retract", params)
+                warehouse.run_sql(con, settings, "ops/ingest_retract_items", params)
+                if gone:
+                    notes.append(f"{gone} record(s) of entered-in-error responses retracted")
             warehouse.run_sql(con, settings, "ops/append_quarantine", {"at": started})
-            good_rows = set(good["_row_number"].astype(int))
-            result.rows_duplicate = len(unchanged_rows)
-            result.rows_loaded = len(good_rows - unchanged_rows)
-            result.rows_skipped = rows_read - result.rows_loaded - result.rows_quarantined - result.rows_duplicate
+            result.rows_duplicate = len(unchanged) + len(exact_dups)
+            result.rows_loaded = good["_pos"].nunique() - len(unchanged)
+            if not result.reconciles:
+                raise ReconciliationError(
+                    f"{unit.location}: read {result.rows_read} != loaded {result.rows_loaded} + quarantined "
+                    f"{result.rows_quarantined} + duplicate {result.rows_duplicate} + skipped {result.rows_skipped}"
+                )
             result.status = "success"
-            result.message = f"gx data docs: {outcome.docs_url}" if outcome.docs_url else ""
-            _record_batch(con, settings, config, result, checksum, started)
+            if outcome.docs_url:
+                notes.append(f"gx data docs: {outcome.docs_url}")
+            result.message = "; ".join(notes)
+            _record_state(con, settings, config, result, unit)
+            _record_batch(con, settings, config, result, unit.checksum, started, unit.watermark)
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
         finally:
-            con.unregister("incoming")
-            con.unregister("incoming_quarantine")
-    log.info("ingested %s: %s", path.name, json.dumps(result.as_dict()))
+            for name in ("incoming", "incoming_quarantine", "incoming_items", "incoming_items_responses",
+                         "incoming_retracted"):
+                con.unregister(name)
+    result.timings["load"] = time.perf_counter() - clock
+    log.info("ingested %s: %s", unit.location, json.dumps(result.as_dict(), default=str))
     return result
 
 
-def _unchanged_rows(con, settings: Settings, good: pd.DataFrame) -> set[int]:  # noqa: ANN001
+def _exact_duplicate_rows(records: pd.DataFrame) -> set[int]:
+    """Source rows repeating an earlier row of the same file exactly (same id, same content)."""
+    first = records.drop_duplicates("_pos")
+    ids = first.set_index("_pos")["response_id"]
+    repeated = ids[ids.notna() & ids.duplicated(keep=False)]
+    if repeated.empty:
+        return set()
+    subset = records[records["_pos"].isin(repeated.index)]
+    content = subset[[c for c in subset.columns if c not in {"_pos", "_row_number"}]].astype("string")
+    hashes = pd.util.hash_pandas_object(content, index=False)
+    signature = hashes.groupby(subset["_pos"].to_numpy()).agg(lambda h: hash(tuple(h)))
+    frame = pd.DataFrame({"id": repeated, "sig": signature.reindex(repeated.index)})
+    dups = frame.duplicated(["id", "sig"], keep="first")
+    return set(frame.index[dups].astype(int))
+
+
+def _unchanged_rows(con, settings: Settings, good: pd.DataFrame, incoming: pd.DataFrame,  # noqa: ANN001
+                    stale_responses: set[str]) -> set[int]:
     """Source rows all of whose records were already loaded with the same content."""
     unchanged_ids = {r[0] for r in warehouse.run_sql(con, settings, "ops/unchanged_ids").fetchall()}
     if not unchanged_ids:
         return set()
-    ids = [schema.feedback_id(s, r) for s, r in zip(good["source"], good["source_record_id"], strict=True)]
-    frame = pd.DataFrame({"row": good["_row_number"].astype(int).to_numpy(), "same": [i in unchanged_ids for i in ids]})
+    frame = pd.DataFrame(
+        {"row": good["_pos"].astype(int).to_numpy(), "same": incoming["feedback_id"].isin(unchanged_ids).to_numpy()}
+    )
+    frame["same"] &= ~good["response_id"].isin(stale_responses).to_numpy()
     per_row = frame.groupby("row")["same"].all()
     return set(per_row[per_row].index)
 
 
-def _quarantine_frame(
-    batch_id: str, source: str, mapped: pd.DataFrame, outcome: quality.Outcome, rejects: pd.DataFrame
-) -> pd.DataFrame:
+def _items_frame(config: SourceConfig, read: SourceRead, good: pd.DataFrame, batch_id: str,
+                 started: datetime) -> pd.DataFrame:
+    items = read.mapped.items
+    if not len(items):
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in ITEM_COLUMNS})
+    ids = good.drop_duplicates("_pos").set_index("_pos")["response_id"]
+    out = items[items["_pos"].isin(ids.index)].copy()
+    out["response_id"] = ids.reindex(out["_pos"]).to_numpy()
+    out["source"] = config.name
+    out["batch_id"] = batch_id
+    out["ingested_at"] = pd.Timestamp(started)
+    out["value"] = out["value"].astype("Float64")
+    return out[ITEM_COLUMNS].reset_index(drop=True)
+
+
+def _quarantine_frame(batch_id: str, source: str, records: pd.DataFrame, outcome: quality.Outcome,
+                      read: SourceRead) -> pd.DataFrame:
+    """One row per quarantined source row: its raw text, every check it failed and why."""
+    per_row: dict[int, dict] = {}
+    for index, failures in outcome.failures.items():
+        pos = int(records.at[index, "_pos"])
+        entry = per_row.setdefault(
+            pos,
+            {"row_number": int(records.at[index, "_row_number"]), "source_record_id": records.at[index, "response_id"],
+             "checks": {}, },
+        )
+        for check, reason in failures:
+            entry["checks"].setdefault(check, reason)
+    positions = sorted(per_row)
+    raws = read.rows.raw_rows(positions) if positions else []
     rows = [
         {
             "batch_id": batch_id,
             "source": source,
-            "row_number": int(mapped.at[index, "_row_number"]),
-            "source_record_id": None if pd.isna(mapped.at[index, "source_record_id"]) else str(mapped.at[index, "source_record_id"]),
-            "raw_row": str(mapped.at[index, "_raw"]),
-            "failed_check": "; ".join(sorted({check for check, _ in failures})),
-            "reason": "; ".join(dict.fromkeys(reason for _, reason in failures)),
+            "row_number": per_row[pos]["row_number"],
+            "source_record_id": _text_or_none(per_row[pos]["source_record_id"]),
+            "raw_row": raw,
+            "failed_check": "; ".join(per_row[pos]["checks"]),
+            "reason": "; ".join(dict.fromkeys(per_row[pos]["checks"].values())),
         }
-        for index, failures in outcome.failures.items()
+        for pos, raw in zip(positions, raws, strict=True)
     ]
-    frame = pd.DataFrame(rows, columns=["batch_id", "source", "row_number", "source_record_id", "raw_row", "failed_check", "reason"])
-    if len(rejects):
-        extra = rejects.assign(batch_id=batch_id, source=source)[frame.columns]
-        frame = pd.concat([frame, extra], ignore_index=True) if len(frame) else extra
+    rows += [
+        {"batch_id": batch_id, "source": source, "row_number": r.row_number, "source_record_id": r.source_record_id,
+         "raw_row": r.raw_row, "failed_check": r.failed_check, "reason": r.reason}
+        for r in read.rows.rejects
+    ]
+    frame = pd.DataFrame(rows, columns=QUARANTINE_COLUMNS)
     frame["row_number"] = frame["row_number"].astype("Int64")
-    return frame.drop_duplicates(subset=["row_number", "failed_check"]).reset_index(drop=True)
+    for col in QUARANTINE_COLUMNS:
+        if col != "row_number":
+            frame[col] = frame[col].astype("string")
+    return frame
 
 
-def _record_batch(con, settings: Settings, config: SourceConfig, result: BatchResult, checksum: str, started: datetime) -> None:  # noqa: ANN001
+def _text_or_none(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _record_state(con, settings: Settings, config: SourceConfig, result: BatchResult, unit: _Unit) -> None:  # noqa: ANN001
+    warehouse.run_sql(
+        con,
+        settings,
+        "ops/ingest_upsert_source_state",
+        {
+            "source": config.name,
+            "stream": config.stream,
+            "preset": config.preset,
+            "format": config.format,
+            "timezone": config.timezone,
+            "country": config.country,
+            "config_hash": config.config_hash,
+            "watermark": unit.watermark,
+            "watermark_type": unit.watermark_type,
+            "batch_id": result.batch_id,
+            "location": unit.location,
+            "updated_at": datetime.now(UTC),
+        },
+    )
+
+
+def _record_batch(con, settings: Settings, config: SourceConfig, result: BatchResult, checksum: str | None,  # noqa: ANN001
+                  started: datetime, watermark: str | None = None) -> None:
     warehouse.run_sql(
         con,
         settings,
@@ -218,15 +439,16 @@ def _record_batch(con, settings: Settings, config: SourceConfig, result: BatchRe
             "rows_quarantined": result.rows_quarantined,
             "rows_duplicate": result.rows_duplicate,
             "rows_skipped": result.rows_skipped,
-            "watermark": checksum,
+            "watermark": watermark or checksum,
             "gx_success": result.gx_success,
-            "message": result.message,
+            "message": result.message[:4000],
+            "config_hash": config.config_hash,
         },
     )
 
 
-def _record_failed(settings: Settings, config: SourceConfig, result: BatchResult, checksum: str, started: datetime) -> None:
+def _record_failed(settings: Settings, config: SourceConfig, result: BatchResult, started: datetime) -> None:
     with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
         # A failed batch has no checksum recorded as done: the file is retried next run.
-        result.location = f"{result.location} (failed)"
-        _record_batch(con, settings, config, result, None, started)  # type: ignore[arg-type]
+        _record_batch(con, settings, config, result, None, started)

@@ -237,7 +237,8 @@ def import_labels(settings: Settings, path: Path, reviewer: str | None = None) -
     ids = sorted({str(r.get("feedback_id", "") or "").strip() for _, r in rows} - {""})
     with connect(settings) as con:
         apply_schema(con, settings)
-        known = {r[0] for r in run_sql(con, settings, "ops/labels_known_ids", {"ids": ids}).fetchall()} if ids else set()
+        found = run_sql(con, settings, "ops/labels_known_ids", {"ids": ids}).fetchall() if ids else []
+        known = {r[0] for r in found}
         valid, blank, problems = validate_rows(rows, known)
         if problems:
             shown = "\n  ".join(problems[:50])

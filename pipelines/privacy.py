@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -36,11 +35,17 @@ from typing import Any
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "models" / "privacy" / "recognizers.yaml"
 
 _MONTHS = frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+    {
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december"),
+        *("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"),
+    }
 )
 _WEEKDAYS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun".split()
+    {
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        *("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"),
+    }
 )
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 
@@ -84,7 +89,8 @@ def _v_nhs(s: str) -> str | None:
 
 def _v_uk_phone(s: str) -> str | None:
     digits = re.sub(r"\D", "", s)
-    if s.lstrip().startswith("+"):
+    if s.lstrip().startswith(("+", "00")):
+        digits = digits.removeprefix("00")
         if not digits.startswith("44"):
             return None
         nsn = digits[2:].removeprefix("0")
@@ -205,14 +211,20 @@ class PersonFinder:
     a place prefix ("St Mary's", "Queen Elizabeth") is treated as a place.
     """
 
-    def __init__(self, cfg: dict[str, Any], first_names: frozenset[str], surnames: frozenset[str],
-                 extra_common: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        cfg: dict[str, Any],
+        first_names: frozenset[str],
+        surnames: frozenset[str],
+        extra_common: Iterable[str] = (),
+    ) -> None:
         p = cfg["person"]
         n = cfg["names"]
         low = lambda xs: frozenset(_norm(str(x)).lower() for x in xs)  # noqa: E731
         self.first = first_names
         self.last = surnames
         self.ambiguous = low(n.get("ambiguous_first_names", []))
+        self.word_names = low(n.get("names_that_are_words", []))
         self.not_names = low(n.get("not_names", [])) | _MONTHS | _WEEKDAYS
         self.strong_titles = low(t.rstrip(".") for t in p["strong_titles"])
         self.cased_titles = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
@@ -223,10 +235,17 @@ class PersonFinder:
         self.particles = low(p.get("name_particles", []))
         self.acronyms = frozenset(str(a).upper() for a in p.get("acronyms", []))
         self.common = (
-            low(p.get("common_words", [])) | low(extra_common) | _MONTHS | _WEEKDAYS | self.not_after_cue
+            low(p.get("common_words", []))
+            | low(extra_common)
+            | _MONTHS
+            | _WEEKDAYS
+            | self.not_after_cue
             | self.facility
         )
-        self.cue_words = self.strong_titles | low(p.get("weak_titles", [])) | low(p.get("role_cues", []))
+        self.weak_titles = low(p.get("weak_titles", []))
+        self.cue_words = self.strong_titles | self.weak_titles | low(p.get("role_cues", []))
+        self.verbs = low(p.get("common_verbs", []))
+        self.lower_common = self.common | self.verbs
 
         def alt(phrases: Iterable[str]) -> str:
             items = sorted({str(x) for x in phrases}, key=len, reverse=True)
@@ -256,12 +275,26 @@ class PersonFinder:
         parts = lw.split("-")
         return any(x in self.first or x in self.last for x in [lw, *parts])
 
+    def _is_first(self, lw: str) -> bool:
+        """Known first name, including hyphenated ones ("Mary-Jane", "Jean-Paul")."""
+        if lw in self.first:
+            return True
+        parts = lw.split("-")
+        return len(parts) > 1 and all(x in self.first for x in parts)
+
     def _known_last(self, lw: str) -> bool:
         return lw in self.last or any(x in self.last for x in lw.split("-"))
+
+    @staticmethod
+    def _contraction(t: _Tok) -> bool:
+        """True for "I've", "HADN'T", "I'd" (not for "O'Brien", "D'Arcy")."""
+        return "'" in t.text and t.text.rsplit("'", 1)[1].lower() in {"t", "ve", "d", "m", "ll", "re", "s"}
 
     def _nameish_after_cue(self, t: _Tok, allow_upper: bool) -> bool:
         """Capitalised token after a cue that can be a name (unknown names allowed)."""
         if not (self._title_case(t) or (allow_upper and self._upper_name(t))) or len(t.text) < 2:
+            return False
+        if self._contraction(t):
             return False
         lw = t.lower
         if lw in self.not_after_cue or lw in self.cue_words or lw in _MONTHS or lw in _WEEKDAYS:
@@ -272,11 +305,49 @@ class PersonFinder:
             return False
         return not lw.endswith(self.suffixes)
 
-    def _lower_name(self, t: _Tok) -> bool:
+    def _lower_after_title(self, t: _Tok) -> bool:
+        """Lower-case token after "dr"/"mrs": a name unless it is a common word or verb form."""
+        lw = t.lower
+        if not t.text.islower() or len(lw) < 2 or self._contraction(t):
+            return False
+        if lw in self.lower_common or lw in self.not_names:
+            return False
+        if self._known(lw):
+            return True
+        if len(lw) < 3 or lw.endswith(("ed", "ing", "ly", "nt", "'s")):
+            return False
+        return not (lw.endswith("s") and (lw[:-1] in self.lower_common or lw[:-2] in self.lower_common))
+
+    def _lower_after_relation(self, t: _Tok) -> bool:
+        """Lower-case known name after "my husband"/"called": "my husband john"."""
+        lw = t.lower
+        if not t.text.islower() or len(lw) < 2 or lw in self.lower_common or lw in self.not_names:
+            return False
+        if lw in self.first and lw not in self.ambiguous:
+            return True
+        return self._known_last(lw) and lw not in self.word_names
+
+    def _lower_no_cue(self, t: _Tok) -> bool:
+        """Lower-case first name with no cue at all: only names that are not English words."""
         lw = t.lower
         return (
-            t.text.islower() and len(lw) >= 2 and self._known(lw) and lw not in self.ambiguous
-            and lw not in self.common and lw not in self.not_names
+            t.text.islower()
+            and len(lw) >= 3
+            and lw in self.first
+            and lw not in self.ambiguous
+            and lw not in self.word_names
+            and lw not in self.lower_common
+            and lw not in self.not_names
+        )
+
+    def _lower_surname(self, t: _Tok) -> bool:
+        lw = t.lower
+        return (
+            t.text.islower()
+            and self._known_last(lw)
+            and lw not in self.word_names
+            and lw not in self.lower_common
+            and lw not in self.not_names
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -292,7 +363,7 @@ class PersonFinder:
 
     @staticmethod
     def _adjacent(text: str, a: _Tok, b: _Tok, allow_dot: bool = False) -> bool:
-        gap = text[a.end:b.start]
+        gap = text[a.end : b.start]
         if a.end < b.start and text[a.end] in "'’":  # possessive ends the name
             return False
         return bool(re.fullmatch(r"\.?\s{1,2}" if allow_dot else r"\s{1,2}", gap))
@@ -325,7 +396,7 @@ class PersonFinder:
                     break
                 j += 1
                 continue
-            if lower_ok and self._lower_name(nxt) and self._known_last(lw):
+            if lower_ok and self._lower_surname(nxt):
                 j += 1
                 continue
             break
@@ -335,8 +406,10 @@ class PersonFinder:
         return j + 1 < len(toks) and toks[j + 1].lower in self.facility and self._adjacent(text, toks[j], toks[j + 1])
 
     def _preceded_by_place(self, text: str, toks: list[_Tok], i: int) -> bool:
-        return i > 0 and toks[i - 1].lower in self.place_prefix and self._adjacent(
-            text, toks[i - 1], toks[i], allow_dot=True
+        return (
+            i > 0
+            and toks[i - 1].lower in self.place_prefix
+            and self._adjacent(text, toks[i - 1], toks[i], allow_dot=True)
         )
 
     # -- main ----------------------------------------------------------------------------------
@@ -370,22 +443,33 @@ class PersonFinder:
                 continue
             if t.lower in self.cased_titles and not self._title_case(t):
                 continue
-            raw_after = work[t.end:t.end + 2]
+            raw_after = work[t.end : t.end + 2]
             if raw_after[:1] in "'’":  # "Dr's were great"
                 continue
             nxt = toks[k + 1]
             if not self._adjacent(work, t, nxt, allow_dot=True):
                 continue
+            if nxt.lower in self.particles and nxt.text.islower():
+                # "Mr van der Berg", "Dr de Souza": the name starts with its particle(s)
+                q = k + 1
+                while (
+                    q + 1 < len(toks)
+                    and toks[q].lower in self.particles
+                    and toks[q].text.islower()
+                    and self._adjacent(work, toks[q], toks[q + 1])
+                ):
+                    q += 1
+                if q > k + 1 and self._title_case(toks[q]) and toks[q].lower not in self.particles:
+                    add(k + 1, self._extend(work, toks, q, lower_ok=False, upper_ok=True), 0.85)
+                continue
             if t.lower in self.cased_titles:
-                ok = self._nameish_after_cue(nxt, allow_upper=True) or (
-                    len(nxt.text) == 1 and nxt.text.isupper()
-                )
+                ok = self._nameish_after_cue(nxt, allow_upper=True) or (len(nxt.text) == 1 and nxt.text.isupper())
                 lower = False
             else:
                 ok = (
                     self._nameish_after_cue(nxt, allow_upper=True)
                     or (len(nxt.text) == 1 and nxt.text.isupper())
-                    or self._lower_name(nxt)
+                    or self._lower_after_title(nxt)
                 )
                 lower = nxt.text.islower()
             if not ok:
@@ -407,7 +491,7 @@ class PersonFinder:
             if self._nameish_after_cue(t, allow_upper=True) or (t.lower in self.ambiguous and self._title_case(t)):
                 j = self._extend(work, toks, i, lower_ok=False, upper_ok=True)
                 add(i, j, 0.85)
-            elif self._lower_name(t):
+            elif self._lower_after_relation(t):
                 j = self._extend(work, toks, i, lower_ok=True, upper_ok=False)
                 add(i, j, 0.8)
 
@@ -419,28 +503,44 @@ class PersonFinder:
             t = toks[i]
             if self._nameish_after_cue(t, allow_upper=False) or (t.lower in self.ambiguous and self._title_case(t)):
                 j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
-                if self._followed_by_facility(work, toks, j):
+                # "Nurse Sarah Ward" is a person; "thanks to Victoria Ward" is a place
+                is_title = re.sub(r"\W+", " ", m.group()).strip().lower() in self.weak_titles
+                if self._followed_by_facility(work, toks, j) and not is_title:
                     continue
                 add(i, j, 0.75)
 
         # 4. name lists
         for i, t in enumerate(toks):
-            if i in taken or not self._title_case(t) or len(t.text) < 2:
+            if i in taken or len(t.text) < 2:
+                continue
+            if self._lower_no_cue(t):
+                add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.6)
+                continue
+            if not self._title_case(t) or self._contraction(t):
                 continue
             lw = t.lower
             if lw in self.not_names or self._preceded_by_place(work, toks, i):
                 continue
             nxt = toks[i + 1] if i + 1 < len(toks) else None
             nxt_ok = (
-                nxt is not None and self._adjacent(work, t, nxt) and self._title_case(nxt)
-                and self._known_last(nxt.lower) and nxt.lower not in self.common and nxt.lower not in self.ambiguous
-                and work[t.end:t.end + 1] not in "'’"
+                nxt is not None
+                and self._adjacent(work, t, nxt)
+                and self._title_case(nxt)
+                and self._known_last(nxt.lower)
+                and nxt.lower not in self.common
+                and nxt.lower not in self.ambiguous
+                and work[t.end : t.end + 1] not in "'’"
             )
-            if lw in self.first and lw not in self.ambiguous and lw not in self.common:
+            if self._is_first(lw) and lw not in self.ambiguous and lw not in self.common:
                 j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
                 score = 0.7
             elif (lw in self.ambiguous and nxt_ok) or (
-                nxt_ok and not self._known(lw) and lw not in self.common and lw not in self.cue_words
+                nxt_ok
+                and not self._known(lw)
+                and lw not in self.common
+                and lw not in self.cue_words
+                and lw not in self.place_prefix
+                and len(lw) >= 3
                 and t.text.upper() not in self.acronyms
             ):
                 j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
@@ -455,7 +555,7 @@ class PersonFinder:
         changed = True
         while changed:
             changed = False
-            for s, e, score in list(spans):
+            for _s, e, score in list(spans):
                 m = self._conj_re.match(work, e)
                 if not m or m.end() == e:
                     continue
@@ -495,11 +595,39 @@ class _CompiledPattern:
     cue_score: float
 
 
+def _import_presidio() -> None:
+    """Import Presidio without dragging in torch/transformers.
+
+    presidio_analyzer imports its optional Hugging Face engine (and, through thinc, torch) when
+    those packages are installed: ~6 s and ~1 GB we never use, since this redactor has no NER
+    model. While Presidio is first imported, both are masked so their optional imports fail
+    fast; the masks are removed straight after, so later ``import torch`` elsewhere works.
+    """
+    import sys
+
+    if "presidio_analyzer.nlp_engine" in sys.modules:
+        return
+    masked = [m for m in ("torch", "transformers") if m not in sys.modules]
+    for m in masked:
+        sys.modules[m] = None  # type: ignore[assignment]
+    try:
+        importlib.import_module("presidio_analyzer")
+        importlib.import_module("presidio_analyzer.nlp_engine")
+        importlib.import_module("presidio_analyzer.predefined_recognizers")
+        importlib.import_module("presidio_anonymizer")
+    finally:
+        for m in masked:
+            if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
+
+
 @lru_cache(maxsize=1)
 def _presidio_classes() -> dict[str, type]:
     """Define the Presidio recognizer subclasses (needs presidio imported)."""
+    _import_presidio()
     import tldextract
     from presidio_analyzer import EntityRecognizer, RecognizerResult
+    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
 
@@ -516,8 +644,12 @@ def _presidio_classes() -> dict[str, type]:
 
         def __init__(self, entity: str, patterns: list[_CompiledPattern]) -> None:
             self.patterns = patterns
-            super().__init__(supported_entities=[entity], name=f"Regex{entity.title().replace('_', '')}Recognizer",
-                             supported_language="en", version="1.0.0")
+            super().__init__(
+                supported_entities=[entity],
+                name=f"Regex{entity.title().replace('_', '')}Recognizer",
+                supported_language="en",
+                version="1.0.0",
+            )
 
         def load(self) -> None:  # noqa: D102
             pass
@@ -540,9 +672,15 @@ def _presidio_classes() -> dict[str, type]:
                     score = p.score
                     if p.cue is not None and p.cue.search(text, max(0, start - p.cue_window), start):
                         score = max(score, p.cue_score)
-                    out.append(RecognizerResult(entity, start, end, score,
-                                                recognition_metadata={"recognizer_name": self.name,
-                                                                      "pattern_name": p.name}))
+                    out.append(
+                        RecognizerResult(
+                            entity,
+                            start,
+                            end,
+                            score,
+                            recognition_metadata={"recognizer_name": self.name, "pattern_name": p.name},
+                        )
+                    )
             return out
 
     class PersonRecognizer(EntityRecognizer):
@@ -550,8 +688,12 @@ def _presidio_classes() -> dict[str, type]:
 
         def __init__(self, finder: PersonFinder) -> None:
             self.finder = finder
-            super().__init__(supported_entities=["PERSON"], name="CuesAndNameListPersonRecognizer",
-                             supported_language="en", version="1.0.0")
+            super().__init__(
+                supported_entities=["PERSON"],
+                name="CuesAndNameListPersonRecognizer",
+                supported_language="en",
+                version="1.0.0",
+            )
 
         def load(self) -> None:  # noqa: D102
             pass
@@ -571,9 +713,30 @@ def _presidio_classes() -> dict[str, type]:
             return offline_tld(pattern_text).fqdn != ""
 
     class ScoredPhoneRecognizer(PhoneRecognizer):
-        """Presidio's python-phonenumbers recognizer with a configurable base score."""
+        """Presidio's python-phonenumbers recognizer with a configurable base score.
+
+        Skips texts without a run of 7+ digits (most comments): phonenumbers' matcher is the
+        most expensive recognizer and can only match such runs.
+        """
 
         SCORE = 0.6
+        _DIGITS = re.compile(r"\d(?:[\s().+\-]{0,3}\d){6}")
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list:  # noqa: D102
+            if not self._DIGITS.search(text):
+                return []
+            return super().analyze(text, entities, nlp_artifacts)
+
+    class NoContextEnhancer(ContextAwareEnhancer):
+        """Cue words are handled inside our recognizers (cue_regex); skip Presidio's lemma pass."""
+
+        def __init__(self) -> None:
+            super().__init__(0.0, 0.0, 0, 0)
+
+        def enhance_using_context(
+            self, text: str, raw_results: list, nlp_artifacts: Any, recognizers: list, context: list[str] | None = None
+        ) -> list:  # noqa: D102
+            return raw_results
 
     return {
         "nlp": BlankSpacyNlpEngine,
@@ -581,17 +744,20 @@ def _presidio_classes() -> dict[str, type]:
         "person": PersonRecognizer,
         "email": OfflineEmailRecognizer,
         "phone": ScoredPhoneRecognizer,
+        "no_context": NoContextEnhancer,
     }
 
 
-def _compile_patterns(cfg: dict[str, Any]) -> dict[str, list[_CompiledPattern]]:
+def _compile_patterns(cfg: dict[str, Any], stop_words: Iterable[str] = ()) -> dict[str, list[_CompiledPattern]]:
+    street_stop = frozenset(str(w).lower() for w in cfg.get("street_stop_words", []))
     validators: dict[str, Callable[[str], str | None]] = {
         "nhs_mod11": _v_nhs,
         "uk_phone": _v_uk_phone,
         "nanp_phone": _v_nanp_phone,
         "numeric_date": _v_numeric_date,
         "iso_date": _v_iso_date,
-        "street_words": _make_street_validator(frozenset(map(str.lower, cfg.get("street_stop_words", [])))),
+        "street_words": _make_street_validator(street_stop),
+        "street_words_strict": _make_street_validator(street_stop | frozenset(stop_words)),
         "url_trim": _v_url_trim,
     }
     out: dict[str, list[_CompiledPattern]] = {}
@@ -602,15 +768,17 @@ def _compile_patterns(cfg: dict[str, Any]) -> dict[str, list[_CompiledPattern]]:
             vname = p.get("validator")
             if vname is not None and vname not in validators:
                 raise ValueError(f"unknown validator {vname!r} in pattern {p['name']!r}")
-            compiled.append(_CompiledPattern(
-                name=p["name"],
-                regex=re.compile(p["regex"], flags),
-                score=float(p["score"]),
-                validator=validators[vname] if vname else None,
-                cue=re.compile(p["cue_regex"], re.IGNORECASE) if p.get("cue_regex") else None,
-                cue_window=int(p.get("cue_window", 0)),
-                cue_score=float(p.get("cue_score", p["score"])),
-            ))
+            compiled.append(
+                _CompiledPattern(
+                    name=p["name"],
+                    regex=re.compile(p["regex"], flags),
+                    score=float(p["score"]),
+                    validator=validators[vname] if vname else None,
+                    cue=re.compile(p["cue_regex"], re.IGNORECASE) if p.get("cue_regex") else None,
+                    cue_window=int(p.get("cue_window", 0)),
+                    cue_score=float(p.get("cue_score", p["score"])),
+                )
+            )
         out[entity] = compiled
     return out
 
@@ -634,6 +802,7 @@ class Redactor:
         # tldextract would otherwise try to download the public suffix list.
         if not os.environ.get("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "").strip():
             os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+        _import_presidio()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_anonymizer import AnonymizerEngine
         from presidio_anonymizer.entities import OperatorConfig
@@ -649,11 +818,16 @@ class Redactor:
         self.allow_list: tuple[str, ...] = tuple(sorted(allow, key=str.casefold))
         self._allow_re = (
             re.compile(
-                r"(?<!\w)(?:" + "|".join(re.escape(a).replace(r"\ ", r"\s+").replace("'", "['’]")
-                                          for a in sorted(allow, key=len, reverse=True)) + r")(?!\w)",
+                r"(?<!\w)(?:"
+                + "|".join(
+                    re.escape(a).replace(r"\ ", r"\s+").replace("'", "['’]")
+                    for a in sorted(allow, key=len, reverse=True)
+                )
+                + r")(?!\w)",
                 re.IGNORECASE,
             )
-            if allow else None
+            if allow
+            else None
         )
 
         first, last = load_name_lists(cfg)
@@ -674,18 +848,26 @@ class Redactor:
         nlp_engine = classes["nlp"](models=[{"lang_code": "en", "model_name": "blank:en"}])
         nlp_engine.load()
         recognizers: list[Any] = [classes["person"](self._finder)]
-        for entity, patterns in _compile_patterns(cfg).items():
+        for entity, patterns in _compile_patterns(cfg, STOP_WORDS).items():
             recognizers.append(classes["regex"](entity, patterns))
         recognizers.append(classes["email"](supported_entity="EMAIL"))
         phone_cfg = cfg.get("phonenumbers") or {}
         if phone_cfg.get("regions"):
-            phone = classes["phone"](supported_entity="PHONE", supported_regions=tuple(phone_cfg["regions"]),
-                                     leniency=int(phone_cfg.get("leniency", 1)))
+            phone = classes["phone"](
+                supported_entity="PHONE",
+                supported_regions=tuple(phone_cfg["regions"]),
+                leniency=int(phone_cfg.get("leniency", 1)),
+            )
             phone.SCORE = float(phone_cfg.get("score", 0.6))
             recognizers.append(phone)
         registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
-        self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
-                                        default_score_threshold=self._threshold)
+        self._analyzer = AnalyzerEngine(
+            registry=registry,
+            nlp_engine=nlp_engine,
+            supported_languages=["en"],
+            default_score_threshold=self._threshold,
+            context_aware_enhancer=classes["no_context"](),
+        )
         self._anonymizer = AnonymizerEngine()
         self._operators = {e: OperatorConfig("replace", {"new_value": ph}) for e, ph in self._placeholders.items()}
         self._recognizers = recognizers
@@ -716,8 +898,7 @@ class Redactor:
             "nlp_engine": f"spacy {_pkg_version('spacy')} blank('en') tokenizer, no NER",
             "packages": {
                 name: _pkg_version(name)
-                for name in ("presidio-analyzer", "presidio-anonymizer", "spacy", "faker", "phonenumbers",
-                             "tldextract")
+                for name in ("presidio-analyzer", "presidio-anonymizer", "spacy", "faker", "phonenumbers", "tldextract")
             },
             "recognizers": [
                 {"name": r.name, "version": r.version, "entities": list(r.supported_entities)}
@@ -727,13 +908,11 @@ class Redactor:
 
     # -- redaction -----------------------------------------------------------------------------
     def _analyze(self, text: str) -> list[Span]:
-        results = self._analyzer.analyze(text=text, language="en", entities=list(self.entities),
-                                         score_threshold=self._threshold)
+        results = self._analyzer.analyze(
+            text=text, language="en", entities=list(self.entities), score_threshold=self._threshold
+        )
         blocked = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re else []
-        cands = [
-            r for r in results
-            if r.end > r.start and not any(r.start < be and bs < r.end for bs, be in blocked)
-        ]
+        cands = [r for r in results if r.end > r.start and not any(r.start < be and bs < r.end for bs, be in blocked)]
         # Overlaps: highest score wins, then the longer span.
         cands.sort(key=lambda r: (-r.score, -(r.end - r.start), r.start))
         kept: list[Any] = []
@@ -744,8 +923,14 @@ class Redactor:
         return [Span(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in kept]
 
     def redact(self, text: str) -> Redaction:
-        """Redact one text: every detected span is replaced by its entity placeholder."""
-        if not text or not text.strip():
+        """Redact one text: every detected span is replaced by its entity placeholder.
+
+        Raises:
+            TypeError: if ``text`` is not a ``str`` (e.g. a missing value).
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"Redactor.redact expects str, got {type(text).__name__}")
+        if not text.strip():
             return Redaction(text, ())
         spans = self._analyze(text)
         if not spans:
@@ -772,15 +957,3 @@ class Redactor:
 
     def __repr__(self) -> str:
         return f"Redactor({self.version!r})"
-
-
-def _main() -> None:  # pragma: no cover - manual smoke run
-    import sys
-
-    r = Redactor()
-    for line in sys.stdin:
-        print(json.dumps({"text": r.redact(line.rstrip("\n")).text}))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()

@@ -69,6 +69,7 @@ UNLISTED_SITES: tuple[str, ...] = (
 )
 
 # ---- name pools: hand-written; mixes common UK names with rare and invented ones ----------
+# fmt: off
 FIRST_NAMES: tuple[str, ...] = (
     # common in UK feedback
     "Sarah", "James", "Emma", "Mohammed", "Olivia", "Harry", "Priya", "Chloe", "David", "Fatima",
@@ -119,6 +120,7 @@ US_CITIES: tuple[tuple[str, str], ...] = (
 US_AREA: tuple[str, ...] = ("212", "415", "312", "617", "713", "202", "305", "404", "503", "206")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
+# fmt: on
 EMAIL_DOMAINS = ("gmail.com", "hotmail.co.uk", "yahoo.com", "outlook.com", "nhs.net", "btinternet.com", "icloud.com")
 
 Part = tuple[str, str | None]  # (text, entity type or None)
@@ -158,8 +160,10 @@ def _person(rng: _Rng) -> list[Part]:
         [(rng.choice(["my mum, ", "my dad, ", "my grandson, "]), None), (f, "PERSON"), (",", None)],
         [(rng.choice(["my husband ", "my mum ", "my son "]), None), (f.lower(), "PERSON")],
         [(rng.choice(["a nurse called ", "a lovely lady called ", "a porter named "]), None), (f, "PERSON")],
-        [(rng.choice(["the receptionist ", "the midwife ", "physio ", "HCA ", "the consultant "]), None),
-         (f, "PERSON")],
+        [
+            (rng.choice(["the receptionist ", "the midwife ", "physio ", "HCA ", "the consultant "]), None),
+            (f, "PERSON"),
+        ],
         [("I want to thank ", None), (f"{f} {s}", "PERSON")],
         [("thanks to ", None), (f, "PERSON"), (" and ", None), (_first(rng), "PERSON")],
         [(f, "PERSON"), (" on reception", None)],
@@ -337,10 +341,12 @@ GENERATORS: dict[str, Callable[[_Rng], list[Part]]] = {
     "URL": _url,
 }
 # PERSON is what patients write most; weight it accordingly.
+# fmt: off
 ENTITY_WEIGHTS: dict[str, int] = {
     "PERSON": 5, "NHS_NUMBER": 2, "MRN": 1, "PHONE": 2, "EMAIL": 2, "POSTCODE": 2,
     "DATE_OF_BIRTH": 2, "STREET_ADDRESS": 1, "URL": 1,
 }
+# fmt: on
 
 # Sentence frames around an identifier: {X} is replaced by the identifier parts.
 PERSON_FRAMES: tuple[str, ...] = (
@@ -555,29 +561,33 @@ def evaluate(redactor: _RedactorLike, items: Sequence[dict]) -> list[dict]:
     rows: list[dict] = []
     types = list(ENTITY_TYPES) + sorted(set(predicted) - set(ENTITY_TYPES))
     for et in types:
-        rows.append({
-            "entity_type": et,
-            "planted": planted[et],
-            "found": found[et],
-            "recall": ratio(found[et], planted[et]),
-            "type_recall": ratio(found_typed[et], planted[et]),
-            "predicted": predicted[et],
-            "false_positives": predicted[et] - tp[et],
-            "precision": ratio(tp[et], predicted[et]),
-        })
+        rows.append(
+            {
+                "entity_type": et,
+                "planted": planted[et],
+                "found": found[et],
+                "recall": ratio(found[et], planted[et]),
+                "type_recall": ratio(found_typed[et], planted[et]),
+                "predicted": predicted[et],
+                "false_positives": predicted[et] - tp[et],
+                "precision": ratio(tp[et], predicted[et]),
+            }
+        )
     tot_p, tot_pred = sum(planted.values()), sum(predicted.values())
-    rows.append({
-        "entity_type": "ALL",
-        "planted": tot_p,
-        "found": sum(found.values()),
-        "recall": ratio(sum(found.values()), tot_p),
-        "type_recall": ratio(sum(found_typed.values()), tot_p),
-        "predicted": tot_pred,
-        "false_positives": tot_pred - sum(tp.values()),
-        "precision": ratio(sum(tp.values()), tot_pred),
-        "comments": len(items),
-        "comments_per_s": round(len(items) / elapsed, 1) if elapsed > 0 else None,
-    })
+    rows.append(
+        {
+            "entity_type": "ALL",
+            "planted": tot_p,
+            "found": sum(found.values()),
+            "recall": ratio(sum(found.values()), tot_p),
+            "type_recall": ratio(sum(found_typed.values()), tot_p),
+            "predicted": tot_pred,
+            "false_positives": tot_pred - sum(tp.values()),
+            "precision": ratio(sum(tp.values()), tot_pred),
+            "comments": len(items),
+            "comments_per_s": round(len(items) / elapsed, 1) if elapsed > 0 else None,
+        }
+    )
     return rows
 
 

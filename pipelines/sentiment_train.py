@@ -182,7 +182,7 @@ def drugscom_zip() -> Path:
 
 
 def load_drugscom(split: str, weight: float = 1.0) -> list[Example]:
-    """drugsCom reviews (``train`` 600 / ``test`` 379) with 3-class labels."""
+    """Read drugsCom reviews (``train`` 600 / ``test`` 379) with 3-class labels."""
     name = {"train": "drugsComTrain.tsv", "test": "drugsComTest.tsv"}[split]
     with zipfile.ZipFile(drugscom_zip()) as z:
         text = z.read(name).decode("utf-8")
@@ -397,9 +397,11 @@ def train_model(train: Sequence[Example], cfg: TrainConfig, log: Any = print) ->
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
-            running += float(loss) * len(batch)
+            running += float(loss.detach()) * len(batch)
             seen += len(batch)
             step += 1
+            if step % 25 == 0:
+                log(f"  step {step}/{total}: loss {running / seen:.4f} ({time.perf_counter() - started:.0f} s)")
         log(f"epoch {epoch + 1}/{cfg.epochs}: loss {running / max(seen, 1):.4f} "
             f"({time.perf_counter() - started:.0f} s, {step}/{total} steps)")
     model.eval()
@@ -671,8 +673,9 @@ def _update_pointers(build_dir: Path, version: str, kind: str, set_current: bool
             cur = build_dir / CURRENT_FILE
             name = cur.read_text(encoding="utf-8").strip() if cur.is_file() else ""
             manifest = build_dir / name / "manifest.json" if name else None
-            keep = manifest is not None and manifest.is_file() and json.loads(manifest.read_text()).get("kind") != "default"
-            set_current = not keep
+            kind_now = json.loads(manifest.read_text())["kind"] if manifest is not None and manifest.is_file() else None
+            # An organisation build stays current; anything else follows the new default.
+            set_current = kind_now != "organisation"
     if set_current:
         (build_dir / CURRENT_FILE).write_text(version + "\n", encoding="utf-8")
 
@@ -729,3 +732,121 @@ def clause_mixed(scorer: Any, examples: Sequence[Example]) -> list[bool]:
     for i, s in sides.items():
         result[i] = {"negative", "positive"} <= s
     return result
+
+
+# --------------------------------------------------------------------------------------
+# Organisation labels (`feedback train sentiment`)
+# --------------------------------------------------------------------------------------
+ORG_SPLIT_SALT = "organisation-labels-v1"
+
+
+class OrgTrainingError(RuntimeError):
+    """Too few or unusable organisation labels."""
+
+
+@dataclass
+class OrgReport:
+    """Before/after metrics of an organisation retrain."""
+
+    before_version: str
+    after_version: str
+    n_org_train: int
+    n_org_heldout: int
+    before: dict[str, dict[str, Any]]
+    after: dict[str, dict[str, Any]]
+    activated: bool
+
+    def table(self) -> str:
+        """Plain-text before/after table."""
+        lines = [
+            f"organisation labels: {self.n_org_train} train / {self.n_org_heldout} held out (split by feedback_id)",
+            f"before: {self.before_version}",
+            f"after:  {self.after_version}{'  (now current)' if self.activated else ''}",
+            "",
+            f"{'held-out set':<22}{'metric':<12}{'before':>8}{'after':>8}",
+        ]
+        for name in self.after:
+            for metric in ("acc3", "macro_f1_3", "acc5", "macro_f1_5"):
+                if metric in self.after[name]:
+                    b = self.before.get(name, {}).get(metric)
+                    lines.append(f"{name:<22}{metric:<12}{'' if b is None else f'{b:.3f}':>8}"
+                                 f"{self.after[name][metric]:>8.3f}")
+        return "\n".join(lines)
+
+
+def score_examples(scorer: Any, examples: Sequence[Example]) -> dict[str, Any]:
+    """Served metrics of any :class:`~pipelines.sentiment.SentimentScorer` on examples."""
+    res = scorer.score([e.text for e in examples], [e.question for e in examples])
+    pred5 = [LABELS5.index(r.label5) for r in res]
+    pred3 = [LABELS3.index(r.label3) for r in res]
+    return classification_metrics(examples, pred5, pred3)
+
+
+def org_data_hash(examples: Sequence[Example]) -> str:
+    """Checksum of the organisation labels used (content, not the warehouse file)."""
+    h = hashlib.sha256()
+    for e in sorted(examples, key=lambda x: x.id):
+        h.update(json.dumps([e.id, e.question, e.text, e.label5], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def train_with_organisation_labels(
+    settings: Any,
+    org_examples: Sequence[Example],
+    *,
+    min_labels: int = 50,
+    epochs: int | None = None,
+    activate: bool = True,
+    config_path: Path | None = None,
+    log: Any = print,
+) -> OrgReport:
+    """Train shipped data + organisation labels; compare before/after on held-out org labels.
+
+    Raises:
+        OrgTrainingError: fewer than ``min_labels`` labels or an empty held-out split.
+    """
+    from pipelines.sentiment import build_scorer, current_build
+
+    if len(org_examples) < min_labels:
+        raise OrgTrainingError(
+            f"only {len(org_examples)} organisation labels stored; at least {min_labels} are needed "
+            "(a few hundred clearly help). Use `feedback label export` / `feedback label import` first."
+        )
+    sent_dir = settings.models_dir / "sentiment"
+    cfg = TrainConfig.from_yaml(config_path or sent_dir / "config.yaml")
+    if epochs is not None:
+        cfg.epochs = epochs
+    org = [Example(**{**asdict(e), "weight": cfg.org_weight, "source": "organisation"}) for e in org_examples]
+    org_train, org_held = split_examples(org, cfg.holdout, ORG_SPLIT_SALT)
+    if not org_held or not org_train:
+        raise OrgTrainingError("the organisation labels give an empty train or held-out split: label more")
+    sets, hashes = collect_default_data(sent_dir / "data", cfg)
+    sets["org_train"], sets["org_heldout"] = org_train, org_held
+    hashes["organisation_labels"] = org_data_hash(org)
+
+    build_dir = settings.sentiment_build_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
+    before_build = current_build(build_dir)
+    before: dict[str, dict[str, Any]] = {}
+    before_version = "none (no model built)"
+    eval_names = ("org_heldout", "project_heldout", "drugscom_test")
+    if before_build is not None:
+        scorer = build_scorer(before_build, settings.sentiment_backend)
+        before_version = scorer.version
+        for name in eval_names:
+            before[name] = score_examples(scorer, sets[name])
+    result = run_build(
+        build_dir, sets, hashes, cfg, prefix="org", kind="organisation",
+        train_sets=("project_train", "drugscom_train", "org_train"),
+        eval_sets=eval_names, set_current=activate, log=log,
+        extra_manifest={"organisation": {"n_labels": len(org), "n_train": len(org_train),
+                                         "n_heldout": len(org_held), "split_salt": ORG_SPLIT_SALT}},
+    )
+    after_scorer = build_scorer(result.folder, settings.sentiment_backend)
+    after = {name: score_examples(after_scorer, sets[name]) for name in eval_names}
+    report = OrgReport(before_version, after_scorer.version, len(org_train), len(org_held), before, after, activate)
+    manifest_path = result.folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["organisation"]["before_after"] = {"before_version": before_version, "before": before, "after": after}
+    manifest_path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return report

@@ -65,6 +65,13 @@ _CONTRACTION_STEMS = ["didn", "wasn", "weren", "couldn", "wouldn", "shouldn", "d
                       "haven", "hasn", "hadn", "won", "ve", "ll", "re"]
 # Keeps "a&e" as one token; otherwise words of two or more letters (no numbers).
 TOKEN_PATTERN = r"(?u)\ba&e\b|\b[a-zA-Z][a-zA-Z]+\b"
+# Redaction placeholders ("[NAME]", "[PHONE]") must not become keywords.
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
+
+
+def preprocess(text: str) -> str:
+    """Vectorizer preprocessor: drop redaction placeholders, lower-case."""
+    return _PLACEHOLDER.sub(" ", text).lower()
 
 
 class ThemesError(RuntimeError):
@@ -395,6 +402,7 @@ def fit_topics(
         min_df=int(vcfg["min_df"]),
         max_features=int(vcfg["max_features"]),
         token_pattern=TOKEN_PATTERN,
+        preprocessor=preprocess,
     )
     representation = [
         KeyBERTInspired(top_n_words=int(rcfg["keybert_top_n_words"]), random_state=seed),

@@ -1,33 +1,162 @@
-"""Presets: how a source's columns map onto the canonical record.
+"""Presets and rating scales: how a source's rows map onto the canonical record.
 
-A preset names the source columns for each canonical field; a source YAML's ``mapping``
-overrides any of them (e.g. ``mapping: {received_at: "Date Completed"}``) and ``questions``
-maps free-text columns to the question they answer. Values that cannot be parsed become null
-here and are caught by the Great Expectations suite, so the row is quarantined with a reason
-instead of being dropped.
+A preset names the source column of each canonical field, the free-text questions and (for
+multi-item surveys) the rated items; a source YAML's ``mapping`` overrides any of them::
+
+    mapping:
+      received_at: Date Completed        # canonical field -> source column (FHIR: linkId)
+      questions:                         # free-text columns -> the question they answer
+        good: What was good?
+      items:                             # further rated items -> raw.survey_items
+        q7: {question: Nurses listened?, scale: hcahps4}
+      rating_scale: nps11                # the headline rating's scale
+
+Mapping happens in two steps. A reader-specific *extract* (tabular files and SQL here,
+FHIR in :mod:`pipelines.sources.fhir`) turns source rows into canonical field names plus long
+frames of free-text answers and rated items; :func:`build_records` then parses dates (local
+time -> UTC) and ratings for every format alike. Values that cannot be parsed become null
+*and* leave a flag the Great Expectations suite checks, so the row is quarantined with a
+reason instead of being loaded wrong or dropped.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from pipelines.sources.base import SourceConfig, SourceError
+from pipelines.sources.base import SourceConfig, SourceError, SourceRows
 
-# NHS Friends and Family Test: 6 answers, "Don't know" excluded from scores (rating null).
-FFT_SCALE: dict[str, float | None] = {
-    "very good": 1.0,
-    "good": 0.75,
-    "neither good nor poor": 0.5,
-    "poor": 0.25,
-    "very poor": 0.0,
-    "don't know": None,
+# --- rating scales -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One rating scale: its answers (normalised text -> value in 0..1, 1 = best) or a range."""
+
+    name: str
+    description: str
+    labels: dict[str, float | None] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    numeric: tuple[int, int] | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        """Every accepted answer key after normalisation (what the GX suite allows)."""
+        if self.numeric:
+            return [str(i) for i in range(self.numeric[0], self.numeric[1] + 1)]
+        return list(self.labels)
+
+    def parse(self, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """Normalise raw answers.
+
+        Returns:
+            (key: the answer as one of :attr:`keys`, or the cleaned raw text when it is not on
+            the scale; value: 0..1, null for unscored answers such as "Don't know")
+        """
+        if self.numeric:
+            number = pd.to_numeric(raw, errors="coerce")
+            lo, hi = self.numeric
+            ok = number.between(lo, hi) & (number == number.round())
+            key = number.where(ok).astype("Int64").astype("string").fillna(raw)
+            value = (number.where(ok) - lo) / (hi - lo)
+            return key, value.astype("Float64")
+        text = _normalise(raw)
+        lookup = {**{k: k for k in self.labels}, **self.aliases}
+        key = text.map(lookup, na_action="ignore")
+        # "1 - Very good", "4: Always": a code glued to its label.
+        stripped = text.str.replace(r"^\d+\s*[-:.)]\s*", "", regex=True)
+        key = key.fillna(stripped.map(lookup, na_action="ignore")).astype("string")
+        value = key.map(self.labels, na_action="ignore").astype("Float64")
+        return key.fillna(text), value
+
+
+def _normalise(raw: pd.Series) -> pd.Series:
+    return (
+        raw.astype("string")
+        .str.lower()
+        .str.replace("\u2019", "'", regex=False)
+        .str.replace(r"\s+", " ", regex=True)
+        .str.strip()
+        .str.rstrip(".")
+    )
+
+
+def _codes(labels: list[str]) -> dict[str, str]:
+    return {str(i): label for i, label in enumerate(labels, start=1)}
+
+
+_FFT = ["very good", "good", "neither good nor poor", "poor", "very poor", "don't know"]
+_HCAHPS = ["never", "sometimes", "usually", "always"]
+_RECOMMEND = ["definitely no", "probably no", "probably yes", "definitely yes"]
+_LIKERT = ["strongly disagree", "disagree", "neither agree nor disagree", "agree", "strongly agree"]
+
+SCALES: dict[str, Scale] = {
+    "fft5": Scale(
+        "fft5",
+        "NHS Friends and Family Test: Very good (1.0) .. Very poor (0.0); Don't know is not scored; codes 1-6",
+        labels={"very good": 1.0, "good": 0.75, "neither good nor poor": 0.5, "poor": 0.25, "very poor": 0.0,
+                "don't know": None},
+        aliases={
+            **_codes(_FFT),
+            "dont know": "don't know",
+            "do not know": "don't know",
+            "neither good or poor": "neither good nor poor",
+            # The pre-2020 FFT question ("How likely are you to recommend ...?") on the same 5+1 points.
+            "extremely likely": "very good",
+            "likely": "good",
+            "neither likely nor unlikely": "neither good nor poor",
+            "unlikely": "poor",
+            "extremely unlikely": "very poor",
+        },
+    ),
+    "nps11": Scale("nps11", "likelihood to recommend 0..10 (value = score / 10)", numeric=(0, 10)),
+    "rating0_10": Scale("rating0_10", "overall rating 0 (worst) .. 10 (best) (value = score / 10)", numeric=(0, 10)),
+    "hcahps4": Scale(
+        "hcahps4",
+        "HCAHPS frequency: Never (0) / Sometimes / Usually / Always (1); codes 1-4",
+        labels=dict(zip(_HCAHPS, (0.0, 1 / 3, 2 / 3, 1.0), strict=True)),
+        aliases=_codes(_HCAHPS),
+    ),
+    "recommend4": Scale(
+        "recommend4",
+        "HCAHPS recommend: Definitely no (0) / Probably no / Probably yes / Definitely yes (1); codes 1-4",
+        labels=dict(zip(_RECOMMEND, (0.0, 1 / 3, 2 / 3, 1.0), strict=True)),
+        aliases=_codes(_RECOMMEND),
+    ),
+    "likert5": Scale(
+        "likert5",
+        "agreement: Strongly disagree (0) .. Strongly agree (1); codes 1-5",
+        labels=dict(zip(_LIKERT, (0.0, 0.25, 0.5, 0.75, 1.0), strict=True)),
+        aliases=_codes(_LIKERT),
+    ),
 }
-# FFT exports sometimes carry the answer code instead (1 = Very good ... 6 = Don't know).
-FFT_CODES = {"1": "very good", "2": "good", "3": "neither good nor poor", "4": "poor", "5": "very poor", "6": "don't know"}
-HCAHPS_SCALE: dict[str, float | None] = {"never": 0.0, "sometimes": 1 / 3, "usually": 2 / 3, "always": 1.0}
+# Kept for callers of the first version of this module.
+FFT_SCALE: dict[str, float | None] = SCALES["fft5"].labels
+HCAHPS_SCALE: dict[str, float | None] = SCALES["hcahps4"].labels
+
+COMPLAINT_STATUSES = ("open", "acknowledged", "closed", "reopened")
+COMPLAINT_SEVERITIES = ("low", "moderate", "high", "extreme")
+_STATUS_SYNONYMS = {
+    "new": "open", "received": "open", "opened": "open", "re-opened": "reopened", "re opened": "reopened",
+    "acknowledged": "acknowledged", "under investigation": "acknowledged", "in progress": "acknowledged",
+    "resolved": "closed", "completed": "closed", "responded": "closed",
+}
+_SEVERITY_SYNONYMS = {
+    "medium": "moderate", "minor": "low", "major": "high", "severe": "high", "catastrophic": "extreme",
+}
+
+# --- presets -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """A rated survey item stored in ``raw.survey_items`` (not the headline rating)."""
+
+    question: str
+    scale: str
 
 
 @dataclass(frozen=True)
@@ -36,14 +165,19 @@ class Preset:
 
     channel: str
     columns: dict[str, str]
-    questions: dict[str, str] = field(default_factory=dict)
+    questions: dict[str, str | None] = field(default_factory=dict)
     rating_scale: str | None = None
+    items: dict[str, Item] = field(default_factory=dict)
+    id_optional: bool = False
+    description: str = ""
 
 
+_H = "During this hospital stay, "
 PRESETS: dict[str, Preset] = {
     "fft": Preset(
         channel="survey",
         rating_scale="fft5",
+        description="NHS Friends and Family Test: the 6-point overall question plus free-text follow-ups",
         columns={
             "response_id": "response_id",
             "received_at": "submitted_at",
@@ -60,17 +194,63 @@ PRESETS: dict[str, Preset] = {
     "nps": Preset(
         channel="survey",
         rating_scale="nps11",
+        description="Net Promoter Score: 0-10 likelihood to recommend plus 'why'",
         columns={
             "response_id": "response_id",
             "received_at": "submitted_at",
             "site": "site",
             "service": "service",
             "rating": "nps_score",
+            "age_band": "age_band",
         },
         questions={"reason": "Why did you give this score?"},
     ),
+    "hcahps": Preset(
+        channel="survey",
+        rating_scale="rating0_10",
+        description="HCAHPS-style inpatient survey: 0-10 overall rating (headline), Never..Always items and the "
+        "recommend item (raw.survey_items), free-text comments",
+        columns={
+            "response_id": "response_id",
+            "received_at": "submitted_at",
+            "site": "site",
+            "service": "service",
+            "rating": "overall_rating",
+            "age_band": "age_band",
+        },
+        questions={"comments": "Is there anything else you would like to tell us about your hospital stay?"},
+        items={
+            "nurse_courtesy": Item(_H + "how often did nurses treat you with courtesy and respect?", "hcahps4"),
+            "nurse_listen": Item(_H + "how often did nurses listen carefully to you?", "hcahps4"),
+            "nurse_explain": Item(_H + "how often did nurses explain things in a way you could understand?", "hcahps4"),
+            "doctor_courtesy": Item(_H + "how often did doctors treat you with courtesy and respect?", "hcahps4"),
+            "doctor_listen": Item(_H + "how often did doctors listen carefully to you?", "hcahps4"),
+            "doctor_explain": Item(_H + "how often did doctors explain things in a way you could understand?",
+                                   "hcahps4"),
+            "help_quickly": Item(_H + "how often did you get help as soon as you wanted it?", "hcahps4"),
+            "room_clean": Item(_H + "how often were your room and bathroom kept clean?", "hcahps4"),
+            "quiet_night": Item(_H + "how often was the area around your room quiet at night?", "hcahps4"),
+            "medicine_explained": Item("Before giving you any new medicine, how often did hospital staff tell you "
+                                       "what the medicine was for?", "hcahps4"),
+            "recommend": Item("Would you recommend this hospital to your friends and family?", "recommend4"),
+        },
+    ),
+    "questionnaire": Preset(
+        channel="survey",
+        description="any other survey (and FHIR QuestionnaireResponse): set rating_scale, questions and items",
+        columns={
+            "response_id": "response_id",
+            "received_at": "submitted_at",
+            "site": "site",
+            "service": "service",
+            "rating": "rating",
+            "age_band": "age_band",
+        },
+    ),
     "suggestion_box": Preset(
         channel="suggestion",
+        id_optional=True,
+        description="web-form or transcribed suggestion cards: anonymous, site optional",
         columns={
             "response_id": "entry_id",
             "received_at": "submitted_at",
@@ -81,6 +261,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "complaints": Preset(
         channel="complaint",
+        description="complaints system export or table: one row per complaint in its current state",
         columns={
             "response_id": "complaint_ref",
             "received_at": "received_date",
@@ -98,127 +279,359 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 
+FIELDS = (
+    "response_id", "received_at", "site", "service", "rating", "age_band", "text", "complaint_category",
+    "complaint_severity", "complaint_status", "acknowledged_at", "closed_at", "contact_count", "handling_minutes",
+)
+_MAPPING_SPECIAL = ("questions", "items", "rating_scale")
+_DATE_FIELDS = ("acknowledged_at", "closed_at")
+_INT_FIELDS = ("contact_count", "handling_minutes")
 
-def resolve(config: SourceConfig) -> tuple[Preset, dict[str, str], dict[str, str]]:
-    """The preset of ``config`` with its mapping overrides applied."""
+
+@dataclass(frozen=True)
+class Resolved:
+    """A preset with a source's overrides applied."""
+
+    preset: Preset
+    columns: dict[str, str]
+    questions: dict[str, str | None]
+    items: dict[str, Item]
+    rating_scale: str | None
+
+
+def _items(value: object, origin: str) -> dict[str, Item]:
+    if not isinstance(value, dict):
+        raise SourceError(f"{origin}: mapping.items must map a column/linkId to a scale or {{question, scale}}")
+    out = {}
+    for key, spec in value.items():
+        if isinstance(spec, str):
+            spec = {"scale": spec}
+        if not isinstance(spec, dict) or spec.get("scale") not in SCALES:
+            raise SourceError(f"{origin}: item {key!r} needs a scale, one of {sorted(SCALES)}")
+        out[str(key)] = Item(str(spec.get("question") or key), spec["scale"])
+    return out
+
+
+def resolve(config: SourceConfig, origin: str | None = None) -> Resolved:
+    """The preset of ``config`` with its mapping overrides applied.
+
+    For FHIR sources the preset's column names mean nothing: only mapped linkIds are used.
+
+    Raises:
+        SourceError: for an unknown preset, mapping key or scale.
+    """
+    origin = origin or f"source {config.name}"
     if config.preset not in PRESETS:
-        raise SourceError(f"source {config.name}: unknown preset {config.preset!r}; known: {sorted(PRESETS)}")
+        raise SourceError(f"{origin}: unknown preset {config.preset!r}; known: {sorted(PRESETS)}")
     preset = PRESETS[config.preset]
-    columns = dict(preset.columns)
-    questions = dict(preset.questions)
+    fhir = config.format == "fhir"
+    columns = {} if fhir else dict(preset.columns)
+    questions = {} if fhir else dict(preset.questions)
+    items = {} if fhir else dict(preset.items)
+    rating_scale = preset.rating_scale
     for key, value in config.mapping.items():
         if key == "questions":
-            questions = dict(value)
+            if isinstance(value, list):
+                value = {str(v): None for v in value}
+            if not isinstance(value, dict):
+                raise SourceError(f"{origin}: mapping.questions must map a column/linkId to its question text")
+            questions = {str(k): (None if v is None else str(v)) for k, v in value.items()}
+        elif key == "items":
+            items = _items(value, origin)
+        elif key == "rating_scale":
+            rating_scale = value
+        elif key in FIELDS:
+            columns[key] = str(value)
         else:
-            columns[key] = value
-    return preset, columns, questions
+            raise SourceError(f"{origin}: unknown mapping key {key!r}; allowed: {sorted(FIELDS + _MAPPING_SPECIAL)}")
+    if rating_scale is not None and rating_scale not in SCALES:
+        raise SourceError(f"{origin}: unknown rating_scale {rating_scale!r}; known: {sorted(SCALES)}")
+    return Resolved(preset, columns, questions, items, rating_scale)
 
 
-def local_to_utc(values: pd.Series, timezone: str, dayfirst: bool) -> pd.Series:
-    """Parse local date/time strings of a source and convert them to UTC (bad ones -> NaT)."""
-    text = values.astype("string").str.strip()
-    # ISO 8601 first (never day-first), then the source's local convention (01/03/2026).
-    iso = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-    local = pd.to_datetime(text.where(iso.isna()), errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
-    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
-    parsed = iso.fillna(local)
-    naive_local = parsed.where(~has_offset).dt.tz_localize(None)
-    aware = parsed.where(has_offset)
-    parsed = _localize(naive_local, timezone).fillna(aware)
-    return parsed.dt.tz_convert("UTC")
+def check_config(config: SourceConfig, origin: str) -> None:
+    """Cross-check a source's preset, stream and mapping (called when the YAML is loaded).
 
-
-def _localize(parsed: pd.Series, timezone: str) -> pd.Series:
-    if getattr(parsed.dt, "tz", None) is None:
-        # Ambiguous wall times in the autumn fold are read as standard time, not dropped.
-        parsed = parsed.dt.tz_localize(timezone, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward")
-    return parsed.dt.tz_convert("UTC")
-
-
-def _col(df: pd.DataFrame, columns: dict[str, str], key: str) -> pd.Series:
-    name = columns.get(key)
-    if name and name in df.columns:
-        return df[name].astype("string").str.strip().replace("", pd.NA)
-    return pd.Series(pd.NA, index=df.index, dtype="string")
-
-
-def map_rows(config: SourceConfig, df: pd.DataFrame) -> pd.DataFrame:
-    """Map a frame of source rows (strings) to canonical records.
-
-    Returns canonical columns (without ids) plus ``_row_number`` and ``_raw``; survey rows
-    are melted to one record per non-empty free-text answer.
+    Raises:
+        SourceError: naming ``origin`` and what is wrong.
     """
-    preset, columns, questions = resolve(config)
-    required = [c for k, c in columns.items() if k in {"response_id", "received_at"}]
-    missing = [c for c in required if c not in df.columns]
-    if missing and len(df):
+    resolved = resolve(config, origin)
+    if resolved.preset.channel != config.stream:
         raise SourceError(
-            f"source {config.name}: file has no column(s) {missing}; found {list(df.columns[:-2])}. "
+            f"{origin}: preset {config.preset!r} is for the {resolved.preset.channel} stream, not {config.stream!r}"
+        )
+    if "rating" in config.mapping and resolved.rating_scale is None:
+        raise SourceError(f"{origin}: mapping.rating is set but no mapping.rating_scale")
+    if config.format == "fhir":
+        if config.stream != "survey":
+            raise SourceError(f"{origin}: format fhir (QuestionnaireResponse) is for the survey stream")
+        if not resolved.questions and "rating" not in resolved.columns:
+            raise SourceError(f"{origin}: a fhir source needs mapping.questions and/or mapping.rating (linkIds)")
+    unknown_defaults = set(config.defaults) - {"site", "service"}
+    if unknown_defaults:
+        raise SourceError(f"{origin}: defaults may set site and service only, not {sorted(unknown_defaults)}")
+
+
+# --- step 1: tabular rows -> canonical names (CSV, Excel, JSON Lines, SQL) ----------------------
+
+
+@dataclass
+class Extract:
+    """Source rows in canonical field names, before any value is parsed.
+
+    ``rows`` has one row per source row (index = position 0..n-1) with string columns named
+    after canonical fields plus ``_row_number``; ``answers`` holds one row per non-empty
+    free-text answer and ``items`` one per answered rated item, both keyed by ``_pos``.
+    """
+
+    rows: pd.DataFrame
+    answers: pd.DataFrame
+    items: pd.DataFrame
+
+
+ANSWER_COLUMNS = ["_pos", "question_key", "question", "text"]
+ITEM_COLUMNS = ["_pos", "item_key", "question", "scale", "answer_raw"]
+
+
+def _clean(series: pd.Series) -> pd.Series:
+    out = series.astype("string").str.strip()
+    return out.mask(out.eq(""))
+
+
+def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
+    """Rename a tabular source's columns to canonical fields and melt answers and items.
+
+    Raises:
+        SourceError: when a column the preset needs (record id, date) is not in the file.
+    """
+    resolved = resolve(config)
+    frame = rows.frame.reset_index(drop=True)
+    source_columns = [c for c in frame.columns if not c.startswith("_")]
+    needed = ["received_at"] + ([] if resolved.preset.id_optional else ["response_id"])
+    missing = [resolved.columns[k] for k in needed if resolved.columns.get(k) not in frame.columns]
+    if missing and len(frame):
+        hint = ""
+        if len(source_columns) == 1:
+            hint = " The file has a single column: is `delimiter:` right?"
+        raise SourceError(
+            f"source {config.name}: file has no column(s) {missing}; found {source_columns[:20]}.{hint} "
             "Fix the export or set `mapping:` in the source YAML."
         )
-    base = pd.DataFrame(index=df.index)
+    out = pd.DataFrame(index=frame.index)
+    for key, column in resolved.columns.items():
+        out[key] = _clean(frame[column]) if column in frame.columns else pd.Series(pd.NA, index=frame.index,
+                                                                                    dtype="string")
+    out["_row_number"] = frame["_row_number"].astype("int64")
+    answers = []
+    for column, question in resolved.questions.items():
+        if column not in frame.columns:
+            continue
+        text = _clean(frame[column])
+        has = text.notna()
+        answers.append(
+            pd.DataFrame(
+                {"_pos": frame.index[has], "question_key": column, "question": question or column,
+                 "text": text[has].to_numpy()}
+            )
+        )
+    items = []
+    for column, item in resolved.items.items():
+        if column not in frame.columns:
+            continue
+        answer = _clean(frame[column])
+        has = answer.notna()
+        items.append(
+            pd.DataFrame(
+                {"_pos": frame.index[has], "item_key": column, "question": item.question, "scale": item.scale,
+                 "answer_raw": answer[has].to_numpy()}
+            )
+        )
+    return Extract(
+        out,
+        pd.concat(answers, ignore_index=True) if answers else pd.DataFrame(columns=ANSWER_COLUMNS),
+        pd.concat(items, ignore_index=True) if items else pd.DataFrame(columns=ITEM_COLUMNS),
+    )
+
+
+# --- step 2: parse values, one record per free-text answer --------------------------------------
+
+# An explicit offset after a time of day ("...10:00Z", "...10:00:00+01:00"); "2026-05-04" has none.
+_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"
+_DAYFIRST_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M",
+                     "%d-%m-%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")
+_MONTHFIRST_FORMATS = tuple(f.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m") for f in _DAYFIRST_FORMATS)
+_COMMON_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d %b %Y %H:%M", "%d %b %Y", "%d %B %Y")
+_UTC = "datetime64[us, UTC]"
+
+
+def local_to_utc(values: pd.Series, timezone: str, dayfirst: bool = True, excel_serials: bool = False) -> pd.Series:
+    """Parse date/time strings of a source and convert them to UTC (unparseable -> NaT).
+
+    Strings with an offset (``Z``, ``+01:00``) keep it; others are wall-clock times in the
+    source's ``timezone``: an ambiguous autumn-fold time is read as standard time and a
+    non-existent spring-gap time is shifted forward, never dropped. ISO 8601 first, then the
+    source's day-first (or month-first) convention, then free text with a 4-digit year.
+    """
+    text = values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
+    has_offset = text.str.contains(_OFFSET, regex=True, na=False)
+    aware = pd.to_datetime(text.where(has_offset), errors="coerce", format="ISO8601", utc=True).astype(_UTC)
+    todo = aware.isna() & has_offset
+    if todo.any():
+        aware = aware.fillna(
+            pd.to_datetime(text[todo], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True).astype(_UTC)
+        )
+    naive_text = text.where(~has_offset)
+    naive = pd.to_datetime(naive_text, errors="coerce", format="ISO8601").astype("datetime64[us]")
+    formats = (_DAYFIRST_FORMATS if dayfirst else _MONTHFIRST_FORMATS) + _COMMON_FORMATS
+    for fmt in formats:
+        todo = naive.isna() & naive_text.notna()
+        if not todo.any():
+            break
+        naive = naive.fillna(pd.to_datetime(naive_text[todo], errors="coerce", format=fmt).astype("datetime64[us]"))
+    todo = naive.isna() & naive_text.str.contains(r"\d{4}", regex=True, na=False)
+    if todo.any():
+        # Rare layouts ("Tue 3 March 2026 10:00") through dateutil, one by one.
+        naive = naive.fillna(
+            pd.to_datetime(naive_text[todo], errors="coerce", format="mixed", dayfirst=dayfirst).astype(
+                "datetime64[us]"
+            )
+        )
+    if excel_serials:
+        serial = pd.to_numeric(naive_text.where(naive.isna() & naive_text.str.fullmatch(r"\d{5}(?:\.\d+)?")),
+                               errors="coerce")
+        naive = naive.fillna((pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")).astype("datetime64[us]"))
+    localized = naive.dt.tz_localize(
+        timezone, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward"
+    ).dt.tz_convert("UTC")
+    return localized.astype(_UTC).where(~has_offset, aware)
+
+
+def content_ids(rows: pd.DataFrame) -> pd.Series:
+    """Ids for rows without one (transcribed cards): hash of date, site and text, numbered."""
+    basis = rows[["received_at", "site", "text"]].astype("string").fillna("").agg("\x1f".join, axis=1)
+    digest = basis.map(lambda s: "c" + hashlib.sha1(s.encode()).hexdigest()[:15])
+    occurrence = digest.groupby(digest).cumcount()
+    return digest.where(occurrence.eq(0), digest + "-" + (occurrence + 1).astype("string"))
+
+
+@dataclass
+class Mapped:
+    """Canonical records (plus ``_``-prefixed helper columns) and parsed survey items."""
+
+    records: pd.DataFrame
+    items: pd.DataFrame
+
+
+def build_records(config: SourceConfig, extract: Extract) -> Mapped:
+    """Parse an extract into canonical records (one per free-text answer for surveys).
+
+    Helper columns for validation: ``_pos`` (source row), ``_row_number``, ``_rating_key``,
+    ``_items_valid``, ``_has_content`` and ``_bad_<field>`` (raw value that did not parse).
+    """
+    resolved = resolve(config)
+    preset = resolved.preset
+    rows = extract.rows
+    base = pd.DataFrame(index=rows.index)
     base["channel"] = preset.channel
     base["source"] = config.name
-    base["response_id"] = _col(df, columns, "response_id")
-    base["received_at"] = local_to_utc(_col(df, columns, "received_at"), config.timezone, config.dayfirst)
+    response_id = rows["response_id"] if "response_id" in rows else pd.Series(pd.NA, index=rows.index, dtype="string")
+    if preset.id_optional and response_id.isna().any():
+        response_id = response_id.fillna(content_ids(rows.reindex(columns=["received_at", "site", "text"])))
+    base["response_id"] = response_id.astype("string")
+    excel = config.format == "xlsx"
+    base["received_at"] = local_to_utc(_field(rows, "received_at"), config.timezone, config.dayfirst, excel)
     base["source_timezone"] = config.timezone
-    base["site"] = _col(df, columns, "site")
-    base["service"] = _col(df, columns, "service")
-    base["age_band"] = _col(df, columns, "age_band")
-    base["_row_number"] = df["_row_number"]
-    base["_raw"] = df["_raw"]
-    if preset.rating_scale:
-        _map_rating(base, _col(df, columns, "rating"), preset.rating_scale)
+    for key in ("site", "service"):
+        value = _field(rows, key)
+        base[key] = value.fillna(config.defaults[key]) if key in config.defaults else value
+    base["age_band"] = _field(rows, "age_band")
+    base["_row_number"] = rows["_row_number"].astype("int64")
+    base["_pos"] = rows.index.to_numpy()
+    if resolved.rating_scale:
+        raw = _field(rows, "rating")
+        key, value = SCALES[resolved.rating_scale].parse(raw)
+        base["rating_scale"] = pd.Series(resolved.rating_scale, index=rows.index, dtype="string").where(raw.notna())
+        base["rating_raw"] = raw
+        base["rating_value"] = value
+        base["_rating_key"] = key
+        if resolved.rating_scale == "nps11":
+            base["nps"] = (value * 10).round().astype("Int64")
     if preset.channel == "complaint":
-        for key in ("complaint_category", "complaint_severity", "complaint_status"):
-            base[key] = _col(df, columns, key).str.lower() if key != "complaint_category" else _col(df, columns, key)
-        base["opened_at"] = base["received_at"]
-        for key in ("acknowledged_at", "closed_at"):
-            base[key] = local_to_utc(_col(df, columns, key), config.timezone, config.dayfirst)
-        for key in ("contact_count", "handling_minutes"):
-            base[key] = pd.to_numeric(_col(df, columns, key), errors="coerce").astype("Int64")
-    if questions:
-        return _melt_questions(base, df, questions)
-    base["source_record_id"] = base["response_id"]
-    base["text"] = _col(df, columns, "text")
-    base["question"] = config.options.get("question")
-    return base
+        _complaint_fields(config, rows, base)
+    items = _parse_items(extract.items)
+    invalid = items.loc[~items["_valid"], "_pos"] if len(items) else pd.Series([], dtype="int64")
+    base["_items_valid"] = ~base["_pos"].isin(set(invalid))
+    if preset.channel == "survey":
+        records = _melt_answers(base, extract.answers)
+        has_rating = records["rating_raw"].notna() if "rating_raw" in records else False
+        records["_has_content"] = records["text"].notna() | has_rating
+    else:
+        records = base
+        records["source_record_id"] = records["response_id"]
+        records["text"] = _field(rows, "text")
+        records["question"] = config.options.get("question")
+        records["question_key"] = None
+        records["_has_content"] = True
+    return Mapped(records, items)
 
 
-def _map_rating(base: pd.DataFrame, raw: pd.Series, scale: str) -> None:
-    base["rating_scale"] = scale
-    base["rating_raw"] = raw
-    if scale == "fft5":
-        key = raw.str.lower().str.replace("’", "'", regex=False).replace(FFT_CODES)
-        base["rating_value"] = key.map(lambda v: FFT_SCALE.get(v) if isinstance(v, str) else None).astype("Float64")
-        base["_rating_valid"] = key.isin(list(FFT_SCALE)) | raw.isna()
-    elif scale == "nps11":
-        score = pd.to_numeric(raw, errors="coerce")
-        valid = score.between(0, 10) & (score == score.round())
-        base["nps"] = score.where(valid).astype("Int64")
-        base["rating_value"] = (score.where(valid) / 10).astype("Float64")
-        base["_rating_valid"] = valid | raw.isna()
+def _field(rows: pd.DataFrame, key: str) -> pd.Series:
+    if key in rows:
+        return rows[key].astype("string")
+    return pd.Series(pd.NA, index=rows.index, dtype="string")
 
 
-def _melt_questions(base: pd.DataFrame, df: pd.DataFrame, questions: dict[str, str]) -> pd.DataFrame:
-    parts = []
-    answered = pd.Series(False, index=df.index)
-    for key, question in questions.items():
-        text = df[key].astype("string").str.strip() if key in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
-        has_text = text.notna() & (text.str.len() > 0)
-        answered |= has_text
-        part = base[has_text].copy()
-        part["question_key"] = key
-        part["question"] = question
-        part["text"] = text[has_text]
-        part["source_record_id"] = part["response_id"].fillna("?") + "#" + key
-        parts.append(part)
-    # A rating with no free text still counts towards the KPIs.
-    empty = base[~answered].copy()
-    empty["question_key"] = None
-    empty["question"] = None
-    empty["text"] = None
-    empty["source_record_id"] = empty["response_id"].fillna("?") + "#rating"
-    parts.append(empty)
-    out = pd.concat(parts)
-    return out.sort_values(["_row_number", "source_record_id"], kind="stable")
+def _complaint_fields(config: SourceConfig, rows: pd.DataFrame, base: pd.DataFrame) -> None:
+    status_map = {str(k).strip().lower(): str(v) for k, v in (config.options.get("status_map") or {}).items()}
+    severity_map = {str(k).strip().lower(): str(v) for k, v in (config.options.get("severity_map") or {}).items()}
+    base["complaint_category"] = _field(rows, "complaint_category")
+    status = _field(rows, "complaint_status").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
+    base["complaint_status"] = status.replace({**_STATUS_SYNONYMS, **status_map})
+    severity = _field(rows, "complaint_severity").str.strip().str.lower()
+    base["complaint_severity"] = severity.replace({**_SEVERITY_SYNONYMS, **severity_map})
+    base["opened_at"] = base["received_at"]
+    excel = config.format == "xlsx"
+    for key in _DATE_FIELDS:
+        raw = _field(rows, key)
+        base[key] = local_to_utc(raw, config.timezone, config.dayfirst, excel)
+        base[f"_bad_{key}"] = raw.where(base[key].isna())
+    for key in _INT_FIELDS:
+        raw = _field(rows, key)
+        number = pd.to_numeric(raw, errors="coerce")
+        ok = number.notna() & (number == number.round())
+        base[key] = number.where(ok).astype("Int64")
+        base[f"_bad_{key}"] = raw.where(~ok)
+
+
+def _parse_items(items: pd.DataFrame) -> pd.DataFrame:
+    if not len(items):
+        return pd.DataFrame(columns=[*ITEM_COLUMNS, "value", "_valid"])
+    out = items.copy()
+    out["value"] = pd.Series(np.nan, index=out.index, dtype="Float64")
+    out["_valid"] = False
+    for scale, part in out.groupby("scale"):
+        key, value = SCALES[str(scale)].parse(part["answer_raw"].astype("string"))
+        out.loc[part.index, "value"] = value
+        out.loc[part.index, "_valid"] = key.isin(SCALES[str(scale)].keys).to_numpy()
+    return out
+
+
+def _melt_answers(base: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    answered = base.join(answers.set_index("_pos"), on="_pos", how="inner")
+    answered["source_record_id"] = answered["response_id"].fillna("?") + "#" + answered["question_key"]
+    # A rating with no free text still counts towards the KPIs: one record, text null.
+    rating_only = base[~base["_pos"].isin(set(answers["_pos"]))].copy()
+    rating_only["question_key"] = pd.NA
+    rating_only["question"] = pd.NA
+    rating_only["text"] = pd.NA
+    rating_only["source_record_id"] = rating_only["response_id"].fillna("?") + "#rating"
+    out = pd.concat([answered, rating_only], ignore_index=True)
+    for col in ("question_key", "question", "text", "source_record_id"):
+        out[col] = out[col].astype("string")
+    return out.sort_values(["_pos", "source_record_id"], kind="stable").reset_index(drop=True)
+
+
+def map_rows(config: SourceConfig, rows: SourceRows) -> Mapped:
+    """Map tabular source rows (CSV, Excel, JSON Lines, SQL) to canonical records."""
+    return build_records(config, tabular_extract(config, rows))
+

@@ -1,4 +1,4 @@
--- Every KPI per calendar month and scope, unsuppressed (reporting.rpt_kpi_monthly applies k).
+-- Every KPI per calendar month and scope, unsuppressed (the reporting layer applies k).
 -- One row per (kpi_id, month, scope_type, scope_value):
 --   scope_type   overall (scope_value 'All') | site | service | channel | survey_type | category
 --   test         how a change is tested: proportion (two-proportion z) | poisson (rate/count)
@@ -7,7 +7,7 @@
 --   numerator    successes (proportion), events (poisson), sum (mean), promoters (nps)
 --   denominator  eligible units (proportion, mean, nps) or exposure (poisson: 1 for counts,
 --                survey responses for rates per 1,000)
---   value        the KPI in its unit (see reporting.rpt_kpi_definitions)
+--   value        the KPI in its unit (see the KPI catalogue view rpt_kpi_definitions)
 --   std_dev      sample standard deviation (mean KPIs), detractors: NPS detractor count
 -- Months: responses and comments by month received, complaints by month opened, resolution
 -- KPIs by month closed.

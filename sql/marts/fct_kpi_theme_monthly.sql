@@ -1,5 +1,5 @@
 -- Theme volume, share and aspect sentiment per calendar month and scope, unsuppressed
--- (reporting.rpt_theme_monthly / rpt_theme_segments / rpt_theme_ranking apply k).
+-- (the reporting views rpt_theme_monthly, rpt_theme_segments and rpt_theme_ranking apply k).
 --   scope_type      overall (scope_value 'All') | site | service | channel
 --   comments        distinct comments with at least one clause on the theme
 --   total_comments  informative comments in the same month and scope (the share's denominator)

@@ -49,7 +49,8 @@ create table if not exists raw.quarantine (
 );
 
 -- One row per ingest batch with its reconciliation:
--- rows_read = rows_loaded + rows_quarantined + rows_duplicate.
+-- rows_read = rows_loaded + rows_quarantined + rows_duplicate (+ rows_skipped: FHIR responses
+-- skipped by status, in-progress or entered-in-error; 0 for every other format).
 create table if not exists raw.ingest_batches (
     batch_id          varchar primary key,
     source            varchar not null,
@@ -68,5 +69,41 @@ create table if not exists raw.ingest_batches (
     rows_skipped      bigint,
     watermark         varchar,
     gx_success        boolean,
-    message           varchar
+    message           varchar,
+    config_hash       varchar    -- hash of the source YAML's mapping keys: editing them re-ingests
+);
+-- Warehouses created before config_hash existed get the column (no-op afterwards).
+alter table raw.ingest_batches add column if not exists config_hash varchar;
+
+-- Per-source state: the source's zone and country (working-day calendars join on it), the
+-- config it last ran with, and for SQL sources the watermark of the incremental pull.
+create table if not exists raw.source_state (
+    source          varchar primary key,
+    stream          varchar not null,
+    preset          varchar not null,
+    format          varchar not null,
+    timezone        varchar not null,
+    country         varchar not null,
+    config_hash     varchar not null,
+    watermark       varchar,   -- largest watermark_column value loaded (SQL sources)
+    watermark_type  varchar,   -- timestamptz | timestamp | date | integer | number | text
+    last_batch_id   varchar,
+    last_location   varchar,
+    updated_at      timestamptz not null
+);
+
+-- Rated survey items other than the headline rating (HCAHPS Never..Always items, the
+-- recommend item, further FHIR ratings): one row per answered item, value 0..1 (1 = best).
+-- Join to raw.feedback on (source, response_id).
+create table if not exists raw.survey_items (
+    source        varchar not null,
+    response_id   varchar not null,
+    item_key      varchar not null,
+    question      varchar,
+    scale         varchar not null,
+    answer_raw    varchar,
+    value         double,
+    batch_id      varchar not null,
+    ingested_at   timestamptz not null,
+    primary key (source, response_id, item_key)
 );

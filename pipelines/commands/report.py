@@ -1,0 +1,216 @@
+"""``feedback report`` and ``feedback action ...``: the reports and "You said, we did" actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.config import get_settings
+
+console = Console()
+
+REPORT_HELP = """Write the three HTML reports and CSV/XLSX exports of every table they show.
+
+* **theme-report-YYYY-MM.html** (feedback response team): themes ranked by volume, negativity
+  and momentum, sparklines, aspect sentiment, top segments, redacted quotes, the comments that
+  need a response, and every comment with filters and full-text search.
+* **trend-pack-YYYY-MM.html** (quality committee): KPIs vs the previous month and the same month
+  last year with significance, control charts, emerging alerts, key drivers, segment lift,
+  complaints by site and category, and "You said, we did" actions with their measured effect.
+* **run-status.html** (data team): runs, rows per stage, quarantine, versions, data windows.
+
+Pages are self-contained (they open offline); exports go to OUT/exports/YYYY-MM/. Cells that
+aggregate fewer than FEEDBACK_MIN_CELL (default 5) responses are suppressed.
+
+Example:  feedback report --period 2026-10 --out reports/
+"""
+
+ACTION_HELP = """Record improvement actions ("You said, we did") and see their measured effect.
+
+An action belongs to a theme (id such as T0003, or its label) and optionally one site and/or
+service, from a start date. The trend pack compares the theme's share of comments and its
+sentiment in equal windows before and after the start (up to 90 days each), with a
+significance test, and says "too early to tell" while there is too little data.
+
+Examples:
+
+    feedback action add --theme T0003 --site "North Hospital" --start 2026-08-01 --description "Extra evening triage nurse"
+
+    feedback action import actions.xlsx
+
+    feedback action list
+"""
+
+
+def _settings_or_exit():
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        console.print(f"[red]no warehouse at {settings.warehouse}[/]: run `feedback run` (or `make demo`) first")
+        raise typer.Exit(1)
+    return settings
+
+
+def report(
+    period: Annotated[
+        str | None,
+        typer.Option(help="Report month as YYYY-MM, e.g. 2026-10. Default: the latest full month in the data."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the HTML pages and exports (default: FEEDBACK_REPORTS_DIR, reports/).")
+    ] = None,
+    min_cell: Annotated[
+        int | None,
+        typer.Option(help="Suppress cells aggregating fewer than this many responses (default FEEDBACK_MIN_CELL = 5).",
+                     min=1),
+    ] = None,
+    resolution_target: Annotated[
+        int | None,
+        typer.Option(help="Complaint resolution target in working days; remembered in the warehouse (default 25).",
+                     min=1),
+    ] = None,
+) -> None:
+    from pipelines import kpis, run, warehouse
+    from pipelines.report import prepare
+
+    settings = _settings_or_exit()
+    if min_cell is not None:
+        settings = settings.with_(min_cell=min_cell)
+    if period:
+        try:
+            kpis.parse_period(period)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--period") from exc
+    if resolution_target is not None:
+        with warehouse.connect(settings) as con:
+            prepare(settings, con, resolution_target)
+    summary = run.report_stage(settings, run.new_run_id(), period=period, out_dir=(out.resolve() if out else None))
+    for path in summary["files"]:
+        if path.endswith(".html"):
+            console.print(f"report: [bold]{path}[/]")
+    exports = [p for p in summary["files"] if not p.endswith(".html")]
+    if exports:
+        console.print(f"exports: {len(exports)} files in [bold]{Path(exports[0]).parent.parent}[/]")
+
+
+def _print_actions(frame) -> None:
+    table = Table("id", "theme", "where", "start", "status", "verdict", "description", title="actions")
+    for r in frame.to_dict(orient="records"):
+        theme = f"{r['theme_id']} {r['theme_label'] or ''}".strip()
+        verdict = r["verdict"] if isinstance(r["verdict"], str) else "(run `feedback report` to measure)"
+        table.add_row(r["action_id"], theme, f"{r['site']} / {r['service']}", str(r["start_date"])[:10], r["status"],
+                      verdict, r["description"])
+    console.print(table if len(frame) else "no actions recorded yet: `feedback action add --help`")
+
+
+def action_add(
+    theme: Annotated[str, typer.Option(help="Theme id (e.g. T0003) or exact theme label, as shown in the theme report.")],
+    start: Annotated[str, typer.Option(help="Date the change started: 2026-08-01 or 01/08/2026.")],
+    description: Annotated[str, typer.Option(help="What was changed, in words patients would recognise.")],
+    site: Annotated[str | None, typer.Option(help="Only at this site (default: every site).")] = None,
+    service: Annotated[str | None, typer.Option(help="Only in this service (default: every service).")] = None,
+    end: Annotated[str | None, typer.Option(help="Date the action ended, if it did.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Who leads it (a role, not a patient).")] = None,
+    status: Annotated[str, typer.Option(help="planned | in progress | done.")] = "in progress",
+) -> None:
+    """Record one action against a theme (and optionally a site and/or service)."""
+    from pipelines import actions, warehouse
+
+    settings = _settings_or_exit()
+    try:
+        action = actions.Action(theme_id=theme, start_date=actions.parse_date(start), description=description,
+                                site=site, service=service, end_date=actions.parse_date(end) if end else None,
+                                owner=owner, status=status.lower())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    with warehouse.connect(settings) as con:
+        try:
+            ids, warnings = actions.record(settings, con, [action], recorded_by="cli")
+        except actions.ActionError as exc:
+            for problem in exc.problems:
+                console.print(f"[red]error:[/] {problem}")
+            raise typer.Exit(1) from exc
+        warehouse.build_models(con, settings)
+        for warning in warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"recorded action [bold]{ids[0]}[/]")
+        _print_actions(actions.list_actions(settings, con).head(5))
+
+
+def action_import(
+    file: Annotated[Path, typer.Argument(help="An .xlsx or .csv sheet, one action per row.", exists=False)],
+) -> None:
+    """Import actions from a spreadsheet (all rows or none).
+
+    Columns (header names are case-insensitive): **theme** (id or label), **start** (date),
+    **description**, and optionally **site**, **service**, **end**, **owner**, **status**.
+    Re-importing the same rows updates them instead of adding duplicates.
+    """
+    from pipelines import actions, warehouse
+
+    settings = _settings_or_exit()
+    try:
+        items, rows = actions.read_file(file)
+    except actions.ActionError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]error:[/] {problem}")
+        raise typer.Exit(1) from exc
+    with warehouse.connect(settings) as con:
+        try:
+            ids, warnings = actions.record(settings, con, items, recorded_by=f"import:{file.name}", rows=rows)
+        except actions.ActionError as exc:
+            for problem in exc.problems:
+                console.print(f"[red]error:[/] {problem}")
+            console.print("nothing was imported")
+            raise typer.Exit(1) from exc
+        warehouse.build_models(con, settings)
+        for warning in warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"imported {len(ids)} action(s) from {file.name}")
+
+
+def action_list(
+    themes: Annotated[bool, typer.Option("--themes", help="List the theme ids and labels actions can refer to instead.")] = False,
+) -> None:
+    """List recorded actions with their measured verdict (or the themes to choose from)."""
+    from pipelines import actions, warehouse
+
+    settings = _settings_or_exit()
+    with warehouse.connect(settings, read_only=True) as con:
+        if themes:
+            table = Table("theme id", "label", title="themes")
+            for tid, label in actions.known_themes(settings, con).items():
+                table.add_row(tid, label or "")
+            console.print(table)
+            return
+        _print_actions(actions.list_actions(settings, con))
+
+
+def action_remove(action_id: Annotated[str, typer.Argument(help="The id shown by `feedback action list`, e.g. A1b2c3d4.")]) -> None:
+    """Delete a recorded action."""
+    from pipelines import actions, warehouse
+
+    settings = _settings_or_exit()
+    with warehouse.connect(settings) as con:
+        if not actions.remove(settings, con, action_id):
+            console.print(f"[red]no action {action_id}[/]")
+            raise typer.Exit(1)
+        warehouse.build_models(con, settings)
+    console.print(f"removed {action_id}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and the ``action`` sub-commands to the ``feedback`` CLI."""
+    app.command("report", help=REPORT_HELP)(report)
+    action_app = typer.Typer(name="action", help=ACTION_HELP, no_args_is_help=True, rich_markup_mode="markdown")
+    action_app.command("add")(action_add)
+    action_app.command("import")(action_import)
+    action_app.command("list")(action_list)
+    action_app.command("remove")(action_remove)
+    app.add_typer(action_app, name="action")
+
+
+__all__ = ["register"]

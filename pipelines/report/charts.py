@@ -1,0 +1,236 @@
+"""Charts for the reports: Plotly figures (rendered by the inline plotly.js) and tiny SVGs.
+
+Every chart is a :class:`Chart`: the Plotly figure as JSON, a title, an ``aria-label`` that
+says what the chart shows in words, and the data as a table the page offers under the chart
+(screen readers and people who cannot tell the lines apart read that instead). Colours are
+Okabe-Ito; lines also differ by dash and marker so no chart relies on colour alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from pipelines.report.html import OKABE_ITO, SENTIMENT_COLOURS, clean, fmt_kpi
+
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+
+
+@dataclass
+class Chart:
+    """One chart of a page."""
+
+    chart_id: str
+    title: str
+    aria_label: str
+    figure: dict[str, Any]
+    table_columns: list[str] = field(default_factory=list)
+    table_rows: list[list[Any]] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        """What report.js needs to draw the chart."""
+        return {"id": self.chart_id, "figure": self.figure}
+
+
+def _figure_json(fig: Any) -> dict[str, Any]:
+    return json.loads(fig.to_json())
+
+
+def _layout(title: str, y_title: str = "", height: int = 380, **extra: Any) -> dict[str, Any]:
+    layout = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "template": "simple_white",
+        "colorway": list(OKABE_ITO),
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 95},
+        "yaxis": {"title": {"text": y_title}, "gridcolor": "#e5e5e5", "showgrid": True},
+        "legend": {"orientation": "h", "y": -0.14, "yanchor": "top", "x": 0},
+        "hovermode": "x unified",
+    }
+    layout.update(extra)
+    return layout
+
+
+def control_chart(
+    chart_id: str,
+    title: str,
+    series: pd.DataFrame,
+    unit: str,
+    value: str = "value",
+    centre: str = "centre",
+    upper: str = "upper_limit",
+    lower: str = "lower_limit",
+    signal: str = "special_cause",
+) -> Chart:
+    """Monthly values with centre line and 3-sigma limits; months outside the limits marked."""
+    import plotly.graph_objects as go
+
+    s = series.sort_values("month")
+    months = [str(m)[:7] for m in s["month"]]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=months, y=s[upper], name="upper control limit", mode="lines",
+                             line={"color": "#777777", "dash": "dot", "width": 1}))
+    fig.add_trace(go.Scatter(x=months, y=s[lower], name="lower control limit", mode="lines",
+                             line={"color": "#777777", "dash": "dot", "width": 1}))
+    fig.add_trace(go.Scatter(x=months, y=s[centre], name="centre line", mode="lines",
+                             line={"color": "#000000", "dash": "dash", "width": 1}))
+    fig.add_trace(go.Scatter(x=months, y=s[value], name=title, mode="lines+markers",
+                             line={"color": OKABE_ITO[0], "width": 2}, marker={"size": 6}))
+    flagged = s[s[signal].fillna(False).astype(bool)]
+    if len(flagged):
+        fig.add_trace(go.Scatter(x=[str(m)[:7] for m in flagged["month"]], y=flagged[value],
+                                 name="outside control limits", mode="markers",
+                                 marker={"color": SENTIMENT_COLOURS["negative"], "symbol": "diamond-open", "size": 14,
+                                         "line": {"width": 2}}))
+    fig.update_layout(**_layout(title, unit))
+    outside = ", ".join(str(m)[:7] for m in flagged["month"]) or "none"
+    last = clean(s[value].iloc[-1]) if len(s) else None
+    aria = (f"Control chart of {title} by month, {len(s)} months. Latest {months[-1] if months else ''}: "
+            f"{fmt_kpi(last, unit)}. Months outside the control limits: {outside}.")
+    rows = [[m, fmt_kpi(clean(v), unit), fmt_kpi(clean(c), unit), fmt_kpi(clean(lo), unit), fmt_kpi(clean(hi), unit),
+             "yes" if bool(clean(sig)) else ""]
+            for m, v, c, lo, hi, sig in zip(months, s[value], s[centre], s[lower], s[upper], s[signal], strict=True)]
+    return Chart(chart_id, title, aria, _figure_json(fig),
+                 ["month", "value", "centre", "lower limit", "upper limit", "outside limits"], rows)
+
+
+def theme_lines(chart_id: str, title: str, monthly: pd.DataFrame, themes: list[str]) -> Chart:
+    """Share of comments per month for a few themes (one line each, dashes differ)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    rows: list[list[Any]] = []
+    for i, theme in enumerate(themes):
+        t = monthly[monthly["theme_label"] == theme].sort_values("month")
+        months = [str(m)[:7] for m in t["month"]]
+        fig.add_trace(go.Scatter(x=months, y=t["share_pct"], name=theme, mode="lines+markers",
+                                 line={"color": OKABE_ITO[i % len(OKABE_ITO)], "dash": DASHES[i % len(DASHES)]},
+                                 marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 7}, connectgaps=False))
+        rows += [[theme, m, fmt_kpi(clean(v), "%")] for m, v in zip(months, t["share_pct"], strict=True)]
+    fig.update_layout(**_layout(title, "% of comments"))
+    aria = f"Line chart: monthly share of comments for {len(themes)} themes: {', '.join(themes)}. Gaps are suppressed months."
+    return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "month", "share of comments"], rows)
+
+
+def aspect_sentiment_bars(chart_id: str, title: str, ranking: pd.DataFrame) -> Chart:
+    """Horizontal 100 % bars of positive / neutral / negative clauses per theme."""
+    import plotly.graph_objects as go
+
+    r = ranking.iloc[::-1]
+    labels = list(r["theme_label"])
+    fig = go.Figure()
+    for key, column in (("positive", "positive_pct"), ("neutral", "neutral_pct"), ("negative", "negative_pct")):
+        fig.add_trace(go.Bar(y=labels, x=r[column], name=key, orientation="h", marker={"color": SENTIMENT_COLOURS[key]},
+                             text=[fmt_kpi(clean(v), "%") for v in r[column]], textposition="inside",
+                             insidetextanchor="middle"))
+    fig.update_layout(**_layout(title, "", height=max(260, 34 * len(labels) + 110), barmode="stack",
+                                xaxis={"title": {"text": "% of the theme's clauses"}, "range": [0, 100]},
+                                hovermode="y unified"))
+    fig.update_yaxes(title_text="", automargin=True)
+    worst = ranking.sort_values("negative_pct", ascending=False).head(1)
+    worst_text = (f" Most negative: {worst['theme_label'].iloc[0]} ({fmt_kpi(clean(worst['negative_pct'].iloc[0]), '%')} negative)."
+                  if len(worst) else "")
+    aria = f"Stacked bar chart of aspect sentiment for {len(labels)} themes.{worst_text}"
+    rows = [[t, fmt_kpi(clean(p), "%"), fmt_kpi(clean(n), "%"), fmt_kpi(clean(g), "%")]
+            for t, p, n, g in zip(ranking["theme_label"], ranking["positive_pct"], ranking["neutral_pct"],
+                                  ranking["negative_pct"], strict=True)]
+    return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "positive", "neutral", "negative"], rows)
+
+
+def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Chart:
+    """Importance (x) against performance (y): top-left is where to act first."""
+    import plotly.graph_objects as go
+
+    d = drivers.dropna(subset=["importance", "performance"])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=d["importance"], y=100 * d["performance"], mode="markers+text", text=d["theme_label"],
+        textposition="top center", name="theme",
+        marker={"size": [8 + 60 * float(p or 0) for p in d["prevalence"].fillna(0)], "color": OKABE_ITO[0],
+                "opacity": 0.75, "line": {"color": "#000000", "width": 1}},
+        hovertemplate="%{text}<br>importance %{x:.2f}<br>performance %{y:.0f}%<extra></extra>",
+    ))
+    layout = _layout(title, "performance: % positive mentions", height=420, hovermode="closest", showlegend=False)
+    layout["xaxis"] = {"title": {"text": "importance (effect on the outcome)"}, "gridcolor": "#e5e5e5", "showgrid": True}
+    if len(d):
+        mx, my = float(d["importance"].median()), float(100 * d["performance"].median())
+        layout["shapes"] = [
+            {"type": "line", "x0": mx, "x1": mx, "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": "dot", "color": "#777"}},
+            {"type": "line", "y0": my, "y1": my, "xref": "paper", "x0": 0, "x1": 1, "line": {"dash": "dot", "color": "#777"}},
+        ]
+        layout["annotations"] = [{"text": "act first: important, performing poorly", "xref": "paper", "yref": "paper",
+                                  "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+                                  "font": {"color": SENTIMENT_COLOURS["negative"]}}]
+    fig.update_layout(**layout)
+    top = d.sort_values("importance", ascending=False).head(1)
+    top_text = f" Top driver: {top['theme_label'].iloc[0]}." if len(top) else ""
+    aria = f"Scatter chart of {len(d)} themes, importance against performance.{top_text}"
+    rows = [[t, f"{clean(i):.2f}", fmt_kpi(100 * clean(p), "%"), fmt_kpi(100 * clean(v), "%") if clean(v) is not None else "\u2014"]
+            for t, i, p, v in zip(d["theme_label"], d["importance"], d["performance"], d["prevalence"], strict=True)]
+    return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "importance", "performance", "prevalence"], rows)
+
+
+def stage_rows_bars(chart_id: str, title: str, runs: pd.DataFrame) -> Chart:
+    """Rows in and out of each stage of the latest run."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, column in enumerate(("rows_in", "rows_out")):
+        fig.add_trace(go.Bar(x=runs["stage"], y=runs[column], name=column.replace("_", " "),
+                             marker={"color": OKABE_ITO[i], "pattern": {"shape": ["", "/"][i]}},
+                             text=[str(clean(v)) if clean(v) is not None else "" for v in runs[column]],
+                             textposition="outside"))
+    fig.update_layout(**_layout(title, "rows", barmode="group", hovermode="x"))
+    parts = [f"{s}: {clean(a)} in, {clean(b)} out" for s, a, b in zip(runs["stage"], runs["rows_in"], runs["rows_out"], strict=True)]
+    aria = "Bar chart of rows per stage. " + "; ".join(parts)
+    rows = [[s, clean(a), clean(b)] for s, a, b in zip(runs["stage"], runs["rows_in"], runs["rows_out"], strict=True)]
+    return Chart(chart_id, title, aria, _figure_json(fig), ["stage", "rows in", "rows out"], rows)
+
+
+def sparkline_svg(values: list[float | None], label: str, width: int = 120, height: int = 28) -> Markup:
+    """A small inline SVG line of a series (gaps for suppressed months), with a text title."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    summary = escape(label)
+    if len(points) < 2:
+        return Markup('<svg class="spark" role="img" aria-label="{0}" width="{1}" height="{2}"><title>{0}</title></svg>').format(
+            summary, width, height)
+    lo, hi = min(v for _, v in points), max(v for _, v in points)
+    span = (hi - lo) or 1.0
+    step = (width - 4) / max(len(values) - 1, 1)
+
+    def xy(i: int, v: float) -> str:
+        return f"{2 + i * step:.1f},{height - 3 - (v - lo) / span * (height - 6):.1f}"
+
+    segments: list[list[str]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            segments.append([])
+        else:
+            segments[-1].append(xy(i, v))
+    lines = "".join(f'<polyline fill="none" stroke="{OKABE_ITO[0]}" stroke-width="1.5" points="{" ".join(s)}"/>'
+                    for s in segments if len(s) > 1)
+    last_i, last_v = points[-1]
+    dot_x, dot_y = xy(last_i, last_v).split(",")
+    dot = f'<circle cx="{dot_x}" cy="{dot_y}" r="2.5" fill="{SENTIMENT_COLOURS["negative"]}"/>'
+    return Markup('<svg class="spark" role="img" aria-label="{0}" width="{1}" height="{2}" viewBox="0 0 {1} {2}">'
+                  "<title>{0}</title>").format(summary, width, height) + Markup(lines + dot + "</svg>")
+
+
+def sentiment_bar_svg(positive: float | None, neutral: float | None, negative: float | None, width: int = 110) -> Markup:
+    """A one-line 100 % bar of aspect sentiment with a text title for screen readers."""
+    parts = [("positive", clean(positive) or 0.0), ("neutral", clean(neutral) or 0.0), ("negative", clean(negative) or 0.0)]
+    total = sum(v for _, v in parts) or 1.0
+    x, rects = 0.0, []
+    for key, v in parts:
+        w = width * v / total
+        rects.append(f'<rect x="{x:.1f}" y="2" width="{w:.1f}" height="12" fill="{SENTIMENT_COLOURS[key]}"/>')
+        x += w
+    label = escape(", ".join(f"{fmt_kpi(v, '%')} {k}" for k, v in parts))
+    return Markup('<svg class="sentbar" role="img" aria-label="{0}" width="{1}" height="16"><title>{0}</title>').format(
+        label, width) + Markup("".join(rects) + "</svg>")

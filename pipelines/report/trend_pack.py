@@ -1,0 +1,185 @@
+"""The trend pack for the quality committee.
+
+The KPI table against the previous month and the same month last year (with significance),
+monthly control charts for KPIs and the top themes, emerging-theme alerts, the key-driver chart,
+segment lift, complaints by site and category, "You said, we did" actions with their measured
+effect, and a short summary written only from those numbers (never from patient text).
+"""
+
+from __future__ import annotations
+
+import json
+import pandas as pd
+
+from pipelines import kpis
+from pipelines.report import charts
+from pipelines.report.data import ReportContext, records
+from pipelines.report.html import clean, fmt_kpi, fmt_p, fmt_signed
+from pipelines.report.theme_report import Page
+
+CHART_KPIS = (
+    "fft_positive_pct", "nps", "negative_sentiment_pct", "complaint_rate_per_1000", "ack_within_3wd_pct",
+    "resolution_over_target_pct",
+)
+TOP_THEME_CHARTS = 4
+MIN_CHART_MONTHS = 3
+
+
+def build(ctx: ReportContext) -> Page:
+    """Collect everything the trend pack shows for ``ctx.month``."""
+    kpi_table = ctx.query("report_kpi_table", month=ctx.month)
+    kpi_table["p_vs_prev"] = [kpis.p_from_z(clean(z)) for z in kpi_table["z_vs_prev"]]
+    kpi_table["p_vs_last_year"] = [kpis.p_from_z(clean(z)) for z in kpi_table["z_vs_last_year"]]
+    sites = ctx.query("report_kpi_sites", month=ctx.month)
+    series = ctx.query("report_kpi_series", month_from=ctx.trend_from, month_to=ctx.month)
+    ranking = ctx.query("report_theme_ranking", month=ctx.month)
+    theme_monthly = ctx.query("report_theme_monthly", month_from=ctx.trend_from, month_to=ctx.month)
+    alerts = ctx.query("report_theme_alerts", month_to=ctx.month_to)
+    drivers = ctx.query("report_key_drivers")
+    lift = ctx.query("report_segment_lift")
+    actions = ctx.query("report_actions")
+    actions["share_p"] = [kpis.p_from_z(clean(z)) for z in actions["share_z"]]
+    actions["sentiment_p"] = [kpis.p_from_z(clean(z)) for z in actions["sentiment_z"]]
+    complaints = ctx.query("report_complaints_by_category_site", month=ctx.month)
+    alerts["quote_list"] = [_quotes(q) for q in alerts["quotes"]]
+    definitions = ctx.query("report_kpi_definitions")
+
+    chart_list: list[charts.Chart] = []
+    names = dict(zip(definitions["kpi_id"], definitions["kpi_name"], strict=True))
+    units = dict(zip(definitions["kpi_id"], definitions["unit"], strict=True))
+    for kpi_id in CHART_KPIS:
+        s = series[series["kpi_id"] == kpi_id]
+        if s["month"].nunique() >= MIN_CHART_MONTHS:
+            chart_list.append(charts.control_chart(f"chart-kpi-{kpi_id}", names[kpi_id], s, units[kpi_id]))
+    kpi_charts = list(chart_list)
+
+    theme_charts = []
+    for t in records(ranking[~ranking["suppressed"].astype(bool)].head(TOP_THEME_CHARTS)):
+        s = theme_monthly[(theme_monthly["theme_id"] == t["theme_id"]) & ~theme_monthly["suppressed"].astype(bool)]
+        if s["month"].nunique() >= MIN_CHART_MONTHS:
+            chart = charts.control_chart(
+                f"chart-theme-{t['theme_id']}", f"{t['theme_label']}: % of comments", s, "%",
+                value="share_pct", centre="share_centre_pct", upper="share_upper_pct", lower="share_lower_pct",
+                signal="above_upper_limit",
+            )
+            theme_charts.append(chart)
+    chart_list += theme_charts
+
+    driver_chart = None
+    shown_drivers = drivers[~drivers["suppressed"].astype(bool)] if len(drivers) else drivers
+    if len(shown_drivers):
+        outcome = shown_drivers["outcome"].value_counts().index[0]
+        scoped = shown_drivers[shown_drivers["outcome"] == outcome]
+        scope = scoped["scope"].value_counts().index[0]
+        scoped = scoped[scoped["scope"] == scope]
+        driver_chart = charts.key_driver_scatter(
+            "chart-key-drivers", f"Key drivers of {outcome} ({scope}): importance vs performance", scoped)
+        chart_list.append(driver_chart)
+
+    context = {
+        "summary": summarise(ctx, kpi_table, series, alerts, drivers, actions),
+        "kpis": records(kpi_table),
+        "definitions": records(definitions),
+        "sites": records(sites),
+        "site_kpis": list(dict.fromkeys(sites["kpi_name"])) if len(sites) else [],
+        "kpi_charts": kpi_charts,
+        "theme_charts": theme_charts,
+        "alerts": records(alerts),
+        "alerts_in_period": int((pd.to_datetime(alerts["period"]).dt.date == ctx.month).sum()) if len(alerts) else 0,
+        "driver_chart": driver_chart,
+        "drivers": records(drivers),
+        "lift": records(lift),
+        "actions": records(actions),
+        "complaints": records(complaints),
+    }
+    tables = {
+        "kpi_table": kpi_table,
+        "kpi_by_site": sites,
+        "kpi_series": series,
+        "theme_series": theme_monthly,
+        "theme_alerts": alerts,
+        "key_drivers": drivers,
+        "segment_lift": lift,
+        "actions": actions,
+        "complaints_by_category_site": complaints,
+        "kpi_definitions": definitions,
+    }
+    return Page("trend_pack.html.j2", context, chart_list, tables)
+
+
+def _quotes(value: object, limit: int = 2) -> list[str]:
+    """Redacted example quotes of an alert (a JSON list), at most ``limit``."""
+    value = clean(value)
+    if not value:
+        return []
+    try:
+        parsed = json.loads(str(value))
+    except json.JSONDecodeError:
+        return []
+    return [str(q) for q in parsed[:limit]] if isinstance(parsed, list) else []
+
+
+def summarise(
+    ctx: ReportContext,
+    kpi_table: pd.DataFrame,
+    series: pd.DataFrame,
+    alerts: pd.DataFrame,
+    drivers: pd.DataFrame,
+    actions: pd.DataFrame,
+) -> list[str]:
+    """A few sentences on what changed, built only from the numbers of the tables."""
+    month = f"{ctx.month:%B %Y}"
+    previous = f"{kpis.add_months(ctx.month, -1):%B %Y}"
+    last_year = f"{kpis.add_months(ctx.month, -12):%B %Y}"
+    lines: list[str] = []
+    rows = records(kpi_table)
+    volume = next((r for r in rows if r["kpi_id"] == "responses"), None)
+    if volume and volume["value"] is not None:
+        text = f"{month}: {fmt_kpi(volume['value'], 'count')} responses"
+        if volume["prev_value"] is not None:
+            text += f" ({fmt_signed(volume['change_vs_prev'], 'count')} on {previous}"
+            text += ", a significant change)" if volume["significant_vs_prev"] else ", within normal variation)"
+        lines.append(text + ".")
+    for r in rows:
+        if r["kpi_id"] == "responses":
+            continue
+        scope = f" ({r['scope_value']})" if r["scope_type"] == "survey_type" else ""
+        for key, label, base in (("prev", previous, "prev_value"), ("last_year", last_year, "last_year_value")):
+            assessment = r[f"assessment_vs_{key}"]
+            if assessment in {"significantly better", "significantly worse"}:
+                verb = "rose" if r["value"] > r[base] else "fell"
+                lines.append(
+                    f"{r['kpi_name']}{scope} {verb} from {fmt_kpi(r[base], r['unit'])} in {label} to "
+                    f"{fmt_kpi(r['value'], r['unit'])} ({fmt_signed(r['value'] - r[base], r['unit'])}, "
+                    f"{fmt_p(r[f'p_vs_{key}'])}): {assessment}."
+                )
+    if not any("significantly" in line for line in lines):
+        lines.append(f"No headline KPI changed significantly against {previous} or {last_year}.")
+    flagged = series[(pd.to_datetime(series["month"]).dt.date == ctx.month) & series["special_cause"].fillna(False).astype(bool)]
+    for r in records(flagged):
+        side = "above" if r["value"] > r["upper_limit"] else "below"
+        lines.append(f"{r['kpi_name']} ({fmt_kpi(r['value'], r['unit'])}) is {side} its control limits this month: "
+                     "a special cause worth investigating.")
+    current = alerts[(pd.to_datetime(alerts["period"]).dt.date == ctx.month) & ~alerts["suppressed"].astype(bool)] if len(alerts) else alerts
+    if len(current):
+        parts = [
+            f"{a['theme_label'] or a['theme_id']}"
+            + (f" at {a['segment_value']}" if a["segment_value"] and a["segment_type"] not in (None, "overall", "all") else "")
+            + (f" ({100 * a['share']:.0f}% of comments vs {100 * a['baseline_share']:.0f}% baseline)"
+               if a["share"] is not None and a["baseline_share"] is not None else "")
+            for a in records(current.head(3))
+        ]
+        lines.append(f"{len(current)} emerging-theme alert(s) this month: " + "; ".join(parts) + ".")
+    else:
+        lines.append("No emerging-theme alert this month.")
+    shown = drivers[~drivers["suppressed"].astype(bool)] if len(drivers) else drivers
+    if len(shown):
+        top = records(shown.sort_values("importance", ascending=False).head(1))[0]
+        perf = f", with {100 * top['performance']:.0f}% of its mentions positive" if top["performance"] is not None else ""
+        lines.append(f"Strongest driver of {top['outcome']}: {top['theme_label'] or top['theme_id']} "
+                     f"(importance {top['importance']:.2f}{perf}).")
+    if len(actions):
+        verdicts = actions["verdict"].value_counts()
+        parts = [f"{n} {v}" for v, n in verdicts.items()]
+        lines.append(f"You said, we did: {len(actions)} action(s) recorded: " + ", ".join(parts) + ".")
+    return lines

@@ -1,0 +1,2 @@
+delete from raw.survey_items
+where source = $source and response_id in (select response_id from incoming_retracted);

@@ -1,0 +1,2 @@
+-- Quarantined rows by source and reason.
+select * from reporting.rpt_quarantine;

@@ -1,0 +1,2 @@
+-- Which working-day calendar each source follows (source, calendar_id).
+select source, calendar_id from ops.source_calendar;
