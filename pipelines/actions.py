@@ -24,13 +24,26 @@ from pipelines.config import Settings
 
 STATUSES = ("planned", "in progress", "done")
 _COLUMN_ALIASES = {
-    "theme": "theme_id", "theme_id": "theme_id", "theme_label": "theme_id",
-    "site": "site", "hospital": "site",
-    "service": "service", "department": "service", "ward": "service",
-    "start": "start_date", "start_date": "start_date", "started": "start_date", "date": "start_date",
-    "end": "end_date", "end_date": "end_date",
-    "description": "description", "action": "description", "what_we_did": "description", "we_did": "description",
-    "owner": "owner", "lead": "owner",
+    "theme": "theme_id",
+    "theme_id": "theme_id",
+    "theme_label": "theme_id",
+    "site": "site",
+    "hospital": "site",
+    "service": "service",
+    "department": "service",
+    "ward": "service",
+    "start": "start_date",
+    "start_date": "start_date",
+    "started": "start_date",
+    "date": "start_date",
+    "end": "end_date",
+    "end_date": "end_date",
+    "description": "description",
+    "action": "description",
+    "what_we_did": "description",
+    "we_did": "description",
+    "owner": "owner",
+    "lead": "owner",
     "status": "status",
 }
 
@@ -59,7 +72,9 @@ class Action:
     @property
     def action_id(self) -> str:
         """Stable id from the action's content."""
-        key = "|".join(str(v or "") for v in (self.theme_id, self.site, self.service, self.start_date, self.description))
+        key = "|".join(
+            str(v or "") for v in (self.theme_id, self.site, self.service, self.start_date, self.description)
+        )
         return "A" + hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
@@ -93,9 +108,9 @@ def known_segments(settings: Settings, con: duckdb.DuckDBPyConnection) -> tuple[
     return {v for kind, v in rows if kind == "site"}, {v for kind, v in rows if kind == "service"}
 
 
-def check(settings: Settings, con: duckdb.DuckDBPyConnection, actions: list[Action], rows: list[str] | None = None) -> tuple[
-    list[Action], list[str], list[str]
-]:
+def check(
+    settings: Settings, con: duckdb.DuckDBPyConnection, actions: list[Action], rows: list[str] | None = None
+) -> tuple[list[Action], list[str], list[str]]:
     """Resolve theme labels to ids and check each action.
 
     Returns:
@@ -114,8 +129,10 @@ def check(settings: Settings, con: duckdb.DuckDBPyConnection, actions: list[Acti
             match = by_label.get(theme_id.lower())
             if match is None:
                 sample = ", ".join(f"{t} ({themes[t]})" for t in sorted(themes)[:6])
-                errors.append(f"{where}: unknown theme {theme_id!r}; known themes include {sample} "
-                              "(see `feedback action list --themes`)")
+                errors.append(
+                    f"{where}: unknown theme {theme_id!r}; known themes include {sample} "
+                    "(see `feedback action list --themes`)"
+                )
                 continue
             theme_id = match
         if not action.description.strip():
@@ -152,8 +169,19 @@ def record(
     now = datetime.now(UTC)
     frame = pd.DataFrame(
         [{"action_id": a.action_id, **asdict(a), "recorded_by": recorded_by, "recorded_at": now} for a in resolved],
-        columns=["action_id", "theme_id", "start_date", "description", "site", "service", "end_date", "owner", "status",
-                 "recorded_by", "recorded_at"],
+        columns=[
+            "action_id",
+            "theme_id",
+            "start_date",
+            "description",
+            "site",
+            "service",
+            "end_date",
+            "owner",
+            "status",
+            "recorded_by",
+            "recorded_at",
+        ],
     )
     con.register("incoming_actions", frame)
     try:
@@ -192,7 +220,9 @@ def read_file(path: Path) -> tuple[list[Action], list[str]]:
     frame = frame.rename(columns=rename)
     missing = [c for c in ("theme_id", "start_date", "description") if c not in frame.columns]
     if missing:
-        raise ActionError([f"{path.name}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, rename or frame.columns))}"])
+        raise ActionError(
+            [f"{path.name}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}"]
+        )
     actions, labels, errors = [], [], []
     for number, row in enumerate(frame.to_dict(orient="records"), start=2):
         label = f"{path.name} row {number}"
@@ -215,11 +245,18 @@ def read_file(path: Path) -> tuple[list[Action], list[str]]:
         if not text("theme_id") or start is None:
             errors.append(f"{label}: theme and start date are required")
             continue
-        actions.append(Action(
-            theme_id=text("theme_id") or "", start_date=start, description=text("description") or "",
-            site=text("site"), service=text("service"), end_date=end, owner=text("owner"),
-            status=(text("status") or "in progress").lower(),
-        ))
+        actions.append(
+            Action(
+                theme_id=text("theme_id") or "",
+                start_date=start,
+                description=text("description") or "",
+                site=text("site"),
+                service=text("service"),
+                end_date=end,
+                owner=text("owner"),
+                status=(text("status") or "in progress").lower(),
+            )
+        )
         labels.append(label)
     if errors:
         raise ActionError(errors)

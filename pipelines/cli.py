@@ -152,8 +152,12 @@ def run_all(
     summary = run.run_all(settings, progress=progress, refit=refit, period=period)
     _print_batches(summary["ingest"]["batches"])
     console.print(f"warehouse: [bold]{settings.warehouse}[/]")
-    for path in summary["report"].get("files", []):
+    files = [Path(p) for p in summary["report"].get("files", [])]
+    for path in [p for p in files if p.suffix == ".html"]:
         console.print(f"report:    [bold]{path}[/]")
+    exports = sorted({p.parent for p in files if p.suffix != ".html"})
+    if exports:
+        console.print(f"exports:   {len([p for p in files if p.suffix != '.html'])} CSV/XLSX files under {exports[0].parent}")
 
 
 @app.command()

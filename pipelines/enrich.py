@@ -63,8 +63,9 @@ def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: 
     pending = warehouse.run_sql(con, settings, "ops/pending_sentiment", {"version": scorer.version}).df()
     if pending.empty:
         return {"scored": 0, "model_version": scorer.version}
-    texts = pending["text_redacted"].fillna("").tolist()
-    questions = pending["question"].tolist()
+    texts = [t if isinstance(t, str) else "" for t in pending["text_redacted"].tolist()]
+    # DuckDB hands back NULL questions as None or NaN depending on dtype: normalise to None.
+    questions = [q if isinstance(q, str) else None for q in pending["question"].tolist()]
     results = scorer.score(texts, questions, progress=progress)
     now = datetime.now(UTC)
     comments = pd.DataFrame(
@@ -89,7 +90,7 @@ def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: 
         for idx, clause in enumerate(sentiment.split_clauses(text)):
             clause_rows.append((fid, idx, clause, question))
     clauses = pd.DataFrame(clause_rows, columns=["feedback_id", "clause_idx", "clause_text", "question"])
-    clause_scores = scorer.score(clauses["clause_text"].tolist(), clauses["question"].tolist(), progress=progress)
+    clause_scores = scorer.score([r[2] for r in clause_rows], [r[3] for r in clause_rows], progress=progress)
     aspects = pd.DataFrame(
         {
             "feedback_id": clauses["feedback_id"],

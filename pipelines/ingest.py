@@ -117,9 +117,10 @@ def ingest_all(settings: Settings, names: list[str] | None = None, force: bool =
         raise IngestError(f"source configuration: {exc}", []) from exc
     results: list[BatchResult] = []
     errors: list[str] = []
+    validations: list = []
     for config in configs:
         try:
-            results.extend(ingest_source(settings, config, force=force))
+            results.extend(ingest_source(settings, config, force=force, validations=validations))
         except (QuarantineThresholdExceeded, IngestError) as exc:
             log.error("source %s failed: %s", config.name, exc)
             results.extend(exc.results)
@@ -127,13 +128,34 @@ def ingest_all(settings: Settings, names: list[str] | None = None, force: bool =
         except Exception as exc:  # one bad source must not stop the others; the run still fails
             log.exception("source %s failed", config.name)
             errors.append(f"{config.name}: {type(exc).__name__}: {exc}")
+    _build_docs(settings, validations, results)
     if errors:
         raise IngestError("; ".join(errors), results)
     return results
 
 
-def ingest_source(settings: Settings, config: SourceConfig, force: bool = False) -> list[BatchResult]:
+def _build_docs(settings: Settings, validations: list, results: list[BatchResult]) -> None:
+    """Render this run's validation results into the GX Data Docs and say where they are."""
+    if not validations:
+        return
+    try:
+        url = quality.build_data_docs(settings.gx_dir, validations)
+    except Exception:  # the docs are a report on the data, never a reason to lose the load
+        log.exception("building Great Expectations Data Docs failed")
+        return
+    for result in results:
+        if result.gx_success is not None:
+            result.data_docs = url
+    log.info("Great Expectations Data Docs: %s", url)
+
+
+def ingest_source(
+    settings: Settings, config: SourceConfig, force: bool = False, validations: list | None = None
+) -> list[BatchResult]:
     """Ingest the new files (or new SQL rows) of one source.
+
+    ``validations`` collects the GX validation results for Data Docs; when not given, the
+    docs are built before returning.
 
     Raises:
         QuarantineThresholdExceeded: after recording its batches, when the share of rows
@@ -151,6 +173,8 @@ def ingest_source(settings: Settings, config: SourceConfig, force: bool = False)
             ).fetchall()
         }
         state = warehouse.run_sql(con, settings, "ops/ingest_source_state", {"source": config.name}).fetchone()
+    own_docs = validations is None
+    validations = [] if validations is None else validations
     results: list[BatchResult] = []
     unreadable: list[str] = []
     over: list[str] = []
@@ -165,10 +189,10 @@ def ingest_source(settings: Settings, config: SourceConfig, force: bool = False)
         if unit.checksum in done:
             results.append(BatchResult("", config.name, unit.location, "skipped", message="already ingested"))
             continue
-        result = _ingest_unit(settings, config, unit)
+        result = _ingest_unit(settings, config, unit, validations)
         results.append(result)
         if result.status == "failed":
-            unreadable.append(f"{Path(unit.location).name}: {result.message}")
+            unreadable.append(result.message.removeprefix(f"source {config.name}: "))
             continue
         done.add(unit.checksum)
         if result.rows_read and result.rows_quarantined / result.rows_read > limit:
@@ -178,6 +202,8 @@ def ingest_source(settings: Settings, config: SourceConfig, force: bool = False)
             )
     if not units:
         log.info("source %s: nothing new (%s)", config.name, config.path or _sql_location(config))
+    if own_docs:
+        _build_docs(settings, validations, results)
     if unreadable:
         raise IngestError(f"source {config.name}: " + "; ".join(unreadable + over), results)
     if over:
@@ -212,7 +238,7 @@ def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> lis
     ]
 
 
-def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit) -> BatchResult:
+def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validations: list) -> BatchResult:
     batch_id = _batch_id(config)
     started = datetime.now(UTC)
     result = BatchResult(batch_id, config.name, unit.location, "running")
@@ -233,18 +259,22 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit) -> Batch
     clock = time.perf_counter()
     outcome = quality.validate(candidates, config.stream, settings.gx_dir)
     result.timings["validate"] = time.perf_counter() - clock
+    validations.extend(outcome.result_ids)
     bad_pos = set(candidates.loc[list(outcome.failures), "_pos"].astype(int)) if outcome.failures else set()
     quarantine = _quarantine_frame(batch_id, config.name, candidates, outcome, read)
     good = candidates[~candidates["_pos"].isin(bad_pos)]
 
     clock = time.perf_counter()
     incoming = schema.conform(good[[c for c in good.columns if not c.startswith("_")]])
+    incoming = incoming.astype({"feedback_id": "string", "record_hash": "string"})  # typed even when empty
     incoming["batch_id"] = batch_id
     incoming["ingested_at"] = pd.Timestamp(started)
     incoming["file_checksum"] = unit.checksum
     items = _items_frame(config, read, good, batch_id, started)
     retracted = pd.DataFrame({"response_id": sorted(set(read.retracted) - set(good["response_id"].dropna()))},
                              dtype="string")
+    result.timings["conform"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     result.rows_read = read.rows_read
     result.rows_skipped = read.rows_skipped
     result.rows_quarantined = len(bad_pos) + len(read.rows.rejects)
@@ -254,7 +284,9 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit) -> Batch
     with warehouse.connect(settings) as con:
         con.execute("begin transaction")
         try:
-            con.register("incoming", incoming)
+            # Materialised once: every statement below scans it (a pandas scan costs a conversion each time).
+            con.register("incoming_frame", incoming)
+            warehouse.run_sql(con, settings, "ops/ingest_stage_incoming")
             con.register("incoming_quarantine", quarantine)
             con.register("incoming_items", items)
             con.register("incoming_items_responses", items[["response_id"]].drop_duplicates())
@@ -288,17 +320,20 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit) -> Batch
                     f"{result.rows_quarantined} + duplicate {result.rows_duplicate} + skipped {result.rows_skipped}"
                 )
             result.status = "success"
-            if outcome.docs_url:
+            if outcome.result_ids:
                 notes.append(f"gx data docs: {outcome.docs_url}")
             result.message = "; ".join(notes)
             _record_state(con, settings, config, result, unit)
             _record_batch(con, settings, config, result, unit.checksum, started, unit.watermark)
             con.execute("commit")
-        except Exception:
+        except Exception as exc:
             con.execute("rollback")
+            failed = BatchResult(batch_id, config.name, unit.location, "failed", rows_read=result.rows_read,
+                                 message=f"load rolled back: {type(exc).__name__}: {exc}")
+            _record_failed(settings, config, failed, started, con)
             raise
         finally:
-            for name in ("incoming", "incoming_quarantine", "incoming_items", "incoming_items_responses",
+            for name in ("incoming_frame", "incoming_quarantine", "incoming_items", "incoming_items_responses",
                          "incoming_retracted"):
                 con.unregister(name)
     result.timings["load"] = time.perf_counter() - clock
@@ -447,8 +482,15 @@ def _record_batch(con, settings: Settings, config: SourceConfig, result: BatchRe
     )
 
 
-def _record_failed(settings: Settings, config: SourceConfig, result: BatchResult, started: datetime) -> None:
-    with warehouse.connect(settings) as con:
-        warehouse.apply_schema(con, settings)
-        # A failed batch has no checksum recorded as done: the file is retried next run.
-        _record_batch(con, settings, config, result, None, started)
+def _record_failed(settings: Settings, config: SourceConfig, result: BatchResult, started: datetime,
+                   con=None) -> None:  # noqa: ANN001
+    """Record a failed batch (no checksum: the file is retried next run); never raises."""
+    try:
+        if con is not None:
+            _record_batch(con, settings, config, result, None, started)
+            return
+        with warehouse.connect(settings) as own:
+            warehouse.apply_schema(own, settings)
+            _record_batch(own, settings, config, result, None, started)
+    except Exception:  # recording the failure must not hide the failure itself
+        log.exception("could not record failed batch %s", result.batch_id)

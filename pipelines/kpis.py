@@ -79,7 +79,9 @@ def poisson_rate_z(c1: float, e1: float, c2: float, e2: float) -> TestResult:
     return _result((c1 / e1 - c2 / e2) / se)
 
 
-def nps_z(promoters1: float, detractors1: float, n1: float, promoters2: float, detractors2: float, n2: float) -> TestResult:
+def nps_z(
+    promoters1: float, detractors1: float, n1: float, promoters2: float, detractors2: float, n2: float
+) -> TestResult:
     """z-test of the difference of two Net Promoter Scores.
 
     Var(NPS) per response = p_promoter + p_detractor - (p_promoter - p_detractor)^2.
@@ -214,13 +216,17 @@ def prepare_kpi_inputs(
     wanted = {"resolution_target_working_days": str(int(target)), "default_calendar": DEFAULT_CALENDAR}
     if any(current.get(k) != v for k, v in wanted.items()):
         warehouse.run_sql(
-            con, settings, "ops/report_set_settings",
+            con,
+            settings,
+            "ops/report_set_settings",
             {"target": wanted["resolution_target_working_days"], "calendar": wanted["default_calendar"]},
         )
         changed = True
     if current.get("min_cell") != str(settings.min_cell) or current.get("timezone") != settings.timezone:
         # Reporting views read k at query time: updating the setting is enough, no rebuild.
-        warehouse.run_sql(con, settings, "ops/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone})
+        warehouse.run_sql(
+            con, settings, "ops/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
+        )
 
     sources = _source_calendars(settings)
     existing_sources = dict(warehouse.run_sql(con, settings, "ops/report_source_calendars").fetchall())
@@ -238,13 +244,17 @@ def prepare_kpi_inputs(
         return changed
     first, last = int(first) - 1, int(last) + 1
     ids = sorted({DEFAULT_CALENDAR, *sources.values(), *existing_sources.values()})
-    covered = {cid: (lo, hi) for cid, lo, hi in warehouse.run_sql(con, settings, "ops/report_calendar_coverage").fetchall()}
+    covered = {
+        cid: (lo, hi) for cid, lo, hi in warehouse.run_sql(con, settings, "ops/report_calendar_coverage").fetchall()
+    }
     for calendar_id in ids:
         lo, hi = covered.get(calendar_id, (None, None))
         if lo is not None and lo <= date(first, 1, 1) and hi >= date(last, 12, 31):
             continue
         try:
-            frame = calendar_frame(calendar_id, min(first, lo.year if lo else first), max(last, hi.year if hi else last))
+            frame = calendar_frame(
+                calendar_id, min(first, lo.year if lo else first), max(last, hi.year if hi else last)
+            )
         except ValueError as exc:
             log.warning("%s: complaints of sources on this calendar get no working-day KPIs", exc)
             continue

@@ -33,7 +33,17 @@ MAX_TEXT_CHARS = 20_000
 MAX_AGE_YEARS = 20
 MAX_AGE_DAYS = round(365.25 * MAX_AGE_YEARS)
 FUTURE_TOLERANCE_DAYS = 1
-RESULT_FORMAT = {"result_format": "COMPLETE", "include_unexpected_rows": False, "partial_unexpected_count": 20}
+# Row indices of failures, never the failing *values*: those are patient text (PHI) and would
+# otherwise be written to uncommitted/validations and shown in Data Docs.
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "exclude_unexpected_values": True,
+    "include_unexpected_rows": False,
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
+# The Data Docs index loads this many most recent validation results (GX loads every one by default).
+DOCS_RESULTS_LIMIT = 100
 STREAMS = ("survey", "suggestion", "complaint")
 # Rating scales a survey record's headline rating may use.
 HEADLINE_SCALES = ("fft5", "nps11", "rating0_10", "likert5", "hcahps4", "recommend4")
@@ -84,30 +94,22 @@ def _common() -> list[Check]:
     ]
 
 
+def scale_answers() -> list[str]:
+    """Every allowed ``<scale>:<answer>`` pair: the allowed values of each rating scale, in one set."""
+    return [f"{name}:{key}" for name in HEADLINE_SCALES for key in SCALES[name].keys]
+
+
 def _scale_checks() -> list[Check]:
-    checks = [
+    return [
         Check(
             "ExpectColumnValuesToBeInSet",
             {"column": "rating_scale", "value_set": list(HEADLINE_SCALES)},
             "unknown rating scale",
-        )
-    ]
-    for name in HEADLINE_SCALES:
-        scale = SCALES[name]
-        checks.append(
-            Check(
-                "ExpectColumnValuesToBeInSet",
-                {
-                    "column": "_rating_key",
-                    "value_set": scale.keys,
-                    "row_condition": f'rating_scale=="{name}"',
-                    "condition_parser": "pandas",
-                },
-                f"rating not on the {name} scale ({scale.description})",
-                name,
-            )
-        )
-    checks += [
+        ),
+        # One expectation carries the allowed answers of every scale ("fft5:very good", "nps11:7",
+        # ...): cheaper than one row-conditioned expectation per scale, and as reviewable.
+        Check("ExpectColumnValuesToBeInSet", {"column": "_scale_answer", "value_set": scale_answers()},
+              "rating not on its scale"),
         Check("ExpectColumnValuesToBeBetween", {"column": "rating_value", "min_value": 0, "max_value": 1},
               "normalised rating outside 0..1"),
         Check("ExpectColumnValuesToBeBetween", {"column": "nps", "min_value": 0, "max_value": 10},
@@ -115,7 +117,6 @@ def _scale_checks() -> list[Check]:
         Check("ExpectColumnValuesToBeInSet", {"column": "_items_valid", "value_set": [True]},
               "a survey item's answer is not on its scale"),
     ]
-    return checks
 
 
 def suite_checks(stream: str) -> list[Check]:
@@ -181,6 +182,7 @@ class Outcome:
     docs_url: str | None = None
     evaluated: int = 0
     seconds: float = 0.0
+    result_ids: list[Any] = field(default_factory=list)  # GX ValidationResultIdentifiers, for Data Docs
 
 
 _HELPERS: dict[str, Any] = {
@@ -209,6 +211,7 @@ def prepare(df: pd.DataFrame, now: datetime | None = None) -> pd.DataFrame:
             out[col] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us, UTC]")
     for col in ("_items_valid", "_has_content"):
         out[col] = out[col].fillna(False).astype(bool) if col in out else True
+    out["_scale_answer"] = (out["rating_scale"].astype("string") + ":" + out["_rating_key"].astype("string"))
     # Uniqueness is per source row: the several answers of one survey response share its id.
     first = ~out["_pos"].duplicated() if "_pos" in out else pd.Series(True, index=out.index)
     out["_row_id"] = out["response_id"].astype("string").where(first)
@@ -226,10 +229,38 @@ def _context(gx_dir: Path):  # noqa: ANN202 - GX type is imported lazily
 
     key = str(Path(gx_dir).resolve())
     if key not in _CONTEXTS:
-        for noisy in ("great_expectations",):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-        _CONTEXTS[key] = gx.get_context(mode="file", project_root_dir=key)
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        context = gx.get_context(mode="file", project_root_dir=key)
+        _configure(context)
+        _CONTEXTS[key] = context
     return gx, _CONTEXTS[key]
+
+
+def _configure(context: Any) -> None:
+    """No progress bars in logs; a bounded Data Docs index (saved to great_expectations.yml once)."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    changed = False
+    bars = context.variables.progress_bars
+    if not bars or getattr(bars, "globally", True):
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        changed = True
+    sites = context.variables.data_docs_sites or {}
+    index = sites.get("local_site", {}).setdefault("site_index_builder", {"class_name": "DefaultSiteIndexBuilder"})
+    if index.get("validation_results_limit") != DOCS_RESULTS_LIMIT:
+        index["validation_results_limit"] = DOCS_RESULTS_LIMIT
+        sites["local_site"]["show_how_to_buttons"] = False
+        context.variables.data_docs_sites = sites
+        changed = True
+    if changed:
+        context.variables.save()
+
+
+def _forget(gx_dir: Path) -> None:
+    key = str(Path(gx_dir).resolve())
+    _CONTEXTS.pop(key, None)
+    for cached in [k for k in _CHECKPOINTS if k[0] == key]:
+        _CHECKPOINTS.pop(cached)
 
 
 def sync_suites(gx_dir: Path) -> list[str]:
@@ -238,11 +269,55 @@ def sync_suites(gx_dir: Path) -> list[str]:
     return [_checkpoint(gx, context, gx_dir, stream).name for stream in STREAMS]
 
 
+def _norm(value: Any) -> Any:
+    """Numbers as floats, containers recursively (GX stores 7305 as 7305.0)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_norm(v) for v in value]
+    return value
+
+
+def _suite_spec(checks: list[Check]) -> list[tuple]:
+    return sorted((_snake(c.expectation), repr(_norm(c.kwargs)), c.name) for c in checks)
+
+
+def _existing_spec(suite: Any) -> list[tuple]:
+    out = []
+    for expectation in suite.expectations:
+        config = expectation.configuration
+        kwargs = {k: v for k, v in config.kwargs.items() if k not in {"batch_id"}}
+        out.append((config.type, repr(_norm(kwargs)), (config.meta or {}).get("check")))
+    return sorted(out)
+
+
 def _checkpoint(gx: Any, context: Any, gx_dir: Path, stream: str) -> Any:
+    """The stream's checkpoint, (re)writing suite and definitions only when the checks changed.
+
+    Unchanged suites are reused as stored, so running ingestion does not churn the committed
+    files under ``great_expectations/gx``.
+    """
     key = (str(Path(gx_dir).resolve()), stream)
     if key in _CHECKPOINTS:
         return _CHECKPOINTS[key]
-    source = context.data_sources.add_or_update_pandas("feedback")
+    checks = suite_checks(stream)
+    name = f"feedback_{stream}"
+    try:
+        checkpoint = context.checkpoints.get(name)
+        suite = context.suites.get(name)
+        if _existing_spec(suite) == _suite_spec(checks) and checkpoint.result_format == RESULT_FORMAT and not checkpoint.actions:
+            _CHECKPOINTS[key] = checkpoint
+            return checkpoint
+    except Exception:  # noqa: BLE001 - missing or unreadable: rebuild below
+        log.info("GX checkpoint %s missing or outdated: writing it", name)
+    try:
+        source = context.data_sources.get("feedback")
+    except (KeyError, ValueError, LookupError):
+        source = context.data_sources.add_pandas("feedback")
     try:
         asset = source.get_asset(stream)
     except LookupError:
@@ -252,23 +327,17 @@ def _checkpoint(gx: Any, context: Any, gx_dir: Path, stream: str) -> Any:
     except KeyError:
         batch = asset.add_batch_definition_whole_dataframe("batch")
     suite = gx.ExpectationSuite(
-        name=f"feedback_{stream}",
+        name=name,
         meta={"notes": f"Defined in pipelines/quality.py (suite_checks('{stream}')); edits here are overwritten."},
     )
-    for check in suite_checks(stream):
+    for check in checks:
         meta = {"check": check.name, "reason": check.reason}
         suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs, meta=meta))
     suite = context.suites.add_or_update(suite)
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(data=batch, suite=suite, name=f"feedback_{stream}")
-    )
+    definition = context.validation_definitions.add_or_update(gx.ValidationDefinition(data=batch, suite=suite, name=name))
+    # Data Docs are built once per ingest run (build_data_docs), not after every batch.
     checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=f"feedback_{stream}",
-            validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
-            result_format=RESULT_FORMAT,
-        )
+        gx.Checkpoint(name=name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT)
     )
     _CHECKPOINTS[key] = checkpoint
     return checkpoint
@@ -287,8 +356,17 @@ def validate(df: pd.DataFrame, stream: str, gx_dir: Path, now: datetime | None =
     prepared = prepare(df, now)
     gx, context = _context(gx_dir)
     checkpoint = _checkpoint(gx, context, gx_dir, stream)
-    result = checkpoint.run(batch_parameters={"dataframe": prepared})
+    try:
+        result = checkpoint.run(batch_parameters={"dataframe": prepared})
+    except gx.exceptions.GreatExpectationsError as exc:
+        # Another process rewrote the context (e.g. a newer suite): reload it once and retry.
+        log.warning("GX context changed on disk (%s); reloading", type(exc).__name__)
+        _forget(gx_dir)
+        gx, context = _context(gx_dir)
+        checkpoint = _checkpoint(gx, context, gx_dir, stream)
+        result = checkpoint.run(batch_parameters={"dataframe": prepared})
     outcome = Outcome(success=bool(result.success), evaluated=len(df))
+    outcome.result_ids = list(result.run_results)
     for run in result.run_results.values():
         for item in run.results:
             if item.success:
@@ -307,17 +385,24 @@ def validate(df: pd.DataFrame, stream: str, gx_dir: Path, now: datetime | None =
                 indices = list(keep[keep].index)
             for index in indices:
                 outcome.failures.setdefault(index, []).append((name, reason))
-    urls = context.get_docs_sites_urls()
-    outcome.docs_url = urls[0]["site_url"] if urls else None
+    outcome.docs_url = data_docs_url(gx_dir)
     outcome.seconds = (datetime.now(UTC) - started).total_seconds()
     return outcome
 
 
-def data_docs_url(gx_dir: Path) -> str | None:
+def data_docs_url(gx_dir: Path) -> str:
     """Where the Data Docs site of the GX context is (``file://.../index.html``)."""
+    return (Path(gx_dir).resolve() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").as_uri()
+
+
+def build_data_docs(gx_dir: Path, result_ids: list[Any] | None = None) -> str:
+    """Render the given validation results (all when ``None``) and the index; returns its URL."""
     _, context = _context(gx_dir)
-    urls = context.get_docs_sites_urls()
-    return urls[0]["site_url"] if urls else None
+    if result_ids is None:
+        context.build_data_docs()
+    elif result_ids:
+        context.build_data_docs(resource_identifiers=result_ids)
+    return data_docs_url(gx_dir)
 
 
 def _snake(name: str) -> str:
@@ -327,4 +412,7 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
-__all__ = ["FFT_SCALE", "Check", "Outcome", "data_docs_url", "prepare", "suite_checks", "sync_suites", "validate"]
+__all__ = [
+    "FFT_SCALE", "Check", "Outcome", "build_data_docs", "data_docs_url", "prepare", "suite_checks", "sync_suites",
+    "validate",
+]

@@ -13,10 +13,10 @@ fp32 otherwise; ``onnx-fp32``; ``torch``. ONNX serving needs neither torch nor
 transformers. ``FEEDBACK_SENTIMENT_MODEL`` may instead name any local Hugging Face
 sequence-classification directory or, on a machine that is online, a hub id.
 
-No-content rule (:func:`is_informative`): an answer is *non-informative* when, after
-lower-casing and stripping punctuation, it is empty, has no letters, or is one of the
-short stock answers in :data:`NON_CONTENT_ANSWERS` ("nothing", "none", "no", "n/a", "-",
-"all good", "fine", "everything", "no comment", "can't think of anything", ...). Such
+No-content rule (:func:`is_informative`): an answer is *non-informative* when it has no
+letters, is a complaint-form placeholder ("see attached letter"), or is at most 8 words all
+from a stock vocabulary of empty answers ("nothing", "none", "no", "n/a", "all good",
+"fine thanks", "everything", "no comment", "can't think of anything", ...). Such
 answers carry no theme (the pipeline keeps them out of clustering) and their label comes
 from the question: see :func:`noncontent_label` and MODEL_CARD.md for why the rule, not
 the model, labels them.
@@ -33,7 +33,7 @@ import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +52,9 @@ QUESTION_KINDS: tuple[str, ...] = ("improve", "good", "other")
 
 DEFAULT_MIXED_THRESHOLD = 0.2
 ONNX_THREADS = 2
+# Bumped whenever the rules around the model change (no-content rule, clauses, mixed flag):
+# part of every scorer version, so the pipeline re-scores when they change.
+RULES_VERSION = "r2"
 
 
 class SentimentModelError(RuntimeError):
@@ -69,7 +72,8 @@ class Sentiment:
             -1, -0.5, 0, 0.5, 1; so it lies in [-1, 1].
         confidence: probability of ``label3`` (5-class probabilities summed per side);
             1.0 when the no-content rule decided.
-        is_mixed: the comment holds clear praise and clear criticism.
+        is_mixed: the comment holds clear praise and clear criticism: by default one of its
+            clauses (:func:`split_clauses`) is positive and another negative.
         is_informative: False for stock no-content answers ("nothing", "n/a", ...).
     """
 
@@ -148,62 +152,63 @@ def question_kind(question: str | None) -> str:
 
 
 _IMPROVE_Q = re.compile(
-    r"improv|better|chang|differently|wrong|worse|suggest|complain|concern|disappoint|"
-    r"not go well|didn'?t go well|could we do|should we|fix|problem|dislike|bad"
+    r"improv|better|chang|differently|wrong|worse|complain|concern|disappoint|not go well|didn'?t go well|"
+    r"could we do|should we|\bfix|problem|dislike|\bbad\b|ideas to"
 )
-_GOOD_Q = re.compile(r"good|well|like|best|enjoy|positive|pleased|happy|great|excellent|thank|value")
+_GOOD_Q = re.compile(
+    r"\bgood\b|went well|do well|did well|done well|like about|did you like|\bbest\b|enjoy|positive|pleased|"
+    r"\bgreat\b|excellent|what worked|stood out"
+)
 
 
 # --------------------------------------------------------------------------------------
 # No-content rule
 # --------------------------------------------------------------------------------------
-# Answer families; the label of a non-informative answer is decided by its family and the
-# question kind (see noncontent_label). Entries are normalised: lower case, letters,
-# digits, apostrophes removed, single spaces.
-_NOTHING = {
-    "nothing", "none", "no", "nope", "nah", "nil", "nowt", "zilch", "nada", "not really", "nothing really",
-    "nothing at all", "none at all", "none really", "no nothing", "nothing much", "nothing much really",
-    "not a thing", "nothing to be honest", "nothing tbh", "nothing whatsoever", "nothing whatsoever nothing",
-    "none thanks", "none thank you", "nothing thanks", "nothing thank you", "no thanks", "no thank you",
-    "no ta", "nothing no", "no nothing thanks", "nothin", "nothing i can think of", "none that i can think of",
-    "not that i can think of", "cant think of anything", "cant think of anything really", "i cant think of any",
-    "i cant think of anything", "nothing comes to mind", "nothing springs to mind", "nothing id change",
-    "nothing i would change", "nothing id change really", "nothing at this time", "nothing at present",
-    "nothing for now", "not at the moment", "nothing to improve", "no improvements needed",
-    "no improvement necessary", "no improvement needed", "none needed", "nothing needed", "not much",
-    "very little", "nothing else", "nothing further", "nothing more", "nothing to add", "nothing to say",
-    "nothing more to say", "no other comments", "no further comments", "no comment", "no comments",
+# A short answer (<= _MAX_STOCK_TOKENS words) made only of the words below says nothing
+# specific: it is non-informative. Any other word (staff, wait, parking, rude, excellent,
+# rubbish ...) makes it informative. The word families then decide the label with the
+# question (noncontent_label). Measured against the datasheets' `informative` flags: see
+# MODEL_CARD.md.
+_MAX_STOCK_TOKENS = 8
+_W_NOTHING = {"nothing", "nothin", "none", "no", "nope", "nah", "nil", "nowt", "owt", "zilch", "nada", "not",
+              "little"}
+_W_EVERYTHING = {"everything", "everythin", "lot", "whole", "thing", "all", "above"}
+_W_FINE = {"fine", "good", "great", "happy", "satisfied", "perfect", "issues", "problems", "complaints",
+           "complain", "grumble", "mustnt", "keep", "carry", "ok", "okay", "alright", "average", "suppose", "guess",
+           "meh", "so"}
+_W_UNSURE = {"na", "nk", "applicable", "dunno", "know", "unsure", "sure", "idea", "clue", "opinion", "pass",
+             "hmm", "previous", "said", "per", "yes", "yeah", "reason", "because", "felt", "idk", "x", "xx", "xxx",
+             "test"}
+_W_FILLER = {
+    "really", "thanks", "thank", "you", "u", "ta", "love", "at", "the", "moment", "mo", "present", "this", "time",
+    "point", "in", "for", "now", "right", "to", "me", "my", "from", "side", "add", "say", "mention", "report",
+    "comment", "comments", "further", "more", "else", "other", "i", "can", "cant", "think", "of", "anything",
+    "springs", "comes", "mind", "much", "tbh", "honest", "be", "honestly", "needs", "needed", "changing", "change",
+    "improving", "improve", "improvements", "improvement", "necessary", "answer", "as", "before", "it", "was",
+    "is", "its", "dont", "particular", "deal", "very", "pretty", "with", "suggestions", "suggestion", "whatsoever",
+    "that", "thats", "which", "what", "put", "where", "start", "begin", "do", "id", "would", "could", "here",
+    "there", "just", "well", "up", "on", "are", "doing", "literally", "about", "an", "and", "any", "we", "been",
+    "has", "have", "like", "only", "stage", "couldnt", "hard", "one", "far", "needing", "everyone", "make",
+    "ha", "haha", "lol", "tho", "though", "thankyou", "cheers", "please", "ive", "im", "again", "way", "a", "n",
+    "k", "see", "same",
 }
-_CONTENT_FREE = {  # says nothing either way, whatever the question
-    "", "na", "n a", "not applicable", "not applicable to me", "x", "xx", "xxx", "no comment", "no comments",
-    "no further comments", "no other comments", "nothing to add", "nothing else", "nothing further",
-    "nothing more to say", "nothing to say", "thats all", "thats it", "as above", "see above",
-    "see previous answer", "see previous", "same as above", "no reason", "no reason really", "just because",
-    "just felt like it", "dont know", "dont know really", "dunno", "idk", "not sure", "unsure", "no idea",
-    "hard to say", "pass", "no thanks", "no thank you", "nil", "test", "none thank you",
-}
-_FINE = {  # satisfied but empty: positive under any question
-    "all good", "all good here", "all good no problems", "all fine", "fine", "fine thanks", "its fine",
-    "it was fine", "was fine", "no its fine", "nah all good", "nope all good", "no all fine", "all ok",
-    "all ok thanks", "good", "good thanks", "very good", "pretty good", "it was good", "all great", "great",
-    "no complaints", "no complaints here", "no complaints at all", "cant complain", "mustnt grumble",
-    "no issues", "no problems", "nothing to complain about", "happy", "happy with it", "satisfied",
-    "keep it up", "carry on as you are", "more of the same", "keep doing what youre doing", "thanks",
-    "thank you", "excellent", "brilliant",
-}
-_MIDDLING = {"ok", "okay", "ok i guess", "it was ok", "it was okay", "average", "average really",
-             "it was alright", "alright", "so so"}
-_EVERYTHING = {
-    "everything", "everything tbh", "everything really", "everything was good", "everything was perfect",
-    "everything about it", "everything thank u", "everything thank you", "the lot", "all of it",
-    "the whole thing", "everything ha", "pretty much everything", "all of the above",
-    "everything needs improving", "everything where do i begin", "where do i start",
-}
-NON_CONTENT_ANSWERS: frozenset[str] = frozenset(_NOTHING | _CONTENT_FREE | _FINE | _MIDDLING | _EVERYTHING)
+_STOCK_WORDS = _W_NOTHING | _W_EVERYTHING | _W_FINE | _W_UNSURE | _W_FILLER
+_EVALUATIVE = {"good", "great", "happy", "satisfied", "perfect", "fine", "ok", "okay", "alright"}
+# Placeholders on complaint forms: the content is elsewhere.
+_PLACEHOLDER = re.compile(
+    r"^(see (the )?(attached|email|letter|previous|above|my previous|earlier)|as (discussed|per|above|before|i said)|"
+    r"details (are )?in|please (call|ring|phone|contact) me|i would prefer to (explain|discuss)|"
+    r"same as (above|before)|as previously)"
+)
+NON_CONTENT_EXAMPLES: tuple[str, ...] = (
+    "Nothing", "N/A", "-", "no", "none", "all good", "fine", "everything", "no comment", "can't think of anything",
+    "nothing at this time, thanks", "not sure", "see attached letter",
+)
 
 
 def _normalise_answer(text: str) -> str:
     t = (text or "").lower().replace("\u2019", "'").replace("'", "")
+    t = re.sub(r"\bn/?[ak]\b", " na ", t)
     t = re.sub(r"[^a-z0-9 ]+", " ", t)
     return " ".join(t.split())
 
@@ -211,42 +216,70 @@ def _normalise_answer(text: str) -> str:
 def is_informative(text: str) -> bool:
     """Apply the no-content rule: False for empty, letter-less or stock answers.
 
-    Examples: "Nothing", "N/A", "-", "no", "none", "all good", "fine", "everything",
-    "no comment", "can't think of anything" are non-informative; "Nothing, the nurse was
-    rude" is informative (it has content beyond the stock phrase).
+    Non-informative: no letters ("-", "?", "..."), a complaint-form placeholder ("see
+    attached letter", "please call me"), or at most 8 words all from the stock vocabulary
+    of no-content answers ("Nothing", "N/A", "no", "none", "all good", "fine thanks",
+    "everything", "no comment", "can't think of anything", "not sure", "nothing at this
+    time"). A negated verdict ("not good", "not happy") and any specific word ("Nothing,
+    the nurse was rude", "excellent", "rubbish") make the answer informative.
     """
     if not re.search(r"[A-Za-z]", text or ""):
         return False
-    return _normalise_answer(text) not in NON_CONTENT_ANSWERS
+    a = _normalise_answer(text)
+    if _PLACEHOLDER.match(a):
+        return False
+    tokens = a.split()
+    if not tokens or len(tokens) > _MAX_STOCK_TOKENS:
+        return True
+    if any(t not in _STOCK_WORDS for t in tokens):
+        return True
+    # "not good", "no good", "not happy": a short verdict, not an empty answer.
+    return any(t in ("not", "no", "never") and nxt in _EVALUATIVE for t, nxt in zip(tokens, tokens[1:], strict=False))
 
 
 def noncontent_label(text: str, question: str | None) -> str:
-    """5-point label of a non-informative answer from its family and the question.
+    """5-point label of a non-informative answer from its word family and the question.
 
-    =====================  ==============  ==============  ==========
-    answer family          "improve" q.    "good" q.       other / none
-    =====================  ==============  ==============  ==========
-    nothing / none / no    positive        negative        neutral
-    everything / the lot   negative        very positive   neutral
-    all good / fine        positive        positive        positive
-    ok / average           neutral         neutral         neutral
-    n/a / -, no comment    neutral         neutral         neutral
-    =====================  ==============  ==============  ==========
+    =============================  ==============  ==============  ==========
+    answer family (first match)    "improve" q.    "good" q.       other / none
+    =============================  ==============  ==============  ==========
+    unsure / n/a / placeholder     neutral         neutral         neutral
+    ok / average / "I suppose"     neutral         neutral         neutral
+    everything + good/fine         positive        very positive   positive
+    all good / fine / no issues    positive        positive        positive
+    everything / the lot           negative        very positive   neutral
+    nothing / none / no / not much positive        negative        neutral
+    thanks only                    positive        positive        positive
+    =============================  ==============  ==============  ==========
     """
     a = _normalise_answer(text)
     kind = question_kind(question)
-    if a in _FINE:
+    tokens = a.split()
+    words = set(tokens)
+    if not tokens or _PLACEHOLDER.match(a) or words & _W_UNSURE:
+        return "neutral"
+    if words & {"average", "suppose", "guess", "meh", "alright"} or a in {"so so", "ok", "okay", "it was ok"} or (
+        words & {"ok", "okay"} and "all" not in words
+    ):
+        return "neutral"
+    a_clean = a.replace("great deal", "")
+    fine = bool(set(a_clean.split()) & (_W_FINE - {"so"})) or any(
+        p in a for p in ("all ok", "more of the same", "thank you for everything", "thanks for everything"))
+    everything = bool(words & {"everything", "everythin"}) or any(
+        p in a
+        for p in ("whole thing", "all of it", "the lot", "all of the above", "where do i start", "where to start",
+                  "where do i begin")
+    )
+    if everything and fine:
+        return "very positive" if kind == "good" else "positive"
+    if fine:
         return "positive"
-    if a in _MIDDLING:
-        return "neutral"
-    if a in _EVERYTHING:
-        if a in {"everything was good", "everything was perfect"}:
-            return "very positive"
+    if everything:
         return {"improve": "negative", "good": "very positive"}.get(kind, "neutral")
-    if a in _CONTENT_FREE or not a:
-        return "neutral"
-    if a in _NOTHING:
+    if words & _W_NOTHING or "cant think" in a or "couldnt think" in a:
         return {"improve": "positive", "good": "negative"}.get(kind, "neutral")
+    if words & {"thanks", "thank", "thankyou", "cheers", "ta"}:
+        return "positive"
     return "neutral"
 
 
@@ -374,14 +407,18 @@ class ModelSentimentScorer(SentimentScorer):
         mixed_threshold: float = DEFAULT_MIXED_THRESHOLD,
         noncontent: str = "rule",
         pair_input: bool = True,
+        mixed_rule: str = "clauses",
     ) -> None:
         if noncontent not in ("rule", "model"):
             raise ValueError("noncontent must be 'rule' or 'model'")
+        if mixed_rule not in ("clauses", "probability"):
+            raise ValueError("mixed_rule must be 'clauses' or 'probability'")
         self._predict = predict
         self.version = version
         self.mixed_threshold = mixed_threshold
         self.noncontent = noncontent
         self.pair_input = pair_input
+        self.mixed_rule = mixed_rule
 
     def probabilities(self, texts: Sequence[str], questions: Sequence[str | None] | None = None) -> np.ndarray:
         """Raw 5-class probabilities (n x 5), model only (no rule)."""
@@ -403,16 +440,36 @@ class ModelSentimentScorer(SentimentScorer):
         for i, inf in enumerate(informative):
             if not inf and self.noncontent == "rule":
                 out[i] = sentiment_from_rule(texts[i], qs[i])
-        if todo:
-            probs = _chunked(
-                self._predict,
-                [texts[i] for i in todo],
-                [qs[i] for i in todo] if self.pair_input else None,
-                progress,
-            )
-            for row, i in zip(probs, todo, strict=True):
-                out[i] = sentiment_from_probs(row, self.mixed_threshold, informative[i])
+        if not todo:
+            return [s for s in out if s is not None]
+        # Mixed by clauses: comments with several clauses also have each clause scored, in
+        # the same length-sorted batches; mixed = one clause positive and another negative.
+        extra_texts: list[str] = []
+        extra_owner: list[int] = []
+        if self.mixed_rule == "clauses":
+            for i in todo:
+                if informative[i]:
+                    clauses = split_clauses(texts[i])
+                    if len(clauses) > 1:
+                        extra_texts.extend(clauses)
+                        extra_owner.extend([i] * len(clauses))
+        all_texts = [texts[i] for i in todo] + extra_texts
+        all_qs = [qs[i] for i in todo] + [qs[i] for i in extra_owner]
+        probs = _chunked(self._predict, all_texts, all_qs if self.pair_input else None, progress)
+        sides: dict[int, set[int]] = {}
+        for row, i in zip(probs[len(todo) :], extra_owner, strict=True):
+            sides.setdefault(i, set()).add(_side(row))
+        for row, i in zip(probs[: len(todo)], todo, strict=True):
+            s = sentiment_from_probs(row, self.mixed_threshold, informative[i])
+            if self.mixed_rule == "clauses":
+                s = replace(s, is_mixed={0, 2} <= sides.get(i, set()))
+            out[i] = s
         return [s for s in out if s is not None]
+
+
+def _side(row: Sequence[float]) -> int:
+    side = [row[0] + row[1], row[2], row[3] + row[4]]
+    return max(range(3), key=lambda k: side[k])
 
 
 def _questions(texts: Sequence[str], questions: Sequence[str | None] | None) -> list[str]:
@@ -683,10 +740,11 @@ def build_scorer(build: Path, backend: str = "onnx") -> ModelSentimentScorer:
         raise SentimentModelError(f"unknown sentiment backend {backend!r}: use onnx, onnx-fp32 or torch")
     return ModelSentimentScorer(
         predict,
-        f"{manifest['version']}:{variant}",
+        f"{manifest['version']}:{variant}:{RULES_VERSION}",
         mixed_threshold=float(serving.get("mixed_threshold", DEFAULT_MIXED_THRESHOLD)),
         noncontent=str(serving.get("noncontent", "rule")),
         pair_input=True,
+        mixed_rule=str(serving.get("mixed_rule", "clauses")),
     )
 
 
@@ -729,8 +787,10 @@ def load_scorer(settings: Settings) -> SentimentScorer:
     if path.is_dir() and (path / "manifest.json").is_file():
         return build_scorer(path, backend)
     if path.is_dir():
-        return ModelSentimentScorer(TorchPredictor(str(path)), _hf_version(str(path)), pair_input=False)
+        return ModelSentimentScorer(
+            TorchPredictor(str(path)), f"{_hf_version(str(path))}:{RULES_VERSION}", pair_input=False
+        )
     if ref.startswith(("/", ".", "~")) or "\\" in ref:
         raise SentimentModelError(f"FEEDBACK_SENTIMENT_MODEL={ref!r}: no such model directory")
     # A hub id: only works on a machine that can reach the hub.
-    return ModelSentimentScorer(TorchPredictor(ref), _hf_version(ref), pair_input=False)
+    return ModelSentimentScorer(TorchPredictor(ref), f"{_hf_version(ref)}:{RULES_VERSION}", pair_input=False)

@@ -444,12 +444,10 @@ def export_onnx(model: Any, path: Path) -> None:
             # transformers 5 needs keyword arguments here.
             return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
 
-    dummy = (
-        torch.ones((2, 8), dtype=torch.long),
-        torch.ones((2, 8), dtype=torch.long),
-        torch.zeros((2, 8), dtype=torch.long),
-    )
-    axes = {"batch": 0, "seq": 1}
+    # A padded second row, so the traced graph is the one that applies the attention mask.
+    mask = torch.ones((2, 8), dtype=torch.long)
+    mask[1, 5:] = 0
+    dummy = (torch.full((2, 8), 1000, dtype=torch.long) * mask, mask, torch.zeros((2, 8), dtype=torch.long))
     torch.onnx.export(
         _Wrapper(model).eval(),
         dummy,
@@ -466,14 +464,23 @@ def export_onnx(model: Any, path: Path) -> None:
         do_constant_folding=True,
         dynamo=False,
     )
-    del axes
 
 
 def quantize_int8(fp32: Path, int8: Path) -> None:
-    """Dynamic int8 quantisation of the MatMul weights (activations stay float)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """Dynamic int8 quantisation, per-channel weights (activations quantised at run time).
 
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=False)
+    Per-tensor weights gave 96.7% 3-class agreement with fp32 on held-out data (rejected);
+    per-channel 99.1% (measured on the first build, see MODEL_CARD.md).
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    pre = int8.with_suffix(".pre.onnx")
+    quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+    try:
+        quantize_dynamic(str(pre), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        pre.unlink(missing_ok=True)
 
 
 def agreement3(a: Any, b: Any) -> float:
@@ -645,7 +652,7 @@ def run_build(
         "libraries": _versions(),
         "git_sha": git_sha(repo_root or Path(__file__).resolve().parents[1]),
         "training": {**stats, "export_seconds": round(export_seconds, 1), "threads": 2},
-        "quantization": {"method": "onnxruntime dynamic int8 (QInt8 weights, MatMul)",
+        "quantization": {"method": "onnxruntime quantize_dynamic, QInt8 per-channel weights",
                          "agreement3_with_fp32": round(agree, 4), "agreement_sets": agree_names,
                          "threshold": cfg.min_int8_agreement, "accepted": accepted},
         "serving": {"mixed_threshold": cfg.mixed_threshold, "noncontent": cfg.noncontent,

@@ -42,14 +42,16 @@ from pipelines.themes_model import (
     NEW_CATEGORY_NAME,
     Category,
     Embedder,
+    KeywordExtractor,
     SentenceTransformerEmbedder,
     TaxonomyScorer,
     ThemesError,
-    assign_nearest,
-    best_categories,
+    assign_within_categories,
     centroids_for,
+    clause_categories,
     clean_keywords,
     config_hash,
+    enforce_categories,
     fit_taxonomy_only,
     fit_topics,
     load_config,
@@ -60,8 +62,8 @@ from pipelines.themes_model import (
     normalize_rows,
     pick_quotes,
     stop_words,
-    taxonomy_fallback,
     taxonomy_hash,
+    vote_categories,
 )
 
 __all__ = [
@@ -102,6 +104,17 @@ def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embed
     return _EMBEDDERS[key]
 
 
+_SCORERS: dict[tuple[str, str, str], TaxonomyScorer] = {}
+
+
+def _scorer(categories: list[Category], embedder: Embedder, cfg: dict[str, Any]) -> TaxonomyScorer:
+    """Taxonomy scorer, cached per embedder, taxonomy and weights (its prototypes cost an encode)."""
+    key = (embedder.name, taxonomy_hash(categories), config_hash(cfg["taxonomy"]))
+    if key not in _SCORERS:
+        _SCORERS[key] = TaxonomyScorer(categories, embedder, cfg)
+    return _SCORERS[key]
+
+
 def read_manifest(settings: Settings) -> dict[str, Any] | None:
     """The manifest of the saved model, or None when no model has been fitted."""
     path = build_dir(settings) / "manifest.json"
@@ -117,13 +130,22 @@ def read_manifest(settings: Settings) -> dict[str, Any] | None:
 # Warehouse helpers
 # --------------------------------------------------------------------------------------
 def _run_with(
-    con: duckdb.DuckDBPyConnection, settings: Settings, query: str, frames: dict[str, pd.DataFrame],
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    query: str,
+    frames: dict[str, pd.DataFrame],
     params: dict[str, Any] | None = None,
-) -> duckdb.DuckDBPyConnection:
+    fetch: str | None = None,
+) -> Any:
+    """Run a named query that reads registered frames; ``fetch="numpy"`` returns its rows.
+
+    Rows are fetched before the frames are unregistered (results are materialised lazily).
+    """
     for name, frame in frames.items():
         con.register(name, frame)
     try:
-        return warehouse.run_sql(con, settings, query, params)
+        cursor = warehouse.run_sql(con, settings, query, params)
+        return cursor.fetchnumpy() if fetch == "numpy" else None
     finally:
         for name in frames:
             con.unregister(name)
@@ -148,8 +170,8 @@ def embeddings_for(
     have = np.zeros(len(hashes), dtype=bool)
     cached = _run_with(
         con, settings, "ops/themes_cached_embeddings", {"themes_wanted_hashes": pd.DataFrame({"text_hash": hashes})},
-        {"model_name": embedder.name},
-    ).fetchnumpy()
+        {"model_name": embedder.name}, fetch="numpy",
+    )
     for h, vec in zip(cached["text_hash"], cached["embedding"], strict=True):
         i = pos[h]
         out[i] = vec
@@ -315,6 +337,7 @@ def _model_age_days(manifest: dict[str, Any]) -> float:
 
 def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     settings, con, cfg, categories = ctx.settings, ctx.con, ctx.cfg, ctx.categories
+    tcfg = cfg["taxonomy"]
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     clauses = warehouse.run_sql(con, settings, "ops/themes_informative_clauses").df()
@@ -323,32 +346,35 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     hashes = unique["text_hash"].tolist()
     texts = unique["clause_text"].tolist()
     emb, n_embedded = embeddings_for(settings, con, ctx.embedder, hashes, texts, ctx.progress)
-    timings["embed_s"] = time.perf_counter() - t0
+    timings["embed_s"] = round(time.perf_counter() - t0, 2)
     version = f"themes-{ctx.started:%Y%m%dT%H%M%S}-{config_hash({'cfg': cfg, 'seed': settings.seed})}"
 
     t1 = time.perf_counter()
-    scorer = TaxonomyScorer(categories, ctx.embedder, cfg)
+    scorer = _scorer(categories, ctx.embedder, cfg)
     cat_scores = scorer.scores(emb, texts)
+    clause_cat = clause_categories(cat_scores, float(tcfg["clause_min_score"]))
     if len(texts) < int(cfg["min_fit_docs"]):
         fit = fit_taxonomy_only(texts, emb, cat_scores, categories, cfg)
     else:
         fit = fit_topics(texts, emb, cfg, settings.seed, ctx.embedder, cat_scores, ctx.progress)
-    timings["fit_s"] = time.perf_counter() - t1
+    timings["fit_s"] = round(time.perf_counter() - t1, 2)
 
     t2 = time.perf_counter()
+    keywords = KeywordExtractor(texts, cfg)
+    topic_cat = enforce_categories(fit, emb, clause_cat, categories, keywords, float(tcfg["new_share"]))
     topic_ids = sorted(fit.topics)
-    cents = centroids_for(fit.topic_of_doc, emb, topic_ids)
-    cat_idx, _, _ = map_to_categories(scorer.scores(cents), float(cfg["taxonomy"]["map_threshold"]))
-    taxonomy_fallback(
-        fit.topic_of_doc, fit.method_of_doc, emb, cat_scores, topic_ids, cents, cat_idx,
-        float(cfg["outliers"]["taxonomy_threshold"]),
-    )
     cents = centroids_for(fit.topic_of_doc, emb, topic_ids)
 
     # Registry matching: stable ids across refits.
     old_cents = _centroid_matrix(registry, ctx.embedder.dim)
+    absorb_ok = None
+    if not registry.empty:
+        cat_ids = [categories[topic_cat[t]].id if topic_cat[t] >= 0 else NEW_CATEGORY_ID for t in topic_ids]
+        old_cat = registry["category_id"].fillna("").to_numpy()
+        absorb_ok = np.array([[oc == c for oc in old_cat] for c in cat_ids], dtype=bool).reshape(len(topic_ids), -1)
     matched = match_registry(
-        old_cents, cents, float(cfg["registry"]["match_threshold"]), float(cfg["registry"]["absorb_threshold"])
+        old_cents, cents, float(cfg["registry"]["match_threshold"]), float(cfg["registry"]["absorb_threshold"]),
+        absorb_ok,
     )
     theme_of_topic: dict[int, str] = {}
     next_no = _next_theme_number(registry["theme_id"].tolist() if not registry.empty else [])
@@ -362,12 +388,39 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
             next_no += 1
     doc_theme = np.array([theme_of_topic.get(int(t)) if t >= 0 else None for t in fit.topic_of_doc], dtype=object)
 
-    theme_ids = sorted({t for t in theme_of_topic.values()})
-    theme_cents = np.zeros((len(theme_ids), ctx.embedder.dim), dtype=np.float32)
-    for j, tid in enumerate(theme_ids):
-        theme_cents[j] = emb[doc_theme == tid].mean(axis=0)
-    theme_cents = normalize_rows(theme_cents)
-    t_cat, t_score, t_runner = map_to_categories(scorer.scores(theme_cents), float(cfg["taxonomy"]["map_threshold"]))
+    theme_ids = sorted(set(theme_of_topic.values()))
+    pre_index = np.array([theme_ids.index(t) if t is not None else -1 for t in doc_theme], dtype=int)
+    theme_cents = _member_centroids(emb, pre_index, len(theme_ids))
+    theme_cat = np.array(
+        [v for _, v in sorted(vote_categories(pre_index, clause_cat, range(len(theme_ids)),
+                                              float(tcfg["new_share"])).items())], dtype=int,
+    )
+
+    # Final assignment = the daily rule (nearest centroid of the clause's category), with a few
+    # k-means steps and hysteresis towards each clause's previous theme.
+    previous = warehouse.run_sql(con, settings, "ops/themes_previous_assignments").df()
+    prev_theme = dict(zip(previous["text_hash"], previous["theme_id"], strict=True))
+    prev_index = np.array([theme_ids.index(prev_theme[h]) if prev_theme.get(h) in theme_ids else -1 for h in hashes],
+                          dtype=int)
+    rcfg = cfg["registry"]
+    assign_args = (float(cfg["outliers"]["assign_threshold"]), prev_index, float(rcfg["sticky_margin"]))
+    for _ in range(int(rcfg["lloyd_iterations"])):
+        theme_index, _ = assign_within_categories(emb, clause_cat, theme_cents, theme_cat, *assign_args)
+        theme_cents = _member_centroids(emb, theme_index, len(theme_ids), fallback=theme_cents)
+    theme_index, _ = assign_within_categories(emb, clause_cat, theme_cents, theme_cat, *assign_args)
+    # Themes left without clauses are dropped (a kept id among them is retired below).
+    alive = sorted(set(theme_index.tolist()) - {-1})
+    remap = np.full(len(theme_ids) + 1, -1, dtype=int)
+    remap[alive] = np.arange(len(alive))
+    theme_index = remap[theme_index]  # -1 maps through the last slot to -1
+    pre_index = remap[pre_index]
+    theme_ids = [theme_ids[j] for j in alive]
+    theme_cents = _member_centroids(emb, theme_index, len(theme_ids))
+    doc_theme = np.array([theme_ids[j] if j >= 0 else None for j in theme_index], dtype=object)
+    method = np.where(
+        theme_index < 0, "outlier", np.where(theme_index == pre_index, fit.method_of_doc, "centroid")
+    ).astype(object)
+    cat_fields = _vote_fields(categories, theme_index, clause_cat, cat_scores, len(theme_ids), tcfg)
 
     old = registry.set_index("theme_id") if not registry.empty else pd.DataFrame()
     stop = set(stop_words(cfg))
@@ -378,23 +431,21 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     now = datetime.now(UTC)
     for j in order:
         tid = theme_ids[j]
-        members = np.flatnonzero(doc_theme == tid)
+        members = np.flatnonzero(theme_index == j)
         main_topic = max((t for t, v in theme_of_topic.items() if v == tid), key=lambda t: sizes[t])
-        keywords = clean_keywords(fit.topics[main_topic].keywords, stop) or fit.topics[main_topic].keywords[:8]
+        topic = fit.topics[main_topic]
+        kws = clean_keywords(topic.keywords, stop) or topic.keywords[:8]
         kept = tid in old.index
-        if kept:
-            label = str(old.loc[tid, "label"])
-        else:
-            label = fit.topics[main_topic].label or make_label(keywords)
-            label = _unique_label(label, keywords, used_labels)
+        fresh = None if kept else _unique_label(topic.label or make_label(kws), kws, used_labels)
+        label = str(old.loc[tid, "label"]) if kept else fresh
         used_labels.add(label.lower())
         quotes = pick_quotes([texts[i] for i in members], emb[members], theme_cents[j], cfg)
         rows.append(
             {
                 "theme_id": tid,
                 "label": label,
-                **_category_fields(categories, int(t_cat[j]), float(t_score[j]), int(t_runner[j])),
-                "keywords": json.dumps(keywords),
+                **cat_fields[j],
+                "keywords": json.dumps(kws),
                 "quotes": json.dumps(quotes),
                 "centroid": theme_cents[j],
                 "first_seen_run": str(old.loc[tid, "first_seen_run"]) if kept else ctx.run_id,
@@ -407,58 +458,57 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
             }
         )
     retired = 0
-    if not registry.empty:
-        for _, r in registry.iterrows():
-            if r["theme_id"] in theme_ids:
-                continue
-            if r["status"] == "active":
-                retired += 1
-            rows.append(
-                {
-                    "theme_id": r["theme_id"],
-                    "label": r["label"],
-                    "category_id": r["category_id"],
-                    "category_name": r["category_name"],
-                    "category_group": None,
-                    "category_similarity": None,
-                    "category_runner_up": None,
-                    "keywords": r["keywords"],
-                    "quotes": r["quotes"],
-                    "centroid": np.asarray(r["centroid"], dtype=np.float32),
-                    "first_seen_run": r["first_seen_run"],
-                    "last_seen_run": r["last_seen_run"],
-                    "status": "retired",
-                    "size": 0,
-                    "taxonomy_hash": ctx.tax_hash,
-                    "model_version": version,
-                    "updated_at": now,
-                }
-            )
+    for _, r in registry.iterrows():
+        if r["theme_id"] in theme_ids:
+            continue
+        retired += int(r["status"] == "active")
+        rows.append(
+            {
+                "theme_id": r["theme_id"],
+                "label": r["label"],
+                "category_id": r["category_id"],
+                "category_name": r["category_name"],
+                "category_group": r.get("category_group"),
+                "category_similarity": r.get("category_similarity"),
+                "category_runner_up": r.get("category_runner_up"),
+                "keywords": r["keywords"],
+                "quotes": r["quotes"],
+                "centroid": np.asarray(r["centroid"], dtype=np.float32),
+                "first_seen_run": r["first_seen_run"],
+                "last_seen_run": r["last_seen_run"],
+                "status": "retired",
+                "size": 0,
+                "taxonomy_hash": r.get("taxonomy_hash"),
+                "model_version": r.get("model_version"),
+                "updated_at": now if r["status"] == "active" else r.get("updated_at"),
+            }
+        )
     themes_frame = pd.DataFrame(rows)
 
     # Assignments for every clause via its unique text.
-    theme_pos = {tid: j for j, tid in enumerate(theme_ids)}
-    doc_prob = np.array(
-        [float(emb[i] @ theme_cents[theme_pos[t]]) if t is not None else np.nan for i, t in enumerate(doc_theme)]
+    doc_prob = np.where(
+        theme_index >= 0,
+        np.einsum("ij,ij->i", emb, theme_cents[np.maximum(theme_index, 0)]) if len(theme_ids) else 0.0,
+        np.nan,
     )
     doc_of_hash = {h: i for i, h in enumerate(hashes)}
-    didx = clauses["text_hash"].map(doc_of_hash).to_numpy()
+    didx = clauses["text_hash"].map(doc_of_hash).to_numpy(dtype=int)
     assignments = pd.DataFrame(
         {
             "feedback_id": clauses["feedback_id"],
             "clause_idx": clauses["clause_idx"],
-            "theme_id": doc_theme[didx] if len(didx) else [],
-            "probability": doc_prob[didx] if len(didx) else [],
-            "method": fit.method_of_doc[didx] if len(didx) else [],
+            "theme_id": doc_theme[didx],
+            "probability": doc_prob[didx],
+            "method": method[didx],
             "theme_run_id": ctx.run_id,
             "text_hash": clauses["text_hash"],
         }
     )
-    timings["assign_s"] = time.perf_counter() - t2
+    timings["assign_s"] = round(time.perf_counter() - t2, 2)
 
     new_themes = sum(1 for tid in theme_ids if tid not in old.index)
     kept_themes = len(theme_ids) - new_themes
-    methods = assignments["method"].value_counts().to_dict()
+    methods = {str(k): int(v) for k, v in assignments["method"].value_counts().items()}
     con.begin()
     try:
         if not themes_frame.empty:
@@ -500,9 +550,48 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
         "model_version": version,
         "embedded": n_embedded,
         "methods": methods,
+        "timings": timings,
     }
     log.info("themes refit: %s", summary)
     return summary
+
+
+def _member_centroids(
+    emb: np.ndarray, index: np.ndarray, n: int, fallback: np.ndarray | None = None
+) -> np.ndarray:
+    """Normalised mean embedding of the rows assigned to each of ``n`` themes."""
+    out = np.zeros((n, emb.shape[1]), dtype=np.float32)
+    counts = np.bincount(index[index >= 0], minlength=n)
+    np.add.at(out, index[index >= 0], emb[index >= 0])
+    if fallback is not None:
+        out[counts == 0] = fallback[counts == 0]
+    return normalize_rows(out)
+
+
+def _vote_fields(
+    categories: list[Category],
+    theme_index: np.ndarray,
+    clause_cat: np.ndarray,
+    cat_scores: np.ndarray,
+    n_themes: int,
+    tcfg: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Category fields of each theme from its members' clause categories (majority vote)."""
+    out = []
+    votes = vote_categories(theme_index, clause_cat, range(n_themes), float(tcfg["new_share"]))
+    for j in range(n_themes):
+        members = theme_index == j
+        k = votes[j]
+        counts = np.bincount(clause_cat[members & (clause_cat >= 0)], minlength=len(categories))
+        ranked = [int(c) for c in np.argsort(-counts, kind="stable") if counts[c] > 0 and c != k]
+        runner = ranked[0] if ranked else (k if k >= 0 else 0)
+        if k >= 0:
+            sim = float(cat_scores[members, k].mean()) if members.any() else 0.0
+        else:
+            sim = float(cat_scores[members].max(axis=1).mean()) if members.any() else 0.0
+            runner = int(np.argmax(cat_scores[members].mean(axis=0))) if members.any() else 0
+        out.append(_category_fields(categories, k, sim, runner))
+    return out
 
 
 def _unique_label(label: str, keywords: list[str], used: set[str]) -> str:
@@ -621,27 +710,9 @@ def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, A
         unique = pending.drop_duplicates("text_hash").reset_index(drop=True)
         hashes, texts = unique["text_hash"].tolist(), unique["clause_text"].tolist()
         emb, n_embedded = embeddings_for(settings, con, ctx.embedder, hashes, texts, ctx.progress)
-        cents = _centroid_matrix(active, ctx.embedder.dim)
-        best, sim = assign_nearest(emb, cents, float(cfg["outliers"]["assign_threshold"]))
-        method = np.where(best >= 0, "centroid", "outlier").astype(object)
-        if (best < 0).any():
-            scorer = TaxonomyScorer(ctx.categories, ctx.embedder, cfg)
-            todo = np.flatnonzero(best < 0)
-            cat_scores = scorer.scores(emb[todo], [texts[i] for i in todo])
-            cat_best, cat_score, _ = best_categories(cat_scores)
-            theme_cat = active["category_id"].to_numpy()
-            cat_ids = np.array([c.id for c in ctx.categories])
-            for row, doc in enumerate(todo):
-                if cat_score[row] < float(cfg["outliers"]["taxonomy_threshold"]):
-                    continue
-                candidates = np.flatnonzero(theme_cat == cat_ids[cat_best[row]])
-                if len(candidates):
-                    pick = candidates[np.argmax(emb[doc] @ cents[candidates].T)]
-                    best[doc] = pick
-                    sim[doc] = float(emb[doc] @ cents[pick])
-                    method[doc] = "taxonomy"
+        best, sim, method = assign_to_themes(ctx, emb, texts, active)
         theme_of_doc = np.array([active["theme_id"].iloc[b] if b >= 0 else None for b in best], dtype=object)
-        didx = pending["text_hash"].map({h: i for i, h in enumerate(hashes)}).to_numpy()
+        didx = pending["text_hash"].map({h: i for i, h in enumerate(hashes)}).to_numpy(dtype=int)
         assignments = pd.DataFrame(
             {
                 "feedback_id": pending["feedback_id"],
@@ -653,14 +724,14 @@ def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, A
                 "text_hash": pending["text_hash"],
             }
         )
-        methods = assignments["method"].value_counts().to_dict()
+        methods = {str(k): int(v) for k, v in assignments["method"].value_counts().items()}
+    themed_now = int(sum(v for k, v in methods.items() if k != "outlier"))
     con.begin()
     try:
         if not pending.empty:
             _run_with(con, settings, "ops/themes_upsert_assignments", {"themes_incoming_assignments": assignments})
         warehouse.run_sql(con, settings, "ops/themes_refresh_sizes")
-        total, _, share = _outlier_share(settings, con)
-        themed_now = int(sum(v for k, v in methods.items() if k != "outlier"))
+        _, _, share = _outlier_share(settings, con)
         _insert_run(ctx, version, False, len(pending), themed_now, share, len(active), 0, 0, len(active),
                     {"methods": methods, "embedded": n_embedded})
         con.commit()
@@ -684,6 +755,30 @@ def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, A
     return summary
 
 
+def assign_to_themes(
+    ctx: _Context, emb: np.ndarray, texts: list[str], active: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest active theme per clause, within the clause's taxonomy category when it has one.
+
+    Mirrors a refit: a clause that clearly belongs to a category goes to the nearest theme of
+    that category; other clauses go to the nearest theme overall if similar enough.
+    Returns (row in ``active`` or -1, cosine similarity, method).
+    """
+    cfg = ctx.cfg
+    cents = _centroid_matrix(active, ctx.embedder.dim)
+    n = len(emb)
+    method = np.full(n, "outlier", dtype=object)
+    if len(cents) == 0 or n == 0:
+        return np.full(n, -1, dtype=int), np.zeros(n, dtype=np.float32), method
+    scorer = _scorer(ctx.categories, ctx.embedder, cfg)
+    clause_cat = clause_categories(scorer.scores(emb, texts), float(cfg["taxonomy"]["clause_min_score"]))
+    cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
+    theme_cat = np.array([cat_pos.get(c, -1) for c in active["category_id"].fillna("")], dtype=int)
+    best, sim = assign_within_categories(emb, clause_cat, cents, theme_cat, float(cfg["outliers"]["assign_threshold"]))
+    method[best >= 0] = "centroid"
+    return best, sim, method
+
+
 # --------------------------------------------------------------------------------------
 # Taxonomy re-mapping
 # --------------------------------------------------------------------------------------
@@ -698,18 +793,39 @@ def _remap(
     registry = _registry(settings, con)
     changed = 0
     now = datetime.now(UTC)
+    tcfg = cfg["taxonomy"]
+    fields: dict[str, dict[str, Any]] = {}
+    if not registry.empty:
+        scorer = _scorer(categories, embedder, cfg)
+        members = warehouse.run_sql(
+            con, settings, "ops/themes_member_embeddings", {"model_name": embedder.name}
+        ).fetchnumpy()
+        ids = registry["theme_id"].tolist()
+        if len(members["theme_id"]):
+            emb = normalize_rows(np.stack(members["embedding"]))
+            scores = scorer.scores(emb, [str(t) for t in members["clause_text"]])
+            clause_cat = clause_categories(scores, float(tcfg["clause_min_score"]))
+            pos = {t: j for j, t in enumerate(ids)}
+            theme_index = np.array([pos.get(t, -1) for t in members["theme_id"]], dtype=int)
+            voted = _vote_fields(categories, theme_index, clause_cat, scores, len(ids), tcfg)
+            has_members = set(members["theme_id"].tolist())
+            fields = {t: voted[j] for j, t in enumerate(ids) if t in has_members}
+        # Themes without assigned clauses (retired): by centroid.
+        rest = registry[~registry["theme_id"].isin(list(fields))].reset_index(drop=True)
+        if not rest.empty:
+            cents = _centroid_matrix(rest, embedder.dim)
+            idx, score, runner = map_to_categories(scorer.scores(cents), float(tcfg["map_threshold"]))
+            for j, tid in enumerate(rest["theme_id"]):
+                fields[tid] = _category_fields(categories, int(idx[j]), float(score[j]), int(runner[j]))
+        rows = []
+        for _, r in registry.iterrows():
+            f = fields[r["theme_id"]]
+            if (f["category_id"], f["category_name"]) != (r["category_id"], r["category_name"]):
+                changed += 1
+            rows.append({"theme_id": r["theme_id"], **f, "taxonomy_hash": tax_hash, "updated_at": now})
     con.begin()
     try:
-        if not registry.empty:
-            scorer = TaxonomyScorer(categories, embedder, cfg)
-            cents = _centroid_matrix(registry, embedder.dim)
-            idx, score, runner = map_to_categories(scorer.scores(cents), float(cfg["taxonomy"]["map_threshold"]))
-            rows = []
-            for j, r in registry.iterrows():
-                fields = _category_fields(categories, int(idx[j]), float(score[j]), int(runner[j]))
-                if (fields["category_id"], fields["category_name"]) != (r["category_id"], r["category_name"]):
-                    changed += 1
-                rows.append({"theme_id": r["theme_id"], **fields, "taxonomy_hash": tax_hash, "updated_at": now})
+        if fields:
             _run_with(con, settings, "ops/themes_update_categories", {"themes_incoming_map": pd.DataFrame(rows)})
         _run_with(
             con, settings, "ops/themes_replace_categories",

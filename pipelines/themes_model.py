@@ -53,10 +53,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "seed_term_boost": 0.05,
         "label_min_score": 0.45,
         "label_min_margin": 0.03,
+        "clause_min_score": 0.30,
+        "new_share": 0.5,
         "map_threshold": 0.40,
     },
     "outliers": {"reduce_threshold": 0.30, "taxonomy_threshold": 0.25, "assign_threshold": 0.30},
-    "registry": {"match_threshold": 0.80, "absorb_threshold": 0.88},
+    "registry": {"match_threshold": 0.80, "absorb_threshold": 0.88, "sticky_margin": 0.03, "lloyd_iterations": 2},
     "quotes": {"n": 5, "candidates": 40, "diversity": 0.5, "min_words": 4, "max_words": 60},
 }
 
@@ -225,6 +227,28 @@ class SentenceTransformerEmbedder(Embedder):
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def bertopic_backend(embedder: Embedder) -> Any:
+    """A BERTopic embedding backend over ``embedder`` that remembers what it embedded.
+
+    KeyBERTInspired and MMR embed candidate keywords and representative clauses; the same words
+    recur across topics and refits, so one in-process cache saves most of that work.
+    """
+    from bertopic.backend import BaseEmbedder
+
+    cache: dict[str, np.ndarray] = embedder.__dict__.setdefault("_bertopic_cache", {})
+
+    class _CachedBackend(BaseEmbedder):
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            missing = [d for d in dict.fromkeys(documents) if d not in cache]
+            if missing:
+                cache.update(zip(missing, embedder.encode(missing), strict=True))
+            if len(documents) == 0:
+                return np.zeros((0, embedder.dim), dtype=np.float32)
+            return np.stack([cache[d] for d in documents])
+
+    return _CachedBackend()
 
 
 def normalize_rows(x: np.ndarray) -> np.ndarray:
@@ -405,11 +429,16 @@ def fit_topics(
         preprocessor=preprocess,
     )
     representation = [
-        KeyBERTInspired(top_n_words=int(rcfg["keybert_top_n_words"]), random_state=seed),
+        KeyBERTInspired(
+            top_n_words=int(rcfg["keybert_top_n_words"]),
+            nr_candidate_words=int(rcfg.get("candidate_words", 40)),
+            nr_samples=int(rcfg.get("samples", 200)),
+            random_state=seed,
+        ),
         MaximalMarginalRelevance(diversity=float(rcfg["mmr_diversity"]), top_n_words=int(rcfg["top_n_words"])),
     ]
     model = BERTopic(
-        embedding_model=embedder.model,
+        embedding_model=bertopic_backend(embedder),
         umap_model=umap_model,
         hdbscan_model=hdbscan_model,
         vectorizer_model=vectorizer,
@@ -483,6 +512,110 @@ def _seed_terms_present(terms: Sequence[str], texts: Sequence[str], top: int = 8
     return [t for _, t in counts[:top]]
 
 
+class KeywordExtractor:
+    """Class-based TF-IDF keywords for any set of texts (topics made outside BERTopic)."""
+
+    def __init__(self, texts: Sequence[str], cfg: dict[str, Any]) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        vcfg = cfg["vectorizer"]
+        self.vectorizer = CountVectorizer(
+            stop_words=stop_words(cfg),
+            ngram_range=tuple(vcfg["ngram_range"]),
+            token_pattern=TOKEN_PATTERN,
+            preprocessor=preprocess,
+            min_df=1,
+            max_features=int(vcfg["max_features"]),
+        )
+        try:
+            self.matrix = self.vectorizer.fit_transform(list(texts))
+        except ValueError:  # empty vocabulary
+            self.matrix = None
+            return
+        df = np.asarray((self.matrix > 0).sum(axis=0)).ravel()
+        self.idf = np.log(1 + len(texts) / np.maximum(df, 1))
+        self.terms = self.vectorizer.get_feature_names_out()
+
+    def keywords(self, members: np.ndarray, top: int = 8) -> list[str]:
+        """Top terms of the member rows by tf x idf (a term must occur at least twice)."""
+        if self.matrix is None or len(members) == 0:
+            return []
+        tf = np.asarray(self.matrix[members].sum(axis=0)).ravel()
+        score = np.where(tf >= min(2, len(members)), np.sqrt(tf) * self.idf, 0.0)
+        order = np.argsort(-score, kind="stable")[:top]
+        return [str(self.terms[i]) for i in order if score[i] > 0]
+
+
+def clause_categories(category_scores: np.ndarray, min_score: float) -> np.ndarray:
+    """Best category index per clause, or -1 when no category scores at least ``min_score``."""
+    best, s1, _ = best_categories(category_scores)
+    return np.where(s1 >= min_score, best, -1)
+
+
+def vote_categories(topic_of_doc: np.ndarray, clause_cat: np.ndarray, topics: Sequence[int], new_share: float
+                    ) -> dict[int, int]:
+    """Category of each topic by member vote; -1 ('new') when most members fit no category."""
+    out: dict[int, int] = {}
+    for t in topics:
+        cats = clause_cat[topic_of_doc == t]
+        known = cats[cats >= 0]
+        if len(cats) == 0 or len(known) < (1 - new_share) * len(cats) or len(known) == 0:
+            out[int(t)] = -1
+        else:
+            out[int(t)] = int(np.bincount(known).argmax())
+    return out
+
+
+def enforce_categories(
+    fit: FitResult,
+    embeddings: np.ndarray,
+    clause_cat: np.ndarray,
+    categories: Sequence[Category],
+    keywords: KeywordExtractor,
+    new_share: float,
+) -> dict[int, int]:
+    """Make every topic category-pure, in place; returns topic -> category index (-1 = new).
+
+    A topic takes the category most of its members belong to (clause-level taxonomy scores).
+    Members that clearly belong to another category move to the nearest topic of their own
+    category (method ``taxonomy``); a category with clauses but no topic gets a topic of its
+    own, labelled with the category name. Outliers with a category are placed the same way.
+    Clauses that fit no category stay where BERTopic put them (or remain outliers).
+    """
+    topic_of, method = fit.topic_of_doc, fit.method_of_doc
+    topics = sorted(set(topic_of.tolist()) - {-1})
+    topic_cat = vote_categories(topic_of, clause_cat, topics, new_share)
+    cents = centroids_for(topic_of, embeddings, topics)
+    cent_of = {t: cents[i] for i, t in enumerate(topics)}
+    doc_topic_cat = np.array([topic_cat.get(int(t), -2) if t >= 0 else -2 for t in topic_of])
+    next_topic = max(topics, default=-1) + 1
+    for k in sorted(set(clause_cat.tolist()) - {-1}):
+        move = np.flatnonzero((clause_cat == k) & (doc_topic_cat != k))
+        if len(move) == 0:
+            continue
+        candidates = [t for t in topics if topic_cat[t] == k]
+        if candidates:
+            sims = embeddings[move] @ np.stack([cent_of[t] for t in candidates]).T
+            topic_of[move] = np.asarray(candidates)[sims.argmax(axis=1)]
+        else:
+            topic_of[move] = next_topic
+            topic_cat[next_topic] = k
+            fit.topics[next_topic] = Topic(topic=next_topic, members=move, label=categories[k].name)
+            next_topic += 1
+        method[move] = "taxonomy"
+    # Refresh members, drop emptied topics, fill keywords of taxonomy-made topics.
+    for t in list(fit.topics):
+        members = np.flatnonzero(topic_of == t)
+        if len(members) == 0:
+            del fit.topics[t]
+            topic_cat.pop(t, None)
+            continue
+        fit.topics[t].members = members
+        if not fit.topics[t].keywords:
+            fit.topics[t].keywords = keywords.keywords(members) or [categories[topic_cat[t]].name.lower()]
+    return {t: topic_cat[t] for t in fit.topics}
+
+
 def centroids_for(topic_of_doc: np.ndarray, embeddings: np.ndarray, topics: Sequence[int]) -> np.ndarray:
     """L2-normalised mean embedding of each topic's members, in the order of ``topics``."""
     out = np.zeros((len(topics), embeddings.shape[1]), dtype=np.float32)
@@ -542,7 +675,7 @@ def map_to_categories(
 # Labels and quotes
 # --------------------------------------------------------------------------------------
 def _tokens(phrase: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[a-z&]+", phrase.lower())}
+    return {w[:4] for w in re.findall(r"[a-z&]+", phrase.lower())}
 
 
 def clean_keywords(keywords: Sequence[str], stop: set[str] | None = None, top: int = 8) -> list[str]:
@@ -638,12 +771,14 @@ def match_registry(
     new_centroids: np.ndarray,
     match_threshold: float,
     absorb_threshold: float,
+    absorb_ok: np.ndarray | None = None,
 ) -> list[int | None]:
     """Match new topics to registry themes by centroid cosine similarity.
 
     One-to-one Hungarian matching above ``match_threshold``; then an unmatched new topic whose
-    best registry theme is at least ``absorb_threshold`` similar joins that theme (a split of
-    an existing theme). Returns, per new topic, the index of its registry theme or None (new).
+    best registry theme is at least ``absorb_threshold`` similar (and allowed by ``absorb_ok``,
+    e.g. same category) joins that theme: a split of an existing theme keeps its id. Returns,
+    per new topic, the index of its registry theme or None (a new theme).
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -658,10 +793,63 @@ def match_registry(
             out[r] = int(c)
     for r in range(k):
         if out[r] is None:
-            c = int(np.argmax(sim[r]))
-            if sim[r, c] >= absorb_threshold:
+            allowed = sim[r] if absorb_ok is None else np.where(absorb_ok[r], sim[r], -np.inf)
+            c = int(np.argmax(allowed))
+            if allowed[c] >= absorb_threshold:
                 out[r] = c
     return out
+
+
+def assign_within_categories(
+    embeddings: np.ndarray,
+    clause_cat: np.ndarray,
+    centroids: np.ndarray,
+    theme_cat: np.ndarray,
+    threshold: float,
+    previous: np.ndarray | None = None,
+    sticky_margin: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest theme centroid per clause, among the themes of the clause's category.
+
+    The rule used both after a refit and for daily assignment, so a clause gets the same theme
+    whenever it arrives. Clauses of a category that has no theme, and clauses without a
+    category, take the nearest theme overall when its similarity reaches ``threshold`` (else
+    -1). With ``previous`` (theme index per clause or -1) a clause keeps its previous theme
+    when that is still allowed and within ``sticky_margin`` of the best (hysteresis).
+
+    Returns (theme index or -1, cosine similarity) per clause.
+    """
+    n = len(embeddings)
+    best = np.full(n, -1, dtype=int)
+    score = np.zeros(n, dtype=np.float32)
+    if n == 0 or len(centroids) == 0:
+        return best, score
+    sims = embeddings @ centroids.T
+    allowed = np.zeros_like(sims, dtype=bool)
+    has_theme = np.zeros(n, dtype=bool)
+    for k in sorted(set(clause_cat.tolist()) - {-1}):
+        rows = clause_cat == k
+        cols = theme_cat == k
+        if cols.any():
+            allowed[np.ix_(rows, cols)] = True
+            has_theme |= rows
+    masked = np.where(allowed, sims, -np.inf)
+    cand = masked.argmax(axis=1)
+    best[has_theme] = cand[has_theme]
+    rest = ~has_theme
+    if rest.any():
+        cand_all = sims.argmax(axis=1)
+        ok = rest & (sims[np.arange(n), cand_all] >= threshold)
+        best[ok] = cand_all[ok]
+        allowed[rest] = True
+    if previous is not None and sticky_margin > 0:
+        prev = np.asarray(previous)
+        rows = np.flatnonzero((prev >= 0) & (best >= 0))
+        keep = rows[allowed[rows, prev[rows]] & (sims[rows, prev[rows]] >= sims[rows, best[rows]] - sticky_margin)]
+        best[keep] = prev[keep]
+    assigned = best >= 0
+    score[assigned] = sims[np.flatnonzero(assigned), best[assigned]]
+    return best, score
 
 
 def assign_nearest(

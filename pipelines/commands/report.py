@@ -38,7 +38,7 @@ significance test, and says "too early to tell" while there is too little data.
 
 Examples:
 
-    feedback action add --theme T0003 --site "North Hospital" --start 2026-08-01 --description "Extra evening triage nurse"
+    feedback action add --theme T0003 --site "North Hospital" --start 2026-08-01 --description "Evening triage nurse"
 
     feedback action import actions.xlsx
 
@@ -60,17 +60,20 @@ def report(
         typer.Option(help="Report month as YYYY-MM, e.g. 2026-10. Default: the latest full month in the data."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for the HTML pages and exports (default: FEEDBACK_REPORTS_DIR, reports/).")
+        Path | None,
+        typer.Option(help="Folder for the HTML pages and exports (default: FEEDBACK_REPORTS_DIR, reports/)."),
     ] = None,
     min_cell: Annotated[
         int | None,
-        typer.Option(help="Suppress cells aggregating fewer than this many responses (default FEEDBACK_MIN_CELL = 5).",
-                     min=1),
+        typer.Option(
+            help="Suppress cells aggregating fewer than this many responses (default FEEDBACK_MIN_CELL = 5).", min=1
+        ),
     ] = None,
     resolution_target: Annotated[
         int | None,
-        typer.Option(help="Complaint resolution target in working days; remembered in the warehouse (default 25).",
-                     min=1),
+        typer.Option(
+            help="Complaint resolution target in working days; remembered in the warehouse (default 25).", min=1
+        ),
     ] = None,
 ) -> None:
     from pipelines import kpis, run, warehouse
@@ -101,13 +104,22 @@ def _print_actions(frame) -> None:
     for r in frame.to_dict(orient="records"):
         theme = f"{r['theme_id']} {r['theme_label'] or ''}".strip()
         verdict = r["verdict"] if isinstance(r["verdict"], str) else "(run `feedback report` to measure)"
-        table.add_row(r["action_id"], theme, f"{r['site']} / {r['service']}", str(r["start_date"])[:10], r["status"],
-                      verdict, r["description"])
+        table.add_row(
+            r["action_id"],
+            theme,
+            f"{r['site']} / {r['service']}",
+            str(r["start_date"])[:10],
+            r["status"],
+            verdict,
+            r["description"],
+        )
     console.print(table if len(frame) else "no actions recorded yet: `feedback action add --help`")
 
 
 def action_add(
-    theme: Annotated[str, typer.Option(help="Theme id (e.g. T0003) or exact theme label, as shown in the theme report.")],
+    theme: Annotated[
+        str, typer.Option(help="Theme id (e.g. T0003) or exact theme label, as shown in the theme report.")
+    ],
     start: Annotated[str, typer.Option(help="Date the change started: 2026-08-01 or 01/08/2026.")],
     description: Annotated[str, typer.Option(help="What was changed, in words patients would recognise.")],
     site: Annotated[str | None, typer.Option(help="Only at this site (default: every site).")] = None,
@@ -121,9 +133,16 @@ def action_add(
 
     settings = _settings_or_exit()
     try:
-        action = actions.Action(theme_id=theme, start_date=actions.parse_date(start), description=description,
-                                site=site, service=service, end_date=actions.parse_date(end) if end else None,
-                                owner=owner, status=status.lower())
+        action = actions.Action(
+            theme_id=theme,
+            start_date=actions.parse_date(start),
+            description=description,
+            site=site,
+            service=service,
+            end_date=actions.parse_date(end) if end else None,
+            owner=owner,
+            status=status.lower(),
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     with warehouse.connect(settings) as con:
@@ -173,7 +192,9 @@ def action_import(
 
 
 def action_list(
-    themes: Annotated[bool, typer.Option("--themes", help="List the theme ids and labels actions can refer to instead.")] = False,
+    themes: Annotated[
+        bool, typer.Option("--themes", help="List the theme ids and labels actions can refer to instead.")
+    ] = False,
 ) -> None:
     """List recorded actions with their measured verdict (or the themes to choose from)."""
     from pipelines import actions, warehouse
@@ -189,7 +210,9 @@ def action_list(
         _print_actions(actions.list_actions(settings, con))
 
 
-def action_remove(action_id: Annotated[str, typer.Argument(help="The id shown by `feedback action list`, e.g. A1b2c3d4.")]) -> None:
+def action_remove(
+    action_id: Annotated[str, typer.Argument(help="The id shown by `feedback action list`, e.g. A1b2c3d4.")],
+) -> None:
     """Delete a recorded action."""
     from pipelines import actions, warehouse
 

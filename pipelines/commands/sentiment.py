@@ -33,12 +33,13 @@ def _fail(message: str) -> None:
 def label_export(
     n: Annotated[int, typer.Option("--n", min=1, help="How many comments to export for review (e.g. 200).")] = 200,
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--out",
-            help="Output file; both OUT.csv and OUT.xlsx are written (the suffix you give is replaced).",
+            help="Output file; both OUT.csv and OUT.xlsx are written (the suffix you give is replaced). "
+            "Default: $FEEDBACK_REPORTS_DIR/labels/to_review.",
         ),
-    ] = Path("reports/labels/to_review"),
+    ] = None,
 ) -> None:
     """Export the N comments the current model is least sure about, for reviewers to label.
 
@@ -54,6 +55,7 @@ def label_export(
     from pipelines.warehouse import WarehouseError
 
     settings = get_settings()
+    out = out or settings.reports_dir / "labels" / "to_review"
     try:
         scorer = load_scorer(settings)
         csv_path, xlsx_path, count = export_uncertain(settings, scorer, n, out)

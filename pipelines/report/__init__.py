@@ -36,8 +36,11 @@ log = logging.getLogger(__name__)
 _REQUIRED_VIEW = "reporting.rpt_kpi_period_change"
 
 
-def prepare(settings: Settings, con: duckdb.DuckDBPyConnection, resolution_target_working_days: int | None = None) -> None:
+def prepare(
+    settings: Settings, con: duckdb.DuckDBPyConnection, resolution_target_working_days: int | None = None
+) -> None:
     """Make the reporting views current: calendars and KPI settings, then rebuild if needed."""
+    warehouse.apply_schema(con, settings)
     changed = kpis.prepare_kpi_inputs(settings, con, resolution_target_working_days)
     missing = warehouse.run_sql(con, settings, "ops/report_view_exists", {"name": _REQUIRED_VIEW}).fetchone()[0] == 0
     if changed or missing:
@@ -66,6 +69,8 @@ def write_reports(
         Every file written: pages first, then exports.
     """
     started = time.perf_counter()
+    if period:
+        kpis.parse_period(period)  # fail before any work on a malformed period
     prepare(settings, con, resolution_target_working_days)
     month = resolve_month(settings, con, period)
     ctx = ReportContext(settings=settings, con=con, month=month, run_id=run_id, generated_at=datetime.now(UTC))
@@ -110,10 +115,19 @@ def write_reports(
     index = out_dir / "index.html"
     index.write_text(
         render_page(
-            "index.html.j2", uses_plotly=False, title=f"Patient feedback reports \u2014 {ctx.month:%B %Y}",
-            audience="Three views of the same warehouse.", generated=f"{ctx.generated_at:%Y-%m-%d %H:%M} UTC",
-            run_id=run_id, k=settings.min_cell, version=__version__, period_label=f"{ctx.month:%B %Y}",
-            exports=[], charts_json=json_for_script([]), comments_json=json_for_script(None), **names,
+            "index.html.j2",
+            uses_plotly=False,
+            title=f"Patient feedback reports \u2014 {ctx.month:%B %Y}",
+            audience="Three views of the same warehouse.",
+            generated=f"{ctx.generated_at:%Y-%m-%d %H:%M} UTC",
+            run_id=run_id,
+            k=settings.min_cell,
+            version=__version__,
+            period_label=f"{ctx.month:%B %Y}",
+            exports=[],
+            charts_json=json_for_script([]),
+            comments_json=json_for_script(None),
+            **names,
         ),
         encoding="utf-8",
     )

@@ -74,30 +74,85 @@ def control_chart(
     s = series.sort_values("month")
     months = [str(m)[:7] for m in s["month"]]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=months, y=s[upper], name="upper control limit", mode="lines",
-                             line={"color": "#777777", "dash": "dot", "width": 1}))
-    fig.add_trace(go.Scatter(x=months, y=s[lower], name="lower control limit", mode="lines",
-                             line={"color": "#777777", "dash": "dot", "width": 1}))
-    fig.add_trace(go.Scatter(x=months, y=s[centre], name="centre line", mode="lines",
-                             line={"color": "#000000", "dash": "dash", "width": 1}))
-    fig.add_trace(go.Scatter(x=months, y=s[value], name=title, mode="lines+markers",
-                             line={"color": OKABE_ITO[0], "width": 2}, marker={"size": 6}))
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=s[upper],
+            name="upper control limit",
+            mode="lines",
+            line={"color": "#777777", "dash": "dot", "width": 1},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=s[lower],
+            name="lower control limit",
+            mode="lines",
+            line={"color": "#777777", "dash": "dot", "width": 1},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=s[centre],
+            name="centre line",
+            mode="lines",
+            line={"color": "#000000", "dash": "dash", "width": 1},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=s[value],
+            name=title,
+            mode="lines+markers",
+            line={"color": OKABE_ITO[0], "width": 2},
+            marker={"size": 6},
+        )
+    )
     flagged = s[s[signal].fillna(False).astype(bool)]
     if len(flagged):
-        fig.add_trace(go.Scatter(x=[str(m)[:7] for m in flagged["month"]], y=flagged[value],
-                                 name="outside control limits", mode="markers",
-                                 marker={"color": SENTIMENT_COLOURS["negative"], "symbol": "diamond-open", "size": 14,
-                                         "line": {"width": 2}}))
+        fig.add_trace(
+            go.Scatter(
+                x=[str(m)[:7] for m in flagged["month"]],
+                y=flagged[value],
+                name="outside control limits",
+                mode="markers",
+                marker={
+                    "color": SENTIMENT_COLOURS["negative"],
+                    "symbol": "diamond-open",
+                    "size": 14,
+                    "line": {"width": 2},
+                },
+            )
+        )
     fig.update_layout(**_layout(title, unit))
     outside = ", ".join(str(m)[:7] for m in flagged["month"]) or "none"
     last = clean(s[value].iloc[-1]) if len(s) else None
-    aria = (f"Control chart of {title} by month, {len(s)} months. Latest {months[-1] if months else ''}: "
-            f"{fmt_kpi(last, unit)}. Months outside the control limits: {outside}.")
-    rows = [[m, fmt_kpi(clean(v), unit), fmt_kpi(clean(c), unit), fmt_kpi(clean(lo), unit), fmt_kpi(clean(hi), unit),
-             "yes" if bool(clean(sig)) else ""]
-            for m, v, c, lo, hi, sig in zip(months, s[value], s[centre], s[lower], s[upper], s[signal], strict=True)]
-    return Chart(chart_id, title, aria, _figure_json(fig),
-                 ["month", "value", "centre", "lower limit", "upper limit", "outside limits"], rows)
+    aria = (
+        f"Control chart of {title} by month, {len(s)} months. Latest {months[-1] if months else ''}: "
+        f"{fmt_kpi(last, unit)}. Months outside the control limits: {outside}."
+    )
+    rows = [
+        [
+            m,
+            fmt_kpi(clean(v), unit),
+            fmt_kpi(clean(c), unit),
+            fmt_kpi(clean(lo), unit),
+            fmt_kpi(clean(hi), unit),
+            "yes" if bool(clean(sig)) else "",
+        ]
+        for m, v, c, lo, hi, sig in zip(months, s[value], s[centre], s[lower], s[upper], s[signal], strict=True)
+    ]
+    return Chart(
+        chart_id,
+        title,
+        aria,
+        _figure_json(fig),
+        ["month", "value", "centre", "lower limit", "upper limit", "outside limits"],
+        rows,
+    )
 
 
 def theme_lines(chart_id: str, title: str, monthly: pd.DataFrame, themes: list[str]) -> Chart:
@@ -109,12 +164,23 @@ def theme_lines(chart_id: str, title: str, monthly: pd.DataFrame, themes: list[s
     for i, theme in enumerate(themes):
         t = monthly[monthly["theme_label"] == theme].sort_values("month")
         months = [str(m)[:7] for m in t["month"]]
-        fig.add_trace(go.Scatter(x=months, y=t["share_pct"], name=theme, mode="lines+markers",
-                                 line={"color": OKABE_ITO[i % len(OKABE_ITO)], "dash": DASHES[i % len(DASHES)]},
-                                 marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 7}, connectgaps=False))
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=t["share_pct"],
+                name=theme,
+                mode="lines+markers",
+                line={"color": OKABE_ITO[i % len(OKABE_ITO)], "dash": DASHES[i % len(DASHES)]},
+                marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 7},
+                connectgaps=False,
+            )
+        )
         rows += [[theme, m, fmt_kpi(clean(v), "%")] for m, v in zip(months, t["share_pct"], strict=True)]
     fig.update_layout(**_layout(title, "% of comments"))
-    aria = f"Line chart: monthly share of comments for {len(themes)} themes: {', '.join(themes)}. Gaps are suppressed months."
+    aria = (
+        f"Line chart: monthly share of comments for {len(themes)} themes: {', '.join(themes)}. "
+        "Gaps are suppressed months."
+    )
     return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "month", "share of comments"], rows)
 
 
@@ -126,54 +192,131 @@ def aspect_sentiment_bars(chart_id: str, title: str, ranking: pd.DataFrame) -> C
     labels = list(r["theme_label"])
     fig = go.Figure()
     for key, column in (("positive", "positive_pct"), ("neutral", "neutral_pct"), ("negative", "negative_pct")):
-        fig.add_trace(go.Bar(y=labels, x=r[column], name=key, orientation="h", marker={"color": SENTIMENT_COLOURS[key]},
-                             text=[fmt_kpi(clean(v), "%") for v in r[column]], textposition="inside",
-                             insidetextanchor="middle"))
-    fig.update_layout(**_layout(title, "", height=max(260, 34 * len(labels) + 110), barmode="stack",
-                                xaxis={"title": {"text": "% of the theme's clauses"}, "range": [0, 100]},
-                                hovermode="y unified"))
+        fig.add_trace(
+            go.Bar(
+                y=labels,
+                x=r[column],
+                name=key,
+                orientation="h",
+                marker={"color": SENTIMENT_COLOURS[key]},
+                text=[fmt_kpi(clean(v), "%") for v in r[column]],
+                textposition="inside",
+                insidetextanchor="middle",
+            )
+        )
+    fig.update_layout(
+        **_layout(
+            title,
+            "",
+            height=max(260, 34 * len(labels) + 110),
+            barmode="stack",
+            xaxis={"title": {"text": "% of the theme's clauses"}, "range": [0, 100]},
+            hovermode="y unified",
+        )
+    )
     fig.update_yaxes(title_text="", automargin=True)
     worst = ranking.sort_values("negative_pct", ascending=False).head(1)
-    worst_text = (f" Most negative: {worst['theme_label'].iloc[0]} ({fmt_kpi(clean(worst['negative_pct'].iloc[0]), '%')} negative)."
-                  if len(worst) else "")
+    worst_text = (
+        f" Most negative: {worst['theme_label'].iloc[0]} "
+        f"({fmt_kpi(clean(worst['negative_pct'].iloc[0]), '%')} negative)."
+        if len(worst)
+        else ""
+    )
     aria = f"Stacked bar chart of aspect sentiment for {len(labels)} themes.{worst_text}"
-    rows = [[t, fmt_kpi(clean(p), "%"), fmt_kpi(clean(n), "%"), fmt_kpi(clean(g), "%")]
-            for t, p, n, g in zip(ranking["theme_label"], ranking["positive_pct"], ranking["neutral_pct"],
-                                  ranking["negative_pct"], strict=True)]
+    rows = [
+        [t, fmt_kpi(clean(p), "%"), fmt_kpi(clean(n), "%"), fmt_kpi(clean(g), "%")]
+        for t, p, n, g in zip(
+            ranking["theme_label"],
+            ranking["positive_pct"],
+            ranking["neutral_pct"],
+            ranking["negative_pct"],
+            strict=True,
+        )
+    ]
     return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "positive", "neutral", "negative"], rows)
 
 
 def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Chart:
-    """Importance (x) against performance (y): top-left is where to act first."""
+    """Importance (x) against performance (y): bottom-right (important, rated low) is where to act first."""
     import plotly.graph_objects as go
 
     d = drivers.dropna(subset=["importance", "performance"])
     fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=d["importance"], y=100 * d["performance"], mode="markers+text", text=d["theme_label"],
-        textposition="top center", name="theme",
-        marker={"size": [8 + 60 * float(p or 0) for p in d["prevalence"].fillna(0)], "color": OKABE_ITO[0],
-                "opacity": 0.75, "line": {"color": "#000000", "width": 1}},
-        hovertemplate="%{text}<br>importance %{x:.2f}<br>performance %{y:.0f}%<extra></extra>",
-    ))
-    layout = _layout(title, "performance: % positive mentions", height=420, hovermode="closest", showlegend=False)
-    layout["xaxis"] = {"title": {"text": "importance (effect on the outcome)"}, "gridcolor": "#e5e5e5", "showgrid": True}
+    fig.add_trace(
+        go.Scatter(
+            x=d["importance"],
+            y=100 * d["performance"],
+            mode="markers+text",
+            text=d["theme_label"],
+            textposition="top center",
+            name="theme",
+            marker={
+                "size": [8 + 60 * float(p or 0) for p in d["prevalence"].fillna(0)],
+                "color": OKABE_ITO[0],
+                "opacity": 0.75,
+                "line": {"color": "#000000", "width": 1},
+            },
+            hovertemplate="%{text}<br>importance %{x:.2f}<br>performance %{y:.0f}/100<extra></extra>",
+        )
+    )
+    layout = _layout(
+        title, "performance: mean rating when mentioned", height=420, hovermode="closest", showlegend=False
+    )
+    layout["xaxis"] = {
+        "title": {"text": "importance: share of the outcome rate attributable to the theme"},
+        "gridcolor": "#e5e5e5",
+        "showgrid": True,
+    }
     if len(d):
         mx, my = float(d["importance"].median()), float(100 * d["performance"].median())
         layout["shapes"] = [
-            {"type": "line", "x0": mx, "x1": mx, "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": "dot", "color": "#777"}},
-            {"type": "line", "y0": my, "y1": my, "xref": "paper", "x0": 0, "x1": 1, "line": {"dash": "dot", "color": "#777"}},
+            {
+                "type": "line",
+                "x0": mx,
+                "x1": mx,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"dash": "dot", "color": "#777"},
+            },
+            {
+                "type": "line",
+                "y0": my,
+                "y1": my,
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "line": {"dash": "dot", "color": "#777"},
+            },
         ]
-        layout["annotations"] = [{"text": "act first: important, performing poorly", "xref": "paper", "yref": "paper",
-                                  "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
-                                  "font": {"color": SENTIMENT_COLOURS["negative"]}}]
+        layout["annotations"] = [
+            {
+                "text": "act first: important, performing poorly",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": 0,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"color": SENTIMENT_COLOURS["negative"]},
+            }
+        ]
     fig.update_layout(**layout)
     top = d.sort_values("importance", ascending=False).head(1)
     top_text = f" Top driver: {top['theme_label'].iloc[0]}." if len(top) else ""
     aria = f"Scatter chart of {len(d)} themes, importance against performance.{top_text}"
-    rows = [[t, f"{clean(i):.2f}", fmt_kpi(100 * clean(p), "%"), fmt_kpi(100 * clean(v), "%") if clean(v) is not None else "\u2014"]
-            for t, i, p, v in zip(d["theme_label"], d["importance"], d["performance"], d["prevalence"], strict=True)]
-    return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "importance", "performance", "prevalence"], rows)
+    rows = [
+        [
+            t,
+            f"{clean(i):.2f}",
+            f"{100 * clean(p):.0f}/100",
+            fmt_kpi(100 * clean(v), "%") if clean(v) is not None else "\u2014",
+        ]
+        for t, i, p, v in zip(d["theme_label"], d["importance"], d["performance"], d["prevalence"], strict=True)
+    ]
+    columns = ["theme", "importance", "performance (mean rating)", "prevalence"]
+    return Chart(chart_id, title, aria, _figure_json(fig), columns, rows)
 
 
 def stage_rows_bars(chart_id: str, title: str, runs: pd.DataFrame) -> Chart:
@@ -182,12 +325,21 @@ def stage_rows_bars(chart_id: str, title: str, runs: pd.DataFrame) -> Chart:
 
     fig = go.Figure()
     for i, column in enumerate(("rows_in", "rows_out")):
-        fig.add_trace(go.Bar(x=runs["stage"], y=runs[column], name=column.replace("_", " "),
-                             marker={"color": OKABE_ITO[i], "pattern": {"shape": ["", "/"][i]}},
-                             text=[str(clean(v)) if clean(v) is not None else "" for v in runs[column]],
-                             textposition="outside"))
+        fig.add_trace(
+            go.Bar(
+                x=runs["stage"],
+                y=runs[column],
+                name=column.replace("_", " "),
+                marker={"color": OKABE_ITO[i], "pattern": {"shape": ["", "/"][i]}},
+                text=[str(clean(v)) if clean(v) is not None else "" for v in runs[column]],
+                textposition="outside",
+            )
+        )
     fig.update_layout(**_layout(title, "rows", barmode="group", hovermode="x"))
-    parts = [f"{s}: {clean(a)} in, {clean(b)} out" for s, a, b in zip(runs["stage"], runs["rows_in"], runs["rows_out"], strict=True)]
+    parts = [
+        f"{s}: {clean(a)} in, {clean(b)} out"
+        for s, a, b in zip(runs["stage"], runs["rows_in"], runs["rows_out"], strict=True)
+    ]
     aria = "Bar chart of rows per stage. " + "; ".join(parts)
     rows = [[s, clean(a), clean(b)] for s, a, b in zip(runs["stage"], runs["rows_in"], runs["rows_out"], strict=True)]
     return Chart(chart_id, title, aria, _figure_json(fig), ["stage", "rows in", "rows out"], rows)
@@ -198,8 +350,9 @@ def sparkline_svg(values: list[float | None], label: str, width: int = 120, heig
     points = [(i, v) for i, v in enumerate(values) if v is not None]
     summary = escape(label)
     if len(points) < 2:
-        return Markup('<svg class="spark" role="img" aria-label="{0}" width="{1}" height="{2}"><title>{0}</title></svg>').format(
-            summary, width, height)
+        return Markup(
+            '<svg class="spark" role="img" aria-label="{0}" width="{1}" height="{2}"><title>{0}</title></svg>'
+        ).format(summary, width, height)
     lo, hi = min(v for _, v in points), max(v for _, v in points)
     span = (hi - lo) or 1.0
     step = (width - 4) / max(len(values) - 1, 1)
@@ -213,18 +366,29 @@ def sparkline_svg(values: list[float | None], label: str, width: int = 120, heig
             segments.append([])
         else:
             segments[-1].append(xy(i, v))
-    lines = "".join(f'<polyline fill="none" stroke="{OKABE_ITO[0]}" stroke-width="1.5" points="{" ".join(s)}"/>'
-                    for s in segments if len(s) > 1)
+    lines = "".join(
+        f'<polyline fill="none" stroke="{OKABE_ITO[0]}" stroke-width="1.5" points="{" ".join(s)}"/>'
+        for s in segments
+        if len(s) > 1
+    )
     last_i, last_v = points[-1]
     dot_x, dot_y = xy(last_i, last_v).split(",")
     dot = f'<circle cx="{dot_x}" cy="{dot_y}" r="2.5" fill="{SENTIMENT_COLOURS["negative"]}"/>'
-    return Markup('<svg class="spark" role="img" aria-label="{0}" width="{1}" height="{2}" viewBox="0 0 {1} {2}">'
-                  "<title>{0}</title>").format(summary, width, height) + Markup(lines + dot + "</svg>")
+    return Markup(
+        '<svg class="spark" role="img" aria-label="{0}" width="{1}" height="{2}" viewBox="0 0 {1} {2}">'
+        "<title>{0}</title>"
+    ).format(summary, width, height) + Markup(lines + dot + "</svg>")
 
 
-def sentiment_bar_svg(positive: float | None, neutral: float | None, negative: float | None, width: int = 110) -> Markup:
+def sentiment_bar_svg(
+    positive: float | None, neutral: float | None, negative: float | None, width: int = 110
+) -> Markup:
     """A one-line 100 % bar of aspect sentiment with a text title for screen readers."""
-    parts = [("positive", clean(positive) or 0.0), ("neutral", clean(neutral) or 0.0), ("negative", clean(negative) or 0.0)]
+    parts = [
+        ("positive", clean(positive) or 0.0),
+        ("neutral", clean(neutral) or 0.0),
+        ("negative", clean(negative) or 0.0),
+    ]
     total = sum(v for _, v in parts) or 1.0
     x, rects = 0.0, []
     for key, v in parts:
@@ -233,4 +397,5 @@ def sentiment_bar_svg(positive: float | None, neutral: float | None, negative: f
         x += w
     label = escape(", ".join(f"{fmt_kpi(v, '%')} {k}" for k, v in parts))
     return Markup('<svg class="sentbar" role="img" aria-label="{0}" width="{1}" height="16"><title>{0}</title>').format(
-        label, width) + Markup("".join(rects) + "</svg>")
+        label, width
+    ) + Markup("".join(rects) + "</svg>")

@@ -42,7 +42,13 @@ def json_for_script(value: Any) -> Markup:
     ``json.dumps`` alone is not enough: a string containing ``</script>`` would end the block.
     """
     text = json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escaped)
     return Markup(text)  # escaped above for the script-data context
 
@@ -138,11 +144,15 @@ def render_page(template: str, *, uses_plotly: bool, **context: Any) -> str:
     scripts = [static_text("report.js")]
     if uses_plotly:
         scripts.insert(0, plotly_js())
-    page = environment().get_template(template).render(
-        csp=content_security_policy(scripts),
-        css=Markup(static_text("report.css")),  # our own file
-        scripts=[Markup(s) for s in scripts],  # our own files, allowed by hash
-        **context,
+    page = (
+        environment()
+        .get_template(template)
+        .render(
+            csp=content_security_policy(scripts),
+            css=Markup(static_text("report.css")),  # our own file
+            scripts=[Markup(s) for s in scripts],  # our own files, allowed by hash
+            **context,
+        )
     )
     return page
 

@@ -23,11 +23,22 @@ def build(ctx: ReportContext) -> Page:
     rows = []
     for r in records(runs):
         started, finished = r["started_at"], r["finished_at"]
-        duration = f"{(finished - started).total_seconds():.0f} s" if started is not None and finished is not None else "running"
+        duration = (
+            f"{(finished - started).total_seconds():.0f} s"
+            if started is not None and finished is not None
+            else "running"
+        )
         window = f"{str(r['data_from'])[:10]} .. {str(r['data_to'])[:10]}" if r["data_from"] is not None else ""
         message = str(r["message"] or "")
-        rows.append({**r, "started": str(started)[:19], "duration": duration, "window": window,
-                     "message": message[:MESSAGE_CHARS] + ("..." if len(message) > MESSAGE_CHARS else "")})
+        rows.append(
+            {
+                **r,
+                "started": str(started)[:19],
+                "duration": duration,
+                "window": window,
+                "message": message[:MESSAGE_CHARS] + ("..." if len(message) > MESSAGE_CHARS else ""),
+            }
+        )
 
     stage_chart = None
     done = runs[runs["status"].isin(["success", "failed"])]

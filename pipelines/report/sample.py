@@ -49,21 +49,30 @@ THEMES: dict[str, tuple[str, str, str]] = {
 }
 CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
     "T0001": {
-        "negative": ("could not find a parking space anywhere", "parking charges are far too expensive",
-                     "drove round the car park for forty minutes"),
+        "negative": (
+            "could not find a parking space anywhere",
+            "parking charges are far too expensive",
+            "drove round the car park for forty minutes",
+        ),
         "positive": ("plenty of parking right by the entrance", "parking was easy and free for blue badge holders"),
         "neutral": ("parked in the multi storey car park",),
     },
     "T0002": {
-        "negative": ("waited over four hours to be seen", "clinic was running two hours late",
-                     "sat in the waiting room all afternoon with no update"),
+        "negative": (
+            "waited over four hours to be seen",
+            "clinic was running two hours late",
+            "sat in the waiting room all afternoon with no update",
+        ),
         "positive": ("seen really quickly, in and out in half an hour", "seen on time for once"),
         "neutral": ("waited about an hour which is what I expected",),
     },
     "T0003": {
         "negative": ("the receptionist was rude and dismissive", "staff seemed not to care at all"),
-        "positive": ("the nurse was so kind and caring", "every member of staff was friendly and patient",
-                     "the midwife was wonderful with us"),
+        "positive": (
+            "the nurse was so kind and caring",
+            "every member of staff was friendly and patient",
+            "the midwife was wonderful with us",
+        ),
         "neutral": ("staff were busy but polite",),
     },
     "T0004": {
@@ -82,8 +91,11 @@ CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
         "neutral": ("the building is old but clean enough",),
     },
     "T0007": {
-        "negative": ("I was charged twice for the same appointment", "an invoice arrived for a free service",
-                     "nobody could explain the bill"),
+        "negative": (
+            "I was charged twice for the same appointment",
+            "an invoice arrived for a free service",
+            "nobody could explain the bill",
+        ),
         "positive": ("the refund was processed quickly",),
         "neutral": ("asked for a copy of the invoice",),
     },
@@ -95,8 +107,13 @@ CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 SCORES = {"negative": -0.7, "neutral": 0.0, "positive": 0.75}
 COMPLAINT_CATEGORIES = ("Billing", "Clinical care", "Communication", "Waiting times", "Staff attitude")
-CATEGORY_THEME = {"Billing": "T0007", "Clinical care": "T0004", "Communication": "T0004",
-                  "Waiting times": "T0002", "Staff attitude": "T0003"}
+CATEGORY_THEME = {
+    "Billing": "T0007",
+    "Clinical care": "T0004",
+    "Communication": "T0004",
+    "Waiting times": "T0002",
+    "Staff attitude": "T0003",
+}
 SAMPLE_RUN = "20261101T020000Z-sample"
 
 
@@ -123,7 +140,9 @@ class _Builder:
         return self.start + timedelta(days=int(self.rng.integers(0, span)))
 
     def when(self, day: date) -> datetime:
-        return datetime(day.year, day.month, day.day, int(self.rng.integers(7, 21)), int(self.rng.integers(0, 60)), tzinfo=UTC)
+        return datetime(
+            day.year, day.month, day.day, int(self.rng.integers(7, 21)), int(self.rng.integers(0, 60)), tzinfo=UTC
+        )
 
     def site(self) -> str:
         return TINY_SITE if self.rng.random() < 0.012 else str(self.rng.choice(SITES))
@@ -156,10 +175,26 @@ class _Builder:
                 raw = f"{PLANTED_PHI[0]} (tel {PLANTED_PHI[1]}, NHS {PLANTED_PHI[2]}) says {text}"
                 red = f"[NAME] (tel [PHONE], NHS [NHS_NUMBER]) says {text}"
             score = float(np.clip(SCORES[sentiment] + self.rng.normal(0, 0.15), -1, 1))
-            self.aspects.append({"feedback_id": feedback_id, "clause_idx": idx, "clause_text": red,
-                                 "label3": sentiment, "score": score, "model_version": "sample-sentiment-1"})
-            self.assignments.append({"feedback_id": feedback_id, "clause_idx": idx, "theme_id": theme,
-                                     "probability": 0.9, "method": "bertopic", "theme_run_id": SAMPLE_RUN})
+            self.aspects.append(
+                {
+                    "feedback_id": feedback_id,
+                    "clause_idx": idx,
+                    "clause_text": red,
+                    "label3": sentiment,
+                    "score": score,
+                    "model_version": "sample-sentiment-1",
+                }
+            )
+            self.assignments.append(
+                {
+                    "feedback_id": feedback_id,
+                    "clause_idx": idx,
+                    "theme_id": theme,
+                    "probability": 0.9,
+                    "method": "bertopic",
+                    "theme_run_id": SAMPLE_RUN,
+                }
+            )
             raw_parts.append(raw)
             red_parts.append(red)
             scores.append(score)
@@ -173,7 +208,9 @@ class _Builder:
         record["feedback_id"] = schema.feedback_id(str(record["source"]), str(record["source_record_id"]))
         record["record_hash"] = hashlib.sha1(repr(sorted(values.items(), key=str)).encode()).hexdigest()
         record["batch_id"] = f"batch-{record['source']}"
-        record["ingested_at"] = datetime(self.end.year, self.end.month, self.end.day, 23, 0, tzinfo=UTC) + timedelta(days=1)
+        record["ingested_at"] = datetime(self.end.year, self.end.month, self.end.day, 23, 0, tzinfo=UTC) + timedelta(
+            days=1
+        )
         record["source_timezone"] = "Europe/London"
         self.records.append(record)
 
@@ -190,7 +227,9 @@ def _label5(score: float) -> tuple[str, str]:
     return "very positive", "positive"
 
 
-def build_frames(n_records: int = 600, seed: int = 7, end: date = date(2026, 10, 31), months: int = 24) -> dict[str, pd.DataFrame]:
+def build_frames(
+    n_records: int = 600, seed: int = 7, end: date = date(2026, 10, 31), months: int = 24
+) -> dict[str, pd.DataFrame]:
     """Synthetic raw/enrich/ops rows, one frame per table (``sample_<table>``)."""
     b = _Builder(seed, end, months)
     n_fft, n_nps = int(n_records * 0.42), int(n_records * 0.2)
@@ -205,20 +244,41 @@ def build_frames(n_records: int = 600, seed: int = 7, end: date = date(2026, 10,
     for i in range(n_fft):
         day, site, service = b.day(), b.site(), str(b.rng.choice(SERVICES))
         late_north = site == "North Hospital" and day >= date(end.year, end.month, 1)
-        probs = np.array([0.45, 0.33, 0.07, 0.06, 0.05, 0.04]) if not late_north else np.array([0.25, 0.25, 0.1, 0.2, 0.16, 0.04])
+        probs = (
+            np.array([0.45, 0.33, 0.07, 0.06, 0.05, 0.04])
+            if not late_north
+            else np.array([0.25, 0.25, 0.1, 0.2, 0.16, 0.04])
+        )
         answer = int(b.rng.choice(6, p=probs))
         tone = "positive" if answer <= 1 else "neutral" if answer in (2, 5) else "negative"
-        base = {"channel": "survey", "source": "sample_fft", "response_id": f"F{i:05d}", "received_at": b.when(day),
-                "site": site, "service": service, "rating_scale": "fft5", "rating_raw": FFT_ANSWERS[answer],
-                "rating_value": FFT_VALUES[answer], "age_band": str(b.rng.choice(["18-34", "35-54", "55-74", "75+"]))}
+        base = {
+            "channel": "survey",
+            "source": "sample_fft",
+            "response_id": f"F{i:05d}",
+            "received_at": b.when(day),
+            "site": site,
+            "service": service,
+            "rating_scale": "fft5",
+            "rating_raw": FFT_ANSWERS[answer],
+            "rating_value": FFT_VALUES[answer],
+            "age_band": str(b.rng.choice(["18-34", "35-54", "55-74", "75+"])),
+        }
         keys = [k for k, p in (("what_was_good", 0.7), ("what_could_improve", 0.45)) if b.rng.random() < p]
         if not keys:
             b.add(**base, source_record_id=f"F{i:05d}")
         for key in keys:
             sid = f"F{i:05d}#{key}"
             fid = schema.feedback_id("sample_fft", sid)
-            raw, _ = add_text(fid, tone if key == "what_was_good" or tone == "negative" else "negative", site, day, "survey")
-            b.add(**base, source_record_id=sid, question_key=key, question=key.replace("_", " ").capitalize() + "?", text=raw)
+            raw, _ = add_text(
+                fid, tone if key == "what_was_good" or tone == "negative" else "negative", site, day, "survey"
+            )
+            b.add(
+                **base,
+                source_record_id=sid,
+                question_key=key,
+                question=key.replace("_", " ").capitalize() + "?",
+                text=raw,
+            )
 
     for i in range(n_nps):
         day, site, service = b.day(), b.site(), str(b.rng.choice(SERVICES))
@@ -227,17 +287,38 @@ def build_frames(n_records: int = 600, seed: int = 7, end: date = date(2026, 10,
         sid = f"N{i:05d}#reason"
         fid = schema.feedback_id("sample_nps", sid)
         raw, _ = add_text(fid, tone, site, day, "survey")
-        b.add(channel="survey", source="sample_nps", source_record_id=sid, response_id=f"N{i:05d}", received_at=b.when(day),
-              site=site, service=service, question_key="reason", question="Why did you give this score?", text=raw,
-              rating_scale="nps11", rating_raw=str(score), rating_value=score / 10, nps=score)
+        b.add(
+            channel="survey",
+            source="sample_nps",
+            source_record_id=sid,
+            response_id=f"N{i:05d}",
+            received_at=b.when(day),
+            site=site,
+            service=service,
+            question_key="reason",
+            question="Why did you give this score?",
+            text=raw,
+            rating_scale="nps11",
+            rating_raw=str(score),
+            rating_value=score / 10,
+            nps=score,
+        )
 
     for i in range(n_suggestions):
         day, site = b.day(), b.site()
         sid = f"S{i:05d}"
         fid = schema.feedback_id("sample_suggestions", sid)
         raw, _ = add_text(fid, str(b.rng.choice(["negative", "neutral", "positive"])), site, day, "suggestion")
-        b.add(channel="suggestion", source="sample_suggestions", source_record_id=sid, response_id=sid,
-              received_at=b.when(day), site=site, service=str(b.rng.choice(SERVICES)), text=raw)
+        b.add(
+            channel="suggestion",
+            source="sample_suggestions",
+            source_record_id=sid,
+            response_id=sid,
+            received_at=b.when(day),
+            site=site,
+            service=str(b.rng.choice(SERVICES)),
+            text=raw,
+        )
 
     history_extra: list[dict] = []
     for i in range(n_complaints):
@@ -247,75 +328,136 @@ def build_frames(n_records: int = 600, seed: int = 7, end: date = date(2026, 10,
         fid = schema.feedback_id("sample_complaints", sid)
         raw, red, scores = b.comment(fid, "negative", site, day, "complaint")
         b.aspects[-1]["label3"] = "negative"
-        b.assignments[-1]["theme_id"] = CATEGORY_THEME[category] if b.rng.random() < 0.7 else b.assignments[-1]["theme_id"]
+        b.assignments[-1]["theme_id"] = (
+            CATEGORY_THEME[category] if b.rng.random() < 0.7 else b.assignments[-1]["theme_id"]
+        )
         texts[fid] = (red, scores)
         opened = b.when(day)
-        ack = opened + timedelta(days=int(b.rng.choice([0, 1, 2, 3, 4, 6, 8], p=[0.2, 0.3, 0.2, 0.12, 0.08, 0.06, 0.04])))
+        ack = opened + timedelta(
+            days=int(b.rng.choice([0, 1, 2, 3, 4, 6, 8], p=[0.2, 0.3, 0.2, 0.12, 0.08, 0.06, 0.04]))
+        )
         closed = opened + timedelta(days=int(b.rng.integers(4, 70)))
         status = "closed" if closed.date() <= end else "acknowledged"
         if status == "closed" and b.rng.random() < 0.06:
             status = "reopened"
-        b.add(channel="complaint", source="sample_complaints", source_record_id=sid, response_id=sid, received_at=opened,
-              site=site, service=str(b.rng.choice(SERVICES)), text=raw, complaint_category=category,
-              complaint_severity=str(b.rng.choice(["low", "moderate", "high"])), complaint_status=status, opened_at=opened,
-              acknowledged_at=ack if ack.date() <= end else None, closed_at=closed if status == "closed" else None,
-              contact_count=int(b.rng.choice([1, 1, 1, 2, 3, 4])), handling_minutes=int(b.rng.integers(20, 300)))
+        b.add(
+            channel="complaint",
+            source="sample_complaints",
+            source_record_id=sid,
+            response_id=sid,
+            received_at=opened,
+            site=site,
+            service=str(b.rng.choice(SERVICES)),
+            text=raw,
+            complaint_category=category,
+            complaint_severity=str(b.rng.choice(["low", "moderate", "high"])),
+            complaint_status=status,
+            opened_at=opened,
+            acknowledged_at=ack if ack.date() <= end else None,
+            closed_at=closed if status == "closed" else None,
+            contact_count=int(b.rng.choice([1, 1, 1, 2, 3, 4])),
+            handling_minutes=int(b.rng.integers(20, 300)),
+        )
         if status == "reopened":
-            history_extra.append({**b.records[-1], "complaint_status": "closed", "closed_at": closed,
-                                  "valid_from": closed})
+            history_extra.append(
+                {**b.records[-1], "complaint_status": "closed", "closed_at": closed, "valid_from": closed}
+            )
 
     # The inert-text check: a suggestion carrying markup, in the last month, very negative.
     xss_day = date(end.year, end.month, min(end.day, 15))
     fid = schema.feedback_id("sample_suggestions", "S-XSS")
-    b.aspects.append({"feedback_id": fid, "clause_idx": 0, "clause_text": XSS_PAYLOAD, "label3": "negative",
-                      "score": -0.9, "model_version": "sample-sentiment-1"})
-    b.assignments.append({"feedback_id": fid, "clause_idx": 0, "theme_id": "T0001", "probability": 0.95,
-                          "method": "bertopic", "theme_run_id": SAMPLE_RUN})
+    b.aspects.append(
+        {
+            "feedback_id": fid,
+            "clause_idx": 0,
+            "clause_text": XSS_PAYLOAD,
+            "label3": "negative",
+            "score": -0.9,
+            "model_version": "sample-sentiment-1",
+        }
+    )
+    b.assignments.append(
+        {
+            "feedback_id": fid,
+            "clause_idx": 0,
+            "theme_id": "T0001",
+            "probability": 0.95,
+            "method": "bertopic",
+            "theme_run_id": SAMPLE_RUN,
+        }
+    )
     texts[fid] = (XSS_PAYLOAD, [-0.9])
-    b.add(channel="suggestion", source="sample_suggestions", source_record_id="S-XSS", response_id="S-XSS",
-          received_at=b.when(xss_day), site="Central Clinic", service="Outpatients", text=XSS_PAYLOAD)
+    b.add(
+        channel="suggestion",
+        source="sample_suggestions",
+        source_record_id="S-XSS",
+        response_id="S-XSS",
+        received_at=b.when(xss_day),
+        site="Central Clinic",
+        service="Outpatients",
+        text=XSS_PAYLOAD,
+    )
 
     feedback = pd.DataFrame(b.records, columns=list(schema.COLUMNS))
     feedback["file_checksum"] = "sample"
     history = pd.concat(
-        [feedback.assign(valid_from=feedback["ingested_at"]),
-         pd.DataFrame(history_extra, columns=[*schema.COLUMNS, "valid_from"])],
+        [
+            feedback.assign(valid_from=feedback["ingested_at"]),
+            pd.DataFrame(history_extra, columns=[*schema.COLUMNS, "valid_from"]),
+        ],
         ignore_index=True,
     )
     text_rows = feedback[feedback["text"].notna()]
     now = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
-    redactions = pd.DataFrame({
-        "feedback_id": text_rows["feedback_id"],
-        "record_hash": text_rows["record_hash"],
-        "text_redacted": [texts[f][0] for f in text_rows["feedback_id"]],
-        "entity_counts": "{}",
-        "redactor_version": "sample-redactor-1",
-        "redacted_at": now,
-    })
+    redactions = pd.DataFrame(
+        {
+            "feedback_id": text_rows["feedback_id"],
+            "record_hash": text_rows["record_hash"],
+            "text_redacted": [texts[f][0] for f in text_rows["feedback_id"]],
+            "entity_counts": "{}",
+            "redactor_version": "sample-redactor-1",
+            "redacted_at": now,
+        }
+    )
     means = [float(np.mean(texts[f][1])) for f in text_rows["feedback_id"]]
     labels = [_label5(m) for m in means]
-    sentiment = pd.DataFrame({
-        "feedback_id": text_rows["feedback_id"],
-        "record_hash": text_rows["record_hash"],
-        "is_informative": True,
-        "label5": [lab[0] for lab in labels],
-        "label3": [lab[1] for lab in labels],
-        "score": means,
-        "confidence": 0.9,
-        "is_mixed": [len(texts[f][1]) > 1 and max(texts[f][1]) > 0 > min(texts[f][1]) for f in text_rows["feedback_id"]],
-        "model_version": "sample-sentiment-1",
-        "scored_at": now,
-    })
+    sentiment = pd.DataFrame(
+        {
+            "feedback_id": text_rows["feedback_id"],
+            "record_hash": text_rows["record_hash"],
+            "is_informative": True,
+            "label5": [lab[0] for lab in labels],
+            "label3": [lab[1] for lab in labels],
+            "score": means,
+            "confidence": 0.9,
+            "is_mixed": [
+                len(texts[f][1]) > 1 and max(texts[f][1]) > 0 > min(texts[f][1]) for f in text_rows["feedback_id"]
+            ],
+            "model_version": "sample-sentiment-1",
+            "scored_at": now,
+        }
+    )
     aspects = pd.DataFrame(b.aspects)
     assignments = pd.DataFrame(b.assignments)
     sizes = assignments["theme_id"].value_counts()
-    themes = pd.DataFrame([
-        {"theme_id": tid, "label": label, "category_id": cat_id, "category_name": cat_name,
-         "keywords": json.dumps(label.lower().split()), "quotes": json.dumps(list(CLAUSES[tid]["negative"][:2])),
-         "centroid": None, "first_seen_run": SAMPLE_RUN, "last_seen_run": SAMPLE_RUN, "status": "active",
-         "size": int(sizes.get(tid, 0))}
-        for tid, (label, cat_id, cat_name) in THEMES.items()
-    ])
+    themes = pd.DataFrame(
+        [
+            {
+                "theme_id": tid,
+                "label": label,
+                "category_id": cat_id,
+                "category_name": cat_name,
+                "keywords": json.dumps(label.lower().split()),
+                "quotes": json.dumps(list(CLAUSES[tid]["negative"][:2])),
+                "centroid": None,
+                "first_seen_run": SAMPLE_RUN,
+                "last_seen_run": SAMPLE_RUN,
+                "status": "active",
+                "size": int(sizes.get(tid, 0)),
+            }
+            for tid, (label, cat_id, cat_name) in THEMES.items()
+        ]
+    )
     return {
         "sample_feedback": feedback,
         "sample_history": history,
@@ -331,79 +473,260 @@ def build_frames(n_records: int = 600, seed: int = 7, end: date = date(2026, 10,
 
 def _insights(b: _Builder, end: date) -> dict[str, pd.DataFrame]:
     period = date(end.year, end.month, 1)
-    alerts = pd.DataFrame([
-        {"run_id": SAMPLE_RUN, "theme_id": "T0001", "segment_type": "site", "segment_value": "North Hospital",
-         "period": period, "count": 24, "share": 0.31, "baseline_share": 0.09, "p_value": 0.00004, "q_value": 0.0006,
-         "lift": 3.4, "quotes": json.dumps(["could not find a parking space anywhere", XSS_PAYLOAD]), "method": "sample"},
-        {"run_id": SAMPLE_RUN, "theme_id": "T0008", "segment_type": "site", "segment_value": TINY_SITE,
-         "period": period, "count": 2, "share": 0.5, "baseline_share": 0.1, "p_value": 0.04, "q_value": 0.2,
-         "lift": 5.0, "quotes": json.dumps(["nobody ever answers the phone"]), "method": "sample"},
-    ])
-    drivers = pd.DataFrame([
-        {"run_id": SAMPLE_RUN, "outcome": "fft_positive", "scope": "all", "theme_id": tid, "importance": imp,
-         "coef": coef, "ci_low": coef - 0.2, "ci_high": coef + 0.2, "prevalence": prev, "n": n, "performance": perf}
-        for tid, imp, coef, prev, n, perf in (
-            ("T0002", 0.34, -0.9, 0.22, 180, 0.38), ("T0003", 0.27, 0.8, 0.25, 200, 0.81),
-            ("T0004", 0.15, -0.4, 0.16, 120, 0.55), ("T0001", 0.12, -0.5, 0.12, 90, 0.30),
-            ("T0005", 0.04, 0.1, 0.08, 60, 0.62), ("T0006", 0.03, 0.05, 0.07, 50, 0.70),
-            ("T0008", 0.05, -0.3, 0.06, 3, 0.2),
-        )
-    ])
-    lift = pd.DataFrame([
-        {"run_id": SAMPLE_RUN, "theme_id": tid, "segment_type": st, "segment_value": sv, "n": n,
-         "share_in_segment": a, "share_elsewhere": e, "lift": a / e, "p_value": p, "q_value": q}
-        for tid, st, sv, n, a, e, p, q in (
-            ("T0001", "site", "North Hospital", 60, 0.24, 0.08, 0.0001, 0.001),
-            ("T0002", "service", "Emergency Department", 80, 0.33, 0.18, 0.002, 0.01),
-            ("T0005", "service", "Maternity", 25, 0.14, 0.07, 0.03, 0.09),
-            ("T0008", "site", TINY_SITE, 3, 0.6, 0.06, 0.02, 0.08),
-        )
-    ])
-    return {"sample_theme_alerts": alerts, "sample_key_drivers": drivers, "sample_segment_lift": lift}
+    finished = datetime(end.year, end.month, end.day, 3, 0, tzinfo=UTC) + timedelta(days=1)
+    runs = pd.DataFrame(
+        [
+            {
+                "run_id": SAMPLE_RUN,
+                "started_at": finished - timedelta(minutes=2),
+                "finished_at": finished,
+                "params_hash": "sample",
+                "params": "{}",
+                "data_from": b.start,
+                "data_to": period,
+                "emerging_tests": 96,
+                "alerts": 2,
+                "driver_scopes": 1,
+                "drivers": 7,
+                "lift_tests": 40,
+                "lift_significant": 3,
+            }
+        ]
+    )
+    alerts = pd.DataFrame(
+        [
+            {
+                "run_id": SAMPLE_RUN,
+                "theme_id": "T0001",
+                "segment_type": "site",
+                "segment_value": "North Hospital",
+                "period": period,
+                "count": 24,
+                "total": 77,
+                "share": 0.31,
+                "baseline_share": 0.09,
+                "p_value": 0.00004,
+                "q_value": 0.0006,
+                "lift": 3.4,
+                "family_size": 96,
+                "quotes": json.dumps(["could not find a parking space anywhere", XSS_PAYLOAD]),
+                "method": "sample",
+            },
+            {
+                "run_id": SAMPLE_RUN,
+                "theme_id": "T0008",
+                "segment_type": "site",
+                "segment_value": TINY_SITE,
+                "period": period,
+                "count": 2,
+                "total": 4,
+                "share": 0.5,
+                "baseline_share": 0.1,
+                "p_value": 0.04,
+                "q_value": 0.2,
+                "lift": 5.0,
+                "family_size": 96,
+                "quotes": json.dumps(["nobody ever answers the phone"]),
+                "method": "sample",
+            },
+        ]
+    )
+    drivers = pd.DataFrame(
+        [
+            {
+                "run_id": SAMPLE_RUN,
+                "outcome": "fft_poor",
+                "scope_type": "all",
+                "scope": "All",
+                "rank": rank,
+                "theme_id": tid,
+                "importance": imp,
+                "coef": coef,
+                "ci_low": coef - 0.2,
+                "ci_high": coef + 0.2,
+                "prevalence": prev,
+                "n": n,
+                "performance": perf,
+            }
+            for rank, (tid, imp, coef, prev, n, perf) in enumerate(
+                (
+                    ("T0002", 0.34, 0.9, 0.22, 180, 0.38),
+                    ("T0004", 0.15, 0.4, 0.16, 120, 0.55),
+                    ("T0001", 0.12, 0.5, 0.12, 90, 0.30),
+                    ("T0008", 0.05, 0.3, 0.06, 3, 0.2),
+                    ("T0005", 0.04, 0.1, 0.08, 60, 0.62),
+                    ("T0006", 0.03, 0.05, 0.07, 50, 0.70),
+                    ("T0003", 0.02, -0.8, 0.25, 200, 0.81),
+                ),
+                start=1,
+            )
+        ]
+    )
+    lift = pd.DataFrame(
+        [
+            {
+                "run_id": SAMPLE_RUN,
+                "theme_id": tid,
+                "segment_type": st,
+                "segment_value": sv,
+                "n": n,
+                "total": total,
+                "share_in_segment": a,
+                "share_elsewhere": e,
+                "lift": a / e,
+                "p_value": p,
+                "q_value": q,
+                "is_significant": q <= 0.05,
+                "mention": "negative",
+            }
+            for tid, st, sv, n, total, a, e, p, q in (
+                ("T0001", "site", "North Hospital", 60, 250, 0.24, 0.08, 0.0001, 0.001),
+                ("T0002", "service", "Emergency Department", 80, 242, 0.33, 0.18, 0.002, 0.01),
+                ("T0005", "service", "Maternity", 25, 178, 0.14, 0.07, 0.03, 0.09),
+                ("T0008", "site", TINY_SITE, 3, 5, 0.6, 0.06, 0.02, 0.08),
+            )
+        ]
+    )
+    return {
+        "sample_insight_runs": runs,
+        "sample_theme_alerts": alerts,
+        "sample_key_drivers": drivers,
+        "sample_segment_lift": lift,
+    }
 
 
 def _ops(end: date) -> dict[str, pd.DataFrame]:
     t0 = datetime(end.year, end.month, end.day, 2, 0, tzinfo=UTC) + timedelta(days=1)
     versions = {"pipelines": "0.1.0", "git_sha": "sample", "duckdb": duckdb.__version__}
-    runs = pd.DataFrame([
-        {"run_id": SAMPLE_RUN, "stage": stage, "started_at": t0 + timedelta(minutes=i),
-         "finished_at": t0 + timedelta(minutes=i, seconds=40), "status": "success", "rows_in": rows, "rows_out": rows,
-         "seed": 42, "data_from": t0 - timedelta(days=730), "data_to": t0, "versions": json.dumps({**versions, **extra}),
-         "message": "{}"}
-        for i, (stage, rows, extra) in enumerate((
-            ("ingest", 620, {}), ("enrich", 520, {"redactor_version": "sample-redactor-1",
-                                                   "sentiment_model_version": "sample-sentiment-1"}),
-            ("themes", 520, {"theme_model_version": "sample-themes-1"}),
-        ))
-    ])
-    batches = pd.DataFrame([
-        {"batch_id": f"batch-{src}", "source": src, "stream": stream, "location": f"demo/{src}.csv", "file_checksum": "sample",
-         "started_at": t0, "finished_at": t0 + timedelta(seconds=5), "status": "success", "rows_read": 100 + q,
-         "rows_loaded": 100, "rows_inserted": 100, "rows_updated": 0, "rows_quarantined": q, "rows_duplicate": 0,
-         "rows_skipped": 0, "watermark": None, "gx_success": q == 0, "message": ""}
-        for src, stream, q in (("sample_fft", "survey", 2), ("sample_nps", "survey", 0),
-                               ("sample_suggestions", "suggestion", 0), ("sample_complaints", "complaint", 1))
-    ])
-    quarantine = pd.DataFrame([
-        {"batch_id": "batch-sample_fft", "source": "sample_fft", "row_number": 17, "source_record_id": "F-bad1",
-         "raw_row": "{}", "failed_check": "expect_column_values_to_be_in_set", "reason": "fft_rating 'Excellent' is not an FFT answer",
-         "quarantined_at": t0},
-        {"batch_id": "batch-sample_fft", "source": "sample_fft", "row_number": 40, "source_record_id": "F-bad2",
-         "raw_row": "{}", "failed_check": "expect_column_values_to_not_be_null", "reason": "submitted_at missing or not a date",
-         "quarantined_at": t0},
-        {"batch_id": "batch-sample_complaints", "source": "sample_complaints", "row_number": 9, "source_record_id": "C-bad",
-         "raw_row": "{}", "failed_check": "parse", "reason": "row has 14 fields, header has 12", "quarantined_at": t0},
-    ])
-    actions = pd.DataFrame([
-        {"action_id": "A-sample-1", "theme_id": "T0002", "site": "South Hospital", "service": None,
-         "start_date": date(2026, 5, 1), "end_date": None,
-         "description": "Extra triage nurse at South Hospital <b>weekday</b> evenings", "owner": "ED matron",
-         "status": "in progress", "recorded_by": "sample", "recorded_at": t0},
-        {"action_id": "A-sample-2", "theme_id": "T0001", "site": "North Hospital", "service": None,
-         "start_date": end - timedelta(days=9), "end_date": None, "description": "Overflow car park opened",
-         "owner": "Estates", "status": "in progress", "recorded_by": "sample", "recorded_at": t0},
-    ])
-    return {"sample_stage_runs": runs, "sample_batches": batches, "sample_quarantine": quarantine, "sample_actions": actions}
+    runs = pd.DataFrame(
+        [
+            {
+                "run_id": SAMPLE_RUN,
+                "stage": stage,
+                "started_at": t0 + timedelta(minutes=i),
+                "finished_at": t0 + timedelta(minutes=i, seconds=40),
+                "status": "success",
+                "rows_in": rows,
+                "rows_out": rows,
+                "seed": 42,
+                "data_from": t0 - timedelta(days=730),
+                "data_to": t0,
+                "versions": json.dumps({**versions, **extra}),
+                "message": "{}",
+            }
+            for i, (stage, rows, extra) in enumerate(
+                (
+                    ("ingest", 620, {}),
+                    (
+                        "enrich",
+                        520,
+                        {"redactor_version": "sample-redactor-1", "sentiment_model_version": "sample-sentiment-1"},
+                    ),
+                    ("themes", 520, {"theme_model_version": "sample-themes-1"}),
+                )
+            )
+        ]
+    )
+    batches = pd.DataFrame(
+        [
+            {
+                "batch_id": f"batch-{src}",
+                "source": src,
+                "stream": stream,
+                "location": f"demo/{src}.csv",
+                "file_checksum": "sample",
+                "started_at": t0,
+                "finished_at": t0 + timedelta(seconds=5),
+                "status": "success",
+                "rows_read": 100 + q,
+                "rows_loaded": 100,
+                "rows_inserted": 100,
+                "rows_updated": 0,
+                "rows_quarantined": q,
+                "rows_duplicate": 0,
+                "rows_skipped": 0,
+                "watermark": None,
+                "gx_success": q == 0,
+                "message": "",
+            }
+            for src, stream, q in (
+                ("sample_fft", "survey", 2),
+                ("sample_nps", "survey", 0),
+                ("sample_suggestions", "suggestion", 0),
+                ("sample_complaints", "complaint", 1),
+            )
+        ]
+    )
+    quarantine = pd.DataFrame(
+        [
+            {
+                "batch_id": "batch-sample_fft",
+                "source": "sample_fft",
+                "row_number": 17,
+                "source_record_id": "F-bad1",
+                "raw_row": "{}",
+                "failed_check": "expect_column_values_to_be_in_set",
+                "reason": "fft_rating 'Excellent' is not an FFT answer",
+                "quarantined_at": t0,
+            },
+            {
+                "batch_id": "batch-sample_fft",
+                "source": "sample_fft",
+                "row_number": 40,
+                "source_record_id": "F-bad2",
+                "raw_row": "{}",
+                "failed_check": "expect_column_values_to_not_be_null",
+                "reason": "submitted_at missing or not a date",
+                "quarantined_at": t0,
+            },
+            {
+                "batch_id": "batch-sample_complaints",
+                "source": "sample_complaints",
+                "row_number": 9,
+                "source_record_id": "C-bad",
+                "raw_row": "{}",
+                "failed_check": "parse",
+                "reason": "row has 14 fields, header has 12",
+                "quarantined_at": t0,
+            },
+        ]
+    )
+    actions = pd.DataFrame(
+        [
+            {
+                "action_id": "A-sample-1",
+                "theme_id": "T0002",
+                "site": "South Hospital",
+                "service": None,
+                "start_date": date(2026, 5, 1),
+                "end_date": None,
+                "description": "Extra triage nurse at South Hospital <b>weekday</b> evenings",
+                "owner": "ED matron",
+                "status": "in progress",
+                "recorded_by": "sample",
+                "recorded_at": t0,
+            },
+            {
+                "action_id": "A-sample-2",
+                "theme_id": "T0001",
+                "site": "North Hospital",
+                "service": None,
+                "start_date": end - timedelta(days=9),
+                "end_date": None,
+                "description": "Overflow car park opened",
+                "owner": "Estates",
+                "status": "in progress",
+                "recorded_by": "sample",
+                "recorded_at": t0,
+            },
+        ]
+    )
+    return {
+        "sample_stage_runs": runs,
+        "sample_batches": batches,
+        "sample_quarantine": quarantine,
+        "sample_actions": actions,
+    }
 
 
 def load_sample(
@@ -419,7 +742,7 @@ def load_sample(
     warehouse.apply_schema(con, settings)
     frames = build_frames(n_records=n_records, seed=seed, end=end)
     if not insights:
-        for name in ("sample_theme_alerts", "sample_key_drivers", "sample_segment_lift"):
+        for name in ("sample_insight_runs", "sample_theme_alerts", "sample_key_drivers", "sample_segment_lift"):
             frames[name] = frames[name].iloc[0:0]
     if not actions:
         frames["sample_actions"] = frames["sample_actions"].iloc[0:0]

@@ -52,14 +52,19 @@ def build(ctx: ReportContext) -> Page:
     sentiment_chart = trend_chart = None
     top = shown.head(12)
     if len(top):
-        bars = top[["theme_id", "theme_label"]].join(this_month[["positive_pct", "neutral_pct", "negative_pct"]], on="theme_id")
+        bars = top[["theme_id", "theme_label"]].join(
+            this_month[["positive_pct", "neutral_pct", "negative_pct"]], on="theme_id"
+        )
         sentiment_chart = charts.aspect_sentiment_bars(
-            "chart-aspect-sentiment", f"Aspect sentiment of the top themes, {ctx.month:%B %Y}", bars)
+            "chart-aspect-sentiment", f"Aspect sentiment of the top themes, {ctx.month:%B %Y}", bars
+        )
         chart_list.append(sentiment_chart)
         top_labels = list(shown.head(5)["theme_label"])
         series = monthly[monthly["theme_label"].isin(top_labels)]
         if series["month"].nunique() >= 2:
-            trend_chart = charts.theme_lines("chart-theme-trends", "Share of comments, top 5 themes", series, top_labels)
+            trend_chart = charts.theme_lines(
+                "chart-theme-trends", "Share of comments, top 5 themes", series, top_labels
+            )
             chart_list.append(trend_chart)
 
     needs_truncated = len(needs) > NEEDS_MAX
@@ -71,8 +76,11 @@ def build(ctx: ReportContext) -> Page:
         "period": ctx.period,
         "page_size": PAGE_SIZE,
         "truncated": truncated,
-        "themes": {r["theme_id"]: r["theme_label"] for r in records(monthly[["theme_id", "theme_label"]].drop_duplicates())
-                   if r["theme_label"]},
+        "themes": {
+            r["theme_id"]: r["theme_label"]
+            for r in records(monthly[["theme_id", "theme_label"]].drop_duplicates())
+            if r["theme_label"]
+        },
         "comments": [
             {
                 "id": c["feedback_id"],
@@ -128,8 +136,9 @@ def _theme_row(
     by_month = {pd.Timestamp(m).date(): clean(v) for m, v in zip(series["month"], series["share_pct"], strict=True)}
     values = [by_month.get(m) for m in months]
     shown_values = [v for v in values if v is not None]
-    spark_label = (f"{t['theme_label']}: share of comments over {len(months)} months, "
-                   + (f"from {shown_values[0]:.1f}% to {shown_values[-1]:.1f}%" if shown_values else "no unsuppressed month"))
+    spark_label = f"{t['theme_label']}: share of comments over {len(months)} months, " + (
+        f"from {shown_values[0]:.1f}% to {shown_values[-1]:.1f}%" if shown_values else "no unsuppressed month"
+    )
     sentiment = this_month.loc[t["theme_id"]] if t["theme_id"] in this_month.index else None
     seg = segments[segments["theme_id"] == t["theme_id"]].head(3)
     q = quotes[quotes["theme_id"] == t["theme_id"]].sort_values("quote_rank")

@@ -9,6 +9,7 @@ effect, and a short summary written only from those numbers (never from patient 
 from __future__ import annotations
 
 import json
+
 import pandas as pd
 
 from pipelines import kpis
@@ -18,11 +19,17 @@ from pipelines.report.html import clean, fmt_kpi, fmt_p, fmt_signed
 from pipelines.report.theme_report import Page
 
 CHART_KPIS = (
-    "fft_positive_pct", "nps", "negative_sentiment_pct", "complaint_rate_per_1000", "ack_within_3wd_pct",
+    "fft_positive_pct",
+    "nps",
+    "negative_sentiment_pct",
+    "complaint_rate_per_1000",
+    "ack_within_3wd_pct",
     "resolution_over_target_pct",
 )
 TOP_THEME_CHARTS = 4
 MIN_CHART_MONTHS = 3
+LIFT_ROWS = 25
+OUTCOME_NAMES = {"fft_poor": "a poor FFT rating", "nps_detractor": "an NPS detractor score"}
 
 
 def build(ctx: ReportContext) -> Page:
@@ -36,7 +43,7 @@ def build(ctx: ReportContext) -> Page:
     theme_monthly = ctx.query("report_theme_monthly", month_from=ctx.trend_from, month_to=ctx.month)
     alerts = ctx.query("report_theme_alerts", month_to=ctx.month_to)
     drivers = ctx.query("report_key_drivers")
-    lift = ctx.query("report_segment_lift")
+    lift = ctx.query("report_segment_lift", max_rows=LIFT_ROWS)
     actions = ctx.query("report_actions")
     actions["share_p"] = [kpis.p_from_z(clean(z)) for z in actions["share_z"]]
     actions["sentiment_p"] = [kpis.p_from_z(clean(z)) for z in actions["sentiment_z"]]
@@ -58,9 +65,15 @@ def build(ctx: ReportContext) -> Page:
         s = theme_monthly[(theme_monthly["theme_id"] == t["theme_id"]) & ~theme_monthly["suppressed"].astype(bool)]
         if s["month"].nunique() >= MIN_CHART_MONTHS:
             chart = charts.control_chart(
-                f"chart-theme-{t['theme_id']}", f"{t['theme_label']}: % of comments", s, "%",
-                value="share_pct", centre="share_centre_pct", upper="share_upper_pct", lower="share_lower_pct",
-                signal="above_upper_limit",
+                f"chart-theme-{t['theme_id']}",
+                f"{t['theme_label']}: % of comments",
+                s,
+                "%",
+                value="share_pct",
+                centre="share_centre_pct",
+                upper="share_upper_pct",
+                lower="share_lower_pct",
+                signal="outside_limits",
             )
             theme_charts.append(chart)
     chart_list += theme_charts
@@ -70,10 +83,13 @@ def build(ctx: ReportContext) -> Page:
     if len(shown_drivers):
         outcome = shown_drivers["outcome"].value_counts().index[0]
         scoped = shown_drivers[shown_drivers["outcome"] == outcome]
-        scope = scoped["scope"].value_counts().index[0]
+        scopes = list(scoped["scope"].value_counts().index)
+        scope = "All" if "All" in scopes else scopes[0]
         scoped = scoped[scoped["scope"] == scope]
+        name = OUTCOME_NAMES.get(outcome, outcome)
         driver_chart = charts.key_driver_scatter(
-            "chart-key-drivers", f"Key drivers of {outcome} ({scope}): importance vs performance", scoped)
+            "chart-key-drivers", f"What drives {name} ({scope}): importance vs performance", scoped
+        )
         chart_list.append(driver_chart)
 
     context = {
@@ -155,18 +171,33 @@ def summarise(
                 )
     if not any("significantly" in line for line in lines):
         lines.append(f"No headline KPI changed significantly against {previous} or {last_year}.")
-    flagged = series[(pd.to_datetime(series["month"]).dt.date == ctx.month) & series["special_cause"].fillna(False).astype(bool)]
+    flagged = series[
+        (pd.to_datetime(series["month"]).dt.date == ctx.month) & series["special_cause"].fillna(False).astype(bool)
+    ]
     for r in records(flagged):
         side = "above" if r["value"] > r["upper_limit"] else "below"
-        lines.append(f"{r['kpi_name']} ({fmt_kpi(r['value'], r['unit'])}) is {side} its control limits this month: "
-                     "a special cause worth investigating.")
-    current = alerts[(pd.to_datetime(alerts["period"]).dt.date == ctx.month) & ~alerts["suppressed"].astype(bool)] if len(alerts) else alerts
+        lines.append(
+            f"{r['kpi_name']} ({fmt_kpi(r['value'], r['unit'])}) is {side} its control limits this month: "
+            "a special cause worth investigating."
+        )
+    current = (
+        alerts[(pd.to_datetime(alerts["period"]).dt.date == ctx.month) & ~alerts["suppressed"].astype(bool)]
+        if len(alerts)
+        else alerts
+    )
     if len(current):
         parts = [
             f"{a['theme_label'] or a['theme_id']}"
-            + (f" at {a['segment_value']}" if a["segment_value"] and a["segment_type"] not in (None, "overall", "all") else "")
-            + (f" ({100 * a['share']:.0f}% of comments vs {100 * a['baseline_share']:.0f}% baseline)"
-               if a["share"] is not None and a["baseline_share"] is not None else "")
+            + (
+                f" at {a['segment_value']}"
+                if a["segment_value"] and a["segment_type"] not in (None, "overall", "all")
+                else ""
+            )
+            + (
+                f" ({100 * a['share']:.0f}% of comments vs {100 * a['baseline_share']:.0f}% baseline)"
+                if a["share"] is not None and a["baseline_share"] is not None
+                else ""
+            )
             for a in records(current.head(3))
         ]
         lines.append(f"{len(current)} emerging-theme alert(s) this month: " + "; ".join(parts) + ".")
@@ -175,9 +206,16 @@ def summarise(
     shown = drivers[~drivers["suppressed"].astype(bool)] if len(drivers) else drivers
     if len(shown):
         top = records(shown.sort_values("importance", ascending=False).head(1))[0]
-        perf = f", with {100 * top['performance']:.0f}% of its mentions positive" if top["performance"] is not None else ""
-        lines.append(f"Strongest driver of {top['outcome']}: {top['theme_label'] or top['theme_id']} "
-                     f"(importance {top['importance']:.2f}{perf}).")
+        perf = (
+            f"; responses mentioning it rate {100 * top['performance']:.0f}/100 on average"
+            if top["performance"] is not None
+            else ""
+        )
+        lines.append(
+            f"Strongest driver of {OUTCOME_NAMES.get(top['outcome'], top['outcome'])}: "
+            f"{top['theme_label'] or top['theme_id']} "
+            f"({100 * top['importance']:.0f} points of the rate attributable to it{perf})."
+        )
     if len(actions):
         verdicts = actions["verdict"].value_counts()
         parts = [f"{n} {v}" for v, n in verdicts.items()]

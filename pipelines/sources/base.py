@@ -73,6 +73,7 @@ class SourceRows:
     frame: pd.DataFrame
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    name: str = ""
 
     @property
     def rows_read(self) -> int:
@@ -328,8 +329,9 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
 
     The delimiter is detected on the header line unless given. A row whose number of fields
     differs from the header (an unquoted delimiter or line break inside a comment) is
-    rejected whole rather than loaded with shifted values; extra *empty* trailing fields are
-    tolerated. Blank lines are not rows.
+    rejected whole rather than loaded with shifted values - even when the extra fields are
+    empty, since a comma inside an unquoted comment shifts every later column. Blank lines
+    are not rows.
     """
     text, used, repaired = decode_bytes(path.read_bytes(), encoding)
     if delimiter is None:
@@ -340,7 +342,7 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
     try:
         header = _header(next(reader))
     except StopIteration:
-        return SourceRows(pd.DataFrame(columns=["_row_number"]), notes=[f"{path.name}: empty file"])
+        return SourceRows(pd.DataFrame(columns=["_row_number"]), notes=[f"{path.name}: empty file"], name=path.name)
     except csv.Error as exc:
         raise SourceError(f"{path.name}: cannot read the header line: {exc}") from exc
     width = len(header)
@@ -352,8 +354,6 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
             number = reader.line_num
             if not values or all(not v.strip() for v in values):
                 continue
-            if len(values) > width and not any(v.strip() for v in values[width:]):
-                values = values[:width]
             if len(values) != width:
                 record = dict(zip(header, values, strict=False))
                 if len(values) > width:
@@ -378,7 +378,7 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
     notes = _decode_note(path.name, used, repaired)
     if width == 1 and delimiter == ",":
         notes.append(f"{path.name}: the header has a single column; is the delimiter one of {DELIMITERS!r}?")
-    return SourceRows(frame, rejects, notes)
+    return SourceRows(frame, rejects, notes, path.name)
 
 
 # --- JSON Lines ------------------------------------------------------------------------------
@@ -428,12 +428,13 @@ def read_jsonl(path: Path, encoding: str = "auto") -> SourceRows:
         row["_row_number"] = number
         row["_raw"] = raw
         records.append(row)
+    rejects.sort(key=lambda r: r.row_number or 0)
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=["_row_number", "_raw"])
     for col in frame.columns:
         if col != "_row_number":
             frame[col] = frame[col].astype("string")
     frame["_row_number"] = frame["_row_number"].astype("int64")
-    return SourceRows(frame, rejects, _decode_note(path.name, used, repaired))
+    return SourceRows(frame, rejects, _decode_note(path.name, used, repaired), path.name)
 
 
 # --- Excel -----------------------------------------------------------------------------------
@@ -455,7 +456,7 @@ def read_xlsx(path: Path, sheet: str | int = 0) -> SourceRows:
     frame["_row_number"] = pd.Series(range(2, len(frame) + 2), index=frame.index, dtype="int64")
     if blank is not None:
         frame = frame[~blank].reset_index(drop=True)
-    return SourceRows(frame)
+    return SourceRows(frame, name=path.name)
 
 
 def bytes_checksum(parts: list[str]) -> str:

@@ -139,7 +139,7 @@ def read_fhir(config: SourceConfig, path: Path) -> FhirRead:
     """
     resolved = resolve(config)
     accept = tuple(config.options.get("fhir_statuses") or DEFAULT_ACCEPT)
-    skip = tuple(config.options.get("fhir_skip_statuses") or DEFAULT_SKIP)
+    skip = tuple(s for s in config.options.get("fhir_skip_statuses") or DEFAULT_SKIP if s not in accept)
     resources, rejects, notes = _resources(config, path)
     rows: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []

@@ -22,6 +22,7 @@ reason instead of being loaded wrong or dropped.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,16 @@ class Scale:
             (key: the answer as one of :attr:`keys`, or the cleaned raw text when it is not on
             the scale; value: 0..1, null for unscored answers such as "Don't know")
         """
+        raw = raw.astype("string")
+        key = on_uniques(raw, lambda v: self._parse(v)[0])
+        if self.numeric:
+            lo, hi = self.numeric
+            values = {str(i): (i - lo) / (hi - lo) for i in range(lo, hi + 1)}
+        else:
+            values = self.labels
+        return key, key.map(values, na_action="ignore").astype("Float64")
+
+    def _parse(self, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         if self.numeric:
             number = pd.to_numeric(raw, errors="coerce")
             lo, hi = self.numeric
@@ -71,6 +82,18 @@ class Scale:
         key = key.fillna(stripped.map(lookup, na_action="ignore")).astype("string")
         value = key.map(self.labels, na_action="ignore").astype("Float64")
         return key.fillna(text), value
+
+
+def on_uniques(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn(values)``, computed once per distinct value when there are few (sites, ratings, dates)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) * 2 > len(values):
+        return fn(values)
+    done = fn(pd.Series(uniques, dtype=values.dtype))
+    na = fn(pd.Series([pd.NA], dtype=values.dtype))
+    out = pd.concat([done, na], ignore_index=True).take(np.where(codes < 0, len(uniques), codes))
+    out.index = values.index
+    return out
 
 
 def _normalise(raw: pd.Series) -> pd.Series:
@@ -393,9 +416,13 @@ ANSWER_COLUMNS = ["_pos", "question_key", "question", "text"]
 ITEM_COLUMNS = ["_pos", "item_key", "question", "scale", "answer_raw"]
 
 
-def _clean(series: pd.Series) -> pd.Series:
-    out = series.astype("string").str.strip()
+def _strip(values: pd.Series) -> pd.Series:
+    out = values.str.strip()
     return out.mask(out.eq(""))
+
+
+def _clean(series: pd.Series) -> pd.Series:
+    return on_uniques(series.astype("string"), _strip)
 
 
 def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
@@ -413,20 +440,24 @@ def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
         hint = ""
         if len(source_columns) == 1:
             hint = " The file has a single column: is `delimiter:` right?"
+        where = f"{rows.name}: " if rows.name else ""
         raise SourceError(
-            f"source {config.name}: file has no column(s) {missing}; found {source_columns[:20]}.{hint} "
+            f"source {config.name}: {where}no column(s) {missing}; found {source_columns[:20]}.{hint} "
             "Fix the export or set `mapping:` in the source YAML."
         )
     out = pd.DataFrame(index=frame.index)
     for key, column in resolved.columns.items():
-        out[key] = _clean(frame[column]) if column in frame.columns else pd.Series(pd.NA, index=frame.index,
-                                                                                    dtype="string")
+        if column not in frame.columns:
+            out[key] = pd.Series(pd.NA, index=frame.index, dtype="string")
+        else:  # ids and free text are (nearly) all distinct: no point in per-value caching
+            out[key] = _strip(frame[column].astype("string")) if key in {"response_id", "text"} else _clean(
+                frame[column])
     out["_row_number"] = frame["_row_number"].astype("int64")
     answers = []
     for column, question in resolved.questions.items():
         if column not in frame.columns:
             continue
-        text = _clean(frame[column])
+        text = _strip(frame[column].astype("string"))
         has = text.notna()
         answers.append(
             pd.DataFrame(
@@ -465,6 +496,14 @@ _UTC = "datetime64[us, UTC]"
 
 
 def local_to_utc(values: pd.Series, timezone: str, dayfirst: bool = True, excel_serials: bool = False) -> pd.Series:
+    """Parse date/time strings of a source and convert them to UTC (unparseable -> NaT).
+
+    See :func:`_local_to_utc`; each distinct string is parsed once.
+    """
+    return on_uniques(values.astype("string"), lambda v: _local_to_utc(v, timezone, dayfirst, excel_serials))
+
+
+def _local_to_utc(values: pd.Series, timezone: str, dayfirst: bool, excel_serials: bool) -> pd.Series:
     """Parse date/time strings of a source and convert them to UTC (unparseable -> NaT).
 
     Strings with an offset (``Z``, ``+01:00``) keep it; others are wall-clock times in the

@@ -9,6 +9,7 @@ insert into enrich.sentiment by name select * from sample_sentiment;
 insert into enrich.aspects by name select * from sample_aspects;
 insert into enrich.themes by name select * exclude (centroid) from sample_themes;
 insert into enrich.theme_assignments by name select * from sample_assignments;
+insert into enrich.insight_runs by name select * from sample_insight_runs;
 insert into enrich.theme_alerts by name select * from sample_theme_alerts;
 insert into enrich.key_drivers by name select * from sample_key_drivers;
 insert into enrich.segment_lift by name select * from sample_segment_lift;

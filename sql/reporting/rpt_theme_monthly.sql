@@ -1,7 +1,8 @@
 -- Each theme per month (all sites): comments, share of the month's informative comments,
 -- clause-level aspect sentiment shares and mean, with p-chart control limits for the share
 -- (centre = pooled share over the theme's unsuppressed months, limits = +/- 3 sigma for the
--- month's denominator). Cells with fewer than k comments are suppressed (k = min_cell).
+-- month's denominator, above_upper_limit / outside_limits flag special causes).
+-- Cells with fewer than k comments are suppressed (k = min_cell).
 create or replace view reporting.rpt_theme_monthly as
 with k as (
     select coalesce(max(try_cast(value as integer)) filter (where key = 'min_cell'), 5) as min_cell
@@ -36,6 +37,8 @@ select
     greatest(0.0, 100.0 * (m.pooled_share - 3 * sqrt(m.pooled_share * (1 - m.pooled_share) / c.total_comments))) as share_lower_pct,
     not c.suppressed
         and 1.0 * c.comments / c.total_comments > m.pooled_share + 3 * sqrt(m.pooled_share * (1 - m.pooled_share) / c.total_comments) as above_upper_limit,
+    not c.suppressed
+        and abs(1.0 * c.comments / c.total_comments - m.pooled_share) > 3 * sqrt(m.pooled_share * (1 - m.pooled_share) / c.total_comments) as outside_limits,
     c.suppressed
 from cells as c
 left join centres as m using (theme_id)

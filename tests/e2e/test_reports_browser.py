@@ -64,7 +64,10 @@ def chromium_path() -> str:
     if os.geteuid() != 0:
         pytest.skip("chromium is not installed and apt-get needs root")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    steps = (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"])
+    steps = (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium", "fonts-liberation"],
+    )
     for step in steps:
         done = subprocess.run(step, capture_output=True, text=True, env=env, timeout=900)
         if done.returncode != 0:
@@ -90,7 +93,8 @@ class Browser:
         )
         port = self._devtools_port()
         page = next(
-            t for t in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
+            t
+            for t in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
             if t["type"] == "page"
         )
         self.ws = connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=20)
@@ -129,8 +133,9 @@ class Browser:
         self.events.append(msg)
         if msg.get("method") == "Page.javascriptDialogOpening":
             # An alert() would block the page: record it (the test fails on it) and dismiss it.
-            self.ws.send(json.dumps({"id": next(self.ids), "method": "Page.handleJavaScriptDialog",
-                                     "params": {"accept": False}}))
+            self.ws.send(
+                json.dumps({"id": next(self.ids), "method": "Page.handleJavaScriptDialog", "params": {"accept": False}})
+            )
 
     def wait_event(self, method: str, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout
@@ -180,7 +185,9 @@ class Browser:
         for e in self.events:
             method, params = e.get("method"), e.get("params", {})
             if method == "Runtime.consoleAPICalled" and params.get("type") in {"error", "assert"}:
-                out.append("console.error: " + " ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+                out.append(
+                    "console.error: " + " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+                )
             elif method == "Runtime.exceptionThrown":
                 out.append("exception: " + json.dumps(params["exceptionDetails"])[:500])
             elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
@@ -190,7 +197,9 @@ class Browser:
         return out
 
     def dialogs(self) -> list[str]:
-        return [e["params"].get("message", "") for e in self.events if e.get("method") == "Page.javascriptDialogOpening"]
+        return [
+            e["params"].get("message", "") for e in self.events if e.get("method") == "Page.javascriptDialogOpening"
+        ]
 
     def screenshot(self, path: Path) -> None:
         height = int(self.eval("Math.min(document.documentElement.scrollHeight, 12000)") or 900)
@@ -216,10 +225,15 @@ class Browser:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("browser-reports")
-    settings = Settings.from_env({"FEEDBACK_HOME": str(ROOT), "FEEDBACK_WAREHOUSE": str(base / "wh.duckdb"),
-                                  "FEEDBACK_REPORTS_DIR": str(base / "reports")})
+    settings = Settings.from_env(
+        {
+            "FEEDBACK_HOME": str(ROOT),
+            "FEEDBACK_WAREHOUSE": str(base / "wh.duckdb"),
+            "FEEDBACK_REPORTS_DIR": str(base / "reports"),
+        }
+    )
     with warehouse.connect(settings) as con:
-        sample.load_sample(settings, con, n_records=700)
+        sample.load_sample(settings, con, n_records=1200)
         paths = write_reports(settings, con, period="2026-10", out_dir=settings.reports_dir, run_id="browser-test")
     pages = {p.name: p for p in paths if p.suffix == ".html"}
     return {
@@ -248,7 +262,8 @@ def test_page_loads_without_errors_and_draws_charts(browser: Browser, reports: d
         assert drawn >= charts, f"{drawn} drawn of {charts} charts"
     # Nothing may be fetched from outside the file.
     external = browser.eval(
-        "performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('file:') && !n.startsWith('data:'))"
+        "performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => !n.startsWith('file:') && !n.startsWith('data:'))"
     )
     assert external == []
     browser.screenshot(ARTIFACTS / f"report-{page}.png")
@@ -259,14 +274,20 @@ def test_theme_report_filters_and_search_narrow_the_comments(browser: Browser, r
     count = "parseInt(document.getElementById('comments-body').getAttribute('data-count'))"
     initial = browser.eval(count)
     assert initial > 0
-    browser.eval("var s = document.getElementById('f-search'); s.value = 'parking'; s.dispatchEvent(new Event('input'))")
+    browser.eval(
+        "var s = document.getElementById('f-search'); s.value = 'parking'; s.dispatchEvent(new Event('input'))"
+    )
     browser.drain(0.5)
     searched = browser.eval(count)
     assert 0 < searched < initial
-    texts = browser.eval("[...document.querySelectorAll('#comments-body td.text span:first-child')].map(e => e.textContent)")
+    texts = browser.eval(
+        "[...document.querySelectorAll('#comments-body td.text span:first-child')].map(e => e.textContent)"
+    )
     assert texts and all("parking" in t.lower() for t in texts)
     # A site filter narrows further; reset restores everything.
-    browser.eval("var f = document.getElementById('f-site'); f.value = 'North Hospital'; f.dispatchEvent(new Event('change'))")
+    browser.eval(
+        "var f = document.getElementById('f-site'); f.value = 'North Hospital'; f.dispatchEvent(new Event('change'))"
+    )
     assert browser.eval(count) <= searched
     browser.eval("document.getElementById('f-reset').click()")
     assert browser.eval(count) == initial
@@ -295,13 +316,14 @@ def test_markup_in_a_comment_stays_inert_text(browser: Browser, reports: dict[st
         assert browser.eval("document.querySelectorAll('img[src=x], img[onerror]').length") == 0
         assert browser.eval("document.querySelectorAll('a[href^=\"javascript:\"]').length") == 0
         # Only the page's own scripts exist: data blocks, plotly.js and report.js.
-        scripts = browser.eval(
-            "[...document.scripts].filter(s => s.type !== 'application/json').length"
-        )
+        scripts = browser.eval("[...document.scripts].filter(s => s.type !== 'application/json').length")
         assert scripts <= 2
         assert browser.eval("typeof window.__xss") == "undefined"
         # Clicking on the planted text does nothing either.
-        browser.eval("[...document.querySelectorAll('td, p')].filter(e => e.textContent.includes('click me')).forEach(e => e.click())")
+        browser.eval(
+            "[...document.querySelectorAll('td, p')]"
+            ".filter(e => e.textContent.includes('click me')).forEach(e => e.click())"
+        )
         browser.drain(0.5)
         assert browser.dialogs() == []
         assert browser.problems() == []

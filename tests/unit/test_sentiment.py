@@ -40,7 +40,9 @@ def test_import_is_light():
 @pytest.mark.parametrize(
     "text",
     ["Nothing", "nothing.", "N/A", "n/a", "-", "no", "No.", "none", "None!", "all good", "All good :)", "fine",
-     "", "   ", "...", "?", "no comment", "Can't think of anything", "nothing really", "everything", "nope"],
+     "", "   ", "...", "?", "no comment", "Can't think of anything", "nothing really", "everything", "nope",
+     "nothing at this time, thanks", "not sure", "See attached letter.", "n/a for me", "no other comments to make",
+     "nothing springs to mind right now", "all fine ta", "very satisfied"],
 )
 def test_non_informative(text):
     assert not is_informative(text)
@@ -49,7 +51,9 @@ def test_non_informative(text):
 @pytest.mark.parametrize(
     "text",
     ["Nothing, the nurse was rude", "No one answered the phone", "Fine dining it was not", "staff were lovely",
-     "Everything was explained clearly by the consultant", "none of the doctors listened", "waited 5 hours"],
+     "Everything was explained clearly by the consultant", "none of the doctors listened", "waited 5 hours",
+     "not good", "Not happy at all", "excellent", "rubbish", "nothing was too much trouble for the nurses",
+     "Nothing, it was all explained well by the surgeon, thanks"],
 )
 def test_informative(text):
     assert is_informative(text)
@@ -60,7 +64,9 @@ def test_informative(text):
     [("What could we improve?", "improve"), ("What could we have done better?", "improve"),
      ("Is there anything that would have made your experience better?", "improve"),
      ("What was good about your visit?", "good"), ("What did we do well?", "good"),
-     ("What went well during your care?", "good"), ("Any other comments?", "other"), (None, "other"), ("", "other")],
+     ("What went well during your care?", "good"), ("Any other comments?", "other"), (None, "other"), ("", "other"),
+     ("Is there anything else you would like to tell us?", "other"), ("Your suggestion", "other"),
+     ("Ideas to improve our service", "improve"), ("Why did you give this score?", "other")],
 )
 def test_question_kind(question, kind):
     assert question_kind(question) == kind
@@ -74,6 +80,12 @@ def test_nothing_depends_on_question():
     assert noncontent_label("everything", "What did you like?") == "very positive"
     assert noncontent_label("all good", "What could we do better?") == "positive"
     assert noncontent_label("N/A", "What was good?") == "neutral"
+    assert noncontent_label("n/a thanks", "What could we do better?") == "neutral"
+    assert noncontent_label("not a lot really", "What was good about your experience?") == "negative"
+    assert noncontent_label("Can't think of anything", "Tell us how we can improve") == "positive"
+    assert noncontent_label("fine I suppose", "Why did you give this score?") == "neutral"
+    assert noncontent_label("everything is fine thanks", "What could we do better?") == "positive"
+    assert noncontent_label("Please call me", None) == "neutral"
 
 
 @pytest.mark.parametrize(
@@ -176,9 +188,23 @@ def test_model_scorer_uses_rule_for_noncontent_and_passes_questions():
     assert [s.label3 for s in out] == ["positive", "positive", "negative", "negative", "positive", "neutral"]
     assert [s.is_informative for s in out] == [True, False, True, False, True, True]
     assert out[4].is_mixed and not out[0].is_mixed
-    # Only informative texts reach the model, each with its question ('' when unknown).
-    assert fake.calls == [(["good care", "bad parking", "good food but bad wait", "the wait"], ["Q1", "", "Q5", "Q6"])]
+    # Only informative texts reach the model, each with its question ('' when unknown), plus
+    # the clauses of multi-clause comments (mixed rule) in the same call.
+    texts_seen, qs_seen = fake.calls[0]
+    assert len(fake.calls) == 1
+    assert texts_seen == ["good care", "bad parking", "good food but bad wait", "the wait", "good food", "bad wait"]
+    assert qs_seen == ["Q1", "", "Q5", "Q6", "Q5", "Q5"]
     assert all(isinstance(s, Sentiment) and s.label3 in LABELS3 for s in out)
+
+
+def test_mixed_rules():
+    texts = ["good food but bad wait", "good food and a good wait", "good and bad all at once"]
+    by_clause = ModelSentimentScorer(_FakePredict(), "f", mixed_rule="clauses").score(texts)
+    assert [s.is_mixed for s in by_clause] == [True, False, False]  # one clause only in the last
+    by_prob = ModelSentimentScorer(_FakePredict(), "f", mixed_rule="probability").score(texts)
+    assert [s.is_mixed for s in by_prob] == [True, False, True]
+    with pytest.raises(ValueError):
+        ModelSentimentScorer(_FakePredict(), "f", mixed_rule="vibes")
 
 
 def test_model_scorer_model_mode_and_validation():

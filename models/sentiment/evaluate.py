@@ -1,0 +1,88 @@
+"""Evaluate a build in detail: served metrics, per-channel, confusion, mixed-flag rules.
+
+    python models/sentiment/evaluate.py                 # the default build
+    python models/sentiment/evaluate.py --build build/<version> --backend onnx-fp32
+Writes the JSON to stdout (and --out FILE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from pipelines.sentiment import (  # noqa: E402
+    DEFAULT_FILE,
+    LABELS3,
+    build_scorer,
+    current_build,
+    read_manifest,
+)
+from pipelines.sentiment_train import (  # noqa: E402
+    TrainConfig,
+    binary_prf,
+    classification_metrics,
+    clause_mixed,
+    collect_default_data,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", type=Path, default=None)
+    parser.add_argument("--backend", default="onnx")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    build = args.build or current_build(HERE / "build", DEFAULT_FILE)
+    if build is None:
+        raise SystemExit("no build: run models/sentiment/train.py")
+    manifest = read_manifest(build)
+    cfg = TrainConfig(**manifest["config"])
+    sets, _ = collect_default_data(HERE / "data", cfg)
+    scorer = build_scorer(build, args.backend)
+    out: dict = {"version": scorer.version}
+    for name in ("project_heldout", "drugscom_test"):
+        exs = sets[name]
+        res = scorer.score([e.text for e in exs], [e.question for e in exs])
+        pred3 = [LABELS3.index(r.label3) for r in res]
+        from pipelines.sentiment import LABELS5
+
+        pred5 = [LABELS5.index(r.label5) for r in res]
+        out[name] = classification_metrics(exs, pred5, pred3)
+        conf = [[0] * 3 for _ in range(3)]
+        for e, p in zip(exs, pred3, strict=True):
+            conf[e.label3][p] += 1
+        out[name]["confusion3_rows_gold_neg_neu_pos"] = conf
+        if name == "project_heldout":
+            by: dict[str, list[int]] = {}
+            for i, e in enumerate(exs):
+                by.setdefault(e.source, []).append(i)
+            out[name]["by_source"] = {
+                k: classification_metrics([exs[i] for i in v], [pred5[i] for i in v], [pred3[i] for i in v])
+                for k, v in sorted(by.items())
+            }
+            gold = [bool(e.mixed) for e in exs]
+            prob_rule = [r.is_mixed for r in res]
+            clause_rule = clause_mixed(scorer.probabilities, exs)
+            either = [a or b for a, b in zip(prob_rule, clause_rule, strict=True)]
+            out["mixed_heldout"] = {
+                "base_rate": round(sum(gold) / len(gold), 4),
+                f"probability_rule_t{scorer.mixed_threshold}": binary_prf(gold, prob_rule),
+                "clause_rule": binary_prf(gold, clause_rule),
+                "either": binary_prf(gold, either),
+            }
+    text = json.dumps(out, indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,2 @@
+-- Append the rows of the registered frame insights_incoming (columns matched by name).
+insert into enrich.theme_alerts by name select * from insights_incoming

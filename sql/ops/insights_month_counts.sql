@@ -1,0 +1,48 @@
+-- Emerging themes input: informative comments per (segment, month) (level and theme_id null)
+-- and comments carrying each theme (level 'theme') or any theme of a taxonomy category (level
+-- 'category', theme_id 'category:<category_id>'; themes mapped to 'new' have no category, and a
+-- category with a single theme is left out as it would repeat that theme), for the segments
+-- all / site / service / channel. Unit: informative comment; a comment counts once
+-- per theme (category) however many of its clauses carry it.
+-- Reads the intermediate views, not the marts tables: the insights run inside the theme stage,
+-- before the marts are rebuilt with this run's theme assignments.
+with comments as (
+    select feedback_id, site, service, channel, cast(month as date) as period
+    from intermediate.int_feedback_enriched
+    where is_informative and month is not null
+),
+themed as (
+    select feedback_id, theme_id, category_id
+    from intermediate.int_feedback_themed
+    where theme_id is not null
+),
+-- A category with a single theme would only repeat that theme's comparisons.
+split_categories as (
+    select category_id from themed
+    where category_id is not null and category_id <> 'new'
+    group by category_id
+    having count(distinct theme_id) >= 2
+),
+mentions as (
+    select distinct feedback_id, 'theme' as level, theme_id, category_id from themed
+    union
+    select distinct feedback_id, 'category' as level, 'category:' || category_id as theme_id, category_id
+    from themed
+    where category_id in (select category_id from split_categories)
+),
+segmented as (
+    select c.feedback_id, c.period, s.segment_type, coalesce(s.segment_value, 'Unknown') as segment_value
+    from comments as c
+    cross join lateral (values ('all', 'All'), ('site', c.site), ('service', c.service), ('channel', c.channel))
+        as s(segment_type, segment_value)
+)
+select
+    cast(null as varchar) as level, cast(null as varchar) as theme_id, cast(null as varchar) as category_id,
+    segment_type, segment_value, period, count(*) as comments
+from segmented
+group by all
+union all
+select m.level, m.theme_id, m.category_id, s.segment_type, s.segment_value, s.period, count(*) as comments
+from segmented as s
+join mentions as m using (feedback_id)
+group by all

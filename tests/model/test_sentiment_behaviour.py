@@ -1,0 +1,123 @@
+"""Behavioural checks of the default sentiment model (direction, invariance, question context).
+
+These are not accuracy tests (the model card has those): each states a property a reader of
+patient feedback would expect, on examples written here (not in the training data).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.sentiment import split_clauses
+
+IMPROVE = "What could we improve?"
+GOOD = "What was good about your care?"
+WHY = "Please tell us why you gave this answer."
+
+
+def _one(scorer, text, question=WHY):
+    return scorer.score([text], [question])[0]
+
+
+NEGATION_PAIRS = [
+    ("The nurse was very helpful and explained everything.", "The nurse was not helpful and explained nothing."),
+    ("The reception staff were friendly.", "The reception staff were not friendly at all."),
+    ("I felt listened to by the doctor.", "I did not feel listened to by the doctor."),
+    ("The ward was clean.", "The ward was not clean."),
+    ("My appointment was on time.", "My appointment was not on time, again."),
+    ("The midwife was kind to me.", "The midwife was never kind to me."),
+]
+
+
+@pytest.mark.parametrize(("positive", "negated"), NEGATION_PAIRS)
+def test_negation_lowers_the_score(default_scorer, positive, negated):
+    pos, neg = _one(default_scorer, positive), _one(default_scorer, negated)
+    assert neg.score < pos.score - 0.3, (pos, neg)
+
+
+def test_negation_flips_the_label_for_most_pairs(default_scorer):
+    flips = 0
+    for positive, negated in NEGATION_PAIRS:
+        pos, neg = _one(default_scorer, positive), _one(default_scorer, negated)
+        flips += pos.label3 == "positive" and neg.label3 == "negative"
+    assert flips >= len(NEGATION_PAIRS) - 1
+
+
+@pytest.mark.parametrize("answer", ["Nothing", "nothing really", "None", "no", "Can't think of anything"])
+def test_nothing_depends_on_the_question(default_scorer, answer):
+    under_improve = _one(default_scorer, answer, IMPROVE)
+    under_good = _one(default_scorer, answer, GOOD)
+    assert under_improve.label3 == "positive"
+    assert under_good.label3 == "negative"
+    assert not under_improve.is_informative and not under_good.is_informative
+
+
+def test_question_is_read_for_content_answers(default_scorer):
+    # A neutral-sounding request answering "what could we improve" is not praise.
+    s = _one(default_scorer, "More chairs in the waiting area.", IMPROVE)
+    assert s.label3 in ("neutral", "negative")
+
+
+MIXED = [
+    "The staff were lovely but I waited five hours to be seen.",
+    "Great surgeon, however the discharge was a shambles and nobody told me anything.",
+    "The midwives were amazing but the food on the ward was disgusting.",
+    "Doctor was brilliant, but the phone line is impossible to get through on.",
+]
+
+
+@pytest.mark.parametrize("text", MIXED)
+def test_mixed_comments_have_a_positive_and_a_negative_clause(default_scorer, text):
+    clauses = split_clauses(text)
+    assert len(clauses) == 2
+    first, second = default_scorer.score(clauses, [WHY, WHY])
+    assert first.label3 == "positive", first
+    assert second.label3 == "negative", second
+
+
+def test_mixed_flag_on_mixed_not_on_plain(default_scorer):
+    flagged = [s.is_mixed for s in default_scorer.score(MIXED, [WHY] * len(MIXED))]
+    plain = ["Everyone was wonderful, thank you so much.", "Rude staff and a filthy waiting room."]
+    assert sum(flagged) >= len(MIXED) // 2
+    assert not any(s.is_mixed for s in default_scorer.score(plain, [WHY, WHY]))
+
+
+NAMES = ["Sarah", "Mohammed", "Siobhan", "Wojciech", "Chidinma", "Priya", "Gareth"]
+SITES = ["Ward 7", "Rainbow Ward", "the Northgate site", "St Mary's", "the Fracture Clinic"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Nurse {name} on {site} was wonderful and so caring.",
+        "{name} at {site} was rude and dismissive when I asked for help.",
+        "I saw Dr {name} at {site} and it was fine, nothing special.",
+    ],
+)
+def test_invariance_to_names_and_sites(default_scorer, template):
+    texts = [template.format(name=n, site=s) for n in NAMES for s in SITES]
+    results = default_scorer.score(texts, [WHY] * len(texts))
+    labels = {r.label3 for r in results}
+    scores = [r.score for r in results]
+    assert len(labels) == 1, sorted(set(zip([r.label3 for r in results], texts, strict=True)))
+    assert max(scores) - min(scores) < 0.35
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the staff were increadibly rude and unhelpfull", "negative"),
+        ("brillant care from evryone, thankyou so much", "positive"),
+        ("waited 6 hrs in a&e, disgracefull", "negative"),
+        ("nurses were amazin and so kind to my mum", "positive"),
+    ],
+)
+def test_typos_keep_the_sentiment(default_scorer, text, expected):
+    assert _one(default_scorer, text).label3 == expected
+
+
+def test_scores_are_well_formed(default_scorer):
+    texts = ["Excellent", "Terrible", "It was ok", "-", ""]
+    for s in default_scorer.score(texts):
+        assert -1 <= s.score <= 1 and 0 <= s.confidence <= 1
+        assert s.label3 in ("negative", "neutral", "positive")

@@ -1,0 +1,170 @@
+"""Behavioural tests of the theme stage on a few hundred human-coded comments (MiniLM + BERTopic).
+
+One module-scoped refit (~300 clauses) feeds most checks; the others add a daily run, a shuffled
+refit and a taxonomy edit on the same small warehouse. Runs in about a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("bertopic")
+
+from pipelines import themes, warehouse  # noqa: E402
+from pipelines.config import Settings  # noqa: E402
+from pipelines.themes_bench import bench_settings, load_comments, load_labelled  # noqa: E402
+from pipelines.themes_model import load_config, stop_words  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+N_FIT, N_DAILY = 260, 40
+
+
+def _assignments(con, settings):
+    frame = warehouse.run_sql(con, settings, "ops/themes_bench_comment_themes").df()
+    return {(f, int(i)): t for f, i, t in zip(frame["feedback_id"], frame["clause_idx"], frame["theme_id"], strict=True)}
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory):
+    rows = load_labelled(ROOT / "models" / "themes" / "eval" / "themes_labelled.jsonl")
+    rows = rows[: N_FIT + N_DAILY]
+    base = Settings.from_env().with_(models_dir=ROOT / "models")
+    settings = bench_settings(base, tmp_path_factory.mktemp("themes"))
+    con_cm = warehouse.connect(settings)
+    con = con_cm.__enter__()
+    warehouse.apply_schema(con, settings)
+    comments = [(r["id"], r["text"]) for r in rows]
+    load_comments(settings, con, comments[:N_FIT])
+    summary = themes.run_themes(settings, con, "fit-1", refit=True)
+    state = {
+        "settings": settings,
+        "con": con,
+        "comments": comments,
+        "summary": summary,
+        "first": _assignments(con, settings),
+        "registry": warehouse.run_sql(con, settings, "ops/themes_registry").df(),
+    }
+    yield state
+    con_cm.__exit__(None, None, None)
+
+
+def test_refit_summary(stage):
+    s = stage["summary"]
+    assert s["refitted"] is True
+    assert s["clauses"] >= N_FIT
+    assert s["n_themes"] >= 8
+    assert s["new_themes"] == s["n_themes"]
+
+
+def test_outlier_share_below_ten_percent(stage):
+    assert stage["summary"]["outlier_share"] < 0.10
+    first = stage["first"]
+    assert sum(t is None for t in first.values()) / len(first) < 0.10
+
+
+def test_labels_are_short_phrases_without_stop_word_junk(stage):
+    stop = set(stop_words(load_config(stage["settings"].models_dir / "themes" / "config.yaml")))
+    for label, keywords in zip(stage["registry"]["label"], stage["registry"]["keywords"], strict=True):
+        assert "_" not in label and 1 <= len(label.split()) <= 8, label
+        words = re.findall(r"[a-z]+", label.lower())
+        assert any(w not in stop for w in words), label
+        kws = json.loads(keywords)
+        assert kws and all(not set(k.split()) <= stop for k in kws), kws
+
+
+def test_every_theme_has_a_category_or_new(stage):
+    tax_ids = {c.id for c in themes.load_taxonomy(stage["settings"].models_dir / "themes" / "taxonomy.yaml")}
+    reg = stage["registry"]
+    assert set(reg["category_id"]) <= tax_ids | {"new"}
+    assert reg["category_name"].notna().all()
+
+
+def test_quotes_are_diverse_redacted_clauses(stage):
+    reg = stage["registry"]
+    for quotes, size in zip(reg["quotes"], reg["size"], strict=True):
+        q = json.loads(quotes)
+        assert len(q) == len(set(q))
+        if size >= 5:
+            assert 3 <= len(q) <= 5
+
+
+def test_theme_ids_are_stable_format(stage):
+    assert all(re.fullmatch(r"T\d{4}", t) for t in stage["registry"]["theme_id"])
+
+
+def test_model_saved_with_manifest(stage):
+    build = stage["settings"].models_dir / "themes" / "build"
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert manifest["seed"] == stage["settings"].seed
+    assert manifest["n_clauses"] == stage["summary"]["clauses"]
+    assert manifest["versions"]["bertopic"]
+    assert list((build / "bertopic").glob("*.safetensors"))
+
+
+def test_embedding_cache_hit_on_second_run(stage):
+    settings, con = stage["settings"], stage["con"]
+    n_cached = con.execute("select count(*) from enrich.embeddings").fetchone()[0]
+    s = themes.run_themes(settings, con, "noop", refit=None)
+    assert s["refitted"] is False  # fresh model: automatic mode only assigns
+    assert s["clauses"] == 0 and s["embedded"] == 0
+    assert con.execute("select count(*) from enrich.embeddings").fetchone()[0] == n_cached
+
+
+def test_daily_run_assigns_new_clauses_without_changing_ids(stage):
+    settings, con = stage["settings"], stage["con"]
+    before_ids = set(warehouse.run_sql(con, settings, "ops/themes_registry").df()["theme_id"])
+    load_comments(settings, con, stage["comments"][N_FIT:])
+    s = themes.run_themes(settings, con, "daily-1", refit=False)
+    assert s["refitted"] is False and s["clauses"] > 0
+    assert s["themed"] / s["clauses"] >= 0.9
+    after = _assignments(con, settings)
+    changed = {k: (v, after.get(k)) for k, v in stage["first"].items() if after.get(k) != v}
+    assert not changed
+    assert set(warehouse.run_sql(con, settings, "ops/themes_registry").df()["theme_id"]) == before_ids
+    new_keys = set(after) - set(stage["first"])
+    assert new_keys and all(after[k] in before_ids or after[k] is None for k in new_keys)
+
+
+def test_refit_on_shuffled_input_keeps_theme_ids(stage):
+    settings, con = stage["settings"], stage["con"]
+    before = _assignments(con, settings)
+    shuffled = stage["comments"][:]
+    random.Random(3).shuffle(shuffled)
+    load_comments(settings, con, shuffled)  # same comments, rows rewritten in another order
+    s = themes.run_themes(settings, con, "fit-2", refit=True)
+    assert s["embedded"] == 0  # every clause text was embedded before: cache hit
+    after = _assignments(con, settings)
+    same = sum(after.get(k) == v for k, v in before.items()) / len(before)
+    assert same >= 0.90, same
+    assert s["kept_themes"] >= 0.9 * s["n_themes"]
+
+
+def test_remap_taxonomy_after_renaming_a_category(stage):
+    settings, con = stage["settings"], stage["con"]
+    reg = warehouse.run_sql(con, settings, "ops/themes_registry").df()
+    active = reg[reg["status"] == "active"]
+    target = active["category_id"].value_counts().index[0]
+    path = settings.models_dir / "themes" / "taxonomy.yaml"
+    original = path.read_text(encoding="utf-8")
+    cats = themes.load_taxonomy(path)
+    old_name = next(c.name for c in cats if c.id == target)
+    before = _assignments(con, settings)
+    manifest_before = (settings.models_dir / "themes" / "build" / "manifest.json").read_text()
+    try:
+        path.write_text(original.replace(f"name: {old_name}\n", "name: Renamed by the committee\n", 1), encoding="utf-8")
+        changed = themes.remap_taxonomy(settings, con)
+        assert changed >= 1
+        reg2 = warehouse.run_sql(con, settings, "ops/themes_registry").df()
+        renamed = reg2[reg2["category_id"] == target]
+        assert (renamed["category_name"] == "Renamed by the committee").all()
+        assert _assignments(con, settings) == before  # no re-assignment, no refit
+        assert (settings.models_dir / "themes" / "build" / "manifest.json").read_text() == manifest_before
+        cats_table = con.execute("select name from enrich.theme_categories where category_id = ?", [target]).fetchone()
+        assert cats_table[0] == "Renamed by the committee"
+    finally:
+        path.write_text(original, encoding="utf-8")

@@ -1,0 +1,150 @@
+import base64
+import hashlib
+import json
+import re
+from html import unescape
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from pipelines.report import charts, exports, html
+
+
+def test_json_for_script_cannot_close_its_script_block():
+    payload = {"text": "</script><script>alert(1)</script><!-- \u2028 & done"}
+    out = str(html.json_for_script(payload))
+    assert "</" not in out and "<" not in out and ">" not in out and "&" not in out
+    assert "\u2028" not in out
+    assert json.loads(out) == payload
+
+
+def test_json_for_script_handles_dates_numpy_and_refuses_nan():
+    import numpy as np
+
+    out = json.loads(str(html.json_for_script({"d": pd.Timestamp("2026-10-01").date(), "n": np.int64(3)})))
+    assert out == {"d": "2026-10-01", "n": 3}
+    with pytest.raises(ValueError):
+        html.json_for_script({"x": float("nan")})
+
+
+def test_csp_allows_only_the_hashed_scripts_and_no_network():
+    script = "console.log(1)"
+    expected = "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+    assert html.csp_hash(script) == expected
+    policy = html.content_security_policy([script])
+    assert "default-src 'none'" in policy
+    assert f"script-src {expected};" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "http" not in policy and "unsafe-eval" not in policy
+
+
+def test_rendered_page_escapes_text_and_hashes_its_scripts():
+    page = html.render_page(
+        "index.html.j2",
+        uses_plotly=False,
+        title="<b>Reports</b>",
+        audience="<img src=x onerror=alert(1)>",
+        generated="now",
+        run_id=None,
+        k=5,
+        version="test",
+        period_label="October 2026",
+        exports=[],
+        charts_json=html.json_for_script([]),
+        theme_report="a.html",
+        trend_pack="b.html",
+        run_status="c.html",
+    )
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<b>Reports</b>" not in page
+    head = page.split("</head>")[0]
+    assert head.index('http-equiv="Content-Security-Policy"') < head.index("<style>")
+    csp = unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
+    assert scripts, "the page should carry its own script"
+    for body in scripts:
+        assert html.csp_hash(body) in csp
+    assert not re.search(r"""(src|href)=["']?https?:""", page)
+
+
+def test_formatting():
+    assert html.fmt_kpi(61.538, "%") == "61.5%"
+    assert html.fmt_kpi(12.4, "NPS") == "+12"
+    assert html.fmt_kpi(1234, "count") == "1,234"
+    assert html.fmt_kpi(None, "%") == "\u2014"
+    assert html.fmt_signed(-2.25, "%") == "-2.2 pts"
+    assert html.fmt_signed(3, "count") == "+3"
+    assert html.fmt_p(0.0004) == "p < 0.001"
+    assert html.fmt_p(0.0312) == "p = 0.031"
+    assert html.fmt_ratio(0.314, 0) == "31%"
+    assert html.fmt_day(pd.Timestamp("2026-10-03 14:00")) == "2026-10-03"
+    assert html.clean(pd.NA) is None and html.clean(float("nan")) is None
+
+
+def test_sparkline_escapes_its_label_and_breaks_at_gaps():
+    svg = str(charts.sparkline_svg([1.0, 2.0, None, 3.0, 4.0], 'Parking <script>"x"</script>'))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert svg.count("<polyline") == 2
+    assert 'role="img"' in svg
+    empty = str(charts.sparkline_svg([None, 1.0], "label"))
+    assert "<polyline" not in empty
+
+
+def test_sentiment_bar_has_a_text_equivalent():
+    svg = str(charts.sentiment_bar_svg(50.0, 20.0, 30.0))
+    assert "50.0% positive, 20.0% neutral, 30.0% negative" in svg
+    assert svg.count("<rect") == 3
+
+
+def test_control_chart_marks_special_causes_and_describes_itself():
+    series = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01"]),
+            "value": [50.0, 52.0, 49.0, 75.0],
+            "centre": [55.0] * 4,
+            "upper_limit": [65.0] * 4,
+            "lower_limit": [45.0] * 4,
+            "special_cause": [False, False, False, True],
+        }
+    )
+    chart = charts.control_chart("c1", "FFT % positive", series, "%")
+    names = [t["name"] for t in chart.figure["data"]]
+    assert "outside control limits" in names and "centre line" in names
+    assert "2026-10" in chart.aria_label and "75.0%" in chart.aria_label
+    assert chart.table_rows[-1][-1] == "yes"
+    assert chart.figure["layout"]["colorway"][0] == "#0072B2"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("fine", "fine"),
+        (3, 3),
+        ("a\x01b", "ab"),
+    ],
+)
+def test_safe_cell(value, expected):
+    assert exports.safe_cell(value) == expected
+
+
+def test_exports_never_write_formulas(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "text": ["=1+1", "normal", None],
+            "themes": [["T1", "T2"], [], None],
+            "at": pd.to_datetime(["2026-10-01", "2026-10-02", None]).tz_localize("UTC"),
+            "n": [1, -2, 3],
+        }
+    )
+    written = exports.write_exports({"comments": frame}, tmp_path, "book")
+    assert {p.name for p in written} == {"comments.csv", "book.xlsx"}
+    assert "'=1+1" in (tmp_path / "comments.csv").read_text()
+    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["comments"]
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "'=1+1"
+    assert sheet["B2"].value == "T1, T2"
+    assert sheet["D3"].value == -2

