@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
-.PHONY: help install models demo test test-fast lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean
+.PHONY: help install models demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ test-fast: install  ## Unit tests only (no model build, no Airflow, no browser)
 
 lint: install  ## Ruff over the library, DAGs, models and tests
 	$(VENV)/bin/ruff check pipelines dags models tests
+
+report: install  ## Write the HTML reports and exports for the latest full month
+	$(FEEDBACK) report --out reports/
+
+test-browser: install  ## Report tests in headless Chromium (installs Debian chromium if missing)
+	$(PY) -m pytest -q -m browser tests/e2e/test_reports_browser.py
 
 bench-sentiment: models  ## Sentiment throughput: naive vs ours (fp32/int8) vs compute bound
 	$(FEEDBACK) bench sentiment

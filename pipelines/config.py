@@ -21,6 +21,7 @@ Environment variables (all optional):
 ``FEEDBACK_MIN_CELL``          small-cell suppression threshold k (default 5)
 ``FEEDBACK_QUARANTINE_MAX``    max share of quarantined rows before a source fails (0.2)
 ``FEEDBACK_TIMEZONE``          default source time zone (default ``Europe/London``)
+``FEEDBACK_RESOLUTION_TARGET_WD`` complaint resolution target in working days (default 25)
 ``FEEDBACK_ENCRYPTION_KEY``    AES key for an encrypted warehouse (or ``..._KEY_FILE``)
 =============================  ===========================================================
 """
@@ -58,6 +59,7 @@ class Settings:
     min_cell: int = 5
     quarantine_max: float = 0.2
     timezone: str = "Europe/London"
+    resolution_target_working_days: int = 25
     encryption_key: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -86,6 +88,7 @@ class Settings:
             min_cell=int(env.get("FEEDBACK_MIN_CELL", "5")),
             quarantine_max=float(env.get("FEEDBACK_QUARANTINE_MAX", "0.2")),
             timezone=env.get("FEEDBACK_TIMEZONE", "Europe/London"),
+            resolution_target_working_days=int(env.get("FEEDBACK_RESOLUTION_TARGET_WD", "25")),
             encryption_key=key,
         )
 

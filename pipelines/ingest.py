@@ -100,6 +100,18 @@ class _Unit:
     watermark_type: str | None = None
 
 
+class _Clock:
+    """Wall and CPU seconds per step (CPU includes DuckDB's threads; wall includes waiting)."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, timings: dict[str, float], step: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        timings[step], timings[f"{step}_cpu"] = wall - self.wall, cpu - self.cpu
+        self.wall, self.cpu = wall, cpu
+
+
 def ingest_all(settings: Settings, names: list[str] | None = None, force: bool = False) -> list[BatchResult]:
     """Ingest every configured source (or only ``names``) in turn.
 
@@ -242,7 +254,7 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
     batch_id = _batch_id(config)
     started = datetime.now(UTC)
     result = BatchResult(batch_id, config.name, unit.location, "running")
-    clock = time.perf_counter()
+    clock = _Clock()
     try:
         read = unit.read()
     except SourceError as exc:
@@ -251,20 +263,18 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
         _record_failed(settings, config, result, started)
         log.error("source %s: %s", config.name, exc)
         return result
-    result.timings["read_map"] = time.perf_counter() - clock
+    clock.lap(result.timings, "read_map")
     records = read.mapped.records.reset_index(drop=True)
     exact_dups = _exact_duplicate_rows(records)
     candidates = records[~records["_pos"].isin(exact_dups)]
 
-    clock = time.perf_counter()
     outcome = quality.validate(candidates, config.stream, settings.gx_dir)
-    result.timings["validate"] = time.perf_counter() - clock
+    clock.lap(result.timings, "validate")
     validations.extend(outcome.result_ids)
     bad_pos = set(candidates.loc[list(outcome.failures), "_pos"].astype(int)) if outcome.failures else set()
     quarantine = _quarantine_frame(batch_id, config.name, candidates, outcome, read)
     good = candidates[~candidates["_pos"].isin(bad_pos)]
 
-    clock = time.perf_counter()
     incoming = schema.conform(good[[c for c in good.columns if not c.startswith("_")]])
     incoming = incoming.astype({"feedback_id": "string", "record_hash": "string"})  # typed even when empty
     incoming["batch_id"] = batch_id
@@ -273,8 +283,7 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
     items = _items_frame(config, read, good, batch_id, started)
     retracted = pd.DataFrame({"response_id": sorted(set(read.retracted) - set(good["response_id"].dropna()))},
                              dtype="string")
-    result.timings["conform"] = time.perf_counter() - clock
-    clock = time.perf_counter()
+    clock.lap(result.timings, "conform")
     result.rows_read = read.rows_read
     result.rows_skipped = read.rows_skipped
     result.rows_quarantined = len(bad_pos) + len(read.rows.rejects)
@@ -336,7 +345,7 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
             for name in ("incoming_frame", "incoming_quarantine", "incoming_items", "incoming_items_responses",
                          "incoming_retracted"):
                 con.unregister(name)
-    result.timings["load"] = time.perf_counter() - clock
+    clock.lap(result.timings, "load")
     log.info("ingested %s: %s", unit.location, json.dumps(result.as_dict(), default=str))
     return result
 

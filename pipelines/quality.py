@@ -309,7 +309,8 @@ def _checkpoint(gx: Any, context: Any, gx_dir: Path, stream: str) -> Any:
     try:
         checkpoint = context.checkpoints.get(name)
         suite = context.suites.get(name)
-        if _existing_spec(suite) == _suite_spec(checks) and checkpoint.result_format == RESULT_FORMAT and not checkpoint.actions:
+        same = _existing_spec(suite) == _suite_spec(checks)
+        if same and checkpoint.result_format == RESULT_FORMAT and not checkpoint.actions:
             _CHECKPOINTS[key] = checkpoint
             return checkpoint
     except Exception:  # noqa: BLE001 - missing or unreadable: rebuild below
@@ -334,7 +335,9 @@ def _checkpoint(gx: Any, context: Any, gx_dir: Path, stream: str) -> Any:
         meta = {"check": check.name, "reason": check.reason}
         suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs, meta=meta))
     suite = context.suites.add_or_update(suite)
-    definition = context.validation_definitions.add_or_update(gx.ValidationDefinition(data=batch, suite=suite, name=name))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(data=batch, suite=suite, name=name)
+    )
     # Data Docs are built once per ingest run (build_data_docs), not after every batch.
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(name=name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT)

@@ -7,7 +7,7 @@
 -- (the last day any feedback was received) and pending (null) before that.
 -- Resolution target (working days) = ops.report_settings 'resolution_target_working_days',
 -- default 25. Reopened = status 'reopened' now or in any earlier version, or a closed version
--- followed by a version that is not closed (raw.feedback_history status columns only).
+-- followed by a version that is not closed (staging.stg_raw__complaint_history).
 create or replace table marts.fct_complaints as
 with settings as (
     select
@@ -45,8 +45,7 @@ history as (
         feedback_id,
         complaint_status,
         lag(complaint_status) over (partition by feedback_id order by valid_from) as previous_status
-    from raw.feedback_history
-    where channel = 'complaint'
+    from staging.stg_raw__complaint_history
 ),
 reopened as (
     select feedback_id, true as was_reopened

@@ -26,7 +26,10 @@ N_FIT, N_DAILY = 260, 40
 
 def _assignments(con, settings):
     frame = warehouse.run_sql(con, settings, "ops/themes_bench_comment_themes").df()
-    return {(f, int(i)): t for f, i, t in zip(frame["feedback_id"], frame["clause_idx"], frame["theme_id"], strict=True)}
+    return {
+        (f, int(i)): (t if isinstance(t, str) else None)
+        for f, i, t in zip(frame["feedback_id"], frame["clause_idx"], frame["theme_id"], strict=True)
+    }
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def presets(tmp_path_factory):
 def test_every_preset_fixture_ingests_and_reconciles(presets):
     s, results = presets
     by_source = _by_source(results)
-    for source, (read, loaded, quarantined, duplicate, skipped, records) in EXPECTED.items():
+    for source, (read, loaded, quarantined, duplicate, skipped, _records) in EXPECTED.items():
         (batch,) = by_source[source]
         assert (batch.rows_read, batch.rows_loaded, batch.rows_quarantined, batch.rows_duplicate,
                 batch.rows_skipped) == (read, loaded, quarantined, duplicate, skipped), source
