@@ -83,6 +83,9 @@ def ingest(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Only this source (YAML stem in config/sources); repeatable.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-read files already ingested (e.g. after fixing a source's mapping).")
+    ] = False,
 ) -> None:
     """Pull new files of every configured source, validate them and load them.
 
@@ -95,20 +98,25 @@ def ingest(
 
     settings = get_settings()
     try:
-        summary = run.ingest_stage(settings, run.new_run_id(), sources=source)
+        summary = run.ingest_stage(settings, run.new_run_id(), sources=source, force=force)
     except ingest_mod.IngestError as exc:
         _print_batches([b.as_dict() for b in exc.results])
         console.print(f"[red]ingest failed:[/] {exc}")
         raise typer.Exit(1) from exc
     _print_batches(summary["batches"])
+    from pipelines import quality
+
+    console.print(f"validation results (GX Data Docs): {quality.data_docs_url(settings.gx_dir)}")
 
 
 def _print_batches(batches: list[dict]) -> None:
-    table = Table("source", "file", "read", "loaded", "quarantined", "duplicate", "status", title="ingest batches")
+    table = Table(
+        "source", "file", "read", "loaded", "quarantined", "duplicate", "skipped", "status", title="ingest batches"
+    )
     for b in batches:
         table.add_row(
             b["source"], Path(b["location"]).name, str(b["rows_read"]), str(b["rows_loaded"]),
-            str(b["rows_quarantined"]), str(b["rows_duplicate"]), b["status"],
+            str(b["rows_quarantined"]), str(b["rows_duplicate"]), str(b["rows_skipped"]), b["status"],
         )
     console.print(table if batches else "nothing new to ingest")
 

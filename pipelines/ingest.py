@@ -16,7 +16,6 @@ before COMMIT leaves the warehouse exactly as it was, and the next run ingests t
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -346,7 +345,12 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
                          "incoming_retracted"):
                 con.unregister(name)
     clock.lap(result.timings, "load")
-    log.info("ingested %s: %s", unit.location, json.dumps(result.as_dict(), default=str))
+    log.info(
+        "ingested %s: read %d = loaded %d + quarantined %d + duplicate %d + skipped %d (%.1fs)%s",
+        unit.location, result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
+        result.rows_skipped, sum(v for k, v in result.timings.items() if not k.endswith("_cpu")),
+        f"; {result.message}" if result.message else "",
+    )
     return result
 
 

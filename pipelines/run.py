@@ -87,15 +87,20 @@ def _record(
         )
 
 
-def ingest_stage(settings: Settings, run_id: str, sources: list[str] | None = None) -> dict[str, Any]:
-    """Ingest configured sources (all, or ``sources``), then rebuild the models."""
+def ingest_stage(
+    settings: Settings, run_id: str, sources: list[str] | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Ingest configured sources (all, or ``sources``), then rebuild the models.
+
+    ``force`` re-reads files already ingested (unchanged rows still count as duplicates).
+    """
     from pipelines import ingest
 
     results: list[ingest.BatchResult] = []
 
     def body() -> dict[str, Any]:
         nonlocal results
-        results = ingest.ingest_all(settings, sources)
+        results = ingest.ingest_all(settings, sources, force=force)
         return {
             "rows_in": sum(r.rows_read for r in results),
             "rows_out": sum(r.rows_loaded for r in results),

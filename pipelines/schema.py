@@ -105,5 +105,5 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _row_hashes(df: pd.DataFrame) -> list[str]:
-    content = df[list(CONTENT_COLUMNS)].astype("string").fillna("\x00")
-    return [hashlib.sha1("\x1f".join(row).encode()).hexdigest() for row in content.itertuples(index=False)]
+    content = df[list(CONTENT_COLUMNS)].astype("string").fillna("\x00").to_numpy(dtype=object)
+    return [hashlib.sha1("\x1f".join(row).encode()).hexdigest() for row in content]

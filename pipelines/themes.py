@@ -365,50 +365,51 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     topic_ids = sorted(fit.topics)
     cents = centroids_for(fit.topic_of_doc, emb, topic_ids)
 
-    # Registry matching: stable ids across refits.
-    old_cents = _centroid_matrix(registry, ctx.embedder.dim)
-    absorb_ok = None
-    if not registry.empty:
-        cat_ids = [categories[topic_cat[t]].id if topic_cat[t] >= 0 else NEW_CATEGORY_ID for t in topic_ids]
-        old_cat = registry["category_id"].fillna("").to_numpy()
-        absorb_ok = np.array([[oc == c for oc in old_cat] for c in cat_ids], dtype=bool).reshape(len(topic_ids), -1)
-    matched = match_registry(
-        old_cents, cents, float(cfg["registry"]["match_threshold"]), float(cfg["registry"]["absorb_threshold"]),
-        absorb_ok,
-    )
-    theme_of_topic: dict[int, str] = {}
-    next_no = _next_theme_number(registry["theme_id"].tolist() if not registry.empty else [])
-    sizes = {t: len(fit.topics[t].members) for t in topic_ids}
-    for i in sorted(range(len(topic_ids)), key=lambda i: (-sizes[topic_ids[i]], topic_ids[i])):
-        m = matched[i]
-        if m is not None:
-            theme_of_topic[topic_ids[i]] = str(registry["theme_id"].iloc[m])
-        else:
-            theme_of_topic[topic_ids[i]] = f"T{next_no:04d}"
-            next_no += 1
-    doc_theme = np.array([theme_of_topic.get(int(t)) if t >= 0 else None for t in fit.topic_of_doc], dtype=object)
-
-    theme_ids = sorted(set(theme_of_topic.values()))
-    pre_index = np.array([theme_ids.index(t) if t is not None else -1 for t in doc_theme], dtype=int)
+    # Registry matching: stable ids across refits (see _match_to_registry).
+    rcfg = cfg["registry"]
+    cat_pos = {c.id: k for k, c in enumerate(categories)}
+    theme_of_topic, carried = _match_to_registry(registry, topic_ids, cents, topic_cat, cat_pos, fit, rcfg,
+                                                 ctx.embedder.dim)
+    theme_ids = sorted(set(theme_of_topic.values()) | set(carried))
+    pos = {t: j for j, t in enumerate(theme_ids)}
+    pre_index = np.array([pos[theme_of_topic[t]] if theme_of_topic.get(int(t)) else -1 for t in fit.topic_of_doc],
+                         dtype=int)
     theme_cents = _member_centroids(emb, pre_index, len(theme_ids))
-    theme_cat = np.array(
-        [v for _, v in sorted(vote_categories(pre_index, clause_cat, range(len(theme_ids)),
-                                              float(tcfg["new_share"])).items())], dtype=int,
-    )
+    voted = vote_categories(pre_index, clause_cat, range(len(theme_ids)), float(tcfg["new_share"]))
+    theme_cat = np.array([voted[j] for j in range(len(theme_ids))], dtype=int)
+    for tid, (centroid, cat) in carried.items():
+        theme_cents[pos[tid]] = centroid
+        theme_cat[pos[tid]] = cat
 
     # Final assignment = the daily rule (nearest centroid of the clause's category), with a few
-    # k-means steps and hysteresis towards each clause's previous theme.
+    # k-means steps and hysteresis towards each clause's previous theme; themes left with fewer
+    # than min_theme_size clauses are dropped (a registry theme among them is retired).
     previous = warehouse.run_sql(con, settings, "ops/themes_previous_assignments").df()
     prev_theme = dict(zip(previous["text_hash"], previous["theme_id"], strict=True))
-    prev_index = np.array([theme_ids.index(prev_theme[h]) if prev_theme.get(h) in theme_ids else -1 for h in hashes],
-                          dtype=int)
-    rcfg = cfg["registry"]
-    assign_args = (float(cfg["outliers"]["assign_threshold"]), prev_index, float(rcfg["sticky_margin"]))
-    for _ in range(int(rcfg["lloyd_iterations"])):
-        theme_index, _ = assign_within_categories(emb, clause_cat, theme_cents, theme_cat, *assign_args)
-        theme_cents = _member_centroids(emb, theme_index, len(theme_ids), fallback=theme_cents)
-    theme_index, _ = assign_within_categories(emb, clause_cat, theme_cents, theme_cat, *assign_args)
-    # Themes left without clauses are dropped (a kept id among them is retired below).
+    min_size = max(2, int(round(float(rcfg["min_theme_size_fraction"]) * fit.params.get("min_cluster_size", 4))))
+    keep = np.ones(len(theme_ids), dtype=bool)
+    for _ in range(3):
+        prev_index = np.array([pos.get(prev_theme.get(h), -1) for h in hashes], dtype=int)
+        prev_index[(prev_index >= 0) & ~keep[np.maximum(prev_index, 0)]] = -1
+        live = np.flatnonzero(keep)
+        args = (float(cfg["outliers"]["assign_threshold"]), None, float(rcfg["sticky_margin"]))
+        for it in range(int(rcfg["lloyd_iterations"]) + 1):
+            sub_prev = np.where(prev_index >= 0, np.searchsorted(live, prev_index), -1)
+            sub_prev[(prev_index >= 0) & ~np.isin(prev_index, live)] = -1
+            sub, _ = assign_within_categories(emb, clause_cat, theme_cents[live], theme_cat[live], args[0], sub_prev,
+                                              args[2])
+            theme_index = np.where(sub >= 0, live[np.maximum(sub, 0)], -1)
+            if it < int(rcfg["lloyd_iterations"]):
+                theme_cents = _member_centroids(emb, theme_index, len(theme_ids), fallback=theme_cents)
+        counts = np.bincount(theme_index[theme_index >= 0], minlength=len(theme_ids))
+        big = keep & (counts >= min_size)
+        # A small theme survives when it is the only home of its taxonomy category.
+        sole = np.array([theme_cat[j] >= 0 and not (big & (theme_cat == theme_cat[j])).any()
+                         for j in range(len(theme_ids))], dtype=bool)
+        small = keep & (counts < min_size) & (~sole | (counts == 0))
+        if not small.any():
+            break
+        keep &= ~small
     alive = sorted(set(theme_index.tolist()) - {-1})
     remap = np.full(len(theme_ids) + 1, -1, dtype=int)
     remap[alive] = np.arange(len(alive))
@@ -421,6 +422,7 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
         theme_index < 0, "outlier", np.where(theme_index == pre_index, fit.method_of_doc, "centroid")
     ).astype(object)
     cat_fields = _vote_fields(categories, theme_index, clause_cat, cat_scores, len(theme_ids), tcfg)
+    sizes = {t: len(fit.topics[t].members) for t in topic_ids}
 
     old = registry.set_index("theme_id") if not registry.empty else pd.DataFrame()
     stop = set(stop_words(cfg))
@@ -432,11 +434,16 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     for j in order:
         tid = theme_ids[j]
         members = np.flatnonzero(theme_index == j)
-        main_topic = max((t for t, v in theme_of_topic.items() if v == tid), key=lambda t: sizes[t])
-        topic = fit.topics[main_topic]
-        kws = clean_keywords(topic.keywords, stop) or topic.keywords[:8]
+        own = [t for t, v in theme_of_topic.items() if v == tid]
+        if own:
+            topic = fit.topics[max(own, key=lambda t: sizes[t])]
+            kws = clean_keywords(topic.keywords, stop) or topic.keywords[:8]
+            topic_label = topic.label
+        else:  # a registry theme carried over without a matching topic
+            kws = keywords.keywords(members)
+            topic_label = ""
         kept = tid in old.index
-        fresh = None if kept else _unique_label(topic.label or make_label(kws), kws, used_labels)
+        fresh = None if kept else _unique_label(topic_label or make_label(kws), kws, used_labels)
         label = str(old.loc[tid, "label"]) if kept else fresh
         used_labels.add(label.lower())
         quotes = pick_quotes([texts[i] for i in members], emb[members], theme_cents[j], cfg)
@@ -554,6 +561,64 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     }
     log.info("themes refit: %s", summary)
     return summary
+
+
+def _match_to_registry(
+    registry: pd.DataFrame,
+    topic_ids: list[int],
+    cents: np.ndarray,
+    topic_cat: dict[int, int],
+    cat_pos: dict[str, int],
+    fit: Any,
+    rcfg: dict[str, Any],
+    dim: int,
+) -> tuple[dict[int, str], dict[str, tuple[np.ndarray, int]]]:
+    """Give each new topic a registry id, a new id, or dissolve it into existing themes.
+
+    * Hungarian matching on centroid cosine similarity (>= match_threshold), then a split of a
+      registry theme (>= absorb_threshold, same category) joins it: the theme keeps id and label.
+    * An unmatched topic is a genuinely new theme only when no active registry theme of its
+      category is at least ``dissolve_threshold`` similar; otherwise it is dissolved and its
+      clauses go to their nearest themes.
+    * Active registry themes without a matching topic are carried over with their stored
+      centroid; they stay active if clauses still gather around them, else they are retired.
+
+    Returns (topic -> theme id for kept/new topics, carried theme id -> (centroid, category index)).
+    """
+    old_cents = _centroid_matrix(registry, dim)
+    cat_ids = [t for t in topic_ids]
+    topic_cat_id = {t: (next((c for c, k in cat_pos.items() if k == topic_cat[t]), NEW_CATEGORY_ID)
+                        if topic_cat[t] >= 0 else NEW_CATEGORY_ID) for t in cat_ids}
+    absorb_ok = None
+    if not registry.empty:
+        old_cat = registry["category_id"].fillna("").to_numpy()
+        absorb_ok = np.array([[oc == topic_cat_id[t] for oc in old_cat] for t in topic_ids], dtype=bool)
+        absorb_ok = absorb_ok.reshape(len(topic_ids), len(registry))
+    matched = match_registry(
+        old_cents, cents, float(rcfg["match_threshold"]), float(rcfg["absorb_threshold"]), absorb_ok
+    )
+    theme_of_topic: dict[int, str] = {}
+    next_no = _next_theme_number(registry["theme_id"].tolist() if not registry.empty else [])
+    active = (registry["status"] == "active").to_numpy() if not registry.empty else np.zeros(0, dtype=bool)
+    sizes = {t: len(fit.topics[t].members) for t in topic_ids}
+    for i in sorted(range(len(topic_ids)), key=lambda i: (-sizes[topic_ids[i]], topic_ids[i])):
+        t = topic_ids[i]
+        if matched[i] is not None:
+            theme_of_topic[t] = str(registry["theme_id"].iloc[matched[i]])
+            continue
+        if len(old_cents):
+            same = active & absorb_ok[i]
+            if same.any() and float((old_cents[same] @ cents[i]).max()) >= float(rcfg["dissolve_threshold"]):
+                continue  # dissolved: too close to an existing theme to be a new one
+        theme_of_topic[t] = f"T{next_no:04d}"
+        next_no += 1
+    carried: dict[str, tuple[np.ndarray, int]] = {}
+    used = set(theme_of_topic.values())
+    for j in np.flatnonzero(active):
+        tid = str(registry["theme_id"].iloc[j])
+        if tid not in used:
+            carried[tid] = (old_cents[j], cat_pos.get(str(registry["category_id"].iloc[j]), -1))
+    return theme_of_topic, carried
 
 
 def _member_centroids(

@@ -58,7 +58,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "map_threshold": 0.40,
     },
     "outliers": {"reduce_threshold": 0.30, "taxonomy_threshold": 0.25, "assign_threshold": 0.30},
-    "registry": {"match_threshold": 0.80, "absorb_threshold": 0.88, "sticky_margin": 0.03, "lloyd_iterations": 2},
+    "registry": {
+        "match_threshold": 0.80,
+        "absorb_threshold": 0.88,
+        "dissolve_threshold": 0.80,
+        "min_theme_size_fraction": 0.5,
+        "sticky_margin": 0.03,
+        "lloyd_iterations": 2,
+    },
     "quotes": {"n": 5, "candidates": 40, "diversity": 0.5, "min_words": 4, "max_words": 60},
 }
 

@@ -363,8 +363,7 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
                         number,
                         json.dumps(record, ensure_ascii=False),
                         "parse:field_count",
-                        f"row has {len(values)} fields but the header has {width} "
-                        "(unquoted delimiter or line break in a field?)",
+                        "row has more or fewer fields than the header (unquoted delimiter or line break in a field?)",
                     )
                 )
                 continue
@@ -416,13 +415,12 @@ def read_jsonl(path: Path, encoding: str = "auto") -> SourceRows:
                 continue
             try:
                 entries.append((number, line, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                rejects.append(Reject(number, line, "parse:json_line", f"invalid JSON ({exc.msg}; truncated line?)"))
+            except json.JSONDecodeError:
+                rejects.append(Reject(number, line, "parse:json_line", "invalid JSON (truncated or malformed line)"))
     records = []
     for number, raw, obj in entries:
         if not isinstance(obj, dict):
-            kind = type(obj).__name__
-            rejects.append(Reject(number, raw, "parse:json_line", f"JSON value is a {kind}, not an object"))
+            rejects.append(Reject(number, raw, "parse:json_line", "JSON value is not an object"))
             continue
         row = {str(k): _cell(v) for k, v in obj.items()}
         row["_row_number"] = number

@@ -67,8 +67,8 @@ def _resources(config: SourceConfig, path: Path) -> tuple[list[tuple[int, str, A
                 continue
             try:
                 out.append((number, line, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                rejects.append(Reject(number, line, "parse:json_line", f"invalid JSON ({exc.msg}; truncated line?)"))
+            except json.JSONDecodeError:
+                rejects.append(Reject(number, line, "parse:json_line", "invalid JSON (truncated or malformed line)"))
         return out, rejects, notes
     try:
         document = json.loads(text)
@@ -165,7 +165,7 @@ def read_fhir(config: SourceConfig, path: Path) -> FhirRead:
                 retracted.append(rid)
             continue
         if status not in accept:
-            reason = f"status {status!r} is not one of {list(STATUSES)}" if status not in STATUSES else (
+            reason = f"status is not one of {list(STATUSES)}" if status not in STATUSES else (
                 f"status {status!r} is not accepted by this source (fhir_statuses: {list(accept)})")
             rejects.append(Reject(number, raw, "fhir:status", reason, rid))
             continue
