@@ -61,6 +61,7 @@ from pipelines.themes_model import (
     match_registry,
     normalize_rows,
     pick_quotes,
+    secondary_themes,
     stop_words,
     taxonomy_hash,
     vote_categories,
@@ -417,7 +418,6 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     pre_index = remap[pre_index]
     theme_ids = [theme_ids[j] for j in alive]
     theme_cents = _member_centroids(emb, theme_index, len(theme_ids))
-    doc_theme = np.array([theme_ids[j] if j >= 0 else None for j in theme_index], dtype=object)
     method = np.where(
         theme_index < 0, "outlier", np.where(theme_index == pre_index, fit.method_of_doc, "centroid")
     ).astype(object)
@@ -443,7 +443,8 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
             kws = keywords.keywords(members)
             topic_label = ""
         kept = tid in old.index
-        fresh = None if kept else _unique_label(topic_label or make_label(kws), kws, used_labels)
+        phrases = keywords.label_phrases(members) or kws
+        fresh = None if kept else _unique_label(topic_label or make_label(phrases), kws, used_labels)
         label = str(old.loc[tid, "label"]) if kept else fresh
         used_labels.add(label.lower())
         quotes = pick_quotes([texts[i] for i in members], emb[members], theme_cents[j], cfg)
@@ -498,31 +499,22 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
         np.einsum("ij,ij->i", emb, theme_cents[np.maximum(theme_index, 0)]) if len(theme_ids) else 0.0,
         np.nan,
     )
-    doc_of_hash = {h: i for i, h in enumerate(hashes)}
-    didx = clauses["text_hash"].map(doc_of_hash).to_numpy(dtype=int)
-    assignments = pd.DataFrame(
-        {
-            "feedback_id": clauses["feedback_id"],
-            "clause_idx": clauses["clause_idx"],
-            "theme_id": doc_theme[didx],
-            "probability": doc_prob[didx],
-            "method": method[didx],
-            "theme_run_id": ctx.run_id,
-            "text_hash": clauses["text_hash"],
-        }
+    final_cat = np.array([cat_pos.get(f["category_id"], -1) for f in cat_fields], dtype=int)
+    second, second_sim = _secondary(ctx, emb, cat_scores, theme_index, theme_cents, final_cat)
+    assignments, outliers = _assignment_frames(
+        clauses, hashes, theme_ids, theme_index, doc_prob, method, second, second_sim, ctx.run_id
     )
     timings["assign_s"] = round(time.perf_counter() - t2, 2)
 
     new_themes = sum(1 for tid in theme_ids if tid not in old.index)
     kept_themes = len(theme_ids) - new_themes
-    methods = {str(k): int(v) for k, v in assignments["method"].value_counts().items()}
+    methods = _methods(assignments, outliers)
     con.begin()
     try:
         if not themes_frame.empty:
             _run_with(con, settings, "ops/themes_upsert_themes", {"themes_incoming_themes": themes_frame})
         warehouse.run_sql(con, settings, "ops/themes_clear_assignments")
-        if not assignments.empty:
-            _run_with(con, settings, "ops/themes_upsert_assignments", {"themes_incoming_assignments": assignments})
+        _write_assignments(con, settings, assignments, outliers)
         _run_with(
             con, settings, "ops/themes_replace_categories",
             {"themes_incoming_categories": _category_frame(categories, ctx.tax_hash)},
@@ -619,6 +611,80 @@ def _match_to_registry(
         if tid not in used:
             carried[tid] = (old_cents[j], cat_pos.get(str(registry["category_id"].iloc[j]), -1))
     return theme_of_topic, carried
+
+
+def _secondary(
+    ctx: _Context, emb: np.ndarray, cat_scores: np.ndarray, primary: np.ndarray, cents: np.ndarray,
+    theme_cat: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    mcfg = ctx.cfg["multi_label"]
+    if not mcfg.get("enabled") or not _multi_label_supported(ctx):
+        return np.full(len(emb), -1, dtype=int), np.zeros(len(emb), dtype=np.float32)
+    return secondary_themes(emb, cat_scores, primary, cents, theme_cat, float(mcfg["margin"]),
+                            float(ctx.cfg["taxonomy"]["clause_min_score"]))
+
+
+def _multi_label_supported(ctx: _Context) -> bool:
+    """Older warehouses key theme_assignments by clause only: no secondary rows there."""
+    row = warehouse.run_sql(ctx.con, ctx.settings, "ops/themes_assignment_key").fetchone()
+    ok = bool(row) and "theme_id" in list(row[0])
+    if not ok:
+        log.warning("enrich.theme_assignments is keyed by clause only (old schema): secondary themes are "
+                    "skipped; recreate the table to enable them")
+    return ok
+
+
+def _assignment_frames(
+    clauses: pd.DataFrame,
+    hashes: list[str],
+    theme_ids: list[str],
+    primary: np.ndarray,
+    primary_sim: np.ndarray,
+    method: np.ndarray,
+    second: np.ndarray,
+    second_sim: np.ndarray,
+    run_id: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows for enrich.theme_assignments (primary + secondary) and enrich.theme_outliers."""
+    didx = clauses["text_hash"].map({h: i for i, h in enumerate(hashes)}).to_numpy(dtype=int)
+    ids = np.array(theme_ids + [None], dtype=object)  # index -1 -> None
+    p = primary[didx]
+    base = {"feedback_id": clauses["feedback_id"].to_numpy(), "clause_idx": clauses["clause_idx"].to_numpy(),
+            "text_hash": clauses["text_hash"].to_numpy()}
+    themed = p >= 0
+    first = pd.DataFrame({k: v[themed] for k, v in base.items()})
+    first["theme_id"] = ids[p[themed]]
+    first["theme_rank"] = 1
+    first["probability"] = primary_sim[didx][themed]
+    first["method"] = method[didx][themed]
+    q = second[didx]
+    has2 = themed & (q >= 0)
+    extra = pd.DataFrame({k: v[has2] for k, v in base.items()})
+    extra["theme_id"] = ids[q[has2]]
+    extra["theme_rank"] = 2
+    extra["probability"] = second_sim[didx][has2]
+    extra["method"] = "secondary"
+    assignments = pd.concat([first, extra], ignore_index=True)
+    assignments["theme_run_id"] = run_id
+    outliers = pd.DataFrame({k: v[~themed] for k, v in base.items()})
+    outliers["theme_run_id"] = run_id
+    return assignments, outliers
+
+
+def _write_assignments(
+    con: duckdb.DuckDBPyConnection, settings: Settings, assignments: pd.DataFrame, outliers: pd.DataFrame
+) -> None:
+    if not assignments.empty:
+        _run_with(con, settings, "ops/themes_upsert_assignments", {"themes_incoming_assignments": assignments})
+    if not outliers.empty:
+        _run_with(con, settings, "ops/themes_insert_outliers", {"themes_incoming_outliers": outliers})
+
+
+def _methods(assignments: pd.DataFrame, outliers: pd.DataFrame) -> dict[str, int]:
+    out = {str(k): int(v) for k, v in assignments["method"].value_counts().items()} if len(assignments) else {}
+    if len(outliers):
+        out["outlier"] = int(len(outliers))
+    return out
 
 
 def _member_centroids(
@@ -770,31 +836,32 @@ def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, A
     pending = warehouse.run_sql(con, settings, "ops/themes_pending_clauses").df()
     active = registry[registry["status"] == "active"].reset_index(drop=True)
     n_embedded = 0
-    methods: dict[str, int] = {}
+    assignments = outliers = pd.DataFrame()
     if not pending.empty:
         unique = pending.drop_duplicates("text_hash").reset_index(drop=True)
         hashes, texts = unique["text_hash"].tolist(), unique["clause_text"].tolist()
         emb, n_embedded = embeddings_for(settings, con, ctx.embedder, hashes, texts, ctx.progress)
-        best, sim, method = assign_to_themes(ctx, emb, texts, active)
-        theme_of_doc = np.array([active["theme_id"].iloc[b] if b >= 0 else None for b in best], dtype=object)
-        didx = pending["text_hash"].map({h: i for i, h in enumerate(hashes)}).to_numpy(dtype=int)
-        assignments = pd.DataFrame(
-            {
-                "feedback_id": pending["feedback_id"],
-                "clause_idx": pending["clause_idx"],
-                "theme_id": theme_of_doc[didx],
-                "probability": np.where(best[didx] >= 0, sim[didx], np.nan),
-                "method": method[didx],
-                "theme_run_id": ctx.run_id,
-                "text_hash": pending["text_hash"],
-            }
+        cents = _centroid_matrix(active, ctx.embedder.dim)
+        cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
+        theme_cat = np.array([cat_pos.get(c, -1) for c in active["category_id"].fillna("")], dtype=int)
+        cat_scores = _scorer(ctx.categories, ctx.embedder, cfg).scores(emb, texts)
+        clause_cat = clause_categories(cat_scores, float(cfg["taxonomy"]["clause_min_score"]))
+        best, sim = assign_within_categories(
+            emb, clause_cat, cents, theme_cat, float(cfg["outliers"]["assign_threshold"])
         )
-        methods = {str(k): int(v) for k, v in assignments["method"].value_counts().items()}
-    themed_now = int(sum(v for k, v in methods.items() if k != "outlier"))
+        method = np.where(best >= 0, "centroid", "outlier").astype(object)
+        second, second_sim = _secondary(ctx, emb, cat_scores, best, cents, theme_cat)
+        assignments, outliers = _assignment_frames(
+            pending, hashes, active["theme_id"].tolist(), best, sim, method, second, second_sim, ctx.run_id
+        )
+    methods = _methods(assignments, outliers)
+    themed_now = int((assignments["theme_rank"] == 1).sum()) if len(assignments) else 0
     con.begin()
     try:
         if not pending.empty:
-            _run_with(con, settings, "ops/themes_upsert_assignments", {"themes_incoming_assignments": assignments})
+            keys = pending[["feedback_id", "clause_idx"]]
+            _run_with(con, settings, "ops/themes_delete_clause_rows", {"themes_incoming_keys": keys})
+            _write_assignments(con, settings, assignments, outliers)
         warehouse.run_sql(con, settings, "ops/themes_refresh_sizes")
         _, _, share = _outlier_share(settings, con)
         _insert_run(ctx, version, False, len(pending), themed_now, share, len(active), 0, 0, len(active),
@@ -818,30 +885,6 @@ def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, A
     }
     log.info("themes daily assignment: %s", summary)
     return summary
-
-
-def assign_to_themes(
-    ctx: _Context, emb: np.ndarray, texts: list[str], active: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest active theme per clause, within the clause's taxonomy category when it has one.
-
-    Mirrors a refit: a clause that clearly belongs to a category goes to the nearest theme of
-    that category; other clauses go to the nearest theme overall if similar enough.
-    Returns (row in ``active`` or -1, cosine similarity, method).
-    """
-    cfg = ctx.cfg
-    cents = _centroid_matrix(active, ctx.embedder.dim)
-    n = len(emb)
-    method = np.full(n, "outlier", dtype=object)
-    if len(cents) == 0 or n == 0:
-        return np.full(n, -1, dtype=int), np.zeros(n, dtype=np.float32), method
-    scorer = _scorer(ctx.categories, ctx.embedder, cfg)
-    clause_cat = clause_categories(scorer.scores(emb, texts), float(cfg["taxonomy"]["clause_min_score"]))
-    cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
-    theme_cat = np.array([cat_pos.get(c, -1) for c in active["category_id"].fillna("")], dtype=int)
-    best, sim = assign_within_categories(emb, clause_cat, cents, theme_cat, float(cfg["outliers"]["assign_threshold"]))
-    method[best >= 0] = "centroid"
-    return best, sim, method
 
 
 # --------------------------------------------------------------------------------------

@@ -177,6 +177,8 @@ def evaluate(
         clause_themes = warehouse.run_sql(con, bench, "ops/themes_bench_comment_themes").df()
         registry = warehouse.run_sql(con, bench, "ops/themes_registry").df()
     result = score_assignments(labelled, clause_themes, top=top)
+    primary = score_assignments(labelled, clause_themes[clause_themes["theme_rank"] == 1], top=top)
+    result["primary_only"] = {k: primary[k] for k in ("macro_f1_top", "macro_best_f1_top", "micro_f1_all")}
     result.update({"summary": summary, "seconds": time.perf_counter() - started, "registry": registry,
                    "clause_themes": clause_themes})
     if workdir is None:
@@ -197,6 +199,10 @@ def print_eval(result: dict[str, Any], file: Any = sys.stdout) -> None:
     print(f"top-{result['top']} macro F1 (same category) {result['macro_f1_top']:.3f}; "
           f"best-match {result['macro_best_f1_top']:.3f}; micro F1 all {result['micro_f1_all']:.3f}; "
           f"unthemed comments {result['unthemed_share']:.3f}; {result['seconds']:.0f} s", file=file)
+    if "primary_only" in result:
+        p = result["primary_only"]
+        print(f"primary theme only (no secondary rows): top-{result['top']} macro F1 {p['macro_f1_top']:.3f}; "
+              f"best-match {p['macro_best_f1_top']:.3f}; micro F1 all {p['micro_f1_all']:.3f}", file=file)
 
 
 # --------------------------------------------------------------------------------------
@@ -235,6 +241,7 @@ def stability(settings: Settings, data: Path | None = None, seed_change: bool = 
 
 
 def _same_share(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    a, b = a[a["theme_rank"] == 1], b[b["theme_rank"] == 1]
     m = a.merge(b, on=["feedback_id", "clause_idx"], suffixes=("_a", "_b"))
     same = (m["theme_id_a"].fillna("-") == m["theme_id_b"].fillna("-")).mean()
     return float(same)

@@ -58,6 +58,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "map_threshold": 0.40,
     },
     "outliers": {"reduce_threshold": 0.30, "taxonomy_threshold": 0.25, "assign_threshold": 0.30},
+    "multi_label": {"enabled": True, "margin": 0.05},
     "registry": {
         "match_threshold": 0.80,
         "absorb_threshold": 0.88,
@@ -543,6 +544,21 @@ class KeywordExtractor:
         self.idf = np.log(1 + len(texts) / np.maximum(df, 1))
         self.terms = self.vectorizer.get_feature_names_out()
 
+    def label_phrases(self, members: np.ndarray, top: int = 4, min_coverage: float = 0.08) -> list[str]:
+        """Phrases that many member texts share and that are rare elsewhere (label material).
+
+        score = share of members containing the phrase x idf, two-word phrases preferred.
+        """
+        if self.matrix is None or len(members) == 0:
+            return []
+        present = np.asarray((self.matrix[members] > 0).sum(axis=0)).ravel()
+        coverage = present / len(members)
+        bigram = np.char.count(self.terms.astype(str), " ") > 0
+        score = coverage * self.idf * np.where(bigram, 1.5, 1.0)
+        score[(coverage < min_coverage) | (present < min(2, len(members)))] = 0.0
+        order = np.argsort(-score, kind="stable")[:top]
+        return [str(self.terms[i]) for i in order if score[i] > 0]
+
     def keywords(self, members: np.ndarray, top: int = 8) -> list[str]:
         """Top terms of the member rows by tf x idf (a term must occur at least twice)."""
         if self.matrix is None or len(members) == 0:
@@ -857,6 +873,49 @@ def assign_within_categories(
     assigned = best >= 0
     score[assigned] = sims[np.flatnonzero(assigned), best[assigned]]
     return best, score
+
+
+def secondary_themes(
+    embeddings: np.ndarray,
+    category_scores: np.ndarray,
+    primary: np.ndarray,
+    centroids: np.ndarray,
+    theme_cat: np.ndarray,
+    margin: float,
+    min_score: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A second theme for clauses that speak about two taxonomy categories.
+
+    "seen within the hour and the nurse was lovely": when the best category other than the
+    primary theme's scores within ``margin`` of the clause's best score (and at least
+    ``min_score``), the clause also gets the nearest theme of that category.
+
+    Returns (theme index or -1, cosine similarity) per clause.
+    """
+    n = len(embeddings)
+    out = np.full(n, -1, dtype=int)
+    sim = np.zeros(n, dtype=np.float32)
+    if n == 0 or len(centroids) == 0:
+        return out, sim
+    scores = category_scores.copy()
+    has = primary >= 0
+    pcat = np.where(has, theme_cat[np.maximum(primary, 0)], -1)
+    rows = np.flatnonzero(has & (pcat >= 0))
+    scores[rows, pcat[rows]] = -np.inf
+    second = scores.argmax(axis=1)
+    s2 = scores[np.arange(n), second]
+    ok = has & (s2 >= category_scores.max(axis=1) - margin) & (s2 >= min_score)
+    for k in sorted(set(second[ok].tolist())):
+        cols = np.flatnonzero(theme_cat == k)
+        r = np.flatnonzero(ok & (second == k))
+        if len(cols) == 0 or len(r) == 0:
+            continue
+        sims = embeddings[r] @ centroids[cols].T
+        pick = cols[sims.argmax(axis=1)]
+        keep = pick != primary[r]
+        out[r[keep]] = pick[keep]
+        sim[r[keep]] = sims.max(axis=1)[keep]
+    return out, sim
 
 
 def assign_nearest(

@@ -37,11 +37,11 @@ STREAMS = ("survey", "suggestion", "complaint")
 FORMATS = ("csv", "jsonl", "xlsx", "fhir", "sql")
 # Keys that change how rows are mapped: editing one of them re-ingests the source's files.
 MAPPING_KEYS = ("stream", "preset", "format", "timezone", "dayfirst", "encoding", "delimiter", "sheet", "mapping",
-                "defaults", "options")
+                "defaults", "options", "header_row")
 KNOWN_KEYS = frozenset(
     {
         "name", "stream", "preset", "format", "path", "timezone", "country", "dayfirst", "encoding", "delimiter",
-        "sheet", "mapping", "defaults", "options", "url_env", "query", "table", "watermark_column",
+        "sheet", "header_row", "mapping", "defaults", "options", "url_env", "query", "table", "watermark_column",
         "quarantine_max",
     }
 )
@@ -107,6 +107,7 @@ class SourceConfig:
     encoding: str = "auto"
     delimiter: str | None = None
     sheet: str | int = 0
+    header_row: int = 1
     mapping: dict[str, Any] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
@@ -172,10 +173,19 @@ class SourceConfig:
                 raise SourceError(f"{origin}: a sql source needs exactly one of 'query' (a .sql file) or 'table'")
         elif not raw.get("path"):
             raise SourceError(f"{origin}: a {raw['format']} source needs 'path' (file or glob)")
+        header_row = raw.get("header_row", 1)
+        if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+            raise SourceError(
+                f"{origin}: header_row must be the 1-based line (CSV) or row (Excel) of the column names, "
+                f"got {header_row!r}"
+            )
+        if header_row != 1 and raw["format"] not in ("csv", "xlsx"):
+            raise SourceError(f"{origin}: header_row is for csv and xlsx sources, not {raw['format']!r}")
         quarantine_max = raw.get("quarantine_max")
         if quarantine_max is not None and not 0 <= float(quarantine_max) <= 1:
             raise SourceError(f"{origin}: quarantine_max must be a share between 0 and 1")
-        hashed = {k: raw.get(k) for k in MAPPING_KEYS}
+        # header_row 1 (the default) hashes like an absent key: adding it does not re-ingest.
+        hashed = {k: raw.get(k) for k in MAPPING_KEYS if k != "header_row" or header_row != 1}
         config = cls(
             name=str(raw["name"]),
             stream=raw["stream"],
@@ -188,6 +198,7 @@ class SourceConfig:
             encoding=str(raw.get("encoding") or "auto"),
             delimiter=raw.get("delimiter"),
             sheet=raw.get("sheet", 0),
+            header_row=header_row,
             mapping=dict(raw.get("mapping") or {}),
             defaults={k: str(v) for k, v in (raw.get("defaults") or {}).items()},
             options=dict(raw.get("options") or {}),
@@ -324,16 +335,23 @@ def _header(values: list[str]) -> list[str]:
     return names
 
 
-def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "auto") -> SourceRows:
+def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "auto",
+                   header_row: int = 1) -> SourceRows:
     """Read a CSV/TSV/semicolon export as strings.
 
-    The delimiter is detected on the header line unless given. A row whose number of fields
-    differs from the header (an unquoted delimiter or line break inside a comment) is
-    rejected whole rather than loaded with shifted values - even when the extra fields are
-    empty, since a comma inside an unquoted comment shifts every later column. Blank lines
-    are not rows.
+    The column names are on line ``header_row`` (1-based; the lines above it, such as a report
+    title, are not rows). The delimiter is detected on the header line unless given. A row whose
+    number of fields differs from the header (an unquoted delimiter or line break inside a
+    comment) is rejected whole rather than loaded with shifted values - even when the extra
+    fields are empty, since a comma inside an unquoted comment shifts every later column. Blank
+    lines (and lines of delimiters only) are not rows. ``_row_number`` is the line of the file a
+    row ends on.
     """
     text, used, repaired = decode_bytes(path.read_bytes(), encoding)
+    offset = header_row - 1
+    if offset:
+        lines = text.split("\n", offset)
+        text = lines[offset] if len(lines) > offset else ""
     if delimiter is None:
         delimiter = sniff_delimiter(text.split("\n", 1)[0])
     # Large comment fields: lift the csv module's 128 KB field cap.
@@ -342,7 +360,9 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
     try:
         header = _header(next(reader))
     except StopIteration:
-        return SourceRows(pd.DataFrame(columns=["_row_number"]), notes=[f"{path.name}: empty file"], name=path.name)
+        where = f" at or after line {header_row}" if offset else ""
+        return SourceRows(pd.DataFrame(columns=["_row_number"]), notes=[f"{path.name}: empty file{where}"],
+                          name=path.name)
     except csv.Error as exc:
         raise SourceError(f"{path.name}: cannot read the header line: {exc}") from exc
     width = len(header)
@@ -351,7 +371,7 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
     rejects: list[Reject] = []
     try:
         for values in reader:
-            number = reader.line_num
+            number = reader.line_num + offset
             if not values or all(not v.strip() for v in values):
                 continue
             if len(values) != width:
@@ -371,12 +391,15 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
             numbers.append(number)
     except csv.Error as exc:
         # Only an unterminated quote at end of file gets here: keep what was read, reject the rest.
-        rejects.append(Reject(reader.line_num, text[-10_000:], "parse:csv", f"CSV syntax error: {exc}"))
+        rejects.append(Reject(reader.line_num + offset, text[-10_000:], "parse:csv", f"CSV syntax error: {exc}"))
     frame = pd.DataFrame(rows, columns=header, dtype="string") if rows else pd.DataFrame(columns=header, dtype="string")
     frame["_row_number"] = pd.Series(numbers, dtype="int64")
     notes = _decode_note(path.name, used, repaired)
     if width == 1 and delimiter == ",":
-        notes.append(f"{path.name}: the header has a single column; is the delimiter one of {DELIMITERS!r}?")
+        notes.append(
+            f"{path.name}: the header (line {header_row}) has a single column; is the delimiter one of "
+            f"{DELIMITERS!r}, or are the column names on a later line (set `header_row:`)?"
+        )
     return SourceRows(frame, rejects, notes, path.name)
 
 
@@ -438,20 +461,26 @@ def read_jsonl(path: Path, encoding: str = "auto") -> SourceRows:
 # --- Excel -----------------------------------------------------------------------------------
 
 
-def read_xlsx(path: Path, sheet: str | int = 0) -> SourceRows:
+def read_xlsx(path: Path, sheet: str | int = 0, header_row: int = 1) -> SourceRows:
     """Read one sheet of an .xlsx workbook as strings (formula cells give their cached value).
+
+    The column names are in spreadsheet row ``header_row`` (rows above it, such as a title, are
+    not rows); ``_row_number`` is the spreadsheet row.
 
     Raises:
         SourceError: if the workbook or sheet cannot be opened.
     """
     try:
-        frame = pd.read_excel(path, dtype=str, sheet_name=sheet, keep_default_na=False, engine="openpyxl")
+        frame = pd.read_excel(path, dtype=str, sheet_name=sheet, keep_default_na=False, engine="openpyxl",
+                              header=header_row - 1)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise SourceError(f"cannot read workbook {path.name} (sheet {sheet!r}): {type(exc).__name__}: {exc}") from exc
-    frame.columns = _header([str(c) for c in frame.columns])
+    # pandas names empty header cells "Unnamed: N": name them column_N like the CSV reader does.
+    frame.columns = _header(["" if re.fullmatch(r"Unnamed: \d+", str(c)) else str(c) for c in frame.columns])
     frame = frame.astype("string")
     blank = frame.apply(lambda col: col.str.strip().eq("")).all(axis=1) if len(frame.columns) else None
-    frame["_row_number"] = pd.Series(range(2, len(frame) + 2), index=frame.index, dtype="int64")
+    first = header_row + 1
+    frame["_row_number"] = pd.Series(range(first, len(frame) + first), index=frame.index, dtype="int64")
     if blank is not None:
         frame = frame[~blank].reset_index(drop=True)
     return SourceRows(frame, name=path.name)

@@ -316,7 +316,7 @@ class Resolved:
     """A preset with a source's overrides applied."""
 
     preset: Preset
-    columns: dict[str, str]
+    columns: dict[str, str | tuple[str, ...]]  # a tuple: several columns joined with a space
     questions: dict[str, str | None]
     items: dict[str, Item]
     rating_scale: str | None
@@ -364,7 +364,13 @@ def resolve(config: SourceConfig, origin: str | None = None) -> Resolved:
         elif key == "rating_scale":
             rating_scale = value
         elif key in FIELDS:
-            columns[key] = str(value)
+            if isinstance(value, list | tuple):
+                # Date and time in two columns: received_at: [Date Completed, Time Completed]
+                if not value or not all(isinstance(v, str) and v for v in value):
+                    raise SourceError(f"{origin}: mapping.{key} must be a column name or a list of column names")
+                columns[key] = value[0] if len(value) == 1 else tuple(value)
+            else:
+                columns[key] = str(value)
         else:
             raise SourceError(f"{origin}: unknown mapping key {key!r}; allowed: {sorted(FIELDS + _MAPPING_SPECIAL)}")
     if rating_scale is not None and rating_scale not in SCALES:
@@ -386,6 +392,9 @@ def check_config(config: SourceConfig, origin: str) -> None:
     if "rating" in config.mapping and resolved.rating_scale is None:
         raise SourceError(f"{origin}: mapping.rating is set but no mapping.rating_scale")
     if config.format == "fhir":
+        combined = sorted(k for k, v in resolved.columns.items() if isinstance(v, tuple))
+        if combined:
+            raise SourceError(f"{origin}: a fhir source maps each field to one linkId, not a list ({combined})")
         if config.stream != "survey":
             raise SourceError(f"{origin}: format fhir (QuestionnaireResponse) is for the survey stream")
         if not resolved.questions and "rating" not in resolved.columns:
@@ -435,11 +444,14 @@ def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
     frame = rows.frame.reset_index(drop=True)
     source_columns = [c for c in frame.columns if not c.startswith("_")]
     needed = ["received_at"] + ([] if resolved.preset.id_optional else ["response_id"])
-    missing = [resolved.columns[k] for k in needed if resolved.columns.get(k) not in frame.columns]
-    if missing and len(frame):
+    missing = [c for k in needed for c in _names(resolved.columns.get(k)) if c not in frame.columns]
+    # Also when every row was rejected (a report title above the column names makes the title the
+    # "header" and every real row the wrong width): the file is misread, not full of bad rows.
+    if missing and (len(frame) or rows.rejects):
         hint = ""
         if len(source_columns) == 1:
-            hint = " The file has a single column: is `delimiter:` right?"
+            hint = (" The file has a single column: is `delimiter:` right, or are the column names on a later "
+                    "line (a title above them: set `header_row:`)?")
         where = f"{rows.name}: " if rows.name else ""
         raise SourceError(
             f"source {config.name}: {where}no column(s) {missing}; found {source_columns[:20]}.{hint} "
@@ -447,11 +459,16 @@ def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
         )
     out = pd.DataFrame(index=frame.index)
     for key, column in resolved.columns.items():
-        if column not in frame.columns:
+        present = [c for c in _names(column) if c in frame.columns]
+        if not present:
             out[key] = pd.Series(pd.NA, index=frame.index, dtype="string")
+        elif len(present) > 1:  # several columns (date + time): non-empty parts joined with a space
+            parts = [_strip(frame[c].astype("string")).fillna("") for c in present]
+            joined = parts[0].str.cat(parts[1:], sep=" ").str.strip()
+            out[key] = _clean(joined)
         else:  # ids and free text are (nearly) all distinct: no point in per-value caching
-            out[key] = _strip(frame[column].astype("string")) if key in {"response_id", "text"} else _clean(
-                frame[column])
+            out[key] = _strip(frame[present[0]].astype("string")) if key in {"response_id", "text"} else _clean(
+                frame[present[0]])
     out["_row_number"] = frame["_row_number"].astype("int64")
     answers = []
     for column, question in resolved.questions.items():
@@ -482,6 +499,13 @@ def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
         pd.concat(answers, ignore_index=True) if answers else pd.DataFrame(columns=ANSWER_COLUMNS),
         pd.concat(items, ignore_index=True) if items else pd.DataFrame(columns=ITEM_COLUMNS),
     )
+
+
+def _names(column: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """The source column(s) a canonical field is mapped to."""
+    if column is None:
+        return ()
+    return column if isinstance(column, tuple) else (column,)
 
 
 # --- step 2: parse values, one record per free-text answer --------------------------------------

@@ -51,11 +51,11 @@ def read_source_file(config: SourceConfig, path: Path) -> SourceRead:
             document that does not parse, a required column missing).
     """
     if config.format == "csv":
-        return map_source_rows(config, read_delimited(path, config.delimiter, config.encoding))
+        return map_source_rows(config, read_delimited(path, config.delimiter, config.encoding, config.header_row))
     if config.format == "jsonl":
         return map_source_rows(config, read_jsonl(path, config.encoding))
     if config.format == "xlsx":
-        return map_source_rows(config, read_xlsx(path, config.sheet))
+        return map_source_rows(config, read_xlsx(path, config.sheet, config.header_row))
     if config.format == "fhir":
         from pipelines.sources.fhir import read_fhir
 

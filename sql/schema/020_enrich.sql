@@ -64,18 +64,31 @@ alter table enrich.themes add column if not exists taxonomy_hash varchar;
 alter table enrich.themes add column if not exists model_version varchar;
 alter table enrich.themes add column if not exists updated_at timestamptz;
 
--- One row per informative clause; theme_id is null for the (< 10%) clauses left unthemed.
+-- Clause -> theme. Every themed clause has one primary row (theme_rank 1); a clause that also
+-- clearly speaks about a second taxonomy category has a secondary row (theme_rank 2), so count
+-- comments or clauses per theme, and filter theme_rank = 1 for one theme per clause.
 create table if not exists enrich.theme_assignments (
     feedback_id    varchar not null,
     clause_idx     integer not null,
-    theme_id       varchar,
+    theme_id       varchar not null,
+    theme_rank     smallint not null default 1,  -- 1 primary | 2 secondary
     probability    double,              -- cosine similarity to the theme centroid
-    method         varchar not null,    -- bertopic | reduce_outliers | taxonomy | centroid | outlier
+    method         varchar not null,    -- bertopic | reduce_outliers | taxonomy | centroid | secondary
+    theme_run_id   varchar not null,
+    text_hash      varchar,             -- sha256 of the clause text the theme was given for
+    primary key (feedback_id, clause_idx, theme_id)
+);
+alter table enrich.theme_assignments add column if not exists theme_rank smallint default 1;
+alter table enrich.theme_assignments add column if not exists text_hash varchar;
+
+-- Informative clauses left without a theme (the outlier share reported by every run).
+create table if not exists enrich.theme_outliers (
+    feedback_id    varchar not null,
+    clause_idx     integer not null,
+    text_hash      varchar,
     theme_run_id   varchar not null,
     primary key (feedback_id, clause_idx)
 );
-alter table enrich.theme_assignments alter column theme_id drop not null;
-alter table enrich.theme_assignments add column if not exists text_hash varchar;
 
 -- The taxonomy as last applied (users edit the YAML; remap_taxonomy re-links themes).
 create table if not exists enrich.theme_categories (

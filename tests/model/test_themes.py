@@ -26,6 +26,7 @@ N_FIT, N_DAILY = 260, 40
 
 def _assignments(con, settings):
     frame = warehouse.run_sql(con, settings, "ops/themes_bench_comment_themes").df()
+    frame = frame[frame["theme_rank"] == 1]
     return {
         (f, int(i)): (t if isinstance(t, str) else None)
         for f, i, t in zip(frame["feedback_id"], frame["clause_idx"], frame["theme_id"], strict=True)
