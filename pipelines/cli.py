@@ -179,6 +179,7 @@ def status(
     if not settings.warehouse.exists():
         console.print(f"no warehouse at {settings.warehouse}; run `feedback run` first")
         raise typer.Exit(1)
+    wide = Console(width=max(console.width, 150))
     with warehouse.connect(settings, read_only=True) as con:
         for name, title in (
             ("ops/status_batches", "ingest batches (read = loaded + quarantined + duplicate)"),
@@ -190,7 +191,7 @@ def status(
             table = Table(*columns, title=title)
             for row in cursor.fetchall():
                 table.add_row(*["" if v is None else str(v) for v in row])
-            console.print(table)
+            wide.print(table)
 
 
 def _register_optional(module: str) -> None:
@@ -209,9 +210,14 @@ for _module in ("pipelines.commands.sentiment", "pipelines.commands.report", "pi
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: known failures print one clear line, not a traceback."""
+    from pipelines.warehouse import WarehouseError
+
     try:
         app()
+    except WarehouseError as exc:
+        console.print(f"[red]warehouse:[/] {exc}")
+        sys.exit(2)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
 

@@ -26,6 +26,7 @@ are read from the intermediate views (fresh within the theme stage) and ``marts.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -40,13 +41,14 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from pipelines import warehouse
 from pipelines.config import Settings
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "Design",
     "bh_qvalues",
     "emerging_tests",
     "fit_logit",
@@ -62,6 +64,8 @@ log = logging.getLogger(__name__)
 EMERGING_METHOD = "fisher_trailing_baseline"
 LIFT_METHOD = "fisher_one_sided"
 DRIVER_METHOD = "logit_gaussian_prior_bootstrap"
+# Design matrices (patterns x coefficients) above this many cells are fitted as sparse.
+_DENSE_LIMIT = 400_000
 
 # Defaults for every key of models/themes/insights.yaml; the YAML overrides them.
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -232,16 +236,15 @@ def emerging_tests(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame
         cfg: the ``emerging`` section of the insights config.
 
     Returns:
-        One row per comparison in the test family (columns level, theme_id, category_id, segment_type,
-        segment_value, period, count, total, share, baseline_count, baseline_total,
+        One row per comparison in the test family (columns level, theme_id, category_id,
+        segment_type, segment_value, period, count, total, share, baseline_count, baseline_total,
         baseline_share, baseline_from, baseline_to, baseline_months, increase, lift,
-        dispersion, p_exact, p_value, ci_low), without q-values.
+        dispersion, p_exact, p_value, ci_low, negative_share), without q-values.
     """
     columns = [
         "level", "theme_id", "category_id", "segment_type", "segment_value", "period", "count", "total", "share",
-        "baseline_count",
-        "baseline_total", "baseline_share", "baseline_from", "baseline_to", "baseline_months", "increase", "lift",
-        "dispersion", "p_exact", "p_value", "ci_low",
+        "baseline_count", "baseline_total", "baseline_share", "baseline_from", "baseline_to", "baseline_months",
+        "increase", "lift", "dispersion", "p_exact", "p_value", "ci_low", "negative_share",
     ]
     frame = _with_unit_columns(counts)
     frame = frame[frame["segment_type"].isin(cfg["segments"])].copy()
@@ -276,6 +279,9 @@ def emerging_tests(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame
     rows = np.array([series_index[(t, s, v)] for t, s, v in zip(themed["theme_id"], themed["segment_type"],
                                                                   themed["segment_value"], strict=True)])
     x_mat[rows, (themed["m"] - m0).to_numpy()] = themed["comments"].to_numpy(dtype=float)
+    neg_mat = np.full((len(series), months), np.nan)
+    if "negative_comments" in themed:
+        neg_mat[rows, (themed["m"] - m0).to_numpy()] = themed["negative_comments"].to_numpy(dtype=float)
     n_ser = n_mat[series_seg]
     # A theme cannot be in more comments than the cell has (guards against inconsistent input).
     x_mat = np.minimum(x_mat, n_ser)
@@ -343,6 +349,7 @@ def emerging_tests(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame
             "p_exact": p_exact,
             "p_value": p_value,
             "ci_low": ci_low,
+            "negative_share": np.where(x > 0, neg_mat[si, mi] / np.maximum(x, 1), np.nan),
         }
     )
     out = out.merge(_unit_meta(themed), on="theme_id", how="left")
@@ -415,10 +422,7 @@ def segment_lift(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame:
     themed = frame[frame["theme_id"].notna()][["segment_type", "segment_value", "theme_id", column]]
     themed = themed.rename(columns={column: "n"})
     if totals.empty or themed.empty:
-        return pd.DataFrame(columns=["level", "theme_id", "category_id", "segment_type", "segment_value", "n", "total",
-                                     "share_in_segment",
-                                     "count_elsewhere", "total_elsewhere", "share_elsewhere", "lift", "p_value",
-                                     "q_value", "is_significant", "mention", "method"])
+        return pd.DataFrame(columns=[c for c in _LIFT_COLUMNS if c != "run_id"])
     # Zero-fill: every theme seen in a segment type is tested in every value of that type.
     pairs = themed[["segment_type", "theme_id"]].drop_duplicates()
     grid = pairs.merge(totals, on="segment_type")
@@ -461,8 +465,56 @@ def _sigmoid(eta: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * eta))
 
 
+class Design:
+    """A fixed design matrix with fast products for repeated Newton fits (the bootstrap).
+
+    Dense matrices use BLAS. Sparse ones (a response mentions a few themes) keep the CSR
+    matrix for ``x @ b`` / ``x.T @ v`` and precompute, for X'WX, the list of column pairs that
+    co-occur in each row, so the weighted Gram matrix is one ``bincount``.
+    """
+
+    def __init__(self, x: np.ndarray | sparse.spmatrix | sparse.sparray) -> None:
+        self.shape = x.shape
+        self.sparse = sparse.issparse(x)
+        if not self.sparse:
+            self.x = np.asarray(x, dtype=float)
+            self.xt = self.x.T
+            return
+        csr = sparse.csr_matrix(x, dtype=float)
+        csr.sort_indices()
+        self.x, self.xt = csr, csr.T.tocsr()
+        p = self.shape[1]
+        nnz = np.diff(csr.indptr)
+        rows, flat, vals = [], [], []
+        for m in np.unique(nnz[nnz > 0]):
+            which = np.flatnonzero(nnz == m)
+            starts = csr.indptr[which][:, None] + np.arange(m)
+            idx, val = csr.indices[starts], csr.data[starts]
+            rows.append(np.repeat(which, m * m))
+            flat.append((idx[:, :, None] * p + idx[:, None, :]).ravel())
+            vals.append((val[:, :, None] * val[:, None, :]).ravel())
+        self.pair_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        self.pair_flat = np.concatenate(flat) if flat else np.zeros(0, dtype=np.int64)
+        self.pair_vals = np.concatenate(vals) if vals else np.zeros(0)
+
+    def __matmul__(self, b: np.ndarray) -> np.ndarray:
+        return self.x @ b
+
+    def rmatvec(self, v: np.ndarray) -> np.ndarray:
+        """``x.T @ v``."""
+        return self.xt @ v
+
+    def gram(self, w: np.ndarray) -> np.ndarray:
+        """``x.T @ diag(w) @ x`` as a dense array."""
+        if not self.sparse:
+            return (self.x * w[:, None]).T @ self.x
+        p = self.shape[1]
+        weights = w[self.pair_rows] * self.pair_vals
+        return np.bincount(self.pair_flat, weights=weights, minlength=p * p).reshape(p, p)
+
+
 def fit_logit(
-    x: np.ndarray,
+    x: np.ndarray | sparse.spmatrix | sparse.sparray | Design,
     y: np.ndarray,
     weights: np.ndarray,
     prior_precision: np.ndarray,
@@ -473,9 +525,10 @@ def fit_logit(
     """MAP logistic regression with independent Gaussian priors (Newton-Raphson, step halving).
 
     Args:
-        x: design matrix (include an intercept column; its prior precision should be 0).
+        x: design matrix, dense, scipy.sparse or a :class:`Design` (include an intercept
+            column; its prior precision should be 0).
         y: 0/1 outcome per row.
-        weights: frequency weight per row (rows may be collapsed covariate patterns).
+        weights: frequency weight per row (bootstrap counts, or collapsed covariate patterns).
         prior_precision: 1 / prior variance per coefficient.
         start: starting coefficients (warm start for the bootstrap).
         max_iter: Newton iterations at most.
@@ -484,19 +537,20 @@ def fit_logit(
     Returns:
         The coefficient vector.
     """
-    beta = np.zeros(x.shape[1]) if start is None else start.astype(float).copy()
+    design = x if isinstance(x, Design) else Design(x)
+    beta = np.zeros(design.shape[1]) if start is None else start.astype(float).copy()
     lam = np.asarray(prior_precision, dtype=float)
+    ridge = np.diag(lam) + 1e-9 * np.eye(design.shape[1])
 
     def objective(b: np.ndarray) -> float:
-        eta = x @ b
+        eta = design @ b
         return float(np.sum(weights * (y * eta - np.logaddexp(0.0, eta))) - 0.5 * np.sum(lam * b * b))
 
     current = objective(beta)
     for _ in range(max_iter):
-        mu = _sigmoid(x @ beta)
-        grad = x.T @ (weights * (y - mu)) - lam * beta
-        hess = (x * (weights * mu * (1 - mu))[:, None]).T @ x + np.diag(lam) + 1e-9 * np.eye(x.shape[1])
-        step = np.linalg.solve(hess, grad)
+        mu = _sigmoid(design @ beta)
+        grad = design.rmatvec(weights * (y - mu)) - lam * beta
+        step = np.linalg.solve(design.gram(weights * mu * (1 - mu)) + ridge, grad)
         t = 1.0
         while True:
             candidate = beta + t * step
@@ -536,45 +590,45 @@ def _fit_scope(
 ) -> pd.DataFrame:
     """Fit one (outcome, scope) model; ``feature``/``any_mention``/``positive`` are 0/1 frames."""
     themes = list(feature.columns)
+    k = len(themes)
+    n = len(pop)
     control_frames = [_dummies(pop[c], c) for c in controls]
     ctrl = pd.concat(control_frames, axis=1) if control_frames else pd.DataFrame(index=pop.index)
-    design = pd.concat([pd.Series(1.0, index=pop.index, name="(intercept)"), feature.astype(float), ctrl], axis=1)
     y = pop["y"].to_numpy(dtype=float)
-    # Collapse identical (covariates, outcome) rows: exact, and makes the bootstrap cheap.
-    cells = design.assign(_y=y).groupby(list(design.columns) + ["_y"], sort=False).size().reset_index(name="_w")
-    xc = cells[list(design.columns)].to_numpy(dtype=float)
-    yc = cells["_y"].to_numpy(dtype=float)
-    wc = cells["_w"].to_numpy(dtype=float)
-    n_total = wc.sum()
-    k = len(themes)
+    # Collapse identical (covariates, outcome) rows into weighted patterns: exact for the
+    # likelihood, and resampling responses = multinomial counts over the patterns.
+    design = np.hstack(
+        [
+            np.ones((n, 1), dtype=np.int8),
+            feature.to_numpy(dtype=np.int8),
+            ctrl.to_numpy(dtype=np.int8),
+            y.astype(np.int8)[:, None],
+        ]
+    )
+    patterns, counts = np.unique(design, axis=0, return_counts=True)
+    p = design.shape[1] - 1
+    yc = patterns[:, p].astype(float)
+    wc = counts.astype(float)
+    # Small problems: dense BLAS; large ones: sparse (a response mentions only a few themes).
+    dense = patterns[:, :p].astype(float)
+    x = Design(sparse.csr_matrix(dense) if dense.size > _DENSE_LIMIT else dense)
     lam = np.concatenate([[0.0], np.full(k, 1 / cfg["prior_sd"] ** 2),
                           np.full(ctrl.shape[1], 1 / cfg["control_prior_sd"] ** 2)])
-    beta = fit_logit(xc, yc, wc, lam)
+    beta = fit_logit(x, yc, wc, lam)
+    rows, cols = np.nonzero(patterns[:, 1 : 1 + k])
 
     def attributable(b: np.ndarray, w: np.ndarray) -> np.ndarray:
-        eta = xc @ b
-        mu = _sigmoid(eta)
-        out = np.empty(k)
-        for j in range(k):
-            has = xc[:, 1 + j] > 0
-            out[j] = np.sum(w[has] * (mu[has] - _sigmoid(eta[has] - b[1 + j]))) / w.sum()
-        return out
+        # Mean over responses of P(poor) minus P(poor) with the theme's mention removed.
+        eta = x @ b
+        drop = w[rows] * (_sigmoid(eta[rows]) - _sigmoid(eta[rows] - b[1 + cols]))
+        return np.bincount(cols, weights=drop, minlength=k) / w.sum()
 
     importance = attributable(beta, wc)
     reps = int(cfg["bootstrap_reps"])
-    boot_beta = np.full((reps, k), np.nan)
-    boot_imp = np.full((reps, k), np.nan)
-    probs = wc / n_total
-    for r in range(reps):
-        wb = rng.multinomial(int(n_total), probs).astype(float)
-        if wb[yc == 1].sum() == 0 or wb[yc == 0].sum() == 0:
-            continue
-        b = fit_logit(xc, yc, wb, lam, start=beta, max_iter=25)
-        boot_beta[r] = b[1 : 1 + k]
-        boot_imp[r] = attributable(b, wb)
+    boot_beta, boot_imp = _bootstrap(x, yc, wc, lam, beta, attributable, reps, rng)
     level = float(cfg["ci_level"])
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    valid = ~np.isnan(boot_beta[:, 0]) if k else np.array([], dtype=bool)
+    valid = ~np.isnan(boot_beta[:, 0])
     coef = beta[1 : 1 + k]
     if valid.sum() >= 10:
         ci_low, ci_high = np.quantile(boot_beta[valid], [lo_q, hi_q], axis=0)
@@ -589,10 +643,11 @@ def _fit_scope(
     pos = positive.reindex(columns=themes, fill_value=0).to_numpy(dtype=bool)
     rating = pop["rating_value"].to_numpy(dtype=float)
     rate = y.mean()
-    rows = []
+    out = []
     for j, theme in enumerate(themes):
         f, m = feat[:, j], mention[:, j]
-        rows.append(
+        rated = rating[m][~np.isnan(rating[m])]
+        out.append(
             {
                 "theme_id": theme,
                 "importance": importance[j],
@@ -609,14 +664,53 @@ def _fit_scope(
                 "mentions": int(m.sum()),
                 "outcome_rate_with": y[f].mean() if f.any() else np.nan,
                 "outcome_rate_without": y[~f].mean() if (~f).any() else np.nan,
-                "performance": np.nanmean(rating[m]) if m.any() and not np.isnan(rating[m]).all() else np.nan,
+                "performance": rated.mean() if len(rated) else np.nan,
                 "positive_share": pos[:, j][m].mean() if m.any() else np.nan,
-                "n_scope": len(pop),
+                "n_scope": n,
                 "events": int(y.sum()),
                 "bootstrap_reps": int(valid.sum()),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(out)
+
+
+def _bootstrap(
+    x: Design,
+    y: np.ndarray,
+    counts: np.ndarray,
+    lam: np.ndarray,
+    beta: np.ndarray,
+    attributable: Any,
+    reps: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and importances over ``reps`` resamples of the responses (NaN rows: skipped).
+
+    ``x`` holds covariate patterns with ``counts`` responses each; drawing n responses with
+    replacement is a multinomial draw of n over the patterns with probabilities counts / n.
+    """
+    n = int(counts.sum())
+    k = len(attributable(beta, counts))
+    boot_beta = np.full((reps, k), np.nan)
+    boot_imp = np.full((reps, k), np.nan)
+    probs = counts / n
+    for r in range(reps):
+        wb = rng.multinomial(n, probs).astype(float)
+        if wb[y == 1].sum() == 0 or wb[y == 0].sum() == 0:
+            continue
+        b = fit_logit(x, y, wb, lam, start=beta, max_iter=25, tol=1e-6)
+        boot_beta[r] = b[1 : 1 + k]
+        boot_imp[r] = attributable(b, wb)
+    return boot_beta, boot_imp
+
+
+def _single_threaded_blas() -> Any:
+    """BLAS limited to one thread: the matrices are small and threads only contend."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def category_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -668,7 +762,8 @@ def key_drivers(
     results: list[pd.DataFrame] = []
     skipped: list[dict[str, Any]] = []
     for level, rows in levels:
-        found, missed = _drivers_for_level(responses, rows, cfg, seed, level)
+        with _single_threaded_blas():
+            found, missed = _drivers_for_level(responses, rows, cfg, seed, level)
         if not found.empty:
             meta = rows[["theme_id", "category_id"]].drop_duplicates("theme_id")
             results.append(found.merge(meta, on="theme_id", how="left").assign(level=level))
@@ -733,10 +828,13 @@ def _drivers_for_level(
 def _wide(mentions: pd.DataFrame, flag: str | None, index: pd.Index) -> pd.DataFrame:
     """0/1 response x theme frame: any mention (flag None) or mentions where ``flag`` is true."""
     rows = mentions if flag is None else mentions[mentions[flag].fillna(False).astype(bool)]
+    rows = rows[rows["response_uid"].isin(index)]
     if rows.empty:
         return pd.DataFrame(index=index)
-    wide = pd.crosstab(rows["response_uid"], rows["theme_id"]).clip(upper=1)
-    return wide.reindex(index, fill_value=0).astype(np.int8)
+    themes = pd.Index(sorted(rows["theme_id"].unique()))
+    out = np.zeros((len(index), len(themes)), dtype=np.int8)
+    out[index.get_indexer(rows["response_uid"]), themes.get_indexer(rows["theme_id"])] = 1
+    return pd.DataFrame(out, index=index, columns=themes)
 
 
 # --------------------------------------------------------------------------------------
@@ -781,7 +879,7 @@ def _attach_quotes(
 _ALERT_COLUMNS = [
     "run_id", "level", "category_id", "theme_id", "segment_type", "segment_value", "period", "count", "share",
     "baseline_share", "p_value", "q_value", "lift", "quotes", "method", "total", "baseline_count", "baseline_total",
-    "baseline_from", "baseline_to", "increase", "ci_low", "dispersion", "p_exact", "family_size",
+    "baseline_from", "baseline_to", "increase", "ci_low", "dispersion", "p_exact", "family_size", "negative_share",
 ]
 _DRIVER_COLUMNS = [
     "run_id", "level", "category_id", "outcome", "scope", "theme_id", "importance", "coef", "ci_low", "ci_high",

@@ -47,8 +47,9 @@ def _record(
     run_id: str,
     stage: str,
     body: Callable[[], dict[str, Any]],
+    started: datetime | None = None,
 ) -> dict[str, Any]:
-    started = datetime.now(UTC)
+    started = started or datetime.now(UTC)
     warehouse.run_sql(
         con, settings, "ops/start_stage", {"run_id": run_id, "stage": stage, "started_at": started, "seed": settings.seed}
     )
@@ -167,6 +168,7 @@ def _run_stage(
         # Ingest opens its own short transaction per file; the run record is written around it.
         outcome: dict[str, Any] = {}
         error: Exception | None = None
+        started = datetime.now(UTC)
         try:
             outcome = body()
         except Exception as exc:  # recorded below, then re-raised
@@ -180,7 +182,7 @@ def _run_stage(
                 return outcome
 
             try:
-                _record(settings, con, run_id, stage, replay)
+                _record(settings, con, run_id, stage, replay, started=started)
             finally:
                 warehouse.build_models(con, settings)
         return outcome

@@ -444,7 +444,10 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
             topic_label = ""
         kept = tid in old.index
         phrases = keywords.label_phrases(members) or kws
-        fresh = None if kept else _unique_label(topic_label or make_label(phrases), kws, used_labels)
+        base = topic_label or make_label(phrases)
+        if not topic_label and len(base.split()) < 2 and cat_fields[j]["category_id"] != NEW_CATEGORY_ID:
+            base = f"{cat_fields[j]['category_name']}: {base.lower()}"  # one word says too little
+        fresh = None if kept else _unique_label(base, kws, used_labels)
         label = str(old.loc[tid, "label"]) if kept else fresh
         used_labels.add(label.lower())
         quotes = pick_quotes([texts[i] for i in members], emb[members], theme_cents[j], cfg)

@@ -77,11 +77,39 @@ _CONTRACTION_STEMS = ["didn", "wasn", "weren", "couldn", "wouldn", "shouldn", "d
 TOKEN_PATTERN = r"(?u)\ba&e\b|\b[a-zA-Z][a-zA-Z]+\b"
 # Redaction placeholders ("[NAME]", "[PHONE]") must not become keywords.
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
+# Phrases never span punctuation.
+_SEGMENT = re.compile(r"[.,;:!?()\[\]\"/]+|\s[-\u2013\u2014]\s")
 
 
 def preprocess(text: str) -> str:
     """Vectorizer preprocessor: drop redaction placeholders, lower-case."""
     return _PLACEHOLDER.sub(" ", text).lower()
+
+
+class PhraseAnalyzer:
+    """CountVectorizer analyzer: content words plus two-word phrases that occur contiguously.
+
+    scikit-learn forms n-grams after removing stop words, which glues words across gaps
+    ("was terrible, good" -> "terrible good"); here a phrase never spans a stop word.
+    """
+
+    def __init__(self, stop: Sequence[str], ngram_max: int = 2) -> None:
+        self.stop = frozenset(stop)
+        self.ngram_max = ngram_max
+        self._token = re.compile(TOKEN_PATTERN)
+
+    def __call__(self, text: str) -> list[str]:
+        """Tokens and contiguous content-word n-grams of ``text``."""
+        out: list[str] = []
+        for segment in _SEGMENT.split(preprocess(text)):
+            tokens = self._token.findall(segment)
+            out.extend(t for t in tokens if t not in self.stop)
+            for n in range(2, self.ngram_max + 1):
+                for i in range(len(tokens) - n + 1):
+                    gram = tokens[i : i + n]
+                    if not any(t in self.stop for t in gram):
+                        out.append(" ".join(gram))
+        return out
 
 
 class ThemesError(RuntimeError):
@@ -404,7 +432,8 @@ def fit_topics(
     from umap import UMAP
 
     n = len(texts)
-    ucfg, hcfg, vcfg, rcfg, tcfg = cfg["umap"], cfg["hdbscan"], cfg["vectorizer"], cfg["representation"], cfg["taxonomy"]
+    ucfg, hcfg, vcfg = cfg["umap"], cfg["hdbscan"], cfg["vectorizer"]
+    rcfg, tcfg = cfg["representation"], cfg["taxonomy"]
     mcs = min_cluster_size(cfg, n)
     y = None
     target_weight = float(ucfg.get("target_weight", 0.0))
@@ -429,12 +458,9 @@ def fit_topics(
         prediction_data=False,
     )
     vectorizer = CountVectorizer(
-        stop_words=stop_words(cfg),
-        ngram_range=tuple(vcfg["ngram_range"]),
+        analyzer=PhraseAnalyzer(stop_words(cfg), int(vcfg["ngram_range"][1])),
         min_df=int(vcfg["min_df"]),
         max_features=int(vcfg["max_features"]),
-        token_pattern=TOKEN_PATTERN,
-        preprocessor=preprocess,
     )
     representation = [
         KeyBERTInspired(
@@ -482,7 +508,11 @@ def fit_topics(
         method_of_doc=method,
         topics={},
         model=model,
-        params={"min_cluster_size": mcs, "n_docs": n, "semi_supervised_labels": int((y >= 0).sum()) if y is not None else 0},
+        params={
+            "min_cluster_size": mcs,
+            "n_docs": n,
+            "semi_supervised_labels": int((y >= 0).sum()) if y is not None else 0,
+        },
     )
     for t in sorted(set(topic_arr.tolist()) - {-1}):
         words = [w for w, _ in (model.get_topic(t) or []) if w]
@@ -499,7 +529,9 @@ def fit_taxonomy_only(
     ok = s1 >= float(cfg["outliers"]["taxonomy_threshold"])
     topic_arr = np.where(ok, best, -1).astype(int)
     method = np.where(ok, "taxonomy", "outlier").astype(object)
-    result = FitResult(topic_of_doc=topic_arr, method_of_doc=method, topics={}, model=None, params={"n_docs": len(texts)})
+    result = FitResult(
+        topic_of_doc=topic_arr, method_of_doc=method, topics={}, model=None, params={"n_docs": len(texts)}
+    )
     for t in sorted(set(topic_arr.tolist()) - {-1}):
         members = np.flatnonzero(topic_arr == t)
         cat = categories[t]
@@ -528,10 +560,7 @@ class KeywordExtractor:
 
         vcfg = cfg["vectorizer"]
         self.vectorizer = CountVectorizer(
-            stop_words=stop_words(cfg),
-            ngram_range=tuple(vcfg["ngram_range"]),
-            token_pattern=TOKEN_PATTERN,
-            preprocessor=preprocess,
+            analyzer=PhraseAnalyzer(stop_words(cfg), int(vcfg["ngram_range"][1])),
             min_df=1,
             max_features=int(vcfg["max_features"]),
         )
@@ -554,10 +583,11 @@ class KeywordExtractor:
         present = np.asarray((self.matrix[members] > 0).sum(axis=0)).ravel()
         coverage = present / len(members)
         bigram = np.char.count(self.terms.astype(str), " ") > 0
-        score = coverage * self.idf * np.where(bigram, 1.5, 1.0)
+        score = coverage * self.idf * np.where(bigram, 2.0, 1.0)
         score[(coverage < min_coverage) | (present < min(2, len(members)))] = 0.0
-        order = np.argsort(-score, kind="stable")[:top]
-        return [str(self.terms[i]) for i in order if score[i] > 0]
+        order = [i for i in np.argsort(-score, kind="stable")[:top] if score[i] > 0]
+        # Only the best phrase may be rare-ish; a second one must be common in the theme.
+        return [str(self.terms[i]) for n, i in enumerate(order) if n == 0 or coverage[i] >= 2 * min_coverage]
 
     def keywords(self, members: np.ndarray, top: int = 8) -> list[str]:
         """Top terms of the member rows by tf x idf (a term must occur at least twice)."""
@@ -647,34 +677,6 @@ def centroids_for(topic_of_doc: np.ndarray, embeddings: np.ndarray, topics: Sequ
         if members.any():
             out[i] = embeddings[members].mean(axis=0)
     return normalize_rows(out)
-
-
-def taxonomy_fallback(
-    topic_of_doc: np.ndarray,
-    method_of_doc: np.ndarray,
-    embeddings: np.ndarray,
-    category_scores: np.ndarray,
-    topic_ids: Sequence[int],
-    topic_centroids: np.ndarray,
-    topic_categories: Sequence[int],
-    threshold: float,
-) -> None:
-    """Give remaining outliers the nearest topic of their best taxonomy category (in place)."""
-    outliers = np.flatnonzero(topic_of_doc == -1)
-    if len(outliers) == 0 or len(topic_ids) == 0:
-        return
-    best, s1, _ = best_categories(category_scores[outliers])
-    topic_cats = np.asarray(topic_categories)
-    sims = embeddings[outliers] @ topic_centroids.T
-    for row, doc in enumerate(outliers):
-        if s1[row] < threshold:
-            continue
-        candidates = np.flatnonzero(topic_cats == best[row])
-        if len(candidates) == 0:
-            continue
-        pick = candidates[np.argmax(sims[row, candidates])]
-        topic_of_doc[doc] = topic_ids[pick]
-        method_of_doc[doc] = "taxonomy"
 
 
 def map_to_categories(

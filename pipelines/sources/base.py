@@ -216,15 +216,67 @@ class SourceConfig:
         return config
 
     def files(self, data_dir: Path) -> list[Path]:
-        """Files this source currently matches, oldest name first."""
+        """Files this source currently matches, in the order to ingest them (see :func:`order_files`)."""
         pattern = os.path.expandvars(self.path)
         base = Path(pattern).expanduser()
         if not base.is_absolute():
             base = data_dir / pattern
         if any(ch in str(base) for ch in "*?["):
             anchor = Path(base.anchor)
-            return sorted(p for p in anchor.glob(str(base.relative_to(anchor))) if p.is_file())
+            return order_files([p for p in anchor.glob(str(base.relative_to(anchor))) if p.is_file()], self.dayfirst)
         return [base] if base.is_file() else []
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_MONTH_NAME = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+               r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_NAME_DATES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # 2026-11-03, 2026_11, 20261103, 202611
+    ("ymd", re.compile(r"(?<!\d)((?:19|20)\d\d)[-_.]?(0[1-9]|1[0-2])(?:[-_.]?(0[1-9]|[12]\d|3[01]))?(?!\d)")),
+    # 03-11-2026, 03.11.2026 (day first unless the source says dayfirst: false)
+    ("dmy", re.compile(r"(?<!\d)(\d{1,2})[-_.](\d{1,2})[-_.]((?:19|20)\d\d)(?!\d)")),
+    # Nov2026, November 2026, nov_26, 3 Nov 2026
+    ("my", re.compile(r"(?<![a-z])" + _MONTH_NAME + r"(?![a-z])[-_ .]?((?:19|20)\d\d|\d\d)(?!\d)")),
+    # 2026-Nov, 2026 November
+    ("ym", re.compile(r"(?<!\d)((?:19|20)\d\d)[-_ .]?" + _MONTH_NAME + r"(?![a-z])")),
+)
+
+
+def name_date(name: str, dayfirst: bool = True) -> tuple[int, int, int] | None:
+    """The date written in a file or folder name (``fft_Nov2026.csv`` -> (2026, 11, 0)), if any."""
+    text = name.lower()
+    for kind, pattern in _NAME_DATES:
+        for m in pattern.finditer(text):
+            if kind == "ymd":
+                return int(m[1]), int(m[2]), int(m[3] or 0)
+            if kind == "dmy":
+                day, month = (int(m[1]), int(m[2])) if dayfirst else (int(m[2]), int(m[1]))
+                if 1 <= month <= 12 and 1 <= day <= 31:
+                    return int(m[3]), month, day
+                continue
+            if kind == "my":
+                year = int(m[2]) if len(m[2]) == 4 else 2000 + int(m[2])
+                return year, _MONTHS[m[1][:3]], 0
+            return int(m[1]), _MONTHS[m[2][:3]], 0
+    return None
+
+
+def order_files(paths: list[Path], dayfirst: bool = True) -> list[Path]:
+    """Order a source's files for ingestion: by the date in their names when every name has one, else by name.
+
+    A later file may update records of an earlier one (cumulative exports, complaint statuses), so
+    ``fft_Dec2026.csv`` must come after ``fft_Nov2026.csv`` although "D" sorts before "N". Dates are
+    looked for in the part of the path that differs between the files (name and sub-folders).
+    """
+    paths = sorted(paths)
+    if len(paths) < 2:
+        return paths
+    common = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    dates = [name_date(str(p.relative_to(common)), dayfirst) for p in paths]
+    if any(d is None for d in dates):
+        return paths
+    return [p for _, p in sorted(zip(dates, paths, strict=True), key=lambda dp: (dp[0], str(dp[1])))]
 
 
 def load_source_configs(sources_dir: Path, names: list[str] | None = None) -> list[SourceConfig]:

@@ -21,7 +21,9 @@ reason instead of being loaded wrong or dropped.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -437,26 +439,41 @@ def _clean(series: pd.Series) -> pd.Series:
 def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
     """Rename a tabular source's columns to canonical fields and melt answers and items.
 
+    A mapped column is found by its exact name, else by the one header equal to it ignoring
+    case and spaces (exports change "Ward / Department" to "Ward / department").
+
     Raises:
-        SourceError: when a column the preset needs (record id, date) is not in the file.
+        SourceError: when a column the preset needs (record id, date), or any column named in
+            the source's own ``mapping:``, is not in the file (a typo would otherwise drop every
+            answer of that column silently).
     """
     resolved = resolve(config)
     frame = rows.frame.reset_index(drop=True)
     source_columns = [c for c in frame.columns if not c.startswith("_")]
+    locate = _column_locator(source_columns)
     needed = ["received_at"] + ([] if resolved.preset.id_optional else ["response_id"])
-    missing = [c for k in needed for c in _names(resolved.columns.get(k)) if c not in frame.columns]
+    missing = [c for k in needed for c in _names(resolved.columns.get(k)) if locate(c) is None]
+    missing += [c for c in _mapped_columns(config) if locate(c) is None and c not in missing]
     # Also when every row was rejected (a report title above the column names makes the title the
     # "header" and every real row the wrong width): the file is misread, not full of bad rows.
     if missing and (len(frame) or rows.rejects):
         hint = ""
         if len(source_columns) == 1:
-            hint = (" The file has a single column: is `delimiter:` right, or are the column names on a later "
-                    "line (a title above them: set `header_row:`)?")
+            hint = (" The file has a single column: is `delimiter:` right? Or are the column names on a later "
+                    "line, below a title? Then set `header_row:`.")
+        close = {c: m[0] for c in missing if (m := difflib.get_close_matches(c, source_columns, n=1, cutoff=0.6))}
+        if close:
+            hint += " Did you mean " + ", ".join(f"{m!r} for {c!r}" for c, m in close.items()) + "?"
         where = f"{rows.name}: " if rows.name else ""
         raise SourceError(
             f"source {config.name}: {where}no column(s) {missing}; found {source_columns[:20]}.{hint} "
             "Fix the export or set `mapping:` in the source YAML."
         )
+    renamed = {c: found for c in _all_columns(resolved) if (found := locate(c)) is not None and found != c}
+    if renamed:
+        rows.notes.append("columns matched ignoring case and spaces: "
+                          + ", ".join(f"{c!r} -> {f!r}" for c, f in renamed.items()))
+    frame = frame.rename(columns={f: c for c, f in renamed.items()})
     out = pd.DataFrame(index=frame.index)
     for key, column in resolved.columns.items():
         present = [c for c in _names(column) if c in frame.columns]
@@ -499,6 +516,42 @@ def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
         pd.concat(answers, ignore_index=True) if answers else pd.DataFrame(columns=ANSWER_COLUMNS),
         pd.concat(items, ignore_index=True) if items else pd.DataFrame(columns=ITEM_COLUMNS),
     )
+
+
+def _normalised_header(name: str) -> str:
+    return re.sub(r"\s+", "", name).casefold()
+
+
+def _column_locator(source_columns: list[str]) -> Callable[[str], str | None]:
+    """Find a mapped column: its exact name, else the single header equal ignoring case and spaces."""
+    exact = set(source_columns)
+    loose: dict[str, list[str]] = {}
+    for c in source_columns:
+        loose.setdefault(_normalised_header(c), []).append(c)
+
+    def locate(name: str) -> str | None:
+        if name in exact:
+            return name
+        found = loose.get(_normalised_header(name), [])
+        return found[0] if len(found) == 1 else None
+
+    return locate
+
+
+def _mapped_columns(config: SourceConfig) -> list[str]:
+    """Source columns named in the source's own ``mapping:`` (not the preset's defaults)."""
+    out: list[str] = []
+    for key, value in config.mapping.items():
+        if key in ("questions", "items"):
+            out += [str(k) for k in (value or {})] if not isinstance(value, list) else [str(v) for v in value]
+        elif key in FIELDS:
+            out += [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    return list(dict.fromkeys(out))
+
+
+def _all_columns(resolved: Resolved) -> list[str]:
+    names = [c for v in resolved.columns.values() for c in _names(v)]
+    return list(dict.fromkeys([*names, *resolved.questions, *resolved.items]))
 
 
 def _names(column: str | tuple[str, ...] | None) -> tuple[str, ...]:

@@ -1,7 +1,10 @@
 -- Emerging-theme alerts of the latest insights run (enrich.theme_alerts, see docs/insights.md):
 -- a theme whose share of a segment's informative comments in a month rose above its trailing
 -- baseline beyond chance (one-sided test, Benjamini-Hochberg q <= alpha, minimum counts, minimum
--- lift). family_size = comparisons corrected for. Quotes are redacted clauses (json list).
+-- lift). family_size = comparisons corrected for; negative_share = share of the month's theme
+-- comments with a negative clause on it (a rising complaint, or rising praise). level = theme |
+-- category (theme_id 'category:<id>': all themes of that taxonomy category together); label =
+-- the theme label or the category name. Quotes are redacted clauses (json list): escape them.
 create or replace table marts.fct_theme_alerts as
 with latest as (
     select run_id, params_hash from enrich.insight_runs order by finished_at desc nulls last, run_id desc limit 1
@@ -26,6 +29,7 @@ select
     a.baseline_from,
     a.baseline_to,
     a.increase,
+    a.negative_share,
     a.lift,
     a.ci_low,
     a.dispersion,

@@ -2,8 +2,9 @@
 -- and comments carrying each theme (level 'theme') or any theme of a taxonomy category (level
 -- 'category', theme_id 'category:<category_id>'; themes mapped to 'new' have no category, and a
 -- category with a single theme is left out as it would repeat that theme), for the segments
--- all / site / service / channel. Unit: informative comment; a comment counts once
--- per theme (category) however many of its clauses carry it.
+-- all / site / service / channel. Unit: informative comment; a comment counts once per theme
+-- (category) however many of its clauses carry it; negative_comments = those with a clause on it
+-- of negative aspect sentiment (tells a rising complaint from rising praise).
 -- Reads the intermediate views, not the marts tables: the insights run inside the theme stage,
 -- before the marts are rebuilt with this run's theme assignments.
 with comments as (
@@ -12,7 +13,7 @@ with comments as (
     where is_informative and month is not null
 ),
 themed as (
-    select feedback_id, theme_id, category_id
+    select feedback_id, theme_id, category_id, aspect_sentiment3 = 'negative' as negative
     from intermediate.int_feedback_themed
     where theme_id is not null
 ),
@@ -24,11 +25,14 @@ split_categories as (
     having count(distinct theme_id) >= 2
 ),
 mentions as (
-    select distinct feedback_id, 'theme' as level, theme_id, category_id from themed
-    union
-    select distinct feedback_id, 'category' as level, 'category:' || category_id as theme_id, category_id
+    select feedback_id, 'theme' as level, theme_id, any_value(category_id) as category_id, bool_or(negative) as negative
+    from themed
+    group by feedback_id, theme_id
+    union all
+    select feedback_id, 'category' as level, 'category:' || category_id as theme_id, category_id, bool_or(negative) as negative
     from themed
     where category_id in (select category_id from split_categories)
+    group by feedback_id, category_id
 ),
 segmented as (
     select c.feedback_id, c.period, s.segment_type, coalesce(s.segment_value, 'Unknown') as segment_value
@@ -38,11 +42,13 @@ segmented as (
 )
 select
     cast(null as varchar) as level, cast(null as varchar) as theme_id, cast(null as varchar) as category_id,
-    segment_type, segment_value, period, count(*) as comments
+    segment_type, segment_value, period, count(*) as comments, count(*) as negative_comments
 from segmented
 group by all
 union all
-select m.level, m.theme_id, m.category_id, s.segment_type, s.segment_value, s.period, count(*) as comments
+select
+    m.level, m.theme_id, m.category_id, s.segment_type, s.segment_value, s.period,
+    count(*) as comments, count(*) filter (where m.negative) as negative_comments
 from segmented as s
 join mentions as m using (feedback_id)
 group by all

@@ -53,6 +53,7 @@ alter table enrich.theme_alerts add column if not exists ci_low double;
 alter table enrich.theme_alerts add column if not exists dispersion double;
 alter table enrich.theme_alerts add column if not exists p_exact double;
 alter table enrich.theme_alerts add column if not exists family_size bigint;
+alter table enrich.theme_alerts add column if not exists negative_share double;  -- of the month's theme comments
 
 -- Key drivers: theme effects on a poor outcome per (outcome, scope), from a penalised
 -- logistic regression over survey responses with bootstrap confidence intervals.

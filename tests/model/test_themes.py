@@ -160,7 +160,8 @@ def test_remap_taxonomy_after_renaming_a_category(stage):
     before = _assignments(con, settings)
     manifest_before = (settings.models_dir / "themes" / "build" / "manifest.json").read_text()
     try:
-        path.write_text(original.replace(f"name: {old_name}\n", "name: Renamed by the committee\n", 1), encoding="utf-8")
+        edited = original.replace(f"name: {old_name}\n", "name: Renamed by the committee\n", 1)
+        path.write_text(edited, encoding="utf-8")
         changed = themes.remap_taxonomy(settings, con)
         assert changed >= 1
         reg2 = warehouse.run_sql(con, settings, "ops/themes_registry").df()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -295,3 +296,38 @@ def test_status_query_shows_the_reconciliation(settings):
         columns = [d[0] for d in cursor.description]
         row = dict(zip(columns, cursor.fetchone(), strict=True))
     assert (row["read"], row["loaded"], row["quarantined"], row["skipped"], row["reconciles"]) == (5, 2, 1, 2, True)
+
+
+def test_monthly_exports_named_by_month_are_ingested_in_date_order(settings):
+    # Regression: files were taken in name order, so a backfill of fft_Nov2026.csv and
+    # fft_Dec2026.csv loaded December first and November's older answer overwrote the amendment.
+    header = "response_id,submitted_at,site,fft_rating,what_was_good\n"
+    exports = settings.data_dir / "monthly"
+    exports.mkdir()
+    (exports / "fft_Nov2026.csv").write_text(header + "M-1,2026-11-02 10:00,A,Good,Fine\n")
+    (exports / "fft_Dec2026.csv").write_text(header + "M-1,2026-11-02 10:00,A,Poor,Amended: too slow\n"
+                                             "M-2,2026-11-20 10:00,A,Very good,Lovely\n")
+    write_source(settings, "monthly_fft", "stream: survey\npreset: fft\nformat: csv\npath: monthly/fft_*.csv\n")
+    s = settings.with_(gx_dir=shared_gx_dir())
+    results = ingest.ingest_all(s)
+    assert [r.location.rsplit("/", 1)[-1] for r in results] == ["fft_Nov2026.csv", "fft_Dec2026.csv"]
+    current = query(s, "select rating_raw, text from raw.feedback where response_id = 'M-1'")
+    assert current.values.tolist() == [["Poor", "Amended: too slow"]]
+
+
+def test_a_title_above_the_column_names_fails_the_file_until_header_row_is_set(settings):
+    # Regression: without `header_row:` the title line was taken as a one-column header, every real
+    # row was quarantined as the wrong width and the batch recorded as a success (file never retried).
+    newuser = ROOT / "tests" / "fixtures" / "newuser"
+    (settings.data_dir / "exports" / "westmoor").mkdir(parents=True)
+    shutil.copy(newuser / "westmoor_fft_Sep-Nov_2026.csv", settings.data_dir / "exports" / "westmoor")
+    yaml = (newuser / "sources" / "westmoor_fft.yaml").read_text(encoding="utf-8")
+    write_source(settings, "westmoor_fft", yaml.replace("header_row: 4", ""))
+    s = settings.with_(gx_dir=shared_gx_dir())
+    with pytest.raises(ingest.IngestError, match=r"no column\(s\) .*set `header_row:`") as err:
+        ingest.ingest_all(s)
+    assert [(r.status, r.rows_read, r.rows_quarantined) for r in err.value.results] == [("failed", 0, 0)]
+    assert query(s, "select count(*) from raw.quarantine").iat[0, 0] == 0
+    write_source(settings, "westmoor_fft", yaml)
+    (result,) = ingest.ingest_all(s)
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == ("success", 151, 147, 4)

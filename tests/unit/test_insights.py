@@ -259,6 +259,19 @@ def test_fit_logit_matches_maximum_likelihood_with_a_flat_prior():
     np.testing.assert_allclose(ours, ref, atol=1e-6)
 
 
+def test_sparse_design_gives_the_same_fit_as_dense():
+    from scipy import sparse
+
+    rng = np.random.default_rng(9)
+    x = np.column_stack([np.ones(800), rng.random((800, 12)) < 0.1]).astype(float)
+    y = (rng.random(800) < 0.3).astype(float)
+    w = rng.integers(1, 4, size=800).astype(float)
+    design = insights.Design(sparse.csr_matrix(x))
+    np.testing.assert_allclose(design.gram(w), (x * w[:, None]).T @ x)
+    lam = np.r_[0.0, np.full(12, 0.16)]
+    np.testing.assert_allclose(insights.fit_logit(design, y, w, lam), insights.fit_logit(x, y, w, lam), atol=1e-8)
+
+
 def test_fit_logit_stays_finite_under_separation():
     x = np.column_stack([np.ones(40), np.r_[np.ones(10), np.zeros(30)]])
     y = np.r_[np.ones(10), np.zeros(25), np.ones(5)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from pipelines.sources.base import SourceConfig, SourceError, SourceRows, load_source_configs
+from pipelines.sources.base import SourceConfig, SourceError, SourceRows, load_source_configs, name_date, order_files
 from pipelines.sources.presets import SCALES, content_ids, local_to_utc, map_rows
 from tests.conftest import ROOT
 from tests.fixtures.ingest.helpers import FIXTURES
@@ -45,6 +47,11 @@ def rows(records: list[dict]) -> SourceRows:
         ({"defaults": {"rating": "5"}}, "defaults may set site and service"),
         ({"quarantine_max": 3}, "between 0 and 1"),
         ({"preset": "questionnaire", "mapping": {"rating": "score"}}, "no mapping.rating_scale"),
+        ({"header_row": 0}, "header_row must be the 1-based line"),
+        ({"header_row": "3"}, "header_row must be the 1-based line"),
+        ({"format": "jsonl", "header_row": 2}, "header_row is for csv and xlsx"),
+        ({"mapping": {"received_at": []}}, "a list of column names"),
+        ({"format": "fhir", "mapping": {"received_at": ["a", "b"], "questions": {"q": None}}}, "not a list"),
     ],
 )
 def test_bad_configs_are_rejected_with_the_reason(overrides, message):
@@ -58,6 +65,8 @@ def test_config_hash_tracks_mapping_not_bookkeeping():
     assert config(timezone="UTC").config_hash != base.config_hash
     assert config(mapping={"site": "Hospital"}).config_hash != base.config_hash
     assert config(country="us-ca").country == "US-CA"
+    assert config(header_row=1).config_hash == base.config_hash  # the default: no re-ingest on upgrade
+    assert config(header_row=3).config_hash != base.config_hash
 
 
 def test_demo_and_example_configs_load():
@@ -207,3 +216,73 @@ def test_complaint_statuses_and_severities_are_normalised():
     assert r["complaint_status"].tolist() == ["reopened", "acknowledged"]
     assert r["complaint_severity"].tolist() == ["moderate", "low"]
     assert r["contact_count"].tolist()[0] == 2 and r["_bad_contact_count"].tolist()[1] == "two"
+
+
+# --- new-user regressions (tests/fixtures/newuser, docs/getting-started.md) ---------------------
+
+
+def test_date_and_time_in_two_columns_are_combined():
+    cfg = config(mapping={"received_at": ["Date Completed", "Time Completed"]})
+    mapped = map_rows(cfg, rows([
+        {"response_id": "w1", "Date Completed": "04/09/2026", "Time Completed": "00:59", "site": "A",
+         "fft_rating": "1 - Very good"},
+        {"response_id": "w2", "Date Completed": "05/09/2026", "Time Completed": "", "site": "A", "fft_rating": "2"},
+        {"response_id": "w3", "Date Completed": "", "Time Completed": "10:00", "site": "A", "fft_rating": "2"},
+    ]))
+    got = [None if pd.isna(t) else str(t) for t in mapped.records["received_at"]]
+    # BST: 00:59 local on 4 September is 23:59 UTC the day before; no time is local midnight; a time alone is no date
+    assert got == ["2026-09-03 23:59:00+00:00", "2026-09-04 23:00:00+00:00", None]
+
+
+def test_a_typo_in_a_mapped_column_fails_naming_the_closest_header():
+    # Before: a mapped question column missing from the file was skipped, and every answer of it
+    # was dropped without a trace (the batch still reconciled).
+    cfg = config(mapping={"questions": {"Q3 - What could we do better?": None}})
+    with pytest.raises(SourceError, match=r"no column\(s\) \['Q3 - What could we do better\?'\].*Did you mean "
+                                          r"'Q3 - What could we have done better\?'"):
+        map_rows(cfg, rows([{"response_id": "r1", "submitted_at": "2026-03-01", "site": "A", "fft_rating": "1",
+                             "Q3 - What could we have done better?": "Parking"}]))
+
+
+def test_mapped_columns_match_ignoring_case_and_spaces():
+    cfg = config(mapping={"site": "Hospital", "service": "Ward / Department", "questions": {"Q2 ?": "Why?"}})
+    source = rows([{"response_id": "r1", "submitted_at": "2026-03-01", "HOSPITAL": "A", "Ward / department": "W7",
+                    "fft_rating": "1", "Q2?": "Kind staff"}])
+    record = map_rows(cfg, source).records.iloc[0]
+    assert (record["site"], record["service"], record["text"], record["question_key"]) == ("A", "W7", "Kind staff",
+                                                                                         "Q2 ?")
+    assert "matched ignoring case and spaces" in source.notes[0]
+
+
+def test_a_file_whose_every_row_is_rejected_and_has_no_id_column_fails():
+    # Before: a report title above the column names gave a one-column "header", every real row
+    # was rejected as the wrong width, and the file was loaded as a success with 100 % quarantined.
+    from pipelines.sources.base import Reject
+
+    source = SourceRows(pd.DataFrame({"Trust report": pd.Series([], dtype="string"),
+                                      "_row_number": pd.Series([], dtype="int64")}),
+                        rejects=[Reject(3, "{}", "parse:field_count", "wrong width")], name="x.csv")
+    with pytest.raises(SourceError, match="single column.*header_row"):
+        map_rows(config(), source)
+    empty = SourceRows(pd.DataFrame({"_row_number": pd.Series([], dtype="int64")}), name="empty.csv")
+    assert map_rows(config(), empty).records.empty  # an empty file is still just empty
+
+
+def test_files_are_ingested_in_the_order_of_the_dates_in_their_names():
+    # Before: name order, so fft_Dec2026.csv was loaded before fft_Nov2026.csv and the older
+    # export overwrote the amendments of the newer one.
+    assert name_date("fft_export_Nov2026.csv") == (2026, 11, 0)
+    assert name_date("FFT November 2026.xlsx") == (2026, 11, 0)
+    assert name_date("westmoor_fft_Sep-Nov_2026.csv") == (2026, 11, 0)
+    assert name_date("complaints_2026-03.csv") == (2026, 3, 0)
+    assert name_date("returns_20260301.csv") == (2026, 3, 1)
+    assert name_date("export_03-11-2026.csv") == (2026, 11, 3)
+    assert name_date("export_03-11-2026.csv", dayfirst=False) == (2026, 3, 11)
+    assert name_date("fft_nov26.csv") == (2026, 11, 0)
+    assert name_date("2027_Jan/ward.csv") == (2027, 1, 0)
+    assert name_date("marchwood_summary.csv") is None and name_date("complaints_update.csv") is None
+    months = [Path("/x") / f"fft_export_{m}.csv" for m in ("Nov2026", "Dec2026", "Jan2027", "Oct2026")]
+    assert [p.stem[-7:] for p in order_files(months)] == ["Oct2026", "Nov2026", "Dec2026", "Jan2027"]
+    undated = [Path("/x/complaints_update.csv"), Path("/x/complaints.csv")]
+    assert order_files(undated) == sorted(undated)  # no date in a name: name order
+    assert order_files([*months, Path("/x/fft_latest.csv")]) == sorted([*months, Path("/x/fft_latest.csv")])

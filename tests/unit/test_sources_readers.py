@@ -90,6 +90,27 @@ def test_xlsx_fixture_reads_as_strings():
     assert frame["_row_number"].tolist() == [2, 3, 4, 5]
 
 
+def test_header_row_skips_a_title_above_the_column_names(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("Trust FFT report\nPeriod: 01/09/2026 to 25/11/2026,,\n\nid;text;when\n1;a;x\n2;\"b\nc\";y\n")
+    read = read_delimited(path, header_row=4)
+    assert read.frame.columns.tolist() == ["id", "text", "when", "_row_number"]  # ";" found on line 4
+    assert read.frame["id"].tolist() == ["1", "2"] and read.frame["_row_number"].tolist() == [5, 7]
+    assert read.rows_read == 2 and not read.rejects
+    misread = read_delimited(path)  # without header_row: one column, and a hint that names the fix
+    assert any("header_row" in note for note in misread.notes)
+    assert read_delimited(path, header_row=9).frame.empty
+
+
+def test_xlsx_header_row_gives_spreadsheet_row_numbers():
+    read = read_xlsx(FIXTURES.parent / "newuser" / "northshire_fft_report_Nov2026.xlsx", "FFT Responses", 3)
+    frame = read.frame
+    assert frame.columns[:3].tolist() == ["Response ID", "Date of Response", "Trust Site"]
+    assert frame["_row_number"].iloc[0] == 4 and len(frame) == 394
+    assert frame["Response ID"].iloc[0] == "FFT2600004" and frame["Date of Response"].iloc[0] == "2026-10-06 20:43:00"
+    assert "=nothing" in frame["Q3 - What could we have done better?"].tolist()  # a text cell stays text
+
+
 def test_unreadable_workbook_is_a_source_error(tmp_path):
     path = tmp_path / "x.xlsx"
     path.write_bytes(b"not a zip")

@@ -12,9 +12,11 @@ from pipelines.themes_model import (
     Category,
     FitResult,
     KeywordExtractor,
+    PhraseAnalyzer,
     ThemesError,
     Topic,
     assign_nearest,
+    assign_within_categories,
     clean_keywords,
     enforce_categories,
     load_config,
@@ -24,6 +26,7 @@ from pipelines.themes_model import (
     mmr_select,
     normalize_rows,
     preprocess,
+    secondary_themes,
     stop_words,
     taxonomy_hash,
     vote_categories,
@@ -147,3 +150,46 @@ def test_enforce_categories_makes_topics_pure():
     assert new_topic not in (0, 1) and topic_cat[new_topic] == 2
     assert fit.topics[new_topic].label == "Gamma"
     assert topic_cat[0] == 0 and topic_cat[1] == 1
+
+
+def test_phrase_analyzer_never_spans_stop_words_or_punctuation():
+    analyzer = PhraseAnalyzer(stop_words(load_config(ROOT / "models" / "themes" / "config.yaml")))
+    tokens = analyzer("It was terrible, good nurses though. Long wait in A&E - [NAME] rang the car park")
+    assert "terrible good" not in tokens and "wait long" not in tokens
+    assert {"good nurses", "long wait", "car park", "a&e"} <= set(tokens)
+    assert "name" not in tokens and "the" not in tokens
+
+
+def test_label_phrases_prefer_shared_two_word_phrases():
+    texts = ["long wait in a&e", "a long wait again", "long wait to be seen", "food was cold", "cold food"]
+    kx = KeywordExtractor(texts, load_config(ROOT / "models" / "themes" / "config.yaml"))
+    assert kx.label_phrases(np.array([0, 1, 2]))[0] == "long wait"
+    assert "food" in kx.keywords(np.array([3, 4]))
+
+
+def test_assign_within_categories_stays_in_category():
+    cents = _unit([1, 0, 0], [0.9, 0.1, 0], [0, 1, 0])
+    theme_cat = np.array([0, 1, 1])
+    emb = _unit([1, 0, 0], [0, 1, 0], [0, 0, 1])
+    best, _ = assign_within_categories(emb, np.array([1, 1, -1]), cents, theme_cat, threshold=0.5)
+    assert best.tolist() == [1, 2, -1]  # row 0 is closest to theme 0 but belongs to category 1
+
+
+def test_assign_within_categories_hysteresis_keeps_previous_theme():
+    cents = _unit([1, 0.05, 0], [1, 0, 0])
+    emb = _unit([1, 0.01, 0])
+    theme_cat = np.array([0, 0])
+    best, _ = assign_within_categories(emb, np.array([0]), cents, theme_cat, 0.3)
+    assert best.tolist() == [1]
+    kept, _ = assign_within_categories(emb, np.array([0]), cents, theme_cat, 0.3, previous=np.array([0]),
+                                       sticky_margin=0.03)
+    assert kept.tolist() == [0]
+
+
+def test_secondary_themes_for_two_category_clauses():
+    cents = _unit([1, 0], [0, 1])
+    theme_cat = np.array([0, 1])
+    emb = _unit([1, 1], [1, 0])
+    scores = np.array([[0.60, 0.58], [0.60, 0.20]], dtype=np.float32)
+    second, _ = secondary_themes(emb, scores, np.array([0, 0]), cents, theme_cat, margin=0.05, min_score=0.3)
+    assert second.tolist() == [1, -1]
