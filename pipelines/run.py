@@ -133,10 +133,11 @@ def enrich_stage(settings: Settings, run_id: str, progress: bool = False) -> dic
 
 def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, progress: bool = False) -> dict[str, Any]:
     """Assign themes to informative clauses (refitting BERTopic when due), then insights."""
-    from pipelines import themes
+    from pipelines import insights, themes
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         summary = themes.run_themes(settings, con, run_id, refit=refit, progress=progress)
+        summary["insights"] = insights.run_insights(settings, con, run_id)
         summary.setdefault("rows_in", summary.get("clauses"))
         summary.setdefault("rows_out", summary.get("themed"))
         if "model_version" in summary:

@@ -565,9 +565,11 @@ class OnnxPredictor:
         tokenizer_json: Path,
         max_len: int = 128,
         threads: int = ONNX_THREADS,
-        max_batch: int = 64,
-        max_tokens: int = 4096,
+        max_batch: int = 32,
+        max_tokens: int = 1024,
     ) -> None:
+        # Batches of <= 32 comments and <= 1024 padded tokens: measured 5-10% more
+        # comments per CPU-second than 64/4096 on 2 cores (activations stay in cache).
         try:
             import onnxruntime as ort
         except ImportError as exc:  # pragma: no cover - depends on install

@@ -393,12 +393,13 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
         prev_index = np.array([pos.get(prev_theme.get(h), -1) for h in hashes], dtype=int)
         prev_index[(prev_index >= 0) & ~keep[np.maximum(prev_index, 0)]] = -1
         live = np.flatnonzero(keep)
-        args = (float(cfg["outliers"]["assign_threshold"]), None, float(rcfg["sticky_margin"]))
+        # Previous themes as positions among the live themes (-1 when none or dropped).
+        sub_prev = np.where(prev_index >= 0, np.searchsorted(live, prev_index), -1)
         for it in range(int(rcfg["lloyd_iterations"]) + 1):
-            sub_prev = np.where(prev_index >= 0, np.searchsorted(live, prev_index), -1)
-            sub_prev[(prev_index >= 0) & ~np.isin(prev_index, live)] = -1
-            sub, _ = assign_within_categories(emb, clause_cat, theme_cents[live], theme_cat[live], args[0], sub_prev,
-                                              args[2])
+            sub, _ = assign_within_categories(
+                emb, clause_cat, theme_cents[live], theme_cat[live], float(cfg["outliers"]["assign_threshold"]),
+                sub_prev, float(rcfg["sticky_margin"]),
+            )
             theme_index = np.where(sub >= 0, live[np.maximum(sub, 0)], -1)
             if it < int(rcfg["lloyd_iterations"]):
                 theme_cents = _member_centroids(emb, theme_index, len(theme_ids), fallback=theme_cents)

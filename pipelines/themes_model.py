@@ -46,7 +46,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "cluster_selection_method": "eom",
     },
     "vectorizer": {"ngram_range": [1, 2], "min_df": 1, "max_features": 30000, "extra_stop_words": []},
-    "representation": {"keybert_top_n_words": 12, "mmr_diversity": 0.4, "top_n_words": 8},
+    "representation": {
+        "candidate_words": 40,
+        "samples": 200,
+        "keybert_top_n_words": 12,
+        "mmr_diversity": 0.4,
+        "top_n_words": 8,
+    },
     "taxonomy": {
         "example_weight": 0.7,
         "description_weight": 0.3,
@@ -465,8 +471,8 @@ def fit_topics(
     representation = [
         KeyBERTInspired(
             top_n_words=int(rcfg["keybert_top_n_words"]),
-            nr_candidate_words=int(rcfg.get("candidate_words", 40)),
-            nr_samples=int(rcfg.get("samples", 200)),
+            nr_candidate_words=int(rcfg["candidate_words"]),
+            nr_samples=int(rcfg["samples"]),
             random_state=seed,
         ),
         MaximalMarginalRelevance(diversity=float(rcfg["mmr_diversity"]), top_n_words=int(rcfg["top_n_words"])),

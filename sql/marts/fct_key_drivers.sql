@@ -1,6 +1,7 @@
--- Key drivers of the latest insights run (enrich.key_drivers, see docs/insights.md): per
--- outcome (fft_poor, nps_detractor) and scope (All, or one service), each theme's effect on
--- the poor outcome from a penalised logistic regression over survey responses:
+-- Key drivers of the latest insights run (enrich.key_drivers, see docs/insights.md): per level
+-- (theme | category: theme_id 'category:<id>' = all themes of a taxonomy category), outcome
+-- (fft_poor, nps_detractor) and scope (All, or one service), each theme's effect on the poor
+-- outcome from a penalised logistic regression over survey responses:
 --   importance      outcome rate attributable to the theme (0..1: 0.05 = 5 points of the
 --                   outcome rate would go if the theme's negative mentions had not happened),
 --                   with bootstrap CI importance_ci_low/high; rank 1 = largest importance
@@ -26,7 +27,7 @@ select
     k.theme_id,
     coalesce(d.theme_label, c.name)                    as label,
     d.theme_label,
-    coalesce(k.category_id, d.category_id)            as category_id,
+    coalesce(k.category_id, d.category_id)             as category_id,
     coalesce(c.name, d.category_name)                  as category_name,
     k.importance,
     k.importance_ci_low,

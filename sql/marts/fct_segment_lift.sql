@@ -3,7 +3,8 @@
 -- segment's informative comments carrying the theme (negative mentions by default, see
 -- mention) against the share in every other segment of the same type, with a one-sided
 -- Fisher exact test and Benjamini-Hochberg q-value. Every tested comparison is kept;
--- is_significant marks lift >= min_lift with enough comments and q <= alpha.
+-- is_significant marks lift >= min_lift with enough comments and q <= alpha. level = theme |
+-- category (theme_id 'category:<id>' = all themes of a taxonomy category together).
 --   n       theme comments in the segment;  total   informative comments in the segment
 create or replace table marts.fct_segment_lift as
 with latest as (
@@ -15,7 +16,7 @@ select
     s.theme_id,
     coalesce(d.theme_label, c.name)                    as label,
     d.theme_label,
-    coalesce(s.category_id, d.category_id)            as category_id,
+    coalesce(s.category_id, d.category_id)             as category_id,
     coalesce(c.name, d.category_name)                  as category_name,
     s.segment_type,
     s.segment_value,

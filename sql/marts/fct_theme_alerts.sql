@@ -15,7 +15,7 @@ select
     a.theme_id,
     coalesce(d.theme_label, c.name)                    as label,
     d.theme_label,
-    coalesce(a.category_id, d.category_id)            as category_id,
+    coalesce(a.category_id, d.category_id)             as category_id,
     coalesce(c.name, d.category_name)                  as category_name,
     a.segment_type,
     a.segment_value,

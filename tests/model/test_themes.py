@@ -21,7 +21,9 @@ from pipelines.themes_bench import bench_settings, load_comments, load_labelled 
 from pipelines.themes_model import load_config, stop_words  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-N_FIT, N_DAILY = 260, 40
+N_FIT, N_DAILY = 220, 30
+# Fewer KeyBERT candidate words keep the test quick; everything else is the shipped config.
+FAST = {"representation": {"candidate_words": 20, "samples": 100}}
 
 
 def _assignments(con, settings):
@@ -38,7 +40,7 @@ def stage(tmp_path_factory):
     rows = load_labelled(ROOT / "models" / "themes" / "eval" / "themes_labelled.jsonl")
     rows = rows[: N_FIT + N_DAILY]
     base = Settings.from_env().with_(models_dir=ROOT / "models")
-    settings = bench_settings(base, tmp_path_factory.mktemp("themes"))
+    settings = bench_settings(base, tmp_path_factory.mktemp("themes"), FAST)
     con_cm = warehouse.connect(settings)
     con = con_cm.__enter__()
     warehouse.apply_schema(con, settings)
@@ -89,12 +91,17 @@ def test_every_theme_has_a_category_or_new(stage):
 
 
 def test_quotes_are_diverse_redacted_clauses(stage):
+    texts = dict(
+        stage["con"].execute(
+            "select t.theme_id, count(distinct a.clause_text) from enrich.theme_assignments t "
+            "join enrich.aspects a using (feedback_id, clause_idx) where t.theme_rank = 1 group by 1"
+        ).fetchall()
+    )
     reg = stage["registry"]
-    for quotes, size in zip(reg["quotes"], reg["size"], strict=True):
+    for tid, quotes in zip(reg["theme_id"], reg["quotes"], strict=True):
         q = json.loads(quotes)
-        assert len(q) == len(set(q))
-        if size >= 5:
-            assert 3 <= len(q) <= 5
+        assert len(q) == len(set(q)) <= 5
+        assert len(q) >= min(3, texts.get(tid, 0)), (tid, q)
 
 
 def test_theme_ids_are_stable_format(stage):
