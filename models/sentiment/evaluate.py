@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             either = [a or b for a, b in zip(prob_rule, clause_rule, strict=True)]
             out["mixed_heldout"] = {
                 "base_rate": round(sum(gold) / len(gold), 4),
-                f"probability_rule_t{scorer.mixed_threshold}": binary_prf(gold, prob_rule),
+                f"served_is_mixed_{scorer.mixed_rule}": binary_prf(gold, prob_rule),
                 "clause_rule": binary_prf(gold, clause_rule),
                 "either": binary_prf(gold, either),
             }

@@ -16,7 +16,8 @@ flagged as (
 select
     run_id,
     theme_id,
-    theme_label,
+    level,
+    label as theme_label,
     segment_type,
     segment_value,
     case when not is_suppressed then n end                as n,

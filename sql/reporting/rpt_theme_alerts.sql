@@ -13,7 +13,8 @@ with k as (
 select
     a.run_id,
     a.theme_id,
-    a.theme_label,
+    a.level,
+    a.label as theme_label,
     a.category_name,
     a.segment_type,
     a.segment_value,
