@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
-.PHONY: help install models demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean
+.PHONY: help install models demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
@@ -63,7 +63,13 @@ bench-sentiment: models  ## Sentiment throughput: naive vs ours (fp32/int8) vs c
 
 bench-themes: install  ## Theme stage time and peak memory at 10k and 100k comments
 	$(PY) -m pipelines.themes_bench scale --n 10000
-	$(PY) -m pipelines.themes_bench scale --n 100000
+	$(PY) -m pipelines.themes_bench scale --n 100000 --no-second-refit
+
+eval-themes: install  ## Theme quality vs the human-coded evaluation set (per-category F1)
+	$(PY) -m pipelines.themes_bench eval
+
+stability-themes: install  ## Theme ids kept across refits (shuffled input, other seed, more data)
+	$(PY) -m pipelines.themes_bench stability
 
 bench-privacy: install  ## PHI redaction recall/precision per entity type on a planted set
 	$(PY) -m pipelines.privacy_bench --n 600

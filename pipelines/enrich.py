@@ -83,14 +83,22 @@ def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: 
         }
     )
     # Clause-level (aspect) sentiment for informative comments: what themes attach to.
+    # A comment that is a single clause reuses its own score instead of being scored twice.
     clause_rows = []
+    reuse: dict[int, object] = {}
     for fid, text, question, res in zip(pending["feedback_id"], texts, questions, results, strict=True):
         if not res.is_informative:
             continue
-        for idx, clause in enumerate(sentiment.split_clauses(text)):
+        parts = sentiment.split_clauses(text)
+        for idx, clause in enumerate(parts):
+            if len(parts) == 1 and clause == text:
+                reuse[len(clause_rows)] = res
             clause_rows.append((fid, idx, clause, question))
+    todo = [i for i in range(len(clause_rows)) if i not in reuse]
+    scored = scorer.score([clause_rows[i][2] for i in todo], [clause_rows[i][3] for i in todo], progress=progress)
+    by_row = dict(zip(todo, scored, strict=True)) | reuse
+    clause_scores = [by_row[i] for i in range(len(clause_rows))]
     clauses = pd.DataFrame(clause_rows, columns=["feedback_id", "clause_idx", "clause_text", "question"])
-    clause_scores = scorer.score([r[2] for r in clause_rows], [r[3] for r in clause_rows], progress=progress)
     aspects = pd.DataFrame(
         {
             "feedback_id": clauses["feedback_id"],

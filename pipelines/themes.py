@@ -5,19 +5,22 @@ What one call of :func:`run_themes` does:
 1. Reads every informative clause (``enrich.aspects`` x ``enrich.sentiment.is_informative``);
    embeds each unique redacted clause text once with MiniLM, cached in ``enrich.embeddings``.
 2. **Refit** (on request, when no model exists, or when the model is older than ``refit_days``):
-   BERTopic on the unique texts (seeded UMAP guided semi-supervised by the taxonomy, HDBSCAN,
-   c-TF-IDF with English + domain stop words, KeyBERTInspired -> MMR keywords), outliers reduced
-   with ``reduce_outliers(strategy="embeddings")`` and then by the taxonomy (nearest theme of the
-   clause's best category). Topics are matched to the registry ``enrich.themes`` by centroid cosine
-   similarity (Hungarian) so that a theme keeps its id and label across refits; unmatched topics
-   get new ids, unmatched registry themes are retired (kept for history). Every theme is mapped to
-   a taxonomy category by embedding similarity, or to ``new`` below a threshold. The model is
-   saved with safetensors under ``models/themes/build`` with a ``manifest.json``.
-3. **Daily** (otherwise): only new or changed clauses are assigned, to the nearest active theme
-   centroid (or the taxonomy fallback), without touching existing ids.
+   every clause is scored against the taxonomy (zero-shot: category examples, descriptions, seed
+   terms); BERTopic runs on the unique texts (seeded UMAP, semi-supervised by the confident
+   taxonomy labels, HDBSCAN, c-TF-IDF over phrases with English + domain stop words,
+   KeyBERTInspired -> MMR keywords), ``reduce_outliers(strategy="embeddings")``; topics are made
+   category-pure. Topics are matched to the registry ``enrich.themes`` by centroid cosine
+   similarity (Hungarian) so that a theme keeps its id and label across refits; genuinely new
+   topics get new ids, registry themes no clause gathers round any more are retired (kept for
+   history). Each clause then goes to the nearest theme centroid of its category (the daily
+   rule), with hysteresis towards its previous theme; a clause about two categories also gets
+   a secondary theme (``theme_rank`` 2). The model is saved with safetensors under
+   ``models/themes/build`` with a ``manifest.json``.
+3. **Daily** (otherwise): only new or changed clauses are embedded and assigned by the same rule,
+   without touching existing ids, labels or assignments; an edited taxonomy is re-mapped.
 
 Tables written: ``enrich.embeddings``, ``enrich.themes``, ``enrich.theme_assignments``,
-``enrich.theme_categories``, ``enrich.theme_runs``.
+``enrich.theme_outliers``, ``enrich.theme_categories``, ``enrich.theme_runs``.
 """
 
 from __future__ import annotations

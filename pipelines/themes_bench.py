@@ -171,19 +171,21 @@ def evaluate(
     if bench.warehouse.exists():
         bench.warehouse.unlink()
     started = time.perf_counter()
-    with warehouse.connect(bench) as con:
-        warehouse.apply_schema(con, bench)
-        load_comments(bench, con, [(r["id"], r["text"]) for r in labelled])
-        summary = themes.run_themes(bench, con, "eval", refit=True)
-        clause_themes = warehouse.run_sql(con, bench, "ops/themes_bench_comment_themes").df()
-        registry = warehouse.run_sql(con, bench, "ops/themes_registry").df()
+    try:
+        with warehouse.connect(bench) as con:
+            warehouse.apply_schema(con, bench)
+            load_comments(bench, con, [(r["id"], r["text"]) for r in labelled])
+            summary = themes.run_themes(bench, con, "eval", refit=True)
+            clause_themes = warehouse.run_sql(con, bench, "ops/themes_bench_comment_themes").df()
+            registry = warehouse.run_sql(con, bench, "ops/themes_registry").df()
+    finally:
+        if workdir is None:
+            shutil.rmtree(tmp, ignore_errors=True)
     result = score_assignments(labelled, clause_themes, top=top)
     primary = score_assignments(labelled, clause_themes[clause_themes["theme_rank"] == 1], top=top)
     result["primary_only"] = {k: primary[k] for k in ("macro_f1_top", "macro_best_f1_top", "micro_f1_all")}
     result.update({"summary": summary, "seconds": time.perf_counter() - started, "registry": registry,
                    "clause_themes": clause_themes})
-    if workdir is None:
-        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 

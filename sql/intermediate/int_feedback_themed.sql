@@ -7,6 +7,7 @@ select
     a.aspect_sentiment3,
     a.aspect_score,
     t.theme_id,
+    t.theme_rank,
     t.theme_method,
     th.theme_label,
     th.category_id,
