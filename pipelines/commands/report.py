@@ -76,8 +76,7 @@ def report(
         ),
     ] = None,
 ) -> None:
-    from pipelines import kpis, run, warehouse
-    from pipelines.report import prepare
+    from pipelines import kpis, run
 
     settings = _settings_or_exit()
     if min_cell is not None:
@@ -88,8 +87,7 @@ def report(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--period") from exc
     if resolution_target is not None:
-        with warehouse.connect(settings) as con:
-            prepare(settings, con, resolution_target)
+        settings = settings.with_(resolution_target_working_days=resolution_target)
     summary = run.report_stage(settings, run.new_run_id(), period=period, out_dir=(out.resolve() if out else None))
     for path in summary["files"]:
         if path.endswith(".html"):
