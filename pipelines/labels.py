@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import Settings
+from pipelines.exports import safe_cell
 from pipelines.sentiment import LABELS5, SentimentScorer, label5_from_value
 from pipelines.warehouse import apply_schema, connect, run_sql
 
 EXPORT_COLUMNS: tuple[str, ...] = ("feedback_id", "question", "text", "predicted_label", "label")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class LabelImportError(ValueError):
@@ -106,7 +106,7 @@ def _out_paths(out: Path) -> tuple[Path, Path]:
 
 def _safe_cell(value: str) -> str:
     # Spreadsheet formula injection: a comment starting with "=" must stay text.
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return safe_cell(value, xlsx=True)
 
 
 def write_csv(path: Path, records: Sequence[dict[str, str]]) -> None:

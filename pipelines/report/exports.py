@@ -8,23 +8,17 @@ with an apostrophe, which spreadsheets show as plain text (OWASP "CSV injection"
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+from pipelines import exports
 
 
 def safe_cell(value: Any) -> Any:
-    """A cell value that a spreadsheet will not evaluate."""
-    if isinstance(value, str):
-        value = _ILLEGAL_XLSX.sub("", value)
-        if value.startswith(_FORMULA_START):
-            return "'" + value
-    return value
+    """A cell value that a spreadsheet will not evaluate (and that an XLSX file can hold)."""
+    return exports.safe_cell(value, xlsx=True)
 
 
 def _flatten(value: Any) -> Any:
