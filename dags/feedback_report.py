@@ -22,7 +22,7 @@ from airflow.sdk import Param, dag, task
     params={"period": Param(None, type=["null", "string"], description="Report month YYYY-MM (default: latest).")},
     doc_md=__doc__,
 )
-def feedback_report() -> None:
+def feedback_report() -> None:  # noqa: D103 - the module docstring is the DAG's doc_md
     @task(outlets=[REPORTS])
     def report(**context) -> list[str]:
         from pipelines import run

@@ -23,7 +23,7 @@ from airflow.sdk import Param, dag, task
     params={"refit": Param(None, type=["null", "boolean"], description="Force (true) or forbid (false) a refit.")},
     doc_md=__doc__,
 )
-def feedback_themes() -> None:
+def feedback_themes() -> None:  # noqa: D103 - the module docstring is the DAG's doc_md
     @task(outlets=[THEMED])
     def themes(**context) -> dict:
         from pipelines import run

@@ -81,7 +81,8 @@ def init() -> None:
 @app.command()
 def ingest(
     source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only this source (YAML stem in config/sources); repeatable.")
+        list[str] | None,
+        typer.Option("--source", "-s", help="Only this source (YAML stem in config/sources); repeatable."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Re-read files already ingested (e.g. after fixing a source's mapping).")
@@ -115,8 +116,14 @@ def _print_batches(batches: list[dict]) -> None:
     )
     for b in batches:
         table.add_row(
-            b["source"], Path(b["location"]).name, str(b["rows_read"]), str(b["rows_loaded"]),
-            str(b["rows_quarantined"]), str(b["rows_duplicate"]), str(b["rows_skipped"]), b["status"],
+            b["source"],
+            Path(b["location"]).name,
+            str(b["rows_read"]),
+            str(b["rows_loaded"]),
+            str(b["rows_quarantined"]),
+            str(b["rows_duplicate"]),
+            str(b["rows_skipped"]),
+            b["status"],
         )
     console.print(table if batches else "nothing new to ingest")
 
@@ -147,7 +154,9 @@ def themes(
 @app.command("run")
 def run_all(
     refit: Annotated[bool | None, typer.Option("--refit/--no-refit", help="Force or forbid a theme refit.")] = None,
-    period: Annotated[str | None, typer.Option(help="Report month YYYY-MM (default: latest full month in the data).")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Report month YYYY-MM (default: latest full month in the data).")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Run the whole pipeline without Airflow: ingest -> enrich -> themes -> report.
@@ -165,7 +174,9 @@ def run_all(
         console.print(f"report:    [bold]{path}[/]")
     exports = sorted({p.parent for p in files if p.suffix != ".html"})
     if exports:
-        console.print(f"exports:   {len([p for p in files if p.suffix != '.html'])} CSV/XLSX files under {exports[0].parent}")
+        console.print(
+            f"exports:   {len([p for p in files if p.suffix != '.html'])} CSV/XLSX files under {exports[0].parent}"
+        )
 
 
 @app.command()

@@ -38,7 +38,9 @@ def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress:
             "feedback_id": pending["feedback_id"],
             "record_hash": pending["record_hash"],
             "text_redacted": [r.text for r in results],
-            "entity_counts": [json.dumps(dict(sorted(Counter(s.entity_type for s in r.spans).items()))) for r in results],
+            "entity_counts": [
+                json.dumps(dict(sorted(Counter(s.entity_type for s in r.spans).items()))) for r in results
+            ],
             "redactor_version": redactor.version,
             "redacted_at": now,
         }

@@ -51,7 +51,10 @@ def _record(
 ) -> dict[str, Any]:
     started = started or datetime.now(UTC)
     warehouse.run_sql(
-        con, settings, "ops/start_stage", {"run_id": run_id, "stage": stage, "started_at": started, "seed": settings.seed}
+        con,
+        settings,
+        "ops/start_stage",
+        {"run_id": run_id, "stage": stage, "started_at": started, "seed": settings.seed},
     )
     status, message, summary = "success", "", {}
     try:
@@ -83,7 +86,8 @@ def _record(
                 "data_from": data_from,
                 "data_to": data_to,
                 "versions": json.dumps(versions, default=str),
-                "message": message or json.dumps({k: v for k, v in summary.items() if k != "redactor"}, default=str)[:2000],
+                "message": message
+                or json.dumps({k: v for k, v in summary.items() if k != "redactor"}, default=str)[:2000],
             },
         )
 
@@ -147,12 +151,16 @@ def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, pro
     return _run_stage(settings, run_id, "themes", body, needs_con=True)
 
 
-def report_stage(settings: Settings, run_id: str, period: str | None = None, out_dir: Path | None = None) -> dict[str, Any]:
+def report_stage(
+    settings: Settings, run_id: str, period: str | None = None, out_dir: Path | None = None
+) -> dict[str, Any]:
     """Write the HTML reports and table exports from the reporting views."""
     from pipelines import report
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        written = report.write_reports(settings, con, period=period, out_dir=out_dir or settings.reports_dir, run_id=run_id)
+        written = report.write_reports(
+            settings, con, period=period, out_dir=out_dir or settings.reports_dir, run_id=run_id
+        )
         return {"rows_out": len(written), "files": [str(p) for p in written]}
 
     return _run_stage(settings, run_id, "report", body, needs_con=True)
@@ -194,7 +202,9 @@ def _run_stage(
     return summary
 
 
-def run_all(settings: Settings, progress: bool = False, refit: bool | None = None, period: str | None = None) -> dict[str, Any]:
+def run_all(
+    settings: Settings, progress: bool = False, refit: bool | None = None, period: str | None = None
+) -> dict[str, Any]:
     """Run every stage in order: ingest -> enrich -> themes -> report."""
     run_id = new_run_id()
     out: dict[str, Any] = {"run_id": run_id}

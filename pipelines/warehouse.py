@@ -141,7 +141,9 @@ def _split_statements(text: str) -> list[str]:
 
 def model_files(settings: Settings) -> list[Path]:
     """Model files of all layers in dependency order (layer order, then references)."""
-    files = {f"{p.parent.name}.{p.stem}": p for layer in LAYERS for p in sorted((settings.sql_dir / layer).glob("*.sql"))}
+    files = {
+        f"{p.parent.name}.{p.stem}": p for layer in LAYERS for p in sorted((settings.sql_dir / layer).glob("*.sql"))
+    }
     order: list[str] = []
     state: dict[str, str] = {}
 

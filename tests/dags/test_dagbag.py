@@ -11,7 +11,16 @@ import pytest
 from tests.conftest import ROOT
 
 DAG_FILES = sorted(p for p in (ROOT / "dags").glob("feedback_*.py"))
-HEAVY = ("torch", "transformers", "bertopic", "great_expectations", "duckdb", "sentence_transformers", "presidio_analyzer", "pipelines")
+HEAVY = (
+    "torch",
+    "transformers",
+    "bertopic",
+    "great_expectations",
+    "duckdb",
+    "sentence_transformers",
+    "presidio_analyzer",
+    "pipelines",
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +58,10 @@ def test_dags_are_chained_by_assets(dagbag):
 def test_parse_is_fast_and_light(path):
     # A fresh interpreter: import airflow.sdk first (paid once by the dag processor), then time the file.
     code = (
-        "import sys, time, runpy; sys.path.insert(0, %r); import airflow.sdk, pendulum; "
-        "t = time.perf_counter(); runpy.run_path(%r); dt = time.perf_counter() - t; "
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in %r); print(dt); print(heavy)"
-    ) % (str(ROOT / "dags"), str(path), HEAVY)
+        f"import sys, time, runpy; sys.path.insert(0, {str(ROOT / 'dags')!r}); import airflow.sdk, pendulum; "
+        f"t = time.perf_counter(); runpy.run_path({str(path)!r}); dt = time.perf_counter() - t; "
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}); print(dt); print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     seconds, heavy = out.stdout.strip().splitlines()[-2:]
     assert heavy == "[]", f"{path.name} imports heavy modules at parse time: {heavy}"

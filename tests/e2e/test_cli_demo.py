@@ -63,9 +63,13 @@ def test_no_planted_identifier_in_logs_views_or_reports(demo):
     assert planted
     leaks = [("log", p) for log in demo["logs"][1:] for p in planted if p in log]
     con = duckdb.connect(str(demo["root"] / "data" / "warehouse.duckdb"), read_only=True)
-    views = [r[0] for r in con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables where table_schema in ('reporting', 'marts')"
-    ).fetchall()]
+    views = [
+        r[0]
+        for r in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema in ('reporting', 'marts')"
+        ).fetchall()
+    ]
     for view in views:
         dump = json.dumps(con.execute("select * from query_table($v)", {"v": view}).fetchall(), default=str)
         leaks += [(view, p) for p in planted if p in dump]

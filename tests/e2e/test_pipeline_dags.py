@@ -55,7 +55,13 @@ def pipeline(airflow_home, tmp_path_factory):
         con.close()
         second = [_run_dag(d) for d in DAG_ORDER]
         con = duckdb.connect(str(settings.warehouse), read_only=True)
-        yield {"settings": settings, "manifest": manifest, "con": con, "runs": (first, second), "counts_first": counts_first}
+        yield {
+            "settings": settings,
+            "manifest": manifest,
+            "con": con,
+            "runs": (first, second),
+            "counts_first": counts_first,
+        }
         con.close()
     finally:
         for k, v in old.items():
@@ -67,8 +73,14 @@ def pipeline(airflow_home, tmp_path_factory):
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     rels = [
-        "raw.feedback", "raw.feedback_history", "raw.quarantine", "enrich.sentiment", "enrich.aspects",
-        "enrich.theme_assignments", "marts.fct_feedback", "reporting.rpt_feedback_comments",
+        "raw.feedback",
+        "raw.feedback_history",
+        "raw.quarantine",
+        "enrich.sentiment",
+        "enrich.aspects",
+        "enrich.theme_assignments",
+        "marts.fct_feedback",
+        "reporting.rpt_feedback_comments",
     ]
     return {r: con.execute("select count(*) from query_table($r)", {"r": r}).fetchone()[0] for r in rels}
 
@@ -116,9 +128,12 @@ def test_reports_written_and_free_of_planted_identifiers(pipeline):
     planted = [p for p in pipeline["manifest"].get("planted_identifiers", []) if len(p) >= 4]
     assert planted, "demo data should plant identifiers"
     con = pipeline["con"]
-    views = [r[0] for r in con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables where table_schema = 'reporting'"
-    ).fetchall()]
+    views = [
+        r[0]
+        for r in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables where table_schema = 'reporting'"
+        ).fetchall()
+    ]
     leaks = []
     for view in views:
         dump = json.dumps(con.execute("select * from query_table($v)", {"v": view}).fetchall(), default=str)

@@ -14,7 +14,14 @@ SERVICES = COMPOSE["services"]
 
 
 def test_official_airflow3_layout():
-    expected = {"postgres", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-init"}
+    expected = {
+        "postgres",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-init",
+    }
     assert expected <= set(SERVICES)
     commands = {name: svc.get("command") for name, svc in SERVICES.items()}
     assert commands["airflow-apiserver"] == "api-server"

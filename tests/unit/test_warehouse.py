@@ -33,12 +33,13 @@ def test_encrypted_warehouse_needs_its_key(settings):
     warehouse.init(enc)
     with warehouse.connect(enc, read_only=True) as con:
         assert con.execute("select count(*) from raw.feedback").fetchone()[0] == 0
-    with pytest.raises(warehouse.WarehouseError, match="FEEDBACK_ENCRYPTION_KEY"):
-        with warehouse.connect(settings):
-            pass
-    with pytest.raises(warehouse.WarehouseError, match="wrong key"):
-        with warehouse.connect(settings.with_(encryption_key="wrong")):
-            pass
+    with pytest.raises(warehouse.WarehouseError, match="FEEDBACK_ENCRYPTION_KEY"), warehouse.connect(settings):
+        pass
+    with (
+        pytest.raises(warehouse.WarehouseError, match="wrong key"),
+        warehouse.connect(settings.with_(encryption_key="wrong")),
+    ):
+        pass
     # The file holds no plaintext table names.
     assert b"feedback_history" not in settings.warehouse.read_bytes()
 
