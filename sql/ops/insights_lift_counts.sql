@@ -28,27 +28,8 @@ comments as (
         end as hour_band
     from base as b
 ),
-themed as (
-    select feedback_id, theme_id, category_id, aspect_sentiment3 = 'negative' as negative
-    from intermediate.int_feedback_themed
-    where theme_id is not null
-),
--- A category with a single theme would only repeat that theme's comparisons.
-split_categories as (
-    select category_id from themed
-    where category_id is not null and category_id <> 'new'
-    group by category_id
-    having count(distinct theme_id) >= 2
-),
 mentions as (
-    select feedback_id, 'theme' as level, theme_id, any_value(category_id) as category_id, bool_or(negative) as negative
-    from themed
-    group by feedback_id, theme_id
-    union all
-    select feedback_id, 'category' as level, 'category:' || category_id as theme_id, category_id, bool_or(negative) as negative
-    from themed
-    where category_id in (select category_id from split_categories)
-    group by feedback_id, category_id
+    select * from intermediate.int_feedback_theme_mentions
 ),
 segmented as (
     select c.feedback_id, s.segment_type, coalesce(s.segment_value, 'Unknown') as segment_value
