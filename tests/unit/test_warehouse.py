@@ -49,3 +49,16 @@ def test_counts_of_missing_relation(settings):
     counts = warehouse.table_counts(settings, ["raw.feedback", "raw.nope"])
     assert counts == {"raw.feedback": 0, "raw.nope": -1}
     assert isinstance(duckdb.__version__, str)
+
+
+def test_scripts_may_hold_semicolons_in_literals_and_comments(settings, tmp_path):
+    sql_dir = tmp_path / "sql"
+    (sql_dir / "ops").mkdir(parents=True)
+    (sql_dir / "ops" / "script.sql").write_text(
+        "create table t (x varchar); -- trailing note; with a semicolon\n"
+        "insert into t values ('a;b');\ninsert into t values ('c');\n"
+    )
+    custom = settings.with_(sql_dir=sql_dir)
+    con = duckdb.connect()
+    warehouse.run_script(con, custom, "ops/script")
+    assert con.execute("select x from t order by x").fetchall() == [("a;b",), ("c",)]
