@@ -33,7 +33,7 @@ $(STAMP): requirements.lock pyproject.toml Makefile
 
 models: install $(SENTIMENT_MODEL)  ## Build the default models (sentiment classifier) from models/
 
-$(SENTIMENT_MODEL): $(wildcard models/sentiment/*.yaml models/sentiment/*.py models/sentiment/data/*.jsonl) pipelines/sentiment_train.py
+$(SENTIMENT_MODEL): $(wildcard models/sentiment/*.yaml models/sentiment/*.py models/sentiment/data/*.jsonl) pipelines/sentiment/train.py
 	$(PY) models/sentiment/train.py
 
 demo: install models  ## Generate demo data and run the whole pipeline into data/warehouse.duckdb
@@ -62,20 +62,20 @@ bench-sentiment: models  ## Sentiment throughput: naive vs ours (fp32/int8) vs c
 	$(FEEDBACK) bench sentiment
 
 bench-themes: install  ## Theme stage time and peak memory at 10k and 100k comments
-	$(PY) -m pipelines.themes_bench scale --n 10000
-	$(PY) -m pipelines.themes_bench scale --n 100000 --no-second-refit
+	$(PY) -m benchmarks.themes scale --n 10000
+	$(PY) -m benchmarks.themes scale --n 100000 --no-second-refit
 
 eval-themes: install  ## Theme quality vs the human-coded evaluation set (per-category F1)
-	$(PY) -m pipelines.themes_bench eval
+	$(PY) -m benchmarks.themes eval
 
 stability-themes: install  ## Theme ids kept across refits (shuffled input, other seed, more data)
-	$(PY) -m pipelines.themes_bench stability
+	$(PY) -m benchmarks.themes stability
 
 bench-privacy: install  ## PHI redaction recall/precision per entity type on a planted set
-	$(PY) -m pipelines.privacy_bench --n 600
+	$(PY) -m benchmarks.privacy --n 600
 
 bench-ingest: install  ## Ingestion throughput on a 100k-row CSV
-	$(PY) -m pipelines.ingest_bench --rows 100000
+	$(PY) -m benchmarks.ingest --rows 100000
 
 airflow-standalone: install  ## Run Airflow locally (http://127.0.0.1:8080) with this repo's DAGs
 	AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \

@@ -25,7 +25,7 @@ from airflow.sdk import dag, task
 def feedback_enrich() -> None:  # noqa: D103 - the module docstring is the DAG's doc_md
     @task(outlets=[ENRICHED])
     def enrich(**context) -> dict:
-        from pipelines import run
+        from pipelines import stages as run
         from pipelines.config import get_settings
 
         summary = run.enrich_stage(get_settings(), context["run_id"])

@@ -33,7 +33,7 @@ def feedback_ingest() -> None:  # noqa: D103 - the module docstring is the DAG's
 
     @task(max_active_tis_per_dag=1)
     def ingest_source(source: str, **context) -> dict:
-        from pipelines import run
+        from pipelines import stages as run
         from pipelines.config import get_settings
 
         summary = run.ingest_stage(get_settings(), context["run_id"], sources=[source])

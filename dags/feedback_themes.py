@@ -26,7 +26,7 @@ from airflow.sdk import Param, dag, task
 def feedback_themes() -> None:  # noqa: D103 - the module docstring is the DAG's doc_md
     @task(outlets=[THEMED])
     def themes(**context) -> dict:
-        from pipelines import run
+        from pipelines import stages as run
         from pipelines.config import get_settings
 
         summary = run.themes_stage(get_settings(), context["run_id"], refit=context["params"].get("refit"))

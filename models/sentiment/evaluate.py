@@ -17,14 +17,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from pipelines.sentiment import (  # noqa: E402
+from pipelines.sentiment.scorer import (  # noqa: E402
     DEFAULT_FILE,
     LABELS3,
     build_scorer,
     current_build,
     read_manifest,
 )
-from pipelines.sentiment_train import (  # noqa: E402
+from pipelines.sentiment.train import (  # noqa: E402
     TrainConfig,
     binary_prf,
     classification_metrics,
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         exs = sets[name]
         res = scorer.score([e.text for e in exs], [e.question for e in exs])
         pred3 = [LABELS3.index(r.label3) for r in res]
-        from pipelines.sentiment import LABELS5
+        from pipelines.sentiment.scorer import LABELS5
 
         pred5 = [LABELS5.index(r.label5) for r in res]
         out[name] = classification_metrics(exs, pred5, pred3)

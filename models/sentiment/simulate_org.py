@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from pipelines.config import Settings  # noqa: E402
-from pipelines.labels import import_labels, organisation_examples  # noqa: E402
-from pipelines.sentiment import LABELS5, build_scorer  # noqa: E402
-from pipelines.sentiment_train import (  # noqa: E402
+from pipelines.sentiment.labels import import_labels, organisation_examples  # noqa: E402
+from pipelines.sentiment.scorer import LABELS5, build_scorer  # noqa: E402
+from pipelines.sentiment.train import (  # noqa: E402
     TrainConfig,
     collect_default_data,
     load_project,

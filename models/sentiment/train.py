@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from pipelines.sentiment_train import (  # noqa: E402
+from pipelines.sentiment.train import (  # noqa: E402
     TrainConfig,
     build_version,
     collect_default_data,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import __version__, kpis, warehouse
+from pipelines import __version__, periods
 from pipelines.config import Settings
 from pipelines.report import run_status, theme_report, trend_pack
 from pipelines.report.data import ReportContext, resolve_month
@@ -29,23 +29,9 @@ from pipelines.report.exports import write_exports
 from pipelines.report.html import json_for_script, render_page
 from pipelines.report.theme_report import Page
 
-__all__ = ["write_reports", "prepare"]
+__all__ = ["write_reports"]
 
 log = logging.getLogger(__name__)
-
-_REQUIRED_VIEW = "reporting.rpt_kpi_period_change"
-
-
-def prepare(
-    settings: Settings, con: duckdb.DuckDBPyConnection, resolution_target_working_days: int | None = None
-) -> None:
-    """Make the reporting views current: calendars and KPI settings, then rebuild if needed."""
-    warehouse.apply_schema(con, settings)
-    changed = kpis.prepare_kpi_inputs(settings, con, resolution_target_working_days)
-    missing = warehouse.run_sql(con, settings, "ops/report_view_exists", {"name": _REQUIRED_VIEW}).fetchone()[0] == 0
-    if changed or missing:
-        warehouse.build_models(con, settings)
-
 
 def write_reports(
     settings: Settings,
@@ -53,25 +39,23 @@ def write_reports(
     period: str | None,
     out_dir: Path,
     run_id: str | None,
-    resolution_target_working_days: int | None = None,
 ) -> list[Path]:
     """Write the three HTML reports and their exports for ``period`` (YYYY-MM).
 
     Args:
         settings: where things live; ``min_cell`` is the suppression threshold k.
-        con: an open read-write warehouse connection (calendars may be written).
+        con: an open warehouse connection; only ``reporting`` views are read. The pipeline
+            prepares them first (``pipelines.insights.kpis.prepare_reporting``).
         period: report month ``YYYY-MM``; None = the latest full month of data.
         out_dir: folder for the pages (created); exports go to ``out_dir/exports/<period>/``.
         run_id: the pipeline run the reports belong to (shown on every page).
-        resolution_target_working_days: complaint resolution target (default 25).
 
     Returns:
         Every file written: pages first, then exports.
     """
     started = time.perf_counter()
     if period:
-        kpis.parse_period(period)  # fail before any work on a malformed period
-    prepare(settings, con, resolution_target_working_days)
+        periods.parse_period(period)  # fail before any work on a malformed period
     month = resolve_month(settings, con, period)
     ctx = ReportContext(settings=settings, con=con, month=month, run_id=run_id, generated_at=datetime.now(UTC))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipelines import kpis, warehouse
+from pipelines import periods, warehouse
 from pipelines.config import Settings
 
 MAX_COMMENTS = 20000
@@ -38,12 +38,12 @@ class ReportContext:
     @property
     def month_to(self) -> date:
         """Last day of the report month."""
-        return kpis.add_months(self.month, 1) - timedelta(days=1)
+        return periods.add_months(self.month, 1) - timedelta(days=1)
 
     @property
     def trend_from(self) -> date:
         """First month of the trend window (the report month and the 23 before it)."""
-        return kpis.add_months(self.month, -(TREND_MONTHS - 1))
+        return periods.add_months(self.month, -(TREND_MONTHS - 1))
 
     @property
     def min_cell(self) -> int:
@@ -68,12 +68,12 @@ def resolve_month(settings: Settings, con: duckdb.DuckDBPyConnection, period: st
         ValueError: if ``period`` is not YYYY-MM.
     """
     if period:
-        return kpis.parse_period(period)
+        return periods.parse_period(period)
     end = data_end(settings, con)
     if end is None:
         today = date.today()
-        return kpis.add_months(date(today.year, today.month, 1), -1)
-    return kpis.latest_full_month(end)
+        return periods.add_months(date(today.year, today.month, 1), -1)
+    return periods.latest_full_month(end)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

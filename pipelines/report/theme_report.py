@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import kpis
+from pipelines import periods, stats
 from pipelines.report import charts
 from pipelines.report.data import MAX_COMMENTS, ReportContext, records
 from pipelines.report.html import clean
@@ -35,7 +35,7 @@ class Page:
 
 def build(ctx: ReportContext) -> Page:
     """Collect everything the theme report shows for ``ctx.month``."""
-    spark_from = kpis.add_months(ctx.month, -(SPARK_MONTHS - 1))
+    spark_from = periods.add_months(ctx.month, -(SPARK_MONTHS - 1))
     ranking = ctx.query("report_theme_ranking", month=ctx.month)
     monthly = ctx.query("report_theme_monthly", month_from=spark_from, month_to=ctx.month)
     segments = ctx.query("report_theme_segments", month=ctx.month)
@@ -45,7 +45,7 @@ def build(ctx: ReportContext) -> Page:
 
     shown = ranking[~ranking["suppressed"].astype(bool)]
     this_month = monthly[pd.to_datetime(monthly["month"]).dt.date == ctx.month].set_index("theme_id")
-    months = [kpis.add_months(spark_from, i) for i in range(SPARK_MONTHS)]
+    months = [periods.add_months(spark_from, i) for i in range(SPARK_MONTHS)]
     themes = [_theme_row(t, monthly, this_month, segments, quotes, months) for t in records(shown)]
 
     chart_list: list[charts.Chart] = []
@@ -151,7 +151,7 @@ def _theme_row(
         "negative_pct": t["negative_pct"],
         "momentum_pct_points": t["momentum_pct_points"],
         "momentum_significant": bool(t["momentum_significant"]),
-        "momentum_p": kpis.p_from_z(t["momentum_z"]),
+        "momentum_p": stats.p_from_z(t["momentum_z"]),
         "rank_volume": t["rank_volume"],
         "rank_negativity": t["rank_negativity"],
         "rank_momentum": t["rank_momentum"],

@@ -12,7 +12,7 @@ import json
 
 import pandas as pd
 
-from pipelines import kpis
+from pipelines import periods, stats
 from pipelines.report import charts
 from pipelines.report.data import ReportContext, records
 from pipelines.report.html import clean, fmt_kpi, fmt_p, fmt_signed
@@ -35,8 +35,8 @@ OUTCOME_NAMES = {"fft_poor": "a poor FFT rating", "nps_detractor": "an NPS detra
 def build(ctx: ReportContext) -> Page:
     """Collect everything the trend pack shows for ``ctx.month``."""
     kpi_table = ctx.query("report_kpi_table", month=ctx.month)
-    kpi_table["p_vs_prev"] = [kpis.p_from_z(clean(z)) for z in kpi_table["z_vs_prev"]]
-    kpi_table["p_vs_last_year"] = [kpis.p_from_z(clean(z)) for z in kpi_table["z_vs_last_year"]]
+    kpi_table["p_vs_prev"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_prev"]]
+    kpi_table["p_vs_last_year"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_last_year"]]
     sites = ctx.query("report_kpi_sites", month=ctx.month)
     series = ctx.query("report_kpi_series", month_from=ctx.trend_from, month_to=ctx.month)
     ranking = ctx.query("report_theme_ranking", month=ctx.month)
@@ -45,8 +45,8 @@ def build(ctx: ReportContext) -> Page:
     drivers = ctx.query("report_key_drivers")
     lift = ctx.query("report_segment_lift", max_rows=LIFT_ROWS)
     actions = ctx.query("report_actions")
-    actions["share_p"] = [kpis.p_from_z(clean(z)) for z in actions["share_z"]]
-    actions["sentiment_p"] = [kpis.p_from_z(clean(z)) for z in actions["sentiment_z"]]
+    actions["share_p"] = [stats.p_from_z(clean(z)) for z in actions["share_z"]]
+    actions["sentiment_p"] = [stats.p_from_z(clean(z)) for z in actions["sentiment_z"]]
     complaints = ctx.query("report_complaints_by_category_site", month=ctx.month)
     alerts["quote_list"] = [_quotes(q) for q in alerts["quotes"]]
     definitions = ctx.query("report_kpi_definitions")
@@ -145,8 +145,8 @@ def summarise(
 ) -> list[str]:
     """A few sentences on what changed, built only from the numbers of the tables."""
     month = f"{ctx.month:%B %Y}"
-    previous = f"{kpis.add_months(ctx.month, -1):%B %Y}"
-    last_year = f"{kpis.add_months(ctx.month, -12):%B %Y}"
+    previous = f"{periods.add_months(ctx.month, -1):%B %Y}"
+    last_year = f"{periods.add_months(ctx.month, -12):%B %Y}"
     lines: list[str] = []
     rows = records(kpi_table)
     volume = next((r for r in rows if r["kpi_id"] == "responses"), None)

@@ -10,7 +10,7 @@ the first pull), e.g.::
 
     select * from complaints where :watermark is null or updated_at >= :watermark order by updated_at
 
-The new watermark is the largest value pulled; ``pipelines.ingest`` stores it in
+The new watermark is the largest value pulled; ``pipelines.ingest.load`` stores it in
 ``raw.source_state`` in the same transaction as the rows, so a failed load pulls them again.
 """
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import quality
+from pipelines.ingest import quality
 from pipelines.sources.base import SourceConfig
 from pipelines.sources.readers import read_source_file
 from tests.conftest import ROOT
@@ -146,7 +146,7 @@ def test_data_docs_are_built_and_located():
 
 
 def test_committed_suites_match_the_code():
-    """great_expectations/gx holds the suites as defined in pipelines/quality.py (run sync_suites)."""
+    """great_expectations/gx holds the suites as defined in pipelines/ingest/quality.py (run sync_suites)."""
     for stream in quality.STREAMS:
         path = ROOT / "great_expectations" / "gx" / "expectations" / f"feedback_{stream}.json"
         stored = json.loads(path.read_text())

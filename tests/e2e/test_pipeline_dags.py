@@ -31,8 +31,8 @@ def _run_dag(dag_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def pipeline(airflow_home, tmp_path_factory):
-    from pipelines import demo_data
     from pipelines.config import Settings
+    from pipelines.demo import generator as demo_data
 
     root = tmp_path_factory.mktemp("e2e")
     env = {

@@ -1,6 +1,6 @@
 """The reports in a real headless Chromium, driven over the DevTools protocol.
 
-A small synthetic warehouse (pipelines/report/sample.py: a few hundred rows inserted into the
+A small synthetic warehouse (pipelines/demo/report_sample.py: a few hundred rows inserted into the
 raw/enrich/ops tables, then warehouse.build_models) is reported on; each page must load with no
 console error or CSP violation, draw its charts, filter and search its comments, and leave the
 planted <script>/<img onerror>/javascript: comment inert. Screenshots go to test-artifacts/.
@@ -27,7 +27,9 @@ import pytest
 
 from pipelines import warehouse
 from pipelines.config import Settings
-from pipelines.report import sample, write_reports
+from pipelines.demo import report_sample as sample
+from pipelines.insights.kpis import prepare_reporting
+from pipelines.report import write_reports
 
 pytestmark = pytest.mark.browser
 
@@ -234,6 +236,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     with warehouse.connect(settings) as con:
         sample.load_sample(settings, con, n_records=1200)
+        prepare_reporting(settings, con)
         paths = write_reports(settings, con, period="2026-10", out_dir=settings.reports_dir, run_id="browser-test")
     pages = {p.name: p for p in paths if p.suffix == ".html"}
     return {

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipelines import ingest
+from pipelines.ingest import load as ingest
 from tests.fixtures.ingest.helpers import query, shared_gx_dir, write_source
 
 pytestmark = pytest.mark.postgres

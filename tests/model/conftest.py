@@ -9,7 +9,7 @@ from pipelines.config import get_settings
 
 @pytest.fixture(scope="session")
 def default_scorer():
-    from pipelines.sentiment import DEFAULT_FILE, build_scorer, current_build
+    from pipelines.sentiment.scorer import DEFAULT_FILE, build_scorer, current_build
 
     settings = get_settings()
     build = current_build(settings.sentiment_build_dir, pointer=DEFAULT_FILE)

@@ -4,7 +4,7 @@ The demo generator plants (docs/planted-patterns.md, ``manifest.json``): a car-p
 Northgate General Hospital from the surge month on, weekend waits in the Emergency Department
 that drive poor FFT ratings, billing complaints, and food mentions at an exact constant share
 (a control that must raise no alert). One module-scoped run of the whole pipeline
-(``pipelines.run.run_all``: ingest -> enrich -> themes + insights -> report) on 3000 demo rows
+(``pipelines.stages.run_all``: ingest -> enrich -> themes + insights -> report) on 3000 demo rows
 feeds every check. Themes are matched to planted topics by their taxonomy category or their
 label/keywords, never by fixed theme ids (ids depend on the fit).
 
@@ -37,21 +37,21 @@ BILLING = re.compile(r"invoice|bill|charg", re.IGNORECASE)
 
 def _missing_prerequisite() -> str | None:
     try:
-        demo = importlib.import_module("pipelines.demo_data")
+        demo = importlib.import_module("pipelines.demo.generator")
     except ImportError as exc:
-        return f"pipelines.demo_data is not importable yet ({exc})"
+        return f"pipelines.demo.generator is not importable yet ({exc})"
     if not hasattr(demo, "generate"):
-        return "pipelines.demo_data has no generate() yet"
+        return "pipelines.demo.generator has no generate() yet"
     try:
-        themes = importlib.import_module("pipelines.themes")
+        themes = importlib.import_module("pipelines.themes.stage")
     except ImportError as exc:
-        return f"pipelines.themes is not importable yet ({exc})"
+        return f"pipelines.themes.stage is not importable yet ({exc})"
     if not hasattr(themes, "run_themes"):
-        return "pipelines.themes has no run_themes() yet"
+        return "pipelines.themes.stage has no run_themes() yet"
     if importlib.util.find_spec("bertopic") is None:
         return "bertopic is not installed (make install)"
     from pipelines.config import Settings
-    from pipelines.sentiment import current_build
+    from pipelines.sentiment.scorer import current_build
 
     settings = Settings.from_env().with_(models_dir=ROOT / "models")
     if settings.sentiment_model == "default" and current_build(settings.sentiment_build_dir) is None:
@@ -87,7 +87,10 @@ def demo(tmp_path_factory):
     reason = _missing_prerequisite()
     if reason:
         pytest.skip(reason)
-    from pipelines import demo_data, insights, run, warehouse
+    from pipelines import stages as run
+    from pipelines import warehouse
+    from pipelines.demo import generator as demo_data
+    from pipelines.insights import stage as insights
 
     settings = _settings(tmp_path_factory.mktemp("planted"))
     manifest = demo_data.generate(settings.data_dir / "demo", rows=ROWS, seed=SEED)

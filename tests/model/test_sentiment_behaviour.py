@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.sentiment import split_clauses
+from pipelines.sentiment.scorer import split_clauses
 
 IMPROVE = "What could we improve?"
 GOOD = "What was good about your care?"

@@ -15,10 +15,11 @@ import pytest
 
 pytest.importorskip("bertopic")
 
-from pipelines import themes, warehouse  # noqa: E402
+from benchmarks.themes import bench_settings, load_comments, load_labelled  # noqa: E402
+from pipelines import warehouse  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
-from pipelines.themes_bench import bench_settings, load_comments, load_labelled  # noqa: E402
-from pipelines.themes_model import load_config, stop_words  # noqa: E402
+from pipelines.themes import stage as themes
+from pipelines.themes.model import load_config, stop_words  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 N_FIT, N_DAILY = 220, 30

@@ -8,9 +8,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines import kpis, schema, warehouse
+from pipelines import schema, stats, warehouse
 from pipelines.config import Settings
-from pipelines.report import prepare, sample
+from pipelines.demo import report_sample as sample
+from pipelines.insights import kpis
+from pipelines.insights.kpis import prepare_reporting as prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTING = ROOT / "sql" / "reporting"
@@ -323,13 +325,13 @@ def test_sql_significance_matches_python(con):
     assert set(rows["test"]) == {"proportion", "poisson", "nps", "mean"}
     for r in rows.itertuples():
         if r.test == "proportion":
-            ref = kpis.two_proportion_z(r.cn, r.cd, r.pn, r.pd)
+            ref = stats.two_proportion_z(r.cn, r.cd, r.pn, r.pd)
         elif r.test == "poisson":
-            ref = kpis.poisson_rate_z(r.cn, r.cd, r.pn, r.pd)
+            ref = stats.poisson_rate_z(r.cn, r.cd, r.pn, r.pd)
         elif r.test == "nps":
-            ref = kpis.nps_z(r.cn, r.cdet, r.cd, r.pn, r.pdet, r.pd)
+            ref = stats.nps_z(r.cn, r.cdet, r.cd, r.pn, r.pdet, r.pd)
         else:
-            ref = kpis.welch_z(r.value, r.csd, r.cd, r.prev_value, r.psd, r.pd)
+            ref = stats.welch_z(r.value, r.csd, r.cd, r.prev_value, r.psd, r.pd)
         assert r.z_vs_prev == pytest.approx(ref.z), (r.kpi_id, r.scope_value, r.month)
         assert bool(r.significant_vs_prev) == ref.significant
 

@@ -6,10 +6,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipelines import actions, warehouse
-from pipelines.commands.report import register
+from pipelines import warehouse
+from pipelines.cli.report import register
 from pipelines.config import Settings
-from pipelines.report import sample
+from pipelines.demo import report_sample as sample
+from pipelines.insights import actions
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import demo_data
-from pipelines.demo_data import generate
+from pipelines.demo import generator as demo_data
+from pipelines.demo.generator import generate
 
 ROWS = 20_000
 LOW = ("Poor", "Very poor")

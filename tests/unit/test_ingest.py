@@ -13,7 +13,8 @@ import textwrap
 import pandas as pd
 import pytest
 
-from pipelines import ingest, warehouse
+from pipelines import warehouse
+from pipelines.ingest import load as ingest
 from tests.conftest import ROOT
 from tests.fixtures.ingest.helpers import counts, make_settings, query, shared_gx_dir, stage, write_source
 
@@ -160,7 +161,9 @@ def test_process_killed_mid_load_then_rerun_completes(settings, tmp_path):
     script = textwrap.dedent(
         f"""
         import os
-        from pipelines import ingest, quality, warehouse
+        from pipelines import warehouse
+        from pipelines.ingest import load as ingest
+        from pipelines.ingest import quality
         from pipelines.config import Settings
         # GX is not what this test is about: skip its seconds of import in the child process.
         quality.validate = lambda df, stream, gx_dir: quality.Outcome(success=True)

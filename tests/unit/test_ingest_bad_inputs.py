@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from pipelines import ingest
+from pipelines.ingest import load as ingest
 from tests.fixtures.ingest.helpers import FIXTURES, huge_complaints, make_settings, query, stage
 
 CORPUS = sorted(p.stem for p in (FIXTURES / "bad_sources").glob("*.yaml"))

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import insights, warehouse
+from pipelines import warehouse
+from pipelines.insights import stage as insights
 
 SITES = ("North", "River", "Hill")
 MONTHS = [date(2025, m, 1) for m in range(1, 13)]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipelines.config import Settings
-from pipelines.labels import (
+from pipelines.sentiment.labels import (
     LabelImportError,
     entropy,
     export_uncertain,
@@ -19,7 +19,7 @@ from pipelines.labels import (
     organisation_examples,
     rank_uncertain,
 )
-from pipelines.sentiment import ModelSentimentScorer
+from pipelines.sentiment.scorer import ModelSentimentScorer
 from pipelines.warehouse import apply_schema, connect
 
 ROWS = [
@@ -161,7 +161,7 @@ def test_cli_commands_registered_with_help():
     import typer
     from typer.testing import CliRunner
 
-    from pipelines.commands.sentiment import register
+    from pipelines.cli.sentiment import register
 
     app = typer.Typer()
 
@@ -182,7 +182,7 @@ def test_cli_import_reports_bad_rows(settings, tmp_path, monkeypatch):
     import typer
     from typer.testing import CliRunner
 
-    from pipelines.commands.sentiment import register
+    from pipelines.cli.sentiment import register
 
     app = typer.Typer()
 
@@ -206,8 +206,8 @@ def test_cli_score_file_with_fake_scorer(tmp_path, monkeypatch):
     import typer
     from typer.testing import CliRunner
 
-    import pipelines.sentiment as sentiment
-    from pipelines.commands.sentiment import register
+    import pipelines.sentiment.scorer as sentiment
+    from pipelines.cli.sentiment import register
 
     monkeypatch.setattr(sentiment, "load_scorer", lambda settings: ModelSentimentScorer(_Fake(), "fake-v"))
     app = typer.Typer()

@@ -1,4 +1,4 @@
-"""Unit tests for pipelines.privacy (offline Presidio PHI redaction)."""
+"""Unit tests for pipelines.privacy.redactor (offline Presidio PHI redaction)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.privacy import Redaction, Redactor, Span, nhs_number_is_valid
-from pipelines.privacy_bench import SITE_NAMES, evaluate, make_planted_set
+from benchmarks.privacy import SITE_NAMES, evaluate, make_planted_set
+from pipelines.privacy.redactor import Redaction, Redactor, Span, nhs_number_is_valid
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,9 +185,9 @@ def test_describe_is_an_audit_record(redactor: Redactor) -> None:
 
 def test_module_import_is_light_and_masks_are_removed() -> None:
     code = (
-        "import sys, pipelines.privacy, pipelines.privacy_bench\n"
+        "import sys, pipelines.privacy.redactor, benchmarks.privacy\n"
         "assert 'presidio_analyzer' not in sys.modules and 'spacy' not in sys.modules\n"
-        "from pipelines.privacy import Redactor\n"
+        "from pipelines.privacy.redactor import Redactor\n"
         "Redactor()\n"
         "assert sys.modules.get('torch', 'absent') is not None\n"
         "assert sys.modules.get('transformers', 'absent') is not None\n"

@@ -7,7 +7,9 @@ import pytest
 
 from pipelines import warehouse
 from pipelines.config import Settings
-from pipelines.report import sample, write_reports
+from pipelines.demo import report_sample as sample
+from pipelines.insights.kpis import prepare_reporting
+from pipelines.report import write_reports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +30,7 @@ def written(tmp_path_factory):
     settings = _settings(base)
     with warehouse.connect(settings) as con:
         sample.load_sample(settings, con, n_records=500)
+        prepare_reporting(settings, con)
         paths = write_reports(settings, con, period=None, out_dir=settings.reports_dir, run_id="unit-run")
     return settings, paths
 
@@ -112,6 +115,7 @@ def test_reports_degrade_gracefully_without_insights_or_actions(tmp_path):
     settings = _settings(tmp_path)
     with warehouse.connect(settings) as con:
         sample.load_sample(settings, con, n_records=300, insights=False, actions=False)
+        prepare_reporting(settings, con)
         paths = write_reports(settings, con, period="2026-10", out_dir=tmp_path / "out", run_id=None)
     page = next(p for p in paths if p.name.startswith("trend-pack")).read_text(encoding="utf-8")
     assert "No alerts this period" in page
@@ -124,6 +128,7 @@ def test_reports_of_an_empty_warehouse_still_open(tmp_path):
     settings = _settings(tmp_path)
     with warehouse.connect(settings) as con:
         warehouse.build_models(con, settings)
+        prepare_reporting(settings, con)
         paths = write_reports(settings, con, period="2026-10", out_dir=tmp_path / "out", run_id=None)
     pages = {p.name: p.read_text(encoding="utf-8") for p in paths if p.suffix == ".html"}
     assert "No theme has 5 or more comments in October 2026." in pages["theme-report-2026-10.html"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipelines.config import Settings
-from pipelines.sentiment import (
+from pipelines.sentiment.scorer import (
     LABELS3,
     LABELS5,
     ModelSentimentScorer,
@@ -32,7 +32,7 @@ from pipelines.sentiment import (
 def test_import_is_light():
     # The pipeline imports this module in Airflow tasks: no heavy ML import at module level.
     heavy = "{'torch', 'transformers', 'onnxruntime', 'numpy'}"
-    code = f"import sys, pipelines.sentiment; print(sorted({heavy} & set(sys.modules)))"
+    code = f"import sys, pipelines.sentiment.scorer; print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

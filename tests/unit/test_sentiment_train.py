@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pipelines.config import Settings
-from pipelines.sentiment import (
+from pipelines.sentiment.scorer import (
     CURRENT_FILE,
     DEFAULT_FILE,
     RULES_VERSION,
@@ -22,7 +22,7 @@ from pipelines.sentiment import (
     current_build,
     load_scorer,
 )
-from pipelines.sentiment_train import (
+from pipelines.sentiment.train import (
     Example,
     TrainConfig,
     _update_pointers,
@@ -122,8 +122,8 @@ def tiny_build(tmp_path_factory):
     torch = pytest.importorskip("torch")
     from transformers import BertConfig, BertForSequenceClassification
 
-    from pipelines.sentiment import LABELS5
-    from pipelines.sentiment_train import base_model_path, export_onnx
+    from pipelines.sentiment.scorer import LABELS5
+    from pipelines.sentiment.train import base_model_path, export_onnx
 
     torch.manual_seed(0)
     build = tmp_path_factory.mktemp("build") / "tiny-0001"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.themes_model import (
+from pipelines.themes.model import (
     DEFAULT_CONFIG,
     Category,
     FitResult,

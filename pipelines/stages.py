@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import __version__, warehouse
+from pipelines import __version__, periods, warehouse
 from pipelines.config import Settings
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def ingest_stage(
 
     ``force`` re-reads files already ingested (unchanged rows still count as duplicates).
     """
-    from pipelines import ingest
+    from pipelines.ingest import load as ingest
 
     results: list[ingest.BatchResult] = []
 
@@ -118,11 +118,12 @@ def ingest_stage(
 
 def enrich_stage(settings: Settings, run_id: str, progress: bool = False) -> dict[str, Any]:
     """Redact PHI, then score sentiment for comments and clauses."""
-    from pipelines import enrich
+    from pipelines.privacy import stage as privacy
+    from pipelines.sentiment import stage as sentiment
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        redaction = enrich.redact_pending(settings, con, progress=progress)
-        scoring = enrich.score_pending(settings, con, progress=progress)
+        redaction = privacy.redact_pending(settings, con, progress=progress)
+        scoring = sentiment.score_pending(settings, con, progress=progress)
         return {
             "rows_in": redaction["redacted"],
             "rows_out": scoring["scored"],
@@ -137,7 +138,8 @@ def enrich_stage(settings: Settings, run_id: str, progress: bool = False) -> dic
 
 def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, progress: bool = False) -> dict[str, Any]:
     """Assign themes to informative clauses (refitting BERTopic when due), then insights."""
-    from pipelines import insights, themes
+    from pipelines.insights import stage as insights
+    from pipelines.themes import stage as themes
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         summary = themes.run_themes(settings, con, run_id, refit=refit, progress=progress)
@@ -154,16 +156,31 @@ def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, pro
 def report_stage(
     settings: Settings, run_id: str, period: str | None = None, out_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Write the HTML reports and table exports from the reporting views."""
+    """Prepare the KPI inputs (calendars, settings), then write the reports from the reporting views."""
     from pipelines import report
+    from pipelines.insights import kpis
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        if period:
+            periods.parse_period(period)  # fail before any work on a malformed period
+        kpis.prepare_reporting(settings, con, source_calendars=source_calendars(settings))
         written = report.write_reports(
             settings, con, period=period, out_dir=out_dir or settings.reports_dir, run_id=run_id
         )
         return {"rows_out": len(written), "files": [str(p) for p in written]}
 
     return _run_stage(settings, run_id, "report", body, needs_con=True)
+
+
+def source_calendars(settings: Settings) -> dict[str, str]:
+    """Holiday calendar id of every configured source (working-day KPIs); {} if unreadable."""
+    from pipelines.sources.base import SourceError, load_source_configs
+
+    try:
+        return {c.name: (c.country or "GB").upper() for c in load_source_configs(settings.sources_dir)}
+    except (SourceError, OSError) as exc:
+        log.warning("source configs unreadable (%s); every source uses the default calendar", exc)
+        return {}
 
 
 def _run_stage(

@@ -76,14 +76,15 @@ def report(
         ),
     ] = None,
 ) -> None:
-    from pipelines import kpis, run
+    from pipelines import periods
+    from pipelines import stages as run
 
     settings = _settings_or_exit()
     if min_cell is not None:
         settings = settings.with_(min_cell=min_cell)
     if period:
         try:
-            kpis.parse_period(period)
+            periods.parse_period(period)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--period") from exc
     if resolution_target is not None:
@@ -127,7 +128,8 @@ def action_add(
     status: Annotated[str, typer.Option(help="planned | in progress | done.")] = "in progress",
 ) -> None:
     """Record one action against a theme (and optionally a site and/or service)."""
-    from pipelines import actions, warehouse
+    from pipelines import warehouse
+    from pipelines.insights import actions
 
     settings = _settings_or_exit()
     try:
@@ -166,7 +168,8 @@ def action_import(
     **description**, and optionally **site**, **service**, **end**, **owner**, **status**.
     Re-importing the same rows updates them instead of adding duplicates.
     """
-    from pipelines import actions, warehouse
+    from pipelines import warehouse
+    from pipelines.insights import actions
 
     settings = _settings_or_exit()
     try:
@@ -195,7 +198,8 @@ def action_list(
     ] = False,
 ) -> None:
     """List recorded actions with their measured verdict (or the themes to choose from)."""
-    from pipelines import actions, warehouse
+    from pipelines import warehouse
+    from pipelines.insights import actions
 
     settings = _settings_or_exit()
     with warehouse.connect(settings, read_only=True) as con:
@@ -212,7 +216,8 @@ def action_remove(
     action_id: Annotated[str, typer.Argument(help="The id shown by `feedback action list`, e.g. A1b2c3d4.")],
 ) -> None:
     """Delete a recorded action."""
-    from pipelines import actions, warehouse
+    from pipelines import warehouse
+    from pipelines.insights import actions
 
     settings = _settings_or_exit()
     with warehouse.connect(settings) as con:

@@ -329,7 +329,9 @@ def _checkpoint(gx: Any, context: Any, gx_dir: Path, stream: str) -> Any:
         batch = asset.add_batch_definition_whole_dataframe("batch")
     suite = gx.ExpectationSuite(
         name=name,
-        meta={"notes": f"Defined in pipelines/quality.py (suite_checks('{stream}')); edits here are overwritten."},
+        meta={
+            "notes": f"Defined in pipelines/ingest/quality.py (suite_checks('{stream}')); edits here are overwritten."
+        },
     )
     for check in checks:
         meta = {"check": check.name, "reason": check.reason}

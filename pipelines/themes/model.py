@@ -1,7 +1,7 @@
 """Theme discovery internals: taxonomy, embeddings, BERTopic fit, labels, quotes, registry matching.
 
 Pure functions on arrays and lists (no warehouse access) so that they can be unit-tested with
-small inputs; :mod:`pipelines.themes` wires them to DuckDB. Heavy libraries (torch,
+small inputs; :mod:`pipelines.themes.stage` wires them to DuckDB. Heavy libraries (torch,
 sentence-transformers, BERTopic, UMAP, HDBSCAN) are imported inside the functions that need them.
 """
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from pipelines.config import Settings
 from pipelines.exports import safe_cell
-from pipelines.sentiment import LABELS5, SentimentScorer, label5_from_value
+from pipelines.sentiment.scorer import LABELS5, SentimentScorer, label5_from_value
 from pipelines.warehouse import apply_schema, connect, run_sql
 
 EXPORT_COLUMNS: tuple[str, ...] = ("feedback_id", "question", "text", "predicted_label", "label")
@@ -276,9 +276,9 @@ def label_counts(settings: Settings) -> dict[str, int]:
 
 
 def organisation_examples(settings: Settings) -> list[Any]:
-    """Stored labels as :class:`pipelines.sentiment_train.Example` rows (redacted text)."""
-    from pipelines.sentiment import ROLLUP
-    from pipelines.sentiment_train import Example
+    """Stored labels as :class:`pipelines.sentiment.train.Example` rows (redacted text)."""
+    from pipelines.sentiment.scorer import ROLLUP
+    from pipelines.sentiment.train import Example
 
     with connect(settings, read_only=True) as con:
         rows = run_sql(con, settings, "ops/labels_training_set").fetchall()

@@ -1,4 +1,4 @@
-"""Planted-PHI benchmark for :mod:`pipelines.privacy`.
+"""Planted-PHI benchmark for :mod:`pipelines.privacy.redactor`.
 
 Builds synthetic patient comments with known character spans for every entity type the
 redactor handles, written the varied ways patients write (titles, relatives, lower case,
@@ -16,8 +16,8 @@ them (HIPAA Safe Harbor treats all dates except the year as identifiers).
 
 Usage::
 
-    python -m pipelines.privacy_bench --n 600 --seed 7
-    python -m pipelines.privacy_bench --json
+    python -m benchmarks.privacy --n 600 --seed 7
+    python -m benchmarks.privacy --json
 """
 
 from __future__ import annotations
@@ -613,7 +613,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print rows as JSON")
     args = parser.parse_args(argv)
 
-    from pipelines.privacy import Redactor
+    from pipelines.privacy.redactor import Redactor
 
     redactor = Redactor(allow_list=SITE_NAMES)
     rows = evaluate(redactor, make_planted_set(args.n, args.seed))

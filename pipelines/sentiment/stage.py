@@ -1,16 +1,12 @@
-"""Enrichment: PHI redaction, then comment- and clause-level sentiment.
+"""Sentiment stage: score comments and their clauses on the *redacted* text.
 
-Incremental: a record is (re)processed only when it is new, its content changed
-(``record_hash``), or the redactor / sentiment model version changed. Sentiment and aspects are
-computed on the *redacted* text, so names never influence a score and nothing downstream of
-this stage ever sees raw text.
+Incremental: a record is (re)scored only when its redacted text or the model version changed.
+Names never influence a score, because scoring reads only what the privacy stage wrote.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
 from datetime import UTC, datetime
 
 import duckdb
@@ -22,44 +18,9 @@ from pipelines.config import Settings
 log = logging.getLogger(__name__)
 
 
-def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: bool = False) -> dict:
-    """Redact every record whose text is new/changed or was redacted by an older recognizer set."""
-    from pipelines.privacy import Redactor  # presidio/spaCy load lazily
-
-    allow = [r[0] for r in warehouse.run_sql(con, settings, "ops/allow_list").fetchall()]
-    redactor = Redactor(allow_list=allow)
-    pending = warehouse.run_sql(con, settings, "ops/pending_redaction", {"version": redactor.version}).df()
-    if pending.empty:
-        return {"redacted": 0, "redactor_version": redactor.version}
-    results = redactor.redact_many(pending["text"].tolist(), progress=progress)
-    now = datetime.now(UTC)
-    frame = pd.DataFrame(
-        {
-            "feedback_id": pending["feedback_id"],
-            "record_hash": pending["record_hash"],
-            "text_redacted": [r.text for r in results],
-            "entity_counts": [
-                json.dumps(dict(sorted(Counter(s.entity_type for s in r.spans).items()))) for r in results
-            ],
-            "redactor_version": redactor.version,
-            "redacted_at": now,
-        }
-    )
-    con.register("incoming_redactions", frame)
-    try:
-        warehouse.run_sql(con, settings, "ops/upsert_redactions")
-    finally:
-        con.unregister("incoming_redactions")
-    entities = Counter()
-    for r in results:
-        entities.update(s.entity_type for s in r.spans)
-    log.info("redacted %d texts; entities found: %s", len(frame), dict(entities))
-    return {"redacted": len(frame), "redactor_version": redactor.version, "redactor": redactor.describe()}
-
-
 def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: bool = False) -> dict:
     """Score comments and their clauses whose redacted text or model version changed."""
-    from pipelines import sentiment
+    from pipelines.sentiment import scorer as sentiment
 
     scorer = sentiment.load_scorer(settings)
     pending = warehouse.run_sql(con, settings, "ops/pending_sentiment", {"version": scorer.version}).df()

@@ -50,8 +50,8 @@ def label_export(
     to skip them, then run `feedback label import FILE`.
     """
     from pipelines.config import get_settings
-    from pipelines.labels import LabelImportError, export_uncertain
-    from pipelines.sentiment import SentimentModelError, load_scorer
+    from pipelines.sentiment.labels import LabelImportError, export_uncertain
+    from pipelines.sentiment.scorer import SentimentModelError, load_scorer
     from pipelines.warehouse import WarehouseError
 
     settings = get_settings()
@@ -79,7 +79,7 @@ def label_import(
     row number (header = row 1). Importing a comment again replaces its label.
     """
     from pipelines.config import get_settings
-    from pipelines.labels import LabelImportError, import_labels, label_counts
+    from pipelines.sentiment.labels import LabelImportError, import_labels, label_counts
     from pipelines.warehouse import WarehouseError
 
     settings = get_settings()
@@ -119,9 +119,9 @@ def train_sentiment(
     the next pipeline run re-scores (the model version changes).
     """
     from pipelines.config import get_settings
-    from pipelines.labels import organisation_examples
-    from pipelines.sentiment import SentimentModelError
-    from pipelines.sentiment_train import OrgTrainingError, train_with_organisation_labels
+    from pipelines.sentiment.labels import organisation_examples
+    from pipelines.sentiment.scorer import SentimentModelError
+    from pipelines.sentiment.train import OrgTrainingError, train_with_organisation_labels
     from pipelines.warehouse import WarehouseError
 
     settings = get_settings()
@@ -157,7 +157,7 @@ def score_file(
     import pandas as pd
 
     from pipelines.config import get_settings
-    from pipelines.sentiment import SentimentModelError, load_scorer
+    from pipelines.sentiment.scorer import SentimentModelError, load_scorer
 
     try:
         frame = pd.read_csv(input_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -202,9 +202,9 @@ def bench_sentiment(
     and trimmed deterministically). The fp32 compute bound is non-embedding parameters x 2
     x tokens against a measured matmul GFLOP/s. Targets: >= 5x naive, >= 60% of the bound.
     """
+    from benchmarks.sentiment import run_bench
     from pipelines.config import get_settings
-    from pipelines.sentiment import SentimentModelError
-    from pipelines.sentiment_bench import run_bench
+    from pipelines.sentiment.scorer import SentimentModelError
 
     try:
         result = run_bench(get_settings(), n=n, naive=not skip_naive, log=typer.echo)

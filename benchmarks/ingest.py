@@ -1,4 +1,4 @@
-"""Ingestion throughput on a large FFT CSV: ``python -m pipelines.ingest_bench --rows 100000``.
+"""Ingestion throughput on a large FFT CSV: ``python -m benchmarks.ingest --rows 100000``.
 
 Writes an FFT export of ``--rows`` responses (with the demo generator when it is installed),
 ingests it into a throw-away warehouse and GX context, and prints seconds and rows/s for each
@@ -25,19 +25,20 @@ from typing import Any
 
 import numpy as np
 
-from pipelines import ingest, quality
 from pipelines.config import Settings
+from pipelines.ingest import load as ingest
+from pipelines.ingest import quality
 from pipelines.sources.base import SourceConfig, read_delimited
 from pipelines.sources.presets import map_rows
 
-FFT_SHARE = 0.62  # share of FFT rows in pipelines.demo_data.generate
+FFT_SHARE = 0.62  # share of FFT rows in pipelines.demo.generator.generate
 
 
 def write_fft(folder: Path, rows: int, seed: int) -> Path:
     """An FFT export of about ``rows`` responses in the preset's layout."""
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        from pipelines import demo_data
+        from pipelines.demo import generator as demo_data
     except ImportError:
         return _fallback_fft(folder / "fft_survey.csv", rows, seed)
     demo_data.generate(folder, rows=math.ceil(rows / FFT_SHARE), seed=seed)

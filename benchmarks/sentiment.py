@@ -82,7 +82,7 @@ class BenchResult:
 
 def bench_comments(n: int, data_dir: Path) -> tuple[list[str], list[str]]:
     """``n`` (text, question) pairs: project sets and drugsCom, interleaved, repeated, trimmed."""
-    from pipelines.sentiment_train import load_drugscom, load_project, project_files
+    from pipelines.sentiment.train import load_drugscom, load_project, project_files
 
     project = load_project(project_files(data_dir))
     drugs = load_drugscom("train") + load_drugscom("test")
@@ -166,7 +166,7 @@ def run_bench(settings: Settings, n: int = 2000, naive: bool = True, log: Callab
     # torch is not imported yet.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     load_before = os.getloadavg()[0]
-    from pipelines.sentiment import (
+    from pipelines.sentiment.scorer import (
         SentimentModelError,
         build_scorer,
         current_build,

@@ -1,14 +1,14 @@
 """Evaluate and benchmark the theme stage.
 
-``python -m pipelines.themes_bench eval`` runs :func:`pipelines.themes.run_themes` (refit) on the
+``python -m benchmarks.themes eval`` runs :func:`pipelines.themes.stage.run_themes` (refit) on the
 human-coded comments in ``models/themes/eval/themes_labelled.jsonl`` in a throw-away warehouse and
 prints, for each human category, the F1 (over comments) of the same taxonomy category and of the
 best-matching discovered theme or category, plus the share of comments left without a theme.
 
-``python -m pipelines.themes_bench scale --n 10000`` times the theme stage (embedding + refit +
+``python -m benchmarks.themes scale --n 10000`` times the theme stage (embedding + refit +
 a daily assignment) on ``n`` synthetic comments and prints wall time and peak RSS.
 
-``python -m pipelines.themes_bench stability`` refits twice (rows shuffled; then another seed)
+``python -m benchmarks.themes stability`` refits twice (rows shuffled; then another seed)
 and prints the share of clauses that keep their theme id.
 """
 
@@ -40,7 +40,7 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+|\s*;\s*|,?\s+\b(?:but|however|although|thoug
 def split_clauses(text: str) -> list[str]:
     """Clauses of a comment: the pipeline's splitter when available, else a simple one."""
     try:
-        from pipelines.sentiment import split_clauses as pipeline_split
+        from pipelines.sentiment.scorer import split_clauses as pipeline_split
     except ImportError:  # pragma: no cover - depends on the sentiment stage being present
         parts = [p.strip(" ,;:-") for p in _SPLIT.split(text or "")]
         return [p for p in parts if p] or ([text.strip()] if text and text.strip() else [])
@@ -67,7 +67,7 @@ def bench_settings(base: Settings, workdir: Path, config_overrides: dict[str, An
     if config_overrides:
         import yaml
 
-        from pipelines.themes_model import _deep_merge
+        from pipelines.themes.model import _deep_merge
 
         path = models / "themes" / "config.yaml"
         cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -162,7 +162,7 @@ def evaluate(
     top: int = 10,
 ) -> dict[str, Any]:
     """Run the theme stage (refit) on the labelled set and score it against the human codes."""
-    from pipelines import themes
+    from pipelines.themes import stage as themes
 
     data = data or settings.models_dir / "themes" / "eval" / "themes_labelled.jsonl"
     labelled = load_labelled(data)
@@ -213,7 +213,7 @@ def print_eval(result: dict[str, Any], file: Any = sys.stdout) -> None:
 # --------------------------------------------------------------------------------------
 def stability(settings: Settings, data: Path | None = None, seed_change: bool = True) -> dict[str, float]:
     """Refit on shuffled rows (and with another seed): share of clauses keeping their theme id."""
-    from pipelines import themes
+    from pipelines.themes import stage as themes
 
     data = data or settings.models_dir / "themes" / "eval" / "themes_labelled.jsonl"
     labelled = load_labelled(data)
@@ -256,7 +256,7 @@ def _same_share(a: pd.DataFrame, b: pd.DataFrame) -> float:
 def synthetic_comments(n: int, seed: int, settings: Settings) -> list[tuple[str, str]]:
     """``n`` comments: the demo generator's free text when available, else perturbed eval comments."""
     try:
-        from pipelines import demo_data
+        from pipelines.demo import generator as demo_data
     except ImportError:  # pragma: no cover
         demo_data = None
     texts: list[str] = []
@@ -317,7 +317,7 @@ def _cpu_s() -> float:
 def scale(settings: Settings, n: int, seed: int = 42, workdir: Path | None = None,
           log: Callable[[str], None] = print, second_refit: bool = True) -> dict[str, Any]:
     """Time the theme stage on ``n`` synthetic comments: cold refit, then a daily run on 2% more."""
-    from pipelines import themes
+    from pipelines.themes import stage as themes
 
     tmp = Path(workdir or tempfile.mkdtemp(prefix="themes-scale-"))
     bench = bench_settings(settings, tmp)
@@ -358,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``eval``, ``stability`` or ``scale --n N``."""
     import logging
 
-    parser = argparse.ArgumentParser(prog="python -m pipelines.themes_bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.themes", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_eval = sub.add_parser("eval", help="F1 against the human-coded evaluation set")
     p_eval.add_argument("--data", type=Path, default=None)

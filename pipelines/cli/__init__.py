@@ -6,7 +6,6 @@ Every command reads its settings from ``FEEDBACK_*`` environment variables (see
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import sys
@@ -60,7 +59,7 @@ def demo_data(
     The planted patterns (a parking surge, weekend ED waits, billing complaints, ...) are
     documented in docs/planted-patterns.md and listed in manifest.json next to the files.
     """
-    from pipelines import demo_data as demo
+    from pipelines.demo import generator as demo
 
     settings = get_settings()
     target = out or settings.data_dir / "demo"
@@ -94,8 +93,8 @@ def ingest(
     raw.quarantine with the reason. Exits non-zero if a source fails or quarantines more than
     FEEDBACK_QUARANTINE_MAX of its rows.
     """
-    from pipelines import ingest as ingest_mod
-    from pipelines import run
+    from pipelines import stages as run
+    from pipelines.ingest import load as ingest_mod
 
     settings = get_settings()
     try:
@@ -105,7 +104,7 @@ def ingest(
         console.print(f"[red]ingest failed:[/] {exc}")
         raise typer.Exit(1) from exc
     _print_batches(summary["batches"])
-    from pipelines import quality
+    from pipelines.ingest import quality
 
     console.print(f"validation results (GX Data Docs): {quality.data_docs_url(settings.gx_dir)}")
 
@@ -131,7 +130,7 @@ def _print_batches(batches: list[dict]) -> None:
 @app.command()
 def enrich(progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True) -> None:
     """Redact PHI and score sentiment (comment and clause level) for new or changed records."""
-    from pipelines import run
+    from pipelines import stages as run
 
     summary = run.enrich_stage(get_settings(), run.new_run_id(), progress=progress)
     console.print_json(data={k: v for k, v in summary.items() if k != "redactor"})
@@ -145,7 +144,7 @@ def themes(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Assign themes to informative comment clauses (BERTopic + taxonomy), then compute insights."""
-    from pipelines import run
+    from pipelines import stages as run
 
     summary = run.themes_stage(get_settings(), run.new_run_id(), refit=refit, progress=progress)
     console.print_json(data=summary, default=str)
@@ -163,7 +162,7 @@ def run_all(
 
     Safe to re-run: nothing is ingested twice and unchanged records are not re-scored.
     """
-    from pipelines import run
+    from pipelines import stages as run
 
     settings = get_settings()
     summary = run.run_all(settings, progress=progress, refit=refit, period=period)
@@ -205,19 +204,15 @@ def status(
             wide.print(table)
 
 
-def _register_optional(module: str) -> None:
-    """Add the commands of a feature module (each owns its sub-commands)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return
-    mod.register(app)
+def _register_groups() -> None:
+    """Add the command groups that live in their own modules (each owns its sub-commands)."""
+    from pipelines.cli import report, sentiment
+
+    for module in (sentiment, report):
+        module.register(app)
 
 
-for _module in ("pipelines.commands.sentiment", "pipelines.commands.report", "pipelines.commands.privacy"):
-    _register_optional(_module)
+_register_groups()
 
 
 def main() -> None:

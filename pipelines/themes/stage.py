@@ -40,7 +40,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.config import Settings
-from pipelines.themes_model import (
+from pipelines.themes.model import (
     NEW_CATEGORY_ID,
     NEW_CATEGORY_NAME,
     Category,

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.sentiment import (
+from pipelines.sentiment.scorer import (
     CURRENT_FILE,
     DEFAULT_FILE,
     LABELS3,
@@ -376,7 +376,7 @@ def train_model(train: Sequence[Example], cfg: TrainConfig, log: Any = print) ->
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
-    from pipelines.sentiment import pad_batch
+    from pipelines.sentiment.scorer import pad_batch
 
     model.train()
     started = time.perf_counter()
@@ -415,7 +415,7 @@ def predict_torch(model: Any, tok: Any, examples: Sequence[Example], max_len: in
     import numpy as np
     import torch
 
-    from pipelines.sentiment import encode, length_batches, pad_batch
+    from pipelines.sentiment.scorer import encode, length_batches, pad_batch
 
     tok.enable_truncation(max_length=max_len, strategy="longest_first")
     encs = encode(tok, [e.text for e in examples], [e.question for e in examples])
@@ -622,7 +622,7 @@ def run_build(
                  "train_sets": list(train_sets)},
         "seed": cfg.seed,
         "libraries": _versions(),
-        "git_sha": git_sha(repo_root or Path(__file__).resolve().parents[1]),
+        "git_sha": git_sha(repo_root or Path(__file__).resolve().parents[2]),
         "training": {**stats, "export_seconds": round(export_seconds, 1), "threads": 2},
         "quantization": quant,
         "serving": _serving(cfg),
@@ -640,7 +640,7 @@ def run_build(
 
 
 def _serving(cfg: TrainConfig) -> dict[str, Any]:
-    from pipelines.sentiment import RULES_VERSION
+    from pipelines.sentiment.scorer import RULES_VERSION
 
     return {"mixed_rule": "clauses", "mixed_threshold": cfg.mixed_threshold, "noncontent": cfg.noncontent,
             "max_len": cfg.max_len, "input": "pair(question, text)", "rules_version": RULES_VERSION}
@@ -661,7 +661,7 @@ def package_metrics(
     """
     import numpy as np
 
-    from pipelines.sentiment import ModelSentimentScorer, OnnxPredictor
+    from pipelines.sentiment.scorer import ModelSentimentScorer, OnnxPredictor
 
     quantize_int8(folder / "model.onnx", folder / "model.int8.onnx")
     tok = folder / "hf" / "tokenizer.json"
@@ -830,7 +830,7 @@ class OrgReport:
 
 
 def score_examples(scorer: Any, examples: Sequence[Example]) -> dict[str, Any]:
-    """Served metrics of any :class:`~pipelines.sentiment.SentimentScorer` on examples."""
+    """Served metrics of any :class:`~pipelines.sentiment.scorer.SentimentScorer` on examples."""
     res = scorer.score([e.text for e in examples], [e.question for e in examples])
     pred5 = [LABELS5.index(r.label5) for r in res]
     pred3 = [LABELS3.index(r.label3) for r in res]
@@ -860,7 +860,7 @@ def train_with_organisation_labels(
     Raises:
         OrgTrainingError: fewer than ``min_labels`` labels or an empty held-out split.
     """
-    from pipelines.sentiment import build_scorer, current_build
+    from pipelines.sentiment.scorer import build_scorer, current_build
 
     if len(org_examples) < min_labels:
         raise OrgTrainingError(

@@ -1,18 +1,16 @@
-"""KPI maths that SQL cannot do alone: significance tests, working-day calendars, periods.
+"""KPI inputs that SQL cannot make alone: working-day calendars and KPI settings.
 
-The KPIs themselves are SQL models (``sql/marts/fct_kpi_*.sql``, ``sql/reporting/rpt_kpi_*.sql``);
-``reporting.rpt_kpi_period_change`` computes the same z statistics in SQL so analysts get the
-significance flags without Python. This module is the reference implementation (the tests
-check that both agree), adds exact two-sided p-values for the reports, and writes the
-``ops.calendar`` working-day calendars from the ``holidays`` package.
+The KPIs themselves are SQL models (``sql/marts/fct_kpi_*.sql``, ``sql/reporting/rpt_kpi_*.sql``).
+This module writes the ``ops.calendar`` working-day calendars from the ``holidays`` package and
+the KPI settings the models read, then rebuilds the models when those changed
+(:func:`prepare_reporting`, run by the pipeline before the report stage reads the views).
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -22,119 +20,11 @@ from pipelines.config import Settings
 
 log = logging.getLogger(__name__)
 
-Z_CRITICAL = 1.959963984540054  # two-sided 5 %
 DEFAULT_CALENDAR = "GB"
 DEFAULT_RESOLUTION_TARGET_WD = 25
 ACK_TARGET_WD = 3
+_REQUIRED_VIEW = "reporting.rpt_kpi_period_change"
 
-
-@dataclass(frozen=True)
-class TestResult:
-    """A z statistic with its two-sided p-value (both None when the test is undefined)."""
-
-    z: float | None
-    p_value: float | None
-
-    @property
-    def significant(self) -> bool:
-        """True when p < 0.05 (two-sided)."""
-        return self.p_value is not None and self.p_value < 0.05
-
-
-def p_from_z(z: float | None) -> float | None:
-    """Two-sided p-value of a standard-normal statistic."""
-    if z is None or (isinstance(z, float) and math.isnan(z)):
-        return None
-    return math.erfc(abs(z) / math.sqrt(2.0))
-
-
-def _result(z: float | None) -> TestResult:
-    return TestResult(z, p_from_z(z))
-
-
-def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> TestResult:
-    """Two-proportion z-test (pooled variance) of x1/n1 against x2/n2.
-
-    Undefined (None) when a group is empty or the pooled proportion is 0 or 1.
-    """
-    if n1 <= 0 or n2 <= 0:
-        return TestResult(None, None)
-    pooled = (x1 + x2) / (n1 + n2)
-    if pooled <= 0 or pooled >= 1:
-        return TestResult(None, None)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    return _result((x1 / n1 - x2 / n2) / se)
-
-
-def poisson_rate_z(c1: float, e1: float, c2: float, e2: float) -> TestResult:
-    """z-test of two Poisson rates c1/e1 vs c2/e2 (exposures e; 1 each for plain counts).
-
-    The normal approximation of the test conditional on the total count, with the rate
-    pooled under the null hypothesis.
-    """
-    if e1 <= 0 or e2 <= 0 or c1 + c2 <= 0:
-        return TestResult(None, None)
-    pooled = (c1 + c2) / (e1 + e2)
-    se = math.sqrt(pooled * (1 / e1 + 1 / e2))
-    return _result((c1 / e1 - c2 / e2) / se)
-
-
-def nps_z(
-    promoters1: float, detractors1: float, n1: float, promoters2: float, detractors2: float, n2: float
-) -> TestResult:
-    """z-test of the difference of two Net Promoter Scores.
-
-    Var(NPS) per response = p_promoter + p_detractor - (p_promoter - p_detractor)^2.
-    """
-    if n1 <= 0 or n2 <= 0:
-        return TestResult(None, None)
-    pp1, pd1, pp2, pd2 = promoters1 / n1, detractors1 / n1, promoters2 / n2, detractors2 / n2
-    var = (pp1 + pd1 - (pp1 - pd1) ** 2) / n1 + (pp2 + pd2 - (pp2 - pd2) ** 2) / n2
-    if var <= 0:
-        return TestResult(None, None)
-    return _result(((pp1 - pd1) - (pp2 - pd2)) / math.sqrt(var))
-
-
-def welch_z(mean1: float, sd1: float, n1: float, mean2: float, sd2: float, n2: float) -> TestResult:
-    """Large-sample Welch z for two means (sample standard deviations sd)."""
-    if n1 <= 1 or n2 <= 1:
-        return TestResult(None, None)
-    var = sd1**2 / n1 + sd2**2 / n2
-    if var <= 0:
-        return TestResult(None, None)
-    return _result((mean1 - mean2) / math.sqrt(var))
-
-
-# --------------------------------------------------------------------------- periods
-
-
-def parse_period(period: str) -> date:
-    """First day of a report month given as ``YYYY-MM``.
-
-    Raises:
-        ValueError: for anything else, with the expected format.
-    """
-    try:
-        year, month = period.strip().split("-")
-        return date(int(year), int(month), 1)
-    except (ValueError, AttributeError) as exc:
-        raise ValueError(f"period must be a month as YYYY-MM (e.g. 2026-10), got {period!r}") from exc
-
-
-def add_months(month: date, months: int) -> date:
-    """First day of the month ``months`` after (or before, if negative) ``month``."""
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def latest_full_month(last_day: date) -> date:
-    """The latest month fully covered by data ending on ``last_day``."""
-    if (last_day + timedelta(days=1)).month != last_day.month:
-        return date(last_day.year, last_day.month, 1)
-    return add_months(date(last_day.year, last_day.month, 1), -1)
-
-
-# --------------------------------------------------------------------------- calendars
 
 
 def _holiday_calendar(calendar_id: str, years: list[int]) -> dict[date, str]:
@@ -175,16 +65,6 @@ def working_days_between(calendar: pd.DataFrame, start: date, end: date) -> int:
     return int(index[end] - index[start])
 
 
-def _source_calendars(settings: Settings) -> dict[str, str]:
-    from pipelines.sources.base import SourceError, load_source_configs
-
-    try:
-        return {c.name: (c.country or DEFAULT_CALENDAR).upper() for c in load_source_configs(settings.sources_dir)}
-    except (SourceError, OSError) as exc:
-        log.warning("source configs unreadable (%s); every source uses the %s calendar", exc, DEFAULT_CALENDAR)
-        return {}
-
-
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -196,6 +76,7 @@ def prepare_kpi_inputs(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
     resolution_target_working_days: int | None = None,
+    source_calendars: Mapping[str, str] | None = None,
 ) -> bool:
     """Write what the KPI models need from Python: calendars, source calendars, KPI settings.
 
@@ -228,7 +109,7 @@ def prepare_kpi_inputs(
             con, settings, "ops/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
         )
 
-    sources = _source_calendars(settings)
+    sources = {name: (cid or DEFAULT_CALENDAR).upper() for name, cid in (source_calendars or {}).items()}
     existing_sources = dict(warehouse.run_sql(con, settings, "ops/report_source_calendars").fetchall())
     if sources and sources != {k: v for k, v in existing_sources.items() if k in sources}:
         frame = pd.DataFrame({"source": list(sources), "calendar_id": list(sources.values())})
@@ -267,3 +148,24 @@ def prepare_kpi_inputs(
         log.info("calendar %s written for %d-%d", calendar_id, frame["day"].min().year, frame["day"].max().year)
         changed = True
     return changed
+
+
+def prepare_reporting(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    resolution_target_working_days: int | None = None,
+    source_calendars: Mapping[str, str] | None = None,
+) -> None:
+    """Make the reporting views current: calendars and KPI settings, then rebuild if needed.
+
+    Args:
+        settings: ``min_cell`` (k) and ``timezone`` are synchronised into ``ops.report_settings``.
+        con: an open read-write warehouse connection.
+        resolution_target_working_days: complaint resolution target (default: stored, else 25).
+        source_calendars: holiday calendar id (e.g. ``GB``, ``US``) per source name.
+    """
+    warehouse.apply_schema(con, settings)
+    changed = prepare_kpi_inputs(settings, con, resolution_target_working_days, source_calendars)
+    missing = warehouse.run_sql(con, settings, "ops/report_view_exists", {"name": _REQUIRED_VIEW}).fetchone()[0] == 0
+    if changed or missing:
+        warehouse.build_models(con, settings)

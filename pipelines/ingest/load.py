@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines import quality, schema, warehouse
+from pipelines import schema, warehouse
 from pipelines.config import Settings
+from pipelines.ingest import quality
 from pipelines.sources.base import SourceConfig, SourceError, file_checksum, load_source_configs
 from pipelines.sources.readers import SourceRead, map_source_rows, read_source_file
 

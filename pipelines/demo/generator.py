@@ -10,7 +10,7 @@ byte-identical for the same arguments. Free text is built compositionally from t
 phrase pools written for this project; the planted identifiers are fictional (Ofcom drama
 phone ranges, ``example.*`` e-mail domains, NHS numbers in the unissued 9xx range).
 
-Run ``python -m pipelines.demo_data OUT_DIR --rows 5000`` to write a data set by hand.
+Run ``python -m pipelines.demo.generator OUT_DIR --rows 5000`` to write a data set by hand.
 """
 
 from __future__ import annotations
@@ -2753,7 +2753,7 @@ def _manifest(
         },
     ]
     return {
-        "generator": "pipelines.demo_data",
+        "generator": "pipelines.demo.generator",
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "rows": rows,
@@ -2775,7 +2775,7 @@ def _manifest(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command-line entry point: ``python -m pipelines.demo_data OUT_DIR [--rows N] [--seed S]``."""
+    """Command-line entry point: ``python -m pipelines.demo.generator OUT_DIR [--rows N] [--seed S]``."""
     parser = argparse.ArgumentParser(description="Write the demo feedback data set.")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--rows", type=int, default=1000)

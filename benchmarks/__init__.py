@@ -1,0 +1,1 @@
+"""Speed and quality benchmarks (`make bench-*`); the library never imports this package."""

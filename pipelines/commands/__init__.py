@@ -1,1 +1,0 @@
-"""CLI sub-commands, one module per feature area (registered by pipelines.cli)."""

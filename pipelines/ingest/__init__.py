@@ -1,0 +1,1 @@
+"""Ingest stage: read sources, validate rows with Great Expectations, load raw tables."""

@@ -1,0 +1,1 @@
+"""Insights stage: emerging themes, key drivers, segment lift, KPI inputs and tracked actions."""

@@ -1,0 +1,1 @@
+"""Sentiment stage: comment and clause scoring, training, and the reviewer label loop."""
