@@ -85,7 +85,7 @@ def load_comments(settings: Settings, con: Any, comments: Sequence[tuple[str, st
     for name, frame in frames.items():
         con.register(name, frame)
     try:
-        warehouse.run_sql(con, settings, "ops/themes_bench_load")
+        warehouse.run_sql(con, settings, "queries/benchmarks/themes_load")
     finally:
         for name in frames:
             con.unregister(name)
@@ -176,8 +176,8 @@ def evaluate(
             warehouse.apply_schema(con, bench)
             load_comments(bench, con, [(r["id"], r["text"]) for r in labelled])
             summary = themes.run_themes(bench, con, "eval", refit=True)
-            clause_themes = warehouse.run_sql(con, bench, "ops/themes_bench_comment_themes").df()
-            registry = warehouse.run_sql(con, bench, "ops/themes_registry").df()
+            clause_themes = warehouse.run_sql(con, bench, "queries/benchmarks/themes_comment_themes").df()
+            registry = warehouse.run_sql(con, bench, "queries/themes/registry").df()
     finally:
         if workdir is None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -226,17 +226,17 @@ def stability(settings: Settings, data: Path | None = None, seed_change: bool = 
             warehouse.apply_schema(con, bench)
             load_comments(bench, con, comments)
             themes.run_themes(bench, con, "r1", refit=True)
-            first = warehouse.run_sql(con, bench, "ops/themes_bench_comment_themes").df()
+            first = warehouse.run_sql(con, bench, "queries/benchmarks/themes_comment_themes").df()
             shuffled = comments[:]
             random.Random(7).shuffle(shuffled)
             load_comments(bench, con, shuffled)
             themes.run_themes(bench, con, "r2", refit=True)
-            second = warehouse.run_sql(con, bench, "ops/themes_bench_comment_themes").df()
+            second = warehouse.run_sql(con, bench, "queries/benchmarks/themes_comment_themes").df()
             out["shuffled"] = _same_share(first, second)
             if seed_change:
                 other = bench.with_(seed=bench.seed + 1)
                 themes.run_themes(other, con, "r3", refit=True)
-                third = warehouse.run_sql(con, bench, "ops/themes_bench_comment_themes").df()
+                third = warehouse.run_sql(con, bench, "queries/benchmarks/themes_comment_themes").df()
                 out["other_seed"] = _same_share(first, third)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -53,7 +53,7 @@ def _record(
     warehouse.run_sql(
         con,
         settings,
-        "ops/start_stage",
+        "queries/pipeline/start_stage",
         {"run_id": run_id, "stage": stage, "started_at": started, "seed": settings.seed},
     )
     status, message, summary = "success", "", {}
@@ -64,7 +64,7 @@ def _record(
         status, message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
-        data_from, data_to, _ = warehouse.run_sql(con, settings, "ops/data_window").fetchone()
+        data_from, data_to, _ = warehouse.run_sql(con, settings, "queries/pipeline/data_window").fetchone()
         versions = {
             "pipelines": __version__,
             "git_sha": git_sha(settings.home),
@@ -75,7 +75,7 @@ def _record(
         warehouse.run_sql(
             con,
             settings,
-            "ops/finish_stage",
+            "queries/pipeline/finish_stage",
             {
                 "run_id": run_id,
                 "stage": stage,

@@ -2,8 +2,9 @@
 
 All SQL lives in ``sql/``: ``schema/`` creates the tables the library writes (idempotent),
 ``staging/ -> intermediate/ -> marts/ -> reporting/`` are models (one statement per file,
-``create or replace``) rebuilt in dependency order, and ``ops/`` holds the named statements
-Python executes (``run_sql(con, "ops/upsert_feedback")``). No SQL is built in Python.
+``create or replace``) rebuilt in dependency order, and ``queries/<stage>/`` holds the named
+statements each stage executes (``run_sql(con, settings, "queries/ingest/upsert_feedback")``),
+so a query's owner shows in its path. No SQL is built in Python.
 
 One process writes the file at a time (DuckDB takes a file lock); the Airflow DAGs serialise
 writing tasks, and readers open with ``read_only=True``.
@@ -111,7 +112,7 @@ def _read_sql(sql_dir: str, name: str) -> str:
 
 
 def sql_text(settings: Settings, name: str) -> str:
-    """Text of the named SQL file, e.g. ``"ops/upsert_feedback"``."""
+    """Text of the named SQL file, e.g. ``"queries/ingest/upsert_feedback"``."""
     return _read_sql(str(settings.sql_dir), name)
 
 
@@ -172,7 +173,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 def build_models(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """(Re)build every staging/intermediate/marts/reporting model; returns their names."""
     apply_schema(con, settings)
-    run_sql(con, settings, "ops/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone})
+    run_sql(con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone})
     built = []
     for path in model_files(settings):
         name = f"{path.parent.name}/{path.stem}"
@@ -196,7 +197,7 @@ def table_counts(settings: Settings, relations: list[str]) -> dict[str, int]:
     with connect(settings, read_only=True) as con:
         for rel in relations:
             try:
-                out[rel] = run_sql(con, settings, "ops/count_rows", {"relation": rel}).fetchone()[0]
+                out[rel] = run_sql(con, settings, "queries/pipeline/count_rows", {"relation": rel}).fetchone()[0]
             except duckdb.CatalogException:
                 out[rel] = -1
     return out

@@ -192,9 +192,9 @@ def status(
     wide = Console(width=max(console.width, 150))
     with warehouse.connect(settings, read_only=True) as con:
         for name, title in (
-            ("ops/status_batches", "ingest batches (read = loaded + quarantined + duplicate)"),
-            ("ops/status_quarantine", "quarantined rows by reason"),
-            ("ops/status_runs", "stage runs"),
+            ("queries/pipeline/status_batches", "ingest batches (read = loaded + quarantined + duplicate)"),
+            ("queries/pipeline/status_quarantine", "quarantined rows by reason"),
+            ("queries/pipeline/status_runs", "stage runs"),
         ):
             cursor = warehouse.run_sql(con, settings, name, {"limit": limit})
             columns = [d[0] for d in cursor.description]

@@ -749,7 +749,7 @@ def load_sample(
     for name, frame in frames.items():
         con.register(name, frame)
     try:
-        warehouse.run_script(con, settings, "ops/report_sample_load")
+        warehouse.run_script(con, settings, "queries/demo/sample_load")
     finally:
         for name in frames:
             con.unregister(name)

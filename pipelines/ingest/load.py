@@ -181,10 +181,10 @@ def ingest_source(
         done = set() if force else {
             row[0]
             for row in warehouse.run_sql(
-                con, settings, "ops/ingested_checksums", {"source": config.name, "config_hash": config.config_hash}
+                con, settings, "queries/ingest/ingested_checksums", {"source": config.name, "config_hash": config.config_hash}
             ).fetchall()
         }
-        state = warehouse.run_sql(con, settings, "ops/ingest_source_state", {"source": config.name}).fetchone()
+        state = warehouse.run_sql(con, settings, "queries/ingest/source_state", {"source": config.name}).fetchone()
     own_docs = validations is None
     validations = [] if validations is None else validations
     results: list[BatchResult] = []
@@ -295,32 +295,32 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
         try:
             # Materialised once: every statement below scans it (a pandas scan costs a conversion each time).
             con.register("incoming_frame", incoming)
-            warehouse.run_sql(con, settings, "ops/ingest_stage_incoming")
+            warehouse.run_sql(con, settings, "queries/ingest/stage_incoming")
             con.register("incoming_quarantine", quarantine)
             con.register("incoming_items", items)
             con.register("incoming_items_responses", items[["response_id"]].drop_duplicates())
             con.register("incoming_retracted", retracted)
-            changes = warehouse.run_sql(con, settings, "ops/feedback_changes").fetchone()
+            changes = warehouse.run_sql(con, settings, "queries/ingest/feedback_changes").fetchone()
             inserted, updated, _ = (int(v or 0) for v in changes)
             result.rows_inserted, result.rows_updated = inserted, updated
             params = {"source": config.name}
-            stale = warehouse.run_sql(con, settings, "ops/ingest_stale_records", params).fetchall()
+            stale = warehouse.run_sql(con, settings, "queries/ingest/stale_records", params).fetchall()
             unchanged = _unchanged_rows(con, settings, good, incoming, {r[1] for r in stale})
-            warehouse.run_sql(con, settings, "ops/append_history", {"valid_from": started})
+            warehouse.run_sql(con, settings, "queries/ingest/append_history", {"valid_from": started})
             if stale:
-                warehouse.run_sql(con, settings, "ops/ingest_delete_stale", params)
+                warehouse.run_sql(con, settings, "queries/ingest/delete_stale", params)
                 notes.append(f"{len(stale)} record(s) no longer in their response removed")
-            warehouse.run_sql(con, settings, "ops/upsert_feedback")
+            warehouse.run_sql(con, settings, "queries/ingest/upsert_feedback")
             if len(items):
-                warehouse.run_sql(con, settings, "ops/ingest_replace_items", params)
-                warehouse.run_sql(con, settings, "ops/ingest_insert_items")
+                warehouse.run_sql(con, settings, "queries/ingest/replace_items", params)
+                warehouse.run_sql(con, settings, "queries/ingest/insert_items")
             if len(retracted):
-                gone = warehouse.run_sql(con, settings, "ops/ingest_retracted_records", params).fetchone()[0]
-                warehouse.run_sql(con, settings, "ops/ingest_retract", params)
-                warehouse.run_sql(con, settings, "ops/ingest_retract_items", params)
+                gone = warehouse.run_sql(con, settings, "queries/ingest/retracted_records", params).fetchone()[0]
+                warehouse.run_sql(con, settings, "queries/ingest/retract", params)
+                warehouse.run_sql(con, settings, "queries/ingest/retract_items", params)
                 if gone:
                     notes.append(f"{gone} record(s) of entered-in-error responses retracted")
-            warehouse.run_sql(con, settings, "ops/append_quarantine", {"at": started})
+            warehouse.run_sql(con, settings, "queries/ingest/append_quarantine", {"at": started})
             result.rows_duplicate = len(unchanged) + len(exact_dups)
             result.rows_loaded = good["_pos"].nunique() - len(unchanged)
             if not result.reconciles:
@@ -374,7 +374,7 @@ def _exact_duplicate_rows(records: pd.DataFrame) -> set[int]:
 def _unchanged_rows(con, settings: Settings, good: pd.DataFrame, incoming: pd.DataFrame,  # noqa: ANN001
                     stale_responses: set[str]) -> set[int]:
     """Source rows all of whose records were already loaded with the same content."""
-    unchanged_ids = {r[0] for r in warehouse.run_sql(con, settings, "ops/unchanged_ids").fetchall()}
+    unchanged_ids = {r[0] for r in warehouse.run_sql(con, settings, "queries/ingest/unchanged_ids").fetchall()}
     if not unchanged_ids:
         return set()
     frame = pd.DataFrame(
@@ -448,7 +448,7 @@ def _record_state(con, settings: Settings, config: SourceConfig, result: BatchRe
     warehouse.run_sql(
         con,
         settings,
-        "ops/ingest_upsert_source_state",
+        "queries/ingest/upsert_source_state",
         {
             "source": config.name,
             "stream": config.stream,
@@ -471,7 +471,7 @@ def _record_batch(con, settings: Settings, config: SourceConfig, result: BatchRe
     warehouse.run_sql(
         con,
         settings,
-        "ops/insert_batch",
+        "queries/ingest/insert_batch",
         {
             "batch_id": result.batch_id,
             "source": config.name,

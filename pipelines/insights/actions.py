@@ -99,12 +99,12 @@ def parse_date(value: object) -> date:
 
 def known_themes(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Theme id -> label of every theme in the registry (active and retired)."""
-    return dict(warehouse.run_sql(con, settings, "ops/actions_known_themes").fetchall())
+    return dict(warehouse.run_sql(con, settings, "queries/insights/known_themes").fetchall())
 
 
 def known_segments(settings: Settings, con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
     """Sites and services that occur in the feedback."""
-    rows = warehouse.run_sql(con, settings, "ops/actions_known_segments").fetchall()
+    rows = warehouse.run_sql(con, settings, "queries/insights/known_segments").fetchall()
     return {v for kind, v in rows if kind == "site"}, {v for kind, v in rows if kind == "service"}
 
 
@@ -185,7 +185,7 @@ def record(
     )
     con.register("incoming_actions", frame)
     try:
-        warehouse.run_sql(con, settings, "ops/actions_upsert")
+        warehouse.run_sql(con, settings, "queries/insights/upsert")
     finally:
         con.unregister("incoming_actions")
     return list(frame["action_id"]), warnings
@@ -265,10 +265,10 @@ def read_file(path: Path) -> tuple[list[Action], list[str]]:
 
 def list_actions(settings: Settings, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every recorded action with its verdict (when the models have been built since)."""
-    return warehouse.run_sql(con, settings, "ops/actions_list").df()
+    return warehouse.run_sql(con, settings, "queries/insights/list").df()
 
 
 def remove(settings: Settings, con: duckdb.DuckDBPyConnection, action_id: str) -> bool:
     """Delete one action; True when it existed."""
-    deleted = warehouse.run_sql(con, settings, "ops/actions_delete", {"action_id": action_id}).fetchone()
+    deleted = warehouse.run_sql(con, settings, "queries/insights/delete", {"action_id": action_id}).fetchone()
     return bool(deleted and deleted[0])

@@ -86,7 +86,7 @@ def prepare_kpi_inputs(
     SQL models must be rebuilt before the KPIs are read.
     """
     changed = False
-    current = dict(warehouse.run_sql(con, settings, "ops/report_get_settings").fetchall())
+    current = dict(warehouse.run_sql(con, settings, "queries/insights/get_settings").fetchall())
     # Precedence: explicit argument > a Settings field (when configured) > the stored value > 25.
     target = (
         resolution_target_working_days
@@ -99,34 +99,34 @@ def prepare_kpi_inputs(
         warehouse.run_sql(
             con,
             settings,
-            "ops/report_set_settings",
+            "queries/insights/set_settings",
             {"target": wanted["resolution_target_working_days"], "calendar": wanted["default_calendar"]},
         )
         changed = True
     if current.get("min_cell") != str(settings.min_cell) or current.get("timezone") != settings.timezone:
         # Reporting views read k at query time: updating the setting is enough, no rebuild.
         warehouse.run_sql(
-            con, settings, "ops/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
+            con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
         )
 
     sources = {name: (cid or DEFAULT_CALENDAR).upper() for name, cid in (source_calendars or {}).items()}
-    existing_sources = dict(warehouse.run_sql(con, settings, "ops/report_source_calendars").fetchall())
+    existing_sources = dict(warehouse.run_sql(con, settings, "queries/insights/source_calendars").fetchall())
     if sources and sources != {k: v for k, v in existing_sources.items() if k in sources}:
         frame = pd.DataFrame({"source": list(sources), "calendar_id": list(sources.values())})
         con.register("incoming_source_calendar", frame)
         try:
-            warehouse.run_script(con, settings, "ops/report_replace_source_calendar")
+            warehouse.run_script(con, settings, "queries/insights/replace_source_calendar")
         finally:
             con.unregister("incoming_source_calendar")
         changed = True
 
-    first, last = warehouse.run_sql(con, settings, "ops/report_calendar_years").fetchone()
+    first, last = warehouse.run_sql(con, settings, "queries/insights/calendar_years").fetchone()
     if first is None:
         return changed
     first, last = int(first) - 1, int(last) + 1
     ids = sorted({DEFAULT_CALENDAR, *sources.values(), *existing_sources.values()})
     covered = {
-        cid: (lo, hi) for cid, lo, hi in warehouse.run_sql(con, settings, "ops/report_calendar_coverage").fetchall()
+        cid: (lo, hi) for cid, lo, hi in warehouse.run_sql(con, settings, "queries/insights/calendar_coverage").fetchall()
     }
     for calendar_id in ids:
         lo, hi = covered.get(calendar_id, (None, None))
@@ -141,8 +141,8 @@ def prepare_kpi_inputs(
             continue
         con.register("incoming_calendar", frame)
         try:
-            warehouse.run_sql(con, settings, "ops/report_delete_calendar", {"calendar_id": calendar_id})
-            warehouse.run_sql(con, settings, "ops/report_insert_calendar")
+            warehouse.run_sql(con, settings, "queries/insights/delete_calendar", {"calendar_id": calendar_id})
+            warehouse.run_sql(con, settings, "queries/insights/insert_calendar")
         finally:
             con.unregister("incoming_calendar")
         log.info("calendar %s written for %d-%d", calendar_id, frame["day"].min().year, frame["day"].max().year)
@@ -166,6 +166,6 @@ def prepare_reporting(
     """
     warehouse.apply_schema(con, settings)
     changed = prepare_kpi_inputs(settings, con, resolution_target_working_days, source_calendars)
-    missing = warehouse.run_sql(con, settings, "ops/report_view_exists", {"name": _REQUIRED_VIEW}).fetchone()[0] == 0
+    missing = warehouse.run_sql(con, settings, "queries/insights/view_exists", {"name": _REQUIRED_VIEW}).fetchone()[0] == 0
     if changed or missing:
         warehouse.build_models(con, settings)

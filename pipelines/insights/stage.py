@@ -868,7 +868,7 @@ def _attach_quotes(
     keys = alerts[["alert_key", "level", "theme_id", "segment_type", "segment_value", "period"]].copy()
     keys["period"] = pd.to_datetime(keys["period"]).dt.date
     quotes = _with_frame(
-        con, settings, "ops/insights_alert_quotes", "insights_alert_keys", keys,
+        con, settings, "queries/insights/alert_quotes", "insights_alert_keys", keys,
         {"quotes": int(cfg["quotes"]), "max_chars": int(cfg["quote_max_chars"])}, fetch=True,
     )
     by_key = {int(k): list(v) for k, v in zip(quotes["alert_key"], quotes["quotes"], strict=True)}
@@ -906,11 +906,11 @@ def _write(
     con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, run_id: str, frame: pd.DataFrame,
     columns: list[str],
 ) -> None:
-    warehouse.run_sql(con, settings, f"ops/insights_delete_{kind}", {"run_id": run_id})
+    warehouse.run_sql(con, settings, f"queries/insights/delete_{kind}", {"run_id": run_id})
     if frame.empty:
         return
     out = frame.assign(run_id=run_id).reindex(columns=columns)
-    _with_frame(con, settings, f"ops/insights_insert_{kind}", "insights_incoming", _finite(out))
+    _with_frame(con, settings, f"queries/insights/insert_{kind}", "insights_incoming", _finite(out))
 
 
 # --------------------------------------------------------------------------------------
@@ -943,19 +943,19 @@ def run_insights(
     cfg = load_config(config_path(settings), config)
     timings: dict[str, float] = {}
 
-    month_counts = warehouse.run_sql(con, settings, "ops/insights_month_counts").df()
+    month_counts = warehouse.run_sql(con, settings, "queries/insights/month_counts").df()
     tests = emerging_tests(month_counts, cfg["emerging"])
     alerts = select_alerts(tests, cfg["emerging"])
     alerts = _attach_quotes(con, settings, alerts, cfg["emerging"])
     alerts["method"] = EMERGING_METHOD + ("+overdispersion" if cfg["emerging"]["overdispersion"] else "")
     timings["emerging"] = round(time.perf_counter() - clock, 3)
 
-    responses = warehouse.run_sql(con, settings, "ops/insights_driver_responses").df()
-    mentions = warehouse.run_sql(con, settings, "ops/insights_driver_mentions").df()
+    responses = warehouse.run_sql(con, settings, "queries/insights/driver_responses").df()
+    mentions = warehouse.run_sql(con, settings, "queries/insights/driver_mentions").df()
     drivers, skipped = key_drivers(responses, mentions, cfg["drivers"], seed=settings.seed)
     timings["drivers"] = round(time.perf_counter() - clock - timings["emerging"], 3)
 
-    lift_counts = warehouse.run_sql(con, settings, "ops/insights_lift_counts").df()
+    lift_counts = warehouse.run_sql(con, settings, "queries/insights/lift_counts").df()
     lift = segment_lift(lift_counts, cfg["lift"])
     timings["lift"] = round(time.perf_counter() - clock - timings["emerging"] - timings["drivers"], 3)
 
@@ -979,7 +979,7 @@ def run_insights(
         warehouse.run_sql(
             con,
             settings,
-            "ops/insights_upsert_run",
+            "queries/insights/upsert_run",
             {
                 "run_id": run_id,
                 "started_at": started,

@@ -24,9 +24,9 @@ def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress:
     """Redact every record whose text is new/changed or was redacted by an older recognizer set."""
     from pipelines.privacy.redactor import Redactor  # presidio/spaCy load lazily
 
-    allow = [r[0] for r in warehouse.run_sql(con, settings, "ops/allow_list").fetchall()]
+    allow = [r[0] for r in warehouse.run_sql(con, settings, "queries/privacy/allow_list").fetchall()]
     redactor = Redactor(allow_list=allow)
-    pending = warehouse.run_sql(con, settings, "ops/pending_redaction", {"version": redactor.version}).df()
+    pending = warehouse.run_sql(con, settings, "queries/privacy/pending_redaction", {"version": redactor.version}).df()
     if pending.empty:
         return {"redacted": 0, "redactor_version": redactor.version}
     results = redactor.redact_many(pending["text"].tolist(), progress=progress)
@@ -45,7 +45,7 @@ def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress:
     )
     con.register("incoming_redactions", frame)
     try:
-        warehouse.run_sql(con, settings, "ops/upsert_redactions")
+        warehouse.run_sql(con, settings, "queries/privacy/upsert_redactions")
     finally:
         con.unregister("incoming_redactions")
     entities = Counter()

@@ -1,4 +1,4 @@
-"""Reading the reporting views: every query is a named file ``sql/ops/report_*.sql``.
+"""Reading the reporting views: every query is a named file ``sql/queries/report/*.sql``.
 
 Reports read ``reporting.*`` views only - never raw, staging or enrich tables - so everything a
 report shows is also there for analysts in SQL, suppressed and redacted the same way.
@@ -51,13 +51,13 @@ class ReportContext:
         return self.settings.min_cell
 
     def query(self, name: str, **params: Any) -> pd.DataFrame:
-        """Run ``sql/ops/<name>.sql`` with named parameters; returns a DataFrame."""
-        return warehouse.run_sql(self.con, self.settings, f"ops/{name}", params or None).df()
+        """Run ``sql/queries/report/<name>.sql`` with named parameters; returns a DataFrame."""
+        return warehouse.run_sql(self.con, self.settings, f"queries/report/{name}", params or None).df()
 
 
 def data_end(settings: Settings, con: duckdb.DuckDBPyConnection) -> date | None:
     """Last day with feedback in the warehouse (local date), or None when it is empty."""
-    row = warehouse.run_sql(con, settings, "ops/report_data_end").fetchone()
+    row = warehouse.run_sql(con, settings, "queries/report/data_end").fetchone()
     return row[0] if row and row[0] is not None else None
 
 

@@ -14,11 +14,11 @@ MESSAGE_CHARS = 300
 
 def build(ctx: ReportContext) -> Page:
     """Collect the data team's view of the latest runs."""
-    runs = ctx.query("report_run_status", max_rows=MAX_RUNS)
-    batches = ctx.query("report_ingest_reconciliation", max_rows=MAX_BATCHES)
-    quarantine = ctx.query("report_quarantine")
-    versions = ctx.query("report_model_versions")
-    windows = ctx.query("report_data_windows")
+    runs = ctx.query("run_status", max_rows=MAX_RUNS)
+    batches = ctx.query("ingest_reconciliation", max_rows=MAX_BATCHES)
+    quarantine = ctx.query("quarantine")
+    versions = ctx.query("model_versions")
+    windows = ctx.query("data_windows")
 
     rows = []
     for r in records(runs):

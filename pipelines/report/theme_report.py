@@ -36,12 +36,12 @@ class Page:
 def build(ctx: ReportContext) -> Page:
     """Collect everything the theme report shows for ``ctx.month``."""
     spark_from = periods.add_months(ctx.month, -(SPARK_MONTHS - 1))
-    ranking = ctx.query("report_theme_ranking", month=ctx.month)
-    monthly = ctx.query("report_theme_monthly", month_from=spark_from, month_to=ctx.month)
-    segments = ctx.query("report_theme_segments", month=ctx.month)
-    quotes = ctx.query("report_theme_quotes", month=ctx.month)
-    needs = ctx.query("report_needing_response", month=ctx.month, max_rows=NEEDS_MAX + 1)
-    comments = ctx.query("report_comments", month_from=spark_from, month_to=ctx.month_to, max_rows=MAX_COMMENTS + 1)
+    ranking = ctx.query("theme_ranking", month=ctx.month)
+    monthly = ctx.query("theme_monthly", month_from=spark_from, month_to=ctx.month)
+    segments = ctx.query("theme_segments", month=ctx.month)
+    quotes = ctx.query("theme_quotes", month=ctx.month)
+    needs = ctx.query("needing_response", month=ctx.month, max_rows=NEEDS_MAX + 1)
+    comments = ctx.query("comments", month_from=spark_from, month_to=ctx.month_to, max_rows=MAX_COMMENTS + 1)
 
     shown = ranking[~ranking["suppressed"].astype(bool)]
     this_month = monthly[pd.to_datetime(monthly["month"]).dt.date == ctx.month].set_index("theme_id")

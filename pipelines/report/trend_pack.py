@@ -34,22 +34,22 @@ OUTCOME_NAMES = {"fft_poor": "a poor FFT rating", "nps_detractor": "an NPS detra
 
 def build(ctx: ReportContext) -> Page:
     """Collect everything the trend pack shows for ``ctx.month``."""
-    kpi_table = ctx.query("report_kpi_table", month=ctx.month)
+    kpi_table = ctx.query("kpi_table", month=ctx.month)
     kpi_table["p_vs_prev"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_prev"]]
     kpi_table["p_vs_last_year"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_last_year"]]
-    sites = ctx.query("report_kpi_sites", month=ctx.month)
-    series = ctx.query("report_kpi_series", month_from=ctx.trend_from, month_to=ctx.month)
-    ranking = ctx.query("report_theme_ranking", month=ctx.month)
-    theme_monthly = ctx.query("report_theme_monthly", month_from=ctx.trend_from, month_to=ctx.month)
-    alerts = ctx.query("report_theme_alerts", month_to=ctx.month_to)
-    drivers = ctx.query("report_key_drivers")
-    lift = ctx.query("report_segment_lift", max_rows=LIFT_ROWS)
-    actions = ctx.query("report_actions")
+    sites = ctx.query("kpi_sites", month=ctx.month)
+    series = ctx.query("kpi_series", month_from=ctx.trend_from, month_to=ctx.month)
+    ranking = ctx.query("theme_ranking", month=ctx.month)
+    theme_monthly = ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=ctx.month)
+    alerts = ctx.query("theme_alerts", month_to=ctx.month_to)
+    drivers = ctx.query("key_drivers")
+    lift = ctx.query("segment_lift", max_rows=LIFT_ROWS)
+    actions = ctx.query("actions")
     actions["share_p"] = [stats.p_from_z(clean(z)) for z in actions["share_z"]]
     actions["sentiment_p"] = [stats.p_from_z(clean(z)) for z in actions["sentiment_z"]]
-    complaints = ctx.query("report_complaints_by_category_site", month=ctx.month)
+    complaints = ctx.query("complaints_by_category_site", month=ctx.month)
     alerts["quote_list"] = [_quotes(q) for q in alerts["quotes"]]
-    definitions = ctx.query("report_kpi_definitions")
+    definitions = ctx.query("kpi_definitions")
 
     chart_list: list[charts.Chart] = []
     names = dict(zip(definitions["kpi_id"], definitions["kpi_name"], strict=True))

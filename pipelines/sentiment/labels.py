@@ -73,7 +73,7 @@ def export_uncertain(
         (csv path, xlsx path, rows written).
     """
     with connect(settings, read_only=True) as con:
-        rows = run_sql(con, settings, "ops/labels_uncertain_candidates", {"pool": max(n * pool_factor, n)}).fetchall()
+        rows = run_sql(con, settings, "queries/sentiment/uncertain_candidates", {"pool": max(n * pool_factor, n)}).fetchall()
     rows = [r for r in rows if r[2] and r[2].strip()]
     if not rows:
         raise LabelImportError(
@@ -237,7 +237,7 @@ def import_labels(settings: Settings, path: Path, reviewer: str | None = None) -
     ids = sorted({str(r.get("feedback_id", "") or "").strip() for _, r in rows} - {""})
     with connect(settings) as con:
         apply_schema(con, settings)
-        found = run_sql(con, settings, "ops/labels_known_ids", {"ids": ids}).fetchall() if ids else []
+        found = run_sql(con, settings, "queries/sentiment/known_ids", {"ids": ids}).fetchall() if ids else []
         known = {r[0] for r in found}
         valid, blank, problems = validate_rows(rows, known)
         if problems:
@@ -263,7 +263,7 @@ def import_labels(settings: Settings, path: Path, reviewer: str | None = None) -
         if len(frame):
             con.register("incoming_labels", frame)
             try:
-                run_sql(con, settings, "ops/labels_upsert")
+                run_sql(con, settings, "queries/sentiment/upsert")
             finally:
                 con.unregister("incoming_labels")
     return ImportResult(stored=len(valid), skipped_blank=blank, batch=batch)
@@ -272,7 +272,7 @@ def import_labels(settings: Settings, path: Path, reviewer: str | None = None) -
 def label_counts(settings: Settings) -> dict[str, int]:
     """Stored reviewer labels per 5-point label."""
     with connect(settings, read_only=True) as con:
-        return {r[0]: int(r[1]) for r in run_sql(con, settings, "ops/labels_count").fetchall()}
+        return {r[0]: int(r[1]) for r in run_sql(con, settings, "queries/sentiment/count").fetchall()}
 
 
 def organisation_examples(settings: Settings) -> list[Any]:
@@ -281,7 +281,7 @@ def organisation_examples(settings: Settings) -> list[Any]:
     from pipelines.sentiment.train import Example
 
     with connect(settings, read_only=True) as con:
-        rows = run_sql(con, settings, "ops/labels_training_set").fetchall()
+        rows = run_sql(con, settings, "queries/sentiment/training_set").fetchall()
     out = []
     for fid, question, text, label5 in rows:
         k = LABELS5.index(label5)

@@ -23,7 +23,7 @@ def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: 
     from pipelines.sentiment import scorer as sentiment
 
     scorer = sentiment.load_scorer(settings)
-    pending = warehouse.run_sql(con, settings, "ops/pending_sentiment", {"version": scorer.version}).df()
+    pending = warehouse.run_sql(con, settings, "queries/sentiment/pending_sentiment", {"version": scorer.version}).df()
     if pending.empty:
         return {"scored": 0, "model_version": scorer.version}
     texts = [t if isinstance(t, str) else "" for t in pending["text_redacted"].tolist()]
@@ -75,8 +75,8 @@ def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: 
     con.register("incoming_sentiment", comments)
     con.register("incoming_aspects", aspects)
     try:
-        warehouse.run_sql(con, settings, "ops/upsert_sentiment")
-        warehouse.run_sql(con, settings, "ops/replace_aspects")
+        warehouse.run_sql(con, settings, "queries/sentiment/upsert_sentiment")
+        warehouse.run_sql(con, settings, "queries/sentiment/replace_aspects")
     finally:
         con.unregister("incoming_sentiment")
         con.unregister("incoming_aspects")

@@ -173,7 +173,7 @@ def embeddings_for(
     pos = {h: i for i, h in enumerate(hashes)}
     have = np.zeros(len(hashes), dtype=bool)
     cached = _run_with(
-        con, settings, "ops/themes_cached_embeddings", {"themes_wanted_hashes": pd.DataFrame({"text_hash": hashes})},
+        con, settings, "queries/themes/cached_embeddings", {"themes_wanted_hashes": pd.DataFrame({"text_hash": hashes})},
         {"model_name": embedder.name}, fetch="numpy",
     )
     for h, vec in zip(cached["text_hash"], cached["embedding"], strict=True):
@@ -189,14 +189,14 @@ def embeddings_for(
             idx = missing[start : start + _INSERT_CHUNK]
             frame = pd.DataFrame({"text_hash": [hashes[i] for i in idx], "embedding": list(out[idx])})
             _run_with(
-                con, settings, "ops/themes_insert_embeddings", {"themes_new_embeddings": frame},
+                con, settings, "queries/themes/insert_embeddings", {"themes_new_embeddings": frame},
                 {"model_name": embedder.name},
             )
     return out, int(len(missing))
 
 
 def _registry(settings: Settings, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return warehouse.run_sql(con, settings, "ops/themes_registry").df()
+    return warehouse.run_sql(con, settings, "queries/themes/registry").df()
 
 
 def _centroid_matrix(frame: pd.DataFrame, dim: int) -> np.ndarray:
@@ -243,7 +243,7 @@ def _category_fields(categories: list[Category], idx: int, score: float, runner:
 
 
 def _outlier_share(settings: Settings, con: duckdb.DuckDBPyConnection) -> tuple[int, int, float]:
-    total, themed = warehouse.run_sql(con, settings, "ops/themes_assignment_counts").fetchone()
+    total, themed = warehouse.run_sql(con, settings, "queries/themes/assignment_counts").fetchone()
     total, themed = int(total or 0), int(themed or 0)
     return total, themed, (1.0 - themed / total) if total else 0.0
 
@@ -302,7 +302,7 @@ def run_themes(
         progress=progress,
         started=datetime.now(UTC),
     )
-    warehouse.run_sql(con, settings, "ops/themes_delete_stale_assignments")
+    warehouse.run_sql(con, settings, "queries/themes/delete_stale_assignments")
     registry = _registry(settings, con)
     has_active = bool((registry["status"] == "active").any()) if not registry.empty else False
     manifest = read_manifest(settings)
@@ -344,7 +344,7 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     tcfg = cfg["taxonomy"]
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    clauses = warehouse.run_sql(con, settings, "ops/themes_informative_clauses").df()
+    clauses = warehouse.run_sql(con, settings, "queries/themes/informative_clauses").df()
     # Unique texts in hash order: the fit does not depend on the order rows arrive in.
     unique = clauses.drop_duplicates("text_hash").sort_values("text_hash", kind="stable").reset_index(drop=True)
     hashes = unique["text_hash"].tolist()
@@ -388,7 +388,7 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     # Final assignment = the daily rule (nearest centroid of the clause's category), with a few
     # k-means steps and hysteresis towards each clause's previous theme; themes left with fewer
     # than min_theme_size clauses are dropped (a registry theme among them is retired).
-    previous = warehouse.run_sql(con, settings, "ops/themes_previous_assignments").df()
+    previous = warehouse.run_sql(con, settings, "queries/themes/previous_assignments").df()
     prev_theme = dict(zip(previous["text_hash"], previous["theme_id"], strict=True))
     min_size = max(2, int(round(float(rcfg["min_theme_size_fraction"]) * fit.params.get("min_cluster_size", 4))))
     keep = np.ones(len(theme_ids), dtype=bool)
@@ -519,14 +519,14 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     con.begin()
     try:
         if not themes_frame.empty:
-            _run_with(con, settings, "ops/themes_upsert_themes", {"themes_incoming_themes": themes_frame})
-        warehouse.run_sql(con, settings, "ops/themes_clear_assignments")
+            _run_with(con, settings, "queries/themes/upsert_themes", {"themes_incoming_themes": themes_frame})
+        warehouse.run_sql(con, settings, "queries/themes/clear_assignments")
         _write_assignments(con, settings, assignments, outliers)
         _run_with(
-            con, settings, "ops/themes_replace_categories",
+            con, settings, "queries/themes/replace_categories",
             {"themes_incoming_categories": _category_frame(categories, ctx.tax_hash)},
         )
-        warehouse.run_sql(con, settings, "ops/themes_refresh_sizes")
+        warehouse.run_sql(con, settings, "queries/themes/refresh_sizes")
         total, themed, share = _outlier_share(settings, con)
         details = {
             "methods": methods,
@@ -633,7 +633,7 @@ def _secondary(
 
 def _multi_label_supported(ctx: _Context) -> bool:
     """Older warehouses key theme_assignments by clause only: no secondary rows there."""
-    row = warehouse.run_sql(ctx.con, ctx.settings, "ops/themes_assignment_key").fetchone()
+    row = warehouse.run_sql(ctx.con, ctx.settings, "queries/themes/assignment_key").fetchone()
     ok = bool(row) and "theme_id" in list(row[0])
     if not ok:
         log.warning("enrich.theme_assignments is keyed by clause only (old schema): secondary themes are "
@@ -682,9 +682,9 @@ def _write_assignments(
     con: duckdb.DuckDBPyConnection, settings: Settings, assignments: pd.DataFrame, outliers: pd.DataFrame
 ) -> None:
     if not assignments.empty:
-        _run_with(con, settings, "ops/themes_upsert_assignments", {"themes_incoming_assignments": assignments})
+        _run_with(con, settings, "queries/themes/upsert_assignments", {"themes_incoming_assignments": assignments})
     if not outliers.empty:
-        _run_with(con, settings, "ops/themes_insert_outliers", {"themes_incoming_outliers": outliers})
+        _run_with(con, settings, "queries/themes/insert_outliers", {"themes_incoming_outliers": outliers})
 
 
 def _methods(assignments: pd.DataFrame, outliers: pd.DataFrame) -> dict[str, int]:
@@ -752,7 +752,7 @@ def _insert_run(
     warehouse.run_sql(
         ctx.con,
         ctx.settings,
-        "ops/themes_insert_run",
+        "queries/themes/insert_run",
         {
             "theme_run_id": ctx.run_id,
             "model_version": version,
@@ -805,7 +805,7 @@ def _save_model(
             save_embedding_model=ctx.embedder.path or settings.embedding_model_path,
         )
     try:
-        data_from, data_to = warehouse.run_sql(ctx.con, settings, "ops/themes_data_window").fetchone()
+        data_from, data_to = warehouse.run_sql(ctx.con, settings, "queries/themes/data_window").fetchone()
     except duckdb.Error:  # raw.feedback absent (evaluation warehouses)
         data_from = data_to = None
     manifest = {
@@ -837,10 +837,10 @@ def _save_model(
 def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, Any] | None) -> dict[str, Any]:
     settings, con, cfg = ctx.settings, ctx.con, ctx.cfg
     version = (manifest or {}).get("model_version", "unknown")
-    if (warehouse.run_sql(con, settings, "ops/themes_taxonomy_hash").fetchone() or [None])[0] != ctx.tax_hash:
+    if (warehouse.run_sql(con, settings, "queries/themes/taxonomy_hash").fetchone() or [None])[0] != ctx.tax_hash:
         _remap(settings, con, cfg, ctx.categories, ctx.tax_hash, ctx.embedder)
         registry = _registry(settings, con)
-    pending = warehouse.run_sql(con, settings, "ops/themes_pending_clauses").df()
+    pending = warehouse.run_sql(con, settings, "queries/themes/pending_clauses").df()
     active = registry[registry["status"] == "active"].reset_index(drop=True)
     n_embedded = 0
     assignments = outliers = pd.DataFrame()
@@ -867,9 +867,9 @@ def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, A
     try:
         if not pending.empty:
             keys = pending[["feedback_id", "clause_idx"]]
-            _run_with(con, settings, "ops/themes_delete_clause_rows", {"themes_incoming_keys": keys})
+            _run_with(con, settings, "queries/themes/delete_clause_rows", {"themes_incoming_keys": keys})
             _write_assignments(con, settings, assignments, outliers)
-        warehouse.run_sql(con, settings, "ops/themes_refresh_sizes")
+        warehouse.run_sql(con, settings, "queries/themes/refresh_sizes")
         _, _, share = _outlier_share(settings, con)
         _insert_run(ctx, version, False, len(pending), themed_now, share, len(active), 0, 0, len(active),
                     {"methods": methods, "embedded": n_embedded})
@@ -913,7 +913,7 @@ def _remap(
     if not registry.empty:
         scorer = _scorer(categories, embedder, cfg)
         members = warehouse.run_sql(
-            con, settings, "ops/themes_member_embeddings", {"model_name": embedder.name}
+            con, settings, "queries/themes/member_embeddings", {"model_name": embedder.name}
         ).fetchnumpy()
         ids = registry["theme_id"].tolist()
         if len(members["theme_id"]):
@@ -941,9 +941,9 @@ def _remap(
     con.begin()
     try:
         if fields:
-            _run_with(con, settings, "ops/themes_update_categories", {"themes_incoming_map": pd.DataFrame(rows)})
+            _run_with(con, settings, "queries/themes/update_categories", {"themes_incoming_map": pd.DataFrame(rows)})
         _run_with(
-            con, settings, "ops/themes_replace_categories",
+            con, settings, "queries/themes/replace_categories",
             {"themes_incoming_categories": _category_frame(categories, tax_hash)},
         )
         con.commit()

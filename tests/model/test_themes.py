@@ -28,7 +28,7 @@ FAST = {"representation": {"candidate_words": 20, "samples": 100}}
 
 
 def _assignments(con, settings):
-    frame = warehouse.run_sql(con, settings, "ops/themes_bench_comment_themes").df()
+    frame = warehouse.run_sql(con, settings, "queries/benchmarks/themes_comment_themes").df()
     frame = frame[frame["theme_rank"] == 1]
     return {
         (f, int(i)): (t if isinstance(t, str) else None)
@@ -54,7 +54,7 @@ def stage(tmp_path_factory):
         "comments": comments,
         "summary": summary,
         "first": _assignments(con, settings),
-        "registry": warehouse.run_sql(con, settings, "ops/themes_registry").df(),
+        "registry": warehouse.run_sql(con, settings, "queries/themes/registry").df(),
     }
     yield state
     con_cm.__exit__(None, None, None)
@@ -129,7 +129,7 @@ def test_embedding_cache_hit_on_second_run(stage):
 
 def test_daily_run_assigns_new_clauses_without_changing_ids(stage):
     settings, con = stage["settings"], stage["con"]
-    before_ids = set(warehouse.run_sql(con, settings, "ops/themes_registry").df()["theme_id"])
+    before_ids = set(warehouse.run_sql(con, settings, "queries/themes/registry").df()["theme_id"])
     load_comments(settings, con, stage["comments"][N_FIT:])
     s = themes.run_themes(settings, con, "daily-1", refit=False)
     assert s["refitted"] is False and s["clauses"] > 0
@@ -137,7 +137,7 @@ def test_daily_run_assigns_new_clauses_without_changing_ids(stage):
     after = _assignments(con, settings)
     changed = {k: (v, after.get(k)) for k, v in stage["first"].items() if after.get(k) != v}
     assert not changed
-    assert set(warehouse.run_sql(con, settings, "ops/themes_registry").df()["theme_id"]) == before_ids
+    assert set(warehouse.run_sql(con, settings, "queries/themes/registry").df()["theme_id"]) == before_ids
     new_keys = set(after) - set(stage["first"])
     assert new_keys and all(after[k] in before_ids or after[k] is None for k in new_keys)
 
@@ -158,7 +158,7 @@ def test_refit_on_shuffled_input_keeps_theme_ids(stage):
 
 def test_remap_taxonomy_after_renaming_a_category(stage):
     settings, con = stage["settings"], stage["con"]
-    reg = warehouse.run_sql(con, settings, "ops/themes_registry").df()
+    reg = warehouse.run_sql(con, settings, "queries/themes/registry").df()
     active = reg[reg["status"] == "active"]
     target = active["category_id"].value_counts().index[0]
     path = settings.models_dir / "themes" / "taxonomy.yaml"
@@ -172,7 +172,7 @@ def test_remap_taxonomy_after_renaming_a_category(stage):
         path.write_text(edited, encoding="utf-8")
         changed = themes.remap_taxonomy(settings, con)
         assert changed >= 1
-        reg2 = warehouse.run_sql(con, settings, "ops/themes_registry").df()
+        reg2 = warehouse.run_sql(con, settings, "queries/themes/registry").df()
         renamed = reg2[reg2["category_id"] == target]
         assert (renamed["category_name"] == "Renamed by the committee").all()
         assert _assignments(con, settings) == before  # no re-assignment, no refit

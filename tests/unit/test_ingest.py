@@ -143,7 +143,7 @@ def test_crash_mid_load_leaves_warehouse_unchanged_and_rerun_matches_clean_run(s
     real_run_sql = warehouse.run_sql
 
     def crashing(con, settings_, name, params=None):
-        if name == "ops/append_quarantine":
+        if name == "queries/ingest/append_quarantine":
             raise RuntimeError("injected crash between statements")
         return real_run_sql(con, settings_, name, params)
 
@@ -169,7 +169,7 @@ def test_process_killed_mid_load_then_rerun_completes(settings, tmp_path):
         quality.validate = lambda df, stream, gx_dir: quality.Outcome(success=True)
         real = warehouse.run_sql
         def killer(con, settings, name, params=None):
-            if name == "ops/append_quarantine":
+            if name == "queries/ingest/append_quarantine":
                 os._exit(9)  # the process dies between two statements of the load transaction
             return real(con, settings, name, params)
         warehouse.run_sql = killer
@@ -295,7 +295,7 @@ def test_status_query_shows_the_reconciliation(settings):
     ingest.ingest_all(s)
     warehouse.init(s)
     with warehouse.connect(s, read_only=True) as con:
-        cursor = warehouse.run_sql(con, s, "ops/status_batches", {"limit": 10})
+        cursor = warehouse.run_sql(con, s, "queries/pipeline/status_batches", {"limit": 10})
         columns = [d[0] for d in cursor.description]
         row = dict(zip(columns, cursor.fetchone(), strict=True))
     assert (row["read"], row["loaded"], row["quarantined"], row["skipped"], row["reconciles"]) == (5, 2, 1, 2, True)

@@ -1,4 +1,4 @@
--- Remove the records listed by ops/ingest_stale_records (their history stays).
+-- Remove the records listed by queries/ingest/stale_records (their history stays).
 delete from raw.feedback
 where source = $source
   and response_id in (select response_id from incoming)
