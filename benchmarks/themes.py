@@ -67,11 +67,11 @@ def bench_settings(base: Settings, workdir: Path, config_overrides: dict[str, An
     if config_overrides:
         import yaml
 
-        from pipelines.themes.model import _deep_merge
+        from pipelines.provenance import deep_merge
 
         path = models / "themes" / "config.yaml"
         cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        path.write_text(yaml.safe_dump(_deep_merge(cfg, config_overrides)), encoding="utf-8")
+        path.write_text(yaml.safe_dump(deep_merge(cfg, config_overrides)), encoding="utf-8")
     return base.with_(warehouse=workdir / "bench.duckdb", models_dir=models)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import __version__, periods, warehouse
+from pipelines import __version__, periods, provenance, warehouse
 from pipelines.config import Settings
 
 log = logging.getLogger(__name__)
@@ -30,15 +29,6 @@ STAGES = ("ingest", "enrich", "themes", "report")
 def new_run_id() -> str:
     """A sortable, unique run id."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
-def git_sha(home: Path) -> str | None:
-    """Commit of the code that ran, when it runs from a git checkout."""
-    try:
-        out = subprocess.run(["git", "-C", str(home), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def _record(
@@ -67,7 +57,7 @@ def _record(
         data_from, data_to, _ = warehouse.run_sql(con, settings, "queries/pipeline/data_window").fetchone()
         versions = {
             "pipelines": __version__,
-            "git_sha": git_sha(settings.home),
+            "git_sha": provenance.git_sha(settings.home),
             "python": platform.python_version(),
             "duckdb": duckdb.__version__,
             **{k: v for k, v in summary.items() if "version" in k or k in {"redactor"}},

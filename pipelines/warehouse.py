@@ -129,6 +129,37 @@ def run_sql(
     return con.execute(text)
 
 
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Expose DataFrames to SQL under the given view names for the duration of the block.
+
+    The named SQL files read them (``select * from incoming_sentiment``); the views are dropped
+    on the way out, also when the block raises::
+
+        with warehouse.registered(con, incoming_sentiment=comments, incoming_aspects=aspects):
+            warehouse.run_sql(con, settings, "queries/sentiment/upsert_sentiment")
+    """
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield con
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction: committed when it ends, rolled back when it raises."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
 def run_script(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) -> None:
     """Execute a named SQL file holding several statements (no parameters).
 
@@ -173,7 +204,9 @@ def apply_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 def build_models(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """(Re)build every staging/intermediate/marts/reporting model; returns their names."""
     apply_schema(con, settings)
-    run_sql(con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone})
+    run_sql(
+        con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
+    )
     built = []
     for path in model_files(settings):
         name = f"{path.parent.name}/{path.stem}"

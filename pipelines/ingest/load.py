@@ -29,14 +29,24 @@ import pandas as pd
 from pipelines import schema, warehouse
 from pipelines.config import Settings
 from pipelines.ingest import quality
-from pipelines.sources.base import SourceConfig, SourceError, file_checksum, load_source_configs
+from pipelines.provenance import sha256_file
+from pipelines.sources.base import SourceConfig, SourceError, load_source_configs
 from pipelines.sources.readers import SourceRead, map_source_rows, read_source_file
 
 log = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = ["batch_id", "source", "row_number", "source_record_id", "raw_row", "failed_check", "reason"]
-ITEM_COLUMNS = ["source", "response_id", "item_key", "question", "scale", "answer_raw", "value", "batch_id",
-                "ingested_at"]
+ITEM_COLUMNS = [
+    "source",
+    "response_id",
+    "item_key",
+    "question",
+    "scale",
+    "answer_raw",
+    "value",
+    "batch_id",
+    "ingested_at",
+]
 
 
 class IngestError(RuntimeError):
@@ -178,12 +188,19 @@ def ingest_source(
     """
     with warehouse.connect(settings) as con:
         warehouse.apply_schema(con, settings)
-        done = set() if force else {
-            row[0]
-            for row in warehouse.run_sql(
-                con, settings, "queries/ingest/ingested_checksums", {"source": config.name, "config_hash": config.config_hash}
-            ).fetchall()
-        }
+        done = (
+            set()
+            if force
+            else {
+                row[0]
+                for row in warehouse.run_sql(
+                    con,
+                    settings,
+                    "queries/ingest/ingested_checksums",
+                    {"source": config.name, "config_hash": config.config_hash},
+                ).fetchall()
+            }
+        )
         state = warehouse.run_sql(con, settings, "queries/ingest/source_state", {"source": config.name}).fetchone()
     own_docs = validations is None
     validations = [] if validations is None else validations
@@ -235,7 +252,7 @@ def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> lis
     if config.format != "sql":
         units = []
         for path in config.files(settings.data_dir):
-            units.append(_Unit(str(path), file_checksum(path), lambda p=path: read_source_file(config, p)))
+            units.append(_Unit(str(path), sha256_file(path), lambda p=path: read_source_file(config, p)))
         return units
     from pipelines.sources.sql import pull
 
@@ -245,8 +262,13 @@ def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> lis
         log.info("source %s: no rows since watermark %s", config.name, mark)
         return []
     return [
-        _Unit(extract.location, extract.checksum, lambda: map_source_rows(config, extract.rows), extract.watermark,
-              extract.watermark_type)
+        _Unit(
+            extract.location,
+            extract.checksum,
+            lambda: map_source_rows(config, extract.rows),
+            extract.watermark,
+            extract.watermark_type,
+        )
     ]
 
 
@@ -281,8 +303,9 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
     incoming["ingested_at"] = pd.Timestamp(started)
     incoming["file_checksum"] = unit.checksum
     items = _items_frame(config, read, good, batch_id, started)
-    retracted = pd.DataFrame({"response_id": sorted(set(read.retracted) - set(good["response_id"].dropna()))},
-                             dtype="string")
+    retracted = pd.DataFrame(
+        {"response_id": sorted(set(read.retracted) - set(good["response_id"].dropna()))}, dtype="string"
+    )
     clock.lap(result.timings, "conform")
     result.rows_read = read.rows_read
     result.rows_skipped = read.rows_skipped
@@ -337,19 +360,35 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
             con.execute("commit")
         except Exception as exc:
             con.execute("rollback")
-            failed = BatchResult(batch_id, config.name, unit.location, "failed", rows_read=result.rows_read,
-                                 message=f"load rolled back: {type(exc).__name__}: {exc}")
+            failed = BatchResult(
+                batch_id,
+                config.name,
+                unit.location,
+                "failed",
+                rows_read=result.rows_read,
+                message=f"load rolled back: {type(exc).__name__}: {exc}",
+            )
             _record_failed(settings, config, failed, started, con)
             raise
         finally:
-            for name in ("incoming_frame", "incoming_quarantine", "incoming_items", "incoming_items_responses",
-                         "incoming_retracted"):
+            for name in (
+                "incoming_frame",
+                "incoming_quarantine",
+                "incoming_items",
+                "incoming_items_responses",
+                "incoming_retracted",
+            ):
                 con.unregister(name)
     clock.lap(result.timings, "load")
     log.info(
         "ingested %s: read %d = loaded %d + quarantined %d + duplicate %d + skipped %d (%.1fs)%s",
-        unit.location, result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
-        result.rows_skipped, sum(v for k, v in result.timings.items() if not k.endswith("_cpu")),
+        unit.location,
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_quarantined,
+        result.rows_duplicate,
+        result.rows_skipped,
+        sum(v for k, v in result.timings.items() if not k.endswith("_cpu")),
         f"; {result.message}" if result.message else "",
     )
     return result
@@ -371,8 +410,13 @@ def _exact_duplicate_rows(records: pd.DataFrame) -> set[int]:
     return set(frame.index[dups].astype(int))
 
 
-def _unchanged_rows(con, settings: Settings, good: pd.DataFrame, incoming: pd.DataFrame,  # noqa: ANN001
-                    stale_responses: set[str]) -> set[int]:
+def _unchanged_rows(
+    con,
+    settings: Settings,
+    good: pd.DataFrame,
+    incoming: pd.DataFrame,  # noqa: ANN001
+    stale_responses: set[str],
+) -> set[int]:
     """Source rows all of whose records were already loaded with the same content."""
     unchanged_ids = {r[0] for r in warehouse.run_sql(con, settings, "queries/ingest/unchanged_ids").fetchall()}
     if not unchanged_ids:
@@ -385,8 +429,9 @@ def _unchanged_rows(con, settings: Settings, good: pd.DataFrame, incoming: pd.Da
     return set(per_row[per_row].index)
 
 
-def _items_frame(config: SourceConfig, read: SourceRead, good: pd.DataFrame, batch_id: str,
-                 started: datetime) -> pd.DataFrame:
+def _items_frame(
+    config: SourceConfig, read: SourceRead, good: pd.DataFrame, batch_id: str, started: datetime
+) -> pd.DataFrame:
     items = read.mapped.items
     if not len(items):
         return pd.DataFrame({c: pd.Series(dtype="string") for c in ITEM_COLUMNS})
@@ -400,16 +445,20 @@ def _items_frame(config: SourceConfig, read: SourceRead, good: pd.DataFrame, bat
     return out[ITEM_COLUMNS].reset_index(drop=True)
 
 
-def _quarantine_frame(batch_id: str, source: str, records: pd.DataFrame, outcome: quality.Outcome,
-                      read: SourceRead) -> pd.DataFrame:
+def _quarantine_frame(
+    batch_id: str, source: str, records: pd.DataFrame, outcome: quality.Outcome, read: SourceRead
+) -> pd.DataFrame:
     """One row per quarantined source row: its raw text, every check it failed and why."""
     per_row: dict[int, dict] = {}
     for index, failures in outcome.failures.items():
         pos = int(records.at[index, "_pos"])
         entry = per_row.setdefault(
             pos,
-            {"row_number": int(records.at[index, "_row_number"]), "source_record_id": records.at[index, "response_id"],
-             "checks": {}, },
+            {
+                "row_number": int(records.at[index, "_row_number"]),
+                "source_record_id": records.at[index, "response_id"],
+                "checks": {},
+            },
         )
         for check, reason in failures:
             entry["checks"].setdefault(check, reason)
@@ -428,8 +477,15 @@ def _quarantine_frame(batch_id: str, source: str, records: pd.DataFrame, outcome
         for pos, raw in zip(positions, raws, strict=True)
     ]
     rows += [
-        {"batch_id": batch_id, "source": source, "row_number": r.row_number, "source_record_id": r.source_record_id,
-         "raw_row": r.raw_row, "failed_check": r.failed_check, "reason": r.reason}
+        {
+            "batch_id": batch_id,
+            "source": source,
+            "row_number": r.row_number,
+            "source_record_id": r.source_record_id,
+            "raw_row": r.raw_row,
+            "failed_check": r.failed_check,
+            "reason": r.reason,
+        }
         for r in read.rows.rejects
     ]
     frame = pd.DataFrame(rows, columns=QUARANTINE_COLUMNS)
@@ -466,8 +522,15 @@ def _record_state(con, settings: Settings, config: SourceConfig, result: BatchRe
     )
 
 
-def _record_batch(con, settings: Settings, config: SourceConfig, result: BatchResult, checksum: str | None,  # noqa: ANN001
-                  started: datetime, watermark: str | None = None) -> None:
+def _record_batch(
+    con,
+    settings: Settings,
+    config: SourceConfig,
+    result: BatchResult,
+    checksum: str | None,  # noqa: ANN001
+    started: datetime,
+    watermark: str | None = None,
+) -> None:
     warehouse.run_sql(
         con,
         settings,
@@ -496,8 +559,7 @@ def _record_batch(con, settings: Settings, config: SourceConfig, result: BatchRe
     )
 
 
-def _record_failed(settings: Settings, config: SourceConfig, result: BatchResult, started: datetime,
-                   con=None) -> None:  # noqa: ANN001
+def _record_failed(settings: Settings, config: SourceConfig, result: BatchResult, started: datetime, con=None) -> None:  # noqa: ANN001
     """Record a failed batch (no checksum: the file is retried next run); never raises."""
     try:
         if con is not None:

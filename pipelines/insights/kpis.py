@@ -26,7 +26,6 @@ ACK_TARGET_WD = 3
 _REQUIRED_VIEW = "reporting.rpt_kpi_period_change"
 
 
-
 def _holiday_calendar(calendar_id: str, years: list[int]) -> dict[date, str]:
     import holidays
 
@@ -106,7 +105,10 @@ def prepare_kpi_inputs(
     if current.get("min_cell") != str(settings.min_cell) or current.get("timezone") != settings.timezone:
         # Reporting views read k at query time: updating the setting is enough, no rebuild.
         warehouse.run_sql(
-            con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
+            con,
+            settings,
+            "queries/pipeline/set_settings",
+            {"min_cell": settings.min_cell, "timezone": settings.timezone},
         )
 
     sources = {name: (cid or DEFAULT_CALENDAR).upper() for name, cid in (source_calendars or {}).items()}
@@ -126,7 +128,8 @@ def prepare_kpi_inputs(
     first, last = int(first) - 1, int(last) + 1
     ids = sorted({DEFAULT_CALENDAR, *sources.values(), *existing_sources.values()})
     covered = {
-        cid: (lo, hi) for cid, lo, hi in warehouse.run_sql(con, settings, "queries/insights/calendar_coverage").fetchall()
+        cid: (lo, hi)
+        for cid, lo, hi in warehouse.run_sql(con, settings, "queries/insights/calendar_coverage").fetchall()
     }
     for calendar_id in ids:
         lo, hi = covered.get(calendar_id, (None, None))
@@ -166,6 +169,8 @@ def prepare_reporting(
     """
     warehouse.apply_schema(con, settings)
     changed = prepare_kpi_inputs(settings, con, resolution_target_working_days, source_calendars)
-    missing = warehouse.run_sql(con, settings, "queries/insights/view_exists", {"name": _REQUIRED_VIEW}).fetchone()[0] == 0
+    missing = (
+        warehouse.run_sql(con, settings, "queries/insights/view_exists", {"name": _REQUIRED_VIEW}).fetchone()[0] == 0
+    )
     if changed or missing:
         warehouse.build_models(con, settings)

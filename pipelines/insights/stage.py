@@ -45,6 +45,7 @@ from scipy import sparse, stats
 
 from pipelines import warehouse
 from pipelines.config import Settings
+from pipelines.provenance import deep_merge
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -125,16 +126,6 @@ class InsightsError(RuntimeError):
 # --------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------
-def _deep_merge(base: dict[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def config_path(settings: Settings) -> Path:
     """Where the insights parameters live (``models/themes/insights.yaml``)."""
     return settings.models_dir / "themes" / "insights.yaml"
@@ -150,8 +141,8 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
 
     cfg = copy.deepcopy(DEFAULT_CONFIG)
     if path is not None and Path(path).is_file():
-        cfg = _deep_merge(cfg, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
-    cfg = _deep_merge(cfg, overrides)
+        cfg = deep_merge(cfg, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+    cfg = deep_merge(cfg, overrides)
     unknown = set(cfg["drivers"]["outcomes"]) - set(OUTCOMES)
     if unknown:
         raise InsightsError(f"unknown driver outcome(s) {sorted(unknown)}: use {sorted(OUTCOMES)}")
@@ -205,8 +196,12 @@ def _fisher_greater(x: np.ndarray, n: np.ndarray, x_ref: np.ndarray, n_ref: np.n
     n + n_ref, successes x + x_ref, draws n.
     """
     x = np.asarray(x, dtype=np.int64)
-    return stats.hypergeom.sf(x - 1, np.asarray(n + n_ref, dtype=np.int64), np.asarray(x + x_ref, dtype=np.int64),
-                              np.asarray(n, dtype=np.int64))
+    return stats.hypergeom.sf(
+        x - 1,
+        np.asarray(n + n_ref, dtype=np.int64),
+        np.asarray(x + x_ref, dtype=np.int64),
+        np.asarray(n, dtype=np.int64),
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -242,9 +237,28 @@ def emerging_tests(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame
         dispersion, p_exact, p_value, ci_low, negative_share), without q-values.
     """
     columns = [
-        "level", "theme_id", "category_id", "segment_type", "segment_value", "period", "count", "total", "share",
-        "baseline_count", "baseline_total", "baseline_share", "baseline_from", "baseline_to", "baseline_months",
-        "increase", "lift", "dispersion", "p_exact", "p_value", "ci_low", "negative_share",
+        "level",
+        "theme_id",
+        "category_id",
+        "segment_type",
+        "segment_value",
+        "period",
+        "count",
+        "total",
+        "share",
+        "baseline_count",
+        "baseline_total",
+        "baseline_share",
+        "baseline_from",
+        "baseline_to",
+        "baseline_months",
+        "increase",
+        "lift",
+        "dispersion",
+        "p_exact",
+        "p_value",
+        "ci_low",
+        "negative_share",
     ]
     frame = _with_unit_columns(counts)
     frame = frame[frame["segment_type"].isin(cfg["segments"])].copy()
@@ -261,23 +275,33 @@ def emerging_tests(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame
     seg_keys = totals[["segment_type", "segment_value"]].drop_duplicates().reset_index(drop=True)
     seg_index = {tuple(k): i for i, k in enumerate(seg_keys.itertuples(index=False, name=None))}
     n_mat = np.zeros((len(seg_keys), months))
-    n_mat[totals.apply(lambda r: seg_index[(r.segment_type, r.segment_value)], axis=1).to_numpy(),
-          (totals["m"] - m0).to_numpy()] = totals["comments"].to_numpy(dtype=float)
+    n_mat[
+        totals.apply(lambda r: seg_index[(r.segment_type, r.segment_value)], axis=1).to_numpy(),
+        (totals["m"] - m0).to_numpy(),
+    ] = totals["comments"].to_numpy(dtype=float)
 
     series = themed[["theme_id", "segment_type", "segment_value"]].drop_duplicates().reset_index(drop=True)
-    series = series[[(s, v) in seg_index for s, v in zip(series["segment_type"], series["segment_value"],
-                                                          strict=True)]].reset_index(drop=True)
+    series = series[
+        [(s, v) in seg_index for s, v in zip(series["segment_type"], series["segment_value"], strict=True)]
+    ].reset_index(drop=True)
     if series.empty:
         return pd.DataFrame(columns=columns)
     series_index = {tuple(k): i for i, k in enumerate(series.itertuples(index=False, name=None))}
-    series_seg = np.array([seg_index[(s, v)] for s, v in zip(series["segment_type"], series["segment_value"],
-                                                              strict=True)])
-    keep = [(t, s, v) in series_index for t, s, v in zip(themed["theme_id"], themed["segment_type"],
-                                                          themed["segment_value"], strict=True)]
+    series_seg = np.array(
+        [seg_index[(s, v)] for s, v in zip(series["segment_type"], series["segment_value"], strict=True)]
+    )
+    keep = [
+        (t, s, v) in series_index
+        for t, s, v in zip(themed["theme_id"], themed["segment_type"], themed["segment_value"], strict=True)
+    ]
     themed = themed[keep]
     x_mat = np.zeros((len(series), months))
-    rows = np.array([series_index[(t, s, v)] for t, s, v in zip(themed["theme_id"], themed["segment_type"],
-                                                                  themed["segment_value"], strict=True)])
+    rows = np.array(
+        [
+            series_index[(t, s, v)]
+            for t, s, v in zip(themed["theme_id"], themed["segment_type"], themed["segment_value"], strict=True)
+        ]
+    )
     x_mat[rows, (themed["m"] - m0).to_numpy()] = themed["comments"].to_numpy(dtype=float)
     neg_mat = np.full((len(series), months), np.nan)
     if "negative_comments" in themed:
@@ -444,8 +468,12 @@ def segment_lift(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame:
     grid["share_elsewhere"] = grid["count_elsewhere"] / grid["total_elsewhere"]
     with np.errstate(divide="ignore", invalid="ignore"):
         grid["lift"] = np.where(grid["share_elsewhere"] > 0, grid["share_in_segment"] / grid["share_elsewhere"], np.nan)
-    grid["p_value"] = _fisher_greater(grid["n"].to_numpy(), grid["total"].to_numpy(),
-                                      grid["count_elsewhere"].to_numpy(), grid["total_elsewhere"].to_numpy())
+    grid["p_value"] = _fisher_greater(
+        grid["n"].to_numpy(),
+        grid["total"].to_numpy(),
+        grid["count_elsewhere"].to_numpy(),
+        grid["total_elsewhere"].to_numpy(),
+    )
     grid["q_value"] = bh_qvalues(grid["p_value"].to_numpy())
     grid["is_significant"] = (
         (grid["q_value"] <= cfg["alpha"])
@@ -612,8 +640,9 @@ def _fit_scope(
     # Small problems: dense BLAS; large ones: sparse (a response mentions only a few themes).
     dense = patterns[:, :p].astype(float)
     x = Design(sparse.csr_matrix(dense) if dense.size > _DENSE_LIMIT else dense)
-    lam = np.concatenate([[0.0], np.full(k, 1 / cfg["prior_sd"] ** 2),
-                          np.full(ctrl.shape[1], 1 / cfg["control_prior_sd"] ** 2)])
+    lam = np.concatenate(
+        [[0.0], np.full(k, 1 / cfg["prior_sd"] ** 2), np.full(ctrl.shape[1], 1 / cfg["control_prior_sd"] ** 2)]
+    )
     beta = fit_logit(x, yc, wc, lam)
     rows, cols = np.nonzero(patterns[:, 1 : 1 + k])
 
@@ -725,8 +754,9 @@ def category_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
     if cats.empty:
         return pd.DataFrame(columns=["response_uid", "theme_id", "category_id", "negative", "positive"])
     out = (
-        cats.assign(negative=cats["negative"].fillna(False).astype(bool),
-                    positive=cats["positive"].fillna(False).astype(bool))
+        cats.assign(
+            negative=cats["negative"].fillna(False).astype(bool), positive=cats["positive"].fillna(False).astype(bool)
+        )
         .groupby(["response_uid", "category_id"], as_index=False)[["negative", "positive"]]
         .max()
     )
@@ -769,8 +799,9 @@ def key_drivers(
             results.append(found.merge(meta, on="theme_id", how="left").assign(level=level))
         skipped.extend({"level": level, **m} for m in missed)
     if not results:
-        return pd.DataFrame(columns=["level", "outcome", "scope_type", "scope", "theme_id", "category_id", "rank",
-                                     "q_value", "method"]), skipped
+        return pd.DataFrame(
+            columns=["level", "outcome", "scope_type", "scope", "theme_id", "category_id", "rank", "q_value", "method"]
+        ), skipped
     out = pd.concat(results, ignore_index=True)
     out["q_value"] = bh_qvalues(out["p_value"].to_numpy())
     out["rank"] = (
@@ -841,8 +872,13 @@ def _wide(mentions: pd.DataFrame, flag: str | None, index: pd.Index) -> pd.DataF
 # Warehouse I/O
 # --------------------------------------------------------------------------------------
 def _with_frame(
-    con: duckdb.DuckDBPyConnection, settings: Settings, name: str, frame_name: str, frame: pd.DataFrame,
-    params: Mapping[str, Any] | None = None, fetch: bool = False,
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    name: str,
+    frame_name: str,
+    frame: pd.DataFrame,
+    params: Mapping[str, Any] | None = None,
+    fetch: bool = False,
 ) -> pd.DataFrame | None:
     """Run a named query that reads ``frame`` registered as ``frame_name``.
 
@@ -868,8 +904,13 @@ def _attach_quotes(
     keys = alerts[["alert_key", "level", "theme_id", "segment_type", "segment_value", "period"]].copy()
     keys["period"] = pd.to_datetime(keys["period"]).dt.date
     quotes = _with_frame(
-        con, settings, "queries/insights/alert_quotes", "insights_alert_keys", keys,
-        {"quotes": int(cfg["quotes"]), "max_chars": int(cfg["quote_max_chars"])}, fetch=True,
+        con,
+        settings,
+        "queries/insights/alert_quotes",
+        "insights_alert_keys",
+        keys,
+        {"quotes": int(cfg["quotes"]), "max_chars": int(cfg["quote_max_chars"])},
+        fetch=True,
     )
     by_key = {int(k): list(v) for k, v in zip(quotes["alert_key"], quotes["quotes"], strict=True)}
     alerts["quotes"] = [json.dumps(by_key.get(int(k), []), ensure_ascii=False) for k in alerts["alert_key"]]
@@ -877,20 +918,83 @@ def _attach_quotes(
 
 
 _ALERT_COLUMNS = [
-    "run_id", "level", "category_id", "theme_id", "segment_type", "segment_value", "period", "count", "share",
-    "baseline_share", "p_value", "q_value", "lift", "quotes", "method", "total", "baseline_count", "baseline_total",
-    "baseline_from", "baseline_to", "increase", "ci_low", "dispersion", "p_exact", "family_size", "negative_share",
+    "run_id",
+    "level",
+    "category_id",
+    "theme_id",
+    "segment_type",
+    "segment_value",
+    "period",
+    "count",
+    "share",
+    "baseline_share",
+    "p_value",
+    "q_value",
+    "lift",
+    "quotes",
+    "method",
+    "total",
+    "baseline_count",
+    "baseline_total",
+    "baseline_from",
+    "baseline_to",
+    "increase",
+    "ci_low",
+    "dispersion",
+    "p_exact",
+    "family_size",
+    "negative_share",
 ]
 _DRIVER_COLUMNS = [
-    "run_id", "level", "category_id", "outcome", "scope", "theme_id", "importance", "coef", "ci_low", "ci_high",
-    "prevalence", "n", "performance", "scope_type", "rank", "importance_ci_low", "importance_ci_high",
-    "importance_share", "odds_ratio", "p_value", "q_value", "outcome_rate_with", "outcome_rate_without", "mentions",
-    "positive_share", "n_scope", "events", "bootstrap_reps", "method",
+    "run_id",
+    "level",
+    "category_id",
+    "outcome",
+    "scope",
+    "theme_id",
+    "importance",
+    "coef",
+    "ci_low",
+    "ci_high",
+    "prevalence",
+    "n",
+    "performance",
+    "scope_type",
+    "rank",
+    "importance_ci_low",
+    "importance_ci_high",
+    "importance_share",
+    "odds_ratio",
+    "p_value",
+    "q_value",
+    "outcome_rate_with",
+    "outcome_rate_without",
+    "mentions",
+    "positive_share",
+    "n_scope",
+    "events",
+    "bootstrap_reps",
+    "method",
 ]
 _LIFT_COLUMNS = [
-    "run_id", "level", "category_id", "theme_id", "segment_type", "segment_value", "n", "share_in_segment",
-    "share_elsewhere", "lift", "p_value", "q_value", "total", "count_elsewhere", "total_elsewhere", "is_significant",
-    "mention", "method",
+    "run_id",
+    "level",
+    "category_id",
+    "theme_id",
+    "segment_type",
+    "segment_value",
+    "n",
+    "share_in_segment",
+    "share_elsewhere",
+    "lift",
+    "p_value",
+    "q_value",
+    "total",
+    "count_elsewhere",
+    "total_elsewhere",
+    "is_significant",
+    "mention",
+    "method",
 ]
 
 
@@ -903,7 +1007,11 @@ def _finite(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, run_id: str, frame: pd.DataFrame,
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    kind: str,
+    run_id: str,
+    frame: pd.DataFrame,
     columns: list[str],
 ) -> None:
     warehouse.run_sql(con, settings, f"queries/insights/delete_{kind}", {"run_id": run_id})
@@ -1005,8 +1113,12 @@ def run_insights(
         raise
     log.info(
         "insights: %d alerts from %d comparisons, %d driver rows in %d scopes, %d/%d significant lifts",
-        summary["alerts"], summary["emerging_tests"], summary["drivers"], summary["driver_scopes"],
-        summary["lift_significant"], summary["lift_tests"],
+        summary["alerts"],
+        summary["emerging_tests"],
+        summary["drivers"],
+        summary["driver_scopes"],
+        summary["lift_significant"],
+        summary["lift_tests"],
     )
     return summary
 

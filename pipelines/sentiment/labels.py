@@ -73,7 +73,9 @@ def export_uncertain(
         (csv path, xlsx path, rows written).
     """
     with connect(settings, read_only=True) as con:
-        rows = run_sql(con, settings, "queries/sentiment/uncertain_candidates", {"pool": max(n * pool_factor, n)}).fetchall()
+        rows = run_sql(
+            con, settings, "queries/sentiment/uncertain_candidates", {"pool": max(n * pool_factor, n)}
+        ).fetchall()
     rows = [r for r in rows if r[2] and r[2].strip()]
     if not rows:
         raise LabelImportError(
@@ -182,8 +184,10 @@ def read_label_file(path: Path) -> list[tuple[int, dict[str, str]]]:
     missing = [c for c in ("feedback_id", "label") if c not in header]
     if missing:
         raise LabelImportError(f"{path}: missing column(s) {', '.join(missing)} (header row: {table[0]})")
-    return [(n, {h: row[i] if i < len(row) else "" for i, h in enumerate(header)})
-            for n, row in enumerate(table[1:], start=2)]
+    return [
+        (n, {h: row[i] if i < len(row) else "" for i, h in enumerate(header)})
+        for n, row in enumerate(table[1:], start=2)
+    ]
 
 
 def validate_rows(
@@ -216,8 +220,9 @@ def validate_rows(
             problems.append(f"row {n}: unknown feedback_id {fid!r}")
             continue
         if fid in first_seen and first_seen[fid][1] != label:
-            problems.append(f"row {n}: feedback_id {fid!r} already labelled {first_seen[fid][1]!r} in row "
-                            f"{first_seen[fid][0]}")
+            problems.append(
+                f"row {n}: feedback_id {fid!r} already labelled {first_seen[fid][1]!r} in row {first_seen[fid][0]}"
+            )
             continue
         if fid not in first_seen:
             first_seen[fid] = (n, label)
@@ -285,6 +290,7 @@ def organisation_examples(settings: Settings) -> list[Any]:
     out = []
     for fid, question, text, label5 in rows:
         k = LABELS5.index(label5)
-        out.append(Example(id=str(fid), question=question or "", text=text, label3=ROLLUP[k], label5=k,
-                           source="organisation"))
+        out.append(
+            Example(id=str(fid), question=question or "", text=text, label3=ROLLUP[k], label5=k, source="organisation")
+        )
     return out

@@ -30,7 +30,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import time
 import zipfile
@@ -39,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.provenance import git_sha, sha256_file
 from pipelines.sentiment.scorer import (
     CURRENT_FILE,
     DEFAULT_FILE,
@@ -117,15 +117,6 @@ class TrainConfig:
 # --------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def project_files(data_dir: Path, pattern: str = "feedback_labelled_part*.jsonl") -> list[Path]:
     """The project-written labelled files, sorted."""
     return sorted(data_dir.glob(pattern))
@@ -509,15 +500,6 @@ def _versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             out[pkg] = "not installed"
     return out
-
-
-def git_sha(root: Path) -> str | None:
-    """Commit of the checkout (None outside git)."""
-    try:
-        res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return res.stdout.strip() or None
 
 
 # --------------------------------------------------------------------------------------

@@ -300,15 +300,6 @@ def load_source_configs(sources_dir: Path, names: list[str] | None = None) -> li
     return configs
 
 
-def file_checksum(path: Path) -> str:
-    """sha256 of a file's bytes: the same export is never ingested twice."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # --- decoding ------------------------------------------------------------------------------
 
 _REPAIRED = threading.local()
@@ -536,12 +527,3 @@ def read_xlsx(path: Path, sheet: str | int = 0, header_row: int = 1) -> SourceRo
     if blank is not None:
         frame = frame[~blank].reset_index(drop=True)
     return SourceRows(frame, name=path.name)
-
-
-def bytes_checksum(parts: list[str]) -> str:
-    """sha256 of an extract given as text parts (SQL pulls have no file to hash)."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8", errors="surrogatepass"))
-        digest.update(b"\x1e")
-    return digest.hexdigest()

@@ -27,7 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.sources.base import SourceConfig, SourceError, SourceRows, bytes_checksum
+from pipelines.provenance import sha256_parts
+from pipelines.sources.base import SourceConfig, SourceError, SourceRows
 
 
 @dataclass
@@ -153,5 +154,5 @@ def pull(
     frame["_row_number"] = pd.Series(range(1, len(frame) + 1), dtype="int64")
     what = config.table or Path(config.query or "").name
     where = f" where {config.watermark_column} >= {watermark}" if config.watermark_column and watermark else ""
-    checksum = bytes_checksum([json.dumps(keys)] + [json.dumps(r, ensure_ascii=False) for r in text_rows])
+    checksum = sha256_parts([json.dumps(keys)] + [json.dumps(r, ensure_ascii=False) for r in text_rows])
     return SqlPull(SourceRows(frame), new_mark, kind, f"sql:{what}{where}", checksum)

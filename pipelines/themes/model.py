@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.provenance import deep_merge
+
 log = logging.getLogger(__name__)
 
 NEW_CATEGORY_ID = "new"
@@ -125,16 +127,6 @@ class ThemesError(RuntimeError):
 # --------------------------------------------------------------------------------------
 # Configuration and taxonomy
 # --------------------------------------------------------------------------------------
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def load_config(path: Path | None) -> dict[str, Any]:
     """Theme-stage configuration: defaults overridden by the YAML file at ``path`` (if any)."""
     import yaml
@@ -142,7 +134,7 @@ def load_config(path: Path | None) -> dict[str, Any]:
     if path is None or not Path(path).is_file():
         return copy.deepcopy(DEFAULT_CONFIG)
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return _deep_merge(DEFAULT_CONFIG, data)
+    return deep_merge(DEFAULT_CONFIG, data)
 
 
 def config_hash(cfg: dict[str, Any]) -> str:

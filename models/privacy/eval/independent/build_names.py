@@ -1,7 +1,11 @@
 """Serialise the hand-written comments in names_data_*.py into names.jsonl.
 Only assigns ids; all texts and spans are hand-written in the data files."""
-import json, os
-import names_data_a, names_data_b, names_data_c
+import json
+import os
+
+import names_data_a
+import names_data_b
+import names_data_c
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rows = names_data_a.DATA + names_data_b.DATA + names_data_c.DATA

@@ -1,5 +1,8 @@
 """Validate names.jsonl. Exit code 1 on any error."""
-import json, os, sys, collections
+import collections
+import json
+import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = {"signature", "my_details", "staff_role_first_name", "staff_title_surname", "relative",
