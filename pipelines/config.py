@@ -1,7 +1,9 @@
 """Settings for every stage, read once from environment variables.
 
-One frozen object decides where things live (local demo vs production); library code never
-reads ``os.environ`` itself. Nothing here touches the disk at import time.
+One frozen object decides where things live (local demo vs production). ``Settings.from_env``
+reads ``os.environ`` (or a mapping you pass, in tests), and only there: the rest of the library
+receives a ``Settings`` and never reads the environment itself. Nothing here touches the disk at
+import time.
 
 Environment variables (all optional):
 

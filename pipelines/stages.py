@@ -1,6 +1,8 @@
-"""The pipeline's stages as plain functions: what the DAG tasks and ``feedback run`` call.
+"""The one orchestration: ingest -> enrich -> themes -> report, called by the CLI and the DAG tasks.
 
-Each stage opens the warehouse, does its work, rebuilds the SQL models it affects, and records
+Stages never import each other: each reads what the one before wrote to the warehouse. Each
+stage here opens the warehouse, does its work, rebuilds every SQL model (all layers, staging to
+reporting, in dependency order), and records
 an ``ops.stage_runs`` row with row counts, seed, data window and the versions of every model
 involved, so a committee report can always be traced back to what produced it.
 """

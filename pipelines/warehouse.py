@@ -38,7 +38,7 @@ def _extension_path(name: str) -> Path:
     if spec is None or spec.origin is None:
         raise WarehouseError(
             f"DuckDB extension '{name}' is needed offline: pip install duckdb-extension-{name}=="
-            f"{duckdb.__version__} (see requirements.txt)"
+            f"{duckdb.__version__} (see pyproject.toml)"
         )
     found = sorted(Path(spec.origin).parent.glob(f"extensions/*/{name}.duckdb_extension"))
     if not found:

@@ -1,0 +1,155 @@
+"""``feedback run | ingest | enrich | themes | status | init``: the pipeline without Airflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.config import get_settings
+
+console = Console()
+
+
+def init() -> None:
+    """Create (or upgrade) the DuckDB warehouse: schemas, tables and all SQL layers."""
+    from pipelines import warehouse
+
+    settings = get_settings()
+    built = warehouse.init(settings)
+    console.print(f"warehouse ready at [bold]{settings.warehouse}[/] ({len(built)} models)")
+
+
+def ingest(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Only this source (YAML stem in config/sources); repeatable."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-read files already ingested (e.g. after fixing a source's mapping).")
+    ] = False,
+) -> None:
+    """Pull new files of every configured source, validate them and load them.
+
+    A file already ingested (same sha256) is skipped; rows failing validation go to
+    raw.quarantine with the reason. Exits non-zero if a source fails or quarantines more than
+    FEEDBACK_QUARANTINE_MAX of its rows.
+    """
+    from pipelines import stages as run
+    from pipelines.ingest import load as ingest_mod
+
+    settings = get_settings()
+    try:
+        summary = run.ingest_stage(settings, run.new_run_id(), sources=source, force=force)
+    except ingest_mod.IngestError as exc:
+        _print_batches([b.as_dict() for b in exc.results])
+        console.print(f"[red]ingest failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+    _print_batches(summary["batches"])
+    from pipelines.ingest import quality
+
+    console.print(f"validation results (GX Data Docs): {quality.data_docs_url(settings.gx_dir)}")
+
+
+def _print_batches(batches: list[dict]) -> None:
+    table = Table(
+        "source", "file", "read", "loaded", "quarantined", "duplicate", "skipped", "status", title="ingest batches"
+    )
+    for b in batches:
+        table.add_row(
+            b["source"],
+            Path(b["location"]).name,
+            str(b["rows_read"]),
+            str(b["rows_loaded"]),
+            str(b["rows_quarantined"]),
+            str(b["rows_duplicate"]),
+            str(b["rows_skipped"]),
+            b["status"],
+        )
+    console.print(table if batches else "nothing new to ingest")
+
+
+def enrich(progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True) -> None:
+    """Redact PHI and score sentiment (comment and clause level) for new or changed records."""
+    from pipelines import stages as run
+
+    summary = run.enrich_stage(get_settings(), run.new_run_id(), progress=progress)
+    console.print_json(data={k: v for k, v in summary.items() if k != "redactor"})
+
+
+def themes(
+    refit: Annotated[
+        bool | None, typer.Option("--refit/--no-refit", help="Force or forbid a BERTopic refit (default: when due).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Assign themes to informative comment clauses (BERTopic + taxonomy), then compute insights."""
+    from pipelines import stages as run
+
+    summary = run.themes_stage(get_settings(), run.new_run_id(), refit=refit, progress=progress)
+    console.print_json(data=summary, default=str)
+
+
+def run_all(
+    refit: Annotated[bool | None, typer.Option("--refit/--no-refit", help="Force or forbid a theme refit.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Report month YYYY-MM (default: latest full month in the data).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Run the whole pipeline without Airflow: ingest -> enrich -> themes -> report.
+
+    Safe to re-run: nothing is ingested twice and unchanged records are not re-scored.
+    """
+    from pipelines import stages as run
+
+    settings = get_settings()
+    summary = run.run_all(settings, progress=progress, refit=refit, period=period)
+    _print_batches(summary["ingest"]["batches"])
+    console.print(f"warehouse: [bold]{settings.warehouse}[/]")
+    files = [Path(p) for p in summary["report"].get("files", [])]
+    for path in [p for p in files if p.suffix == ".html"]:
+        console.print(f"report:    [bold]{path}[/]")
+    exports = sorted({p.parent for p in files if p.suffix != ".html"})
+    if exports:
+        console.print(
+            f"exports:   {len([p for p in files if p.suffix != '.html'])} CSV/XLSX files under {exports[0].parent}"
+        )
+
+
+def status(
+    limit: Annotated[int, typer.Option(help="How many recent batches/runs to show.")] = 10,
+) -> None:
+    """Show recent ingest batches with their reconciliation, quarantine reasons and stage runs."""
+    from pipelines import warehouse
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        console.print(f"no warehouse at {settings.warehouse}; run `feedback run` first")
+        raise typer.Exit(1)
+    wide = Console(width=max(console.width, 150))
+    with warehouse.connect(settings, read_only=True) as con:
+        for name, title in (
+            ("queries/pipeline/status_batches", "ingest batches (read = loaded + quarantined + duplicate)"),
+            ("queries/pipeline/status_quarantine", "quarantined rows by reason"),
+            ("queries/pipeline/status_runs", "stage runs"),
+        ):
+            cursor = warehouse.run_sql(con, settings, name, {"limit": limit})
+            columns = [d[0] for d in cursor.description]
+            table = Table(*columns, title=title)
+            for row in cursor.fetchall():
+                table.add_row(*["" if v is None else str(v) for v in row])
+            wide.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the pipeline commands to the ``feedback`` CLI."""
+    app.command()(init)
+    app.command()(ingest)
+    app.command()(enrich)
+    app.command()(themes)
+    app.command("run")(run_all)
+    app.command()(status)
