@@ -25,6 +25,7 @@ import pandas as pd
 
 from pipelines import schema, warehouse
 from pipelines.config import Settings
+from pipelines.demo import phrases
 
 PLANTED_PHI = ("Jane Plantedname", "07700 900123", "943 476 5919")
 XSS_PAYLOAD = (
@@ -47,64 +48,6 @@ THEMES: dict[str, tuple[str, str, str]] = {
     "T0007": ("Billing and charges", "costs_charges", "Costs and charges"),
     "T0008": ("Phone lines", "phone_access", "Phone lines and getting through"),
 }
-CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
-    "T0001": {
-        "negative": (
-            "could not find a parking space anywhere",
-            "parking charges are far too expensive",
-            "drove round the car park for forty minutes",
-        ),
-        "positive": ("plenty of parking right by the entrance", "parking was easy and free for blue badge holders"),
-        "neutral": ("parked in the multi storey car park",),
-    },
-    "T0002": {
-        "negative": (
-            "waited over four hours to be seen",
-            "clinic was running two hours late",
-            "sat in the waiting room all afternoon with no update",
-        ),
-        "positive": ("seen really quickly, in and out in half an hour", "seen on time for once"),
-        "neutral": ("waited about an hour which is what I expected",),
-    },
-    "T0003": {
-        "negative": ("the receptionist was rude and dismissive", "staff seemed not to care at all"),
-        "positive": (
-            "the nurse was so kind and caring",
-            "every member of staff was friendly and patient",
-            "the midwife was wonderful with us",
-        ),
-        "neutral": ("staff were busy but polite",),
-    },
-    "T0004": {
-        "negative": ("nobody explained what was happening", "I was given conflicting information by two doctors"),
-        "positive": ("the doctor explained everything clearly", "kept informed at every step"),
-        "neutral": ("got a letter with the results",),
-    },
-    "T0005": {
-        "negative": ("the food was cold and tasteless", "no vegetarian option at lunch"),
-        "positive": ("lovely food and plenty of drinks", "the tea trolley was a highlight"),
-        "neutral": ("food was ok",),
-    },
-    "T0006": {
-        "negative": ("the toilets were dirty", "bins overflowing in the corridor"),
-        "positive": ("the ward was spotless", "very clean and tidy department"),
-        "neutral": ("the building is old but clean enough",),
-    },
-    "T0007": {
-        "negative": (
-            "I was charged twice for the same appointment",
-            "an invoice arrived for a free service",
-            "nobody could explain the bill",
-        ),
-        "positive": ("the refund was processed quickly",),
-        "neutral": ("asked for a copy of the invoice",),
-    },
-    "T0008": {
-        "negative": ("on hold for forty minutes at eight in the morning", "nobody ever answers the phone"),
-        "positive": ("got through on the phone straight away",),
-        "neutral": ("called the switchboard to check the time",),
-    },
-}
 SCORES = {"negative": -0.7, "neutral": 0.0, "positive": 0.75}
 COMPLAINT_CATEGORIES = ("Billing", "Clinical care", "Communication", "Waiting times", "Staff attitude")
 CATEGORY_THEME = {
@@ -126,6 +69,8 @@ def _month_starts(end: date, months: int) -> list[date]:
 
 
 class _Builder:
+    """Draws the sample's rows from one generator and collects them per table."""
+
     def __init__(self, seed: int, end: date, months: int) -> None:
         self.rng = np.random.default_rng(seed)
         self.end = end
@@ -134,6 +79,8 @@ class _Builder:
         self.records: list[dict] = []
         self.aspects: list[dict] = []
         self.assignments: list[dict] = []
+        self.texts: dict[str, tuple[str, list[float]]] = {}  # feedback_id -> (redacted text, clause scores)
+        self.history_extra: list[dict] = []  # closed versions of reopened complaints
 
     def day(self) -> date:
         span = (self.end - self.start).days + 1
@@ -168,7 +115,7 @@ class _Builder:
                 continue
             chosen.add(theme)
             sentiment = tone if self.rng.random() < 0.8 else str(self.rng.choice(["negative", "neutral", "positive"]))
-            options = CLAUSES[theme][sentiment]
+            options = phrases.load("sample_clauses")[theme][sentiment]
             text = str(options[int(self.rng.integers(0, len(options)))])
             raw, red = text, text
             if idx == 0 and self.rng.random() < 0.05:
@@ -230,18 +177,46 @@ def _label5(score: float) -> tuple[str, str]:
 def build_frames(
     n_records: int = 600, seed: int = 7, end: date = date(2026, 10, 31), months: int = 24
 ) -> dict[str, pd.DataFrame]:
-    """Synthetic raw/enrich/ops rows, one frame per table (``sample_<table>``)."""
+    """Synthetic raw/enrich/ops rows, one frame per table (``sample_<table>``).
+
+    Args:
+        n_records: Scale of the sample (42% FFT responses, 20% NPS, 10% suggestions, 13% complaints,
+            plus one planted markup suggestion); survey responses with two answers give two rows.
+        seed: Seed of the one ``numpy`` generator every row is drawn from, in a fixed order.
+        end: Last day of the window (the planted parking surge is in its month).
+        months: Length of the window in months.
+
+    Returns:
+        ``sample_<table>`` -> rows, for ``sql/queries/demo/sample_load.sql``.
+    """
     b = _Builder(seed, end, months)
-    n_fft, n_nps = int(n_records * 0.42), int(n_records * 0.2)
-    n_suggestions, n_complaints = int(n_records * 0.1), int(n_records * 0.13)
-    texts: dict[str, tuple[str, list[float]]] = {}
+    # The draw order is part of the output: FFT, NPS, suggestions, complaints, then the markup entry.
+    _add_fft(b, int(n_records * 0.42))
+    _add_nps(b, int(n_records * 0.2))
+    _add_suggestions(b, int(n_records * 0.1))
+    _add_complaints(b, int(n_records * 0.13))
+    _add_markup_suggestion(b)
+    feedback = pd.DataFrame(b.records, columns=list(schema.COLUMNS))
+    feedback["file_checksum"] = "sample"
+    return {
+        "sample_feedback": feedback,
+        **_enrich_frames(b, feedback),
+        **_insights(b, end),
+        **_ops(end),
+    }
 
-    def add_text(fid: str, tone: str, site: str, day: date, channel: str) -> tuple[str, str]:
-        raw, red, scores = b.comment(fid, tone, site, day, channel)
-        texts[fid] = (red, scores)
-        return raw, red
 
-    for i in range(n_fft):
+def _add_text(b: _Builder, fid: str, tone: str, site: str, day: date, channel: str) -> str:
+    """Draw a comment for ``fid``, keep its redacted text and scores; return the raw text."""
+    raw, red, scores = b.comment(fid, tone, site, day, channel)
+    b.texts[fid] = (red, scores)
+    return raw
+
+
+def _add_fft(b: _Builder, n: int) -> None:
+    """FFT responses: a rating, and one row per answered question (or one bare row)."""
+    end = b.end
+    for i in range(n):
         day, site, service = b.day(), b.site(), str(b.rng.choice(SERVICES))
         late_north = site == "North Hospital" and day >= date(end.year, end.month, 1)
         probs = (
@@ -269,24 +244,20 @@ def build_frames(
         for key in keys:
             sid = f"F{i:05d}#{key}"
             fid = schema.feedback_id("sample_fft", sid)
-            raw, _ = add_text(
-                fid, tone if key == "what_was_good" or tone == "negative" else "negative", site, day, "survey"
-            )
-            b.add(
-                **base,
-                source_record_id=sid,
-                question_key=key,
-                question=key.replace("_", " ").capitalize() + "?",
-                text=raw,
-            )
+            answer_tone = tone if key == "what_was_good" or tone == "negative" else "negative"
+            raw = _add_text(b, fid, answer_tone, site, day, "survey")
+            question = key.replace("_", " ").capitalize() + "?"
+            b.add(**base, source_record_id=sid, question_key=key, question=question, text=raw)
 
-    for i in range(n_nps):
+
+def _add_nps(b: _Builder, n: int) -> None:
+    """NPS responses: a score and its reason."""
+    for i in range(n):
         day, site, service = b.day(), b.site(), str(b.rng.choice(SERVICES))
         score = int(b.rng.choice(11, p=np.array([1, 1, 1, 1, 1, 2, 3, 6, 10, 14, 12]) / 52))
         tone = "positive" if score >= 9 else "neutral" if score >= 7 else "negative"
         sid = f"N{i:05d}#reason"
-        fid = schema.feedback_id("sample_nps", sid)
-        raw, _ = add_text(fid, tone, site, day, "survey")
+        raw = _add_text(b, schema.feedback_id("sample_nps", sid), tone, site, day, "survey")
         b.add(
             channel="survey",
             source="sample_nps",
@@ -304,11 +275,14 @@ def build_frames(
             nps=score,
         )
 
-    for i in range(n_suggestions):
+
+def _add_suggestions(b: _Builder, n: int) -> None:
+    """Suggestion-box entries of any tone."""
+    for i in range(n):
         day, site = b.day(), b.site()
         sid = f"S{i:05d}"
-        fid = schema.feedback_id("sample_suggestions", sid)
-        raw, _ = add_text(fid, str(b.rng.choice(["negative", "neutral", "positive"])), site, day, "suggestion")
+        tone = str(b.rng.choice(["negative", "neutral", "positive"]))
+        raw = _add_text(b, schema.feedback_id("sample_suggestions", sid), tone, site, day, "suggestion")
         b.add(
             channel="suggestion",
             source="sample_suggestions",
@@ -320,8 +294,10 @@ def build_frames(
             text=raw,
         )
 
-    history_extra: list[dict] = []
-    for i in range(n_complaints):
+
+def _add_complaints(b: _Builder, n: int) -> None:
+    """Complaints (Billing mostly themed as billing); reopened ones also get a closed history row."""
+    for i in range(n):
         day, site = b.day(), b.site()
         category = str(b.rng.choice(COMPLAINT_CATEGORIES, p=[0.35, 0.2, 0.15, 0.15, 0.15]))
         sid = f"C{i:05d}"
@@ -331,13 +307,13 @@ def build_frames(
         b.assignments[-1]["theme_id"] = (
             CATEGORY_THEME[category] if b.rng.random() < 0.7 else b.assignments[-1]["theme_id"]
         )
-        texts[fid] = (red, scores)
+        b.texts[fid] = (red, scores)
         opened = b.when(day)
         ack = opened + timedelta(
             days=int(b.rng.choice([0, 1, 2, 3, 4, 6, 8], p=[0.2, 0.3, 0.2, 0.12, 0.08, 0.06, 0.04]))
         )
         closed = opened + timedelta(days=int(b.rng.integers(4, 70)))
-        status = "closed" if closed.date() <= end else "acknowledged"
+        status = "closed" if closed.date() <= b.end else "acknowledged"
         if status == "closed" and b.rng.random() < 0.06:
             status = "reopened"
         b.add(
@@ -353,17 +329,20 @@ def build_frames(
             complaint_severity=str(b.rng.choice(["low", "moderate", "high"])),
             complaint_status=status,
             opened_at=opened,
-            acknowledged_at=ack if ack.date() <= end else None,
+            acknowledged_at=ack if ack.date() <= b.end else None,
             closed_at=closed if status == "closed" else None,
             contact_count=int(b.rng.choice([1, 1, 1, 2, 3, 4])),
             handling_minutes=int(b.rng.integers(20, 300)),
         )
         if status == "reopened":
-            history_extra.append(
+            b.history_extra.append(
                 {**b.records[-1], "complaint_status": "closed", "closed_at": closed, "valid_from": closed}
             )
 
-    # The inert-text check: a suggestion carrying markup, in the last month, very negative.
+
+def _add_markup_suggestion(b: _Builder) -> None:
+    """The inert-text check: a suggestion carrying markup, in the last month, very negative."""
+    end = b.end
     xss_day = date(end.year, end.month, min(end.day, 15))
     fid = schema.feedback_id("sample_suggestions", "S-XSS")
     b.aspects.append(
@@ -386,7 +365,7 @@ def build_frames(
             "theme_run_id": SAMPLE_RUN,
         }
     )
-    texts[fid] = (XSS_PAYLOAD, [-0.9])
+    b.texts[fid] = (XSS_PAYLOAD, [-0.9])
     b.add(
         channel="suggestion",
         source="sample_suggestions",
@@ -398,30 +377,44 @@ def build_frames(
         text=XSS_PAYLOAD,
     )
 
-    feedback = pd.DataFrame(b.records, columns=list(schema.COLUMNS))
-    feedback["file_checksum"] = "sample"
+
+def _enrich_frames(b: _Builder, feedback: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """History, redactions, sentiment, aspects, themes and assignments for the sample's records."""
     history = pd.concat(
         [
             feedback.assign(valid_from=feedback["ingested_at"]),
-            pd.DataFrame(history_extra, columns=[*schema.COLUMNS, "valid_from"]),
+            pd.DataFrame(b.history_extra, columns=[*schema.COLUMNS, "valid_from"]),
         ],
         ignore_index=True,
     )
     text_rows = feedback[feedback["text"].notna()]
-    now = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
+    now = datetime(b.end.year, b.end.month, b.end.day, tzinfo=UTC) + timedelta(days=1)
     redactions = pd.DataFrame(
         {
             "feedback_id": text_rows["feedback_id"],
             "record_hash": text_rows["record_hash"],
-            "text_redacted": [texts[f][0] for f in text_rows["feedback_id"]],
+            "text_redacted": [b.texts[f][0] for f in text_rows["feedback_id"]],
             "entity_counts": "{}",
             "redactor_version": "sample-redactor-1",
             "redacted_at": now,
         }
     )
-    means = [float(np.mean(texts[f][1])) for f in text_rows["feedback_id"]]
+    assignments = pd.DataFrame(b.assignments)
+    return {
+        "sample_history": history,
+        "sample_redactions": redactions,
+        "sample_sentiment": _sentiment(b, text_rows, now),
+        "sample_aspects": pd.DataFrame(b.aspects),
+        "sample_themes": _themes(assignments),
+        "sample_assignments": assignments,
+    }
+
+
+def _sentiment(b: _Builder, text_rows: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Comment-level sentiment: the mean of the clause scores, mixed when clauses disagree in sign."""
+    means = [float(np.mean(b.texts[f][1])) for f in text_rows["feedback_id"]]
     labels = [_label5(m) for m in means]
-    sentiment = pd.DataFrame(
+    return pd.DataFrame(
         {
             "feedback_id": text_rows["feedback_id"],
             "record_hash": text_rows["record_hash"],
@@ -431,16 +424,19 @@ def build_frames(
             "score": means,
             "confidence": 0.9,
             "is_mixed": [
-                len(texts[f][1]) > 1 and max(texts[f][1]) > 0 > min(texts[f][1]) for f in text_rows["feedback_id"]
+                len(b.texts[f][1]) > 1 and max(b.texts[f][1]) > 0 > min(b.texts[f][1]) for f in text_rows["feedback_id"]
             ],
             "model_version": "sample-sentiment-1",
             "scored_at": now,
         }
     )
-    aspects = pd.DataFrame(b.aspects)
-    assignments = pd.DataFrame(b.assignments)
+
+
+def _themes(assignments: pd.DataFrame) -> pd.DataFrame:
+    """The eight sample themes, sized by their assignments."""
     sizes = assignments["theme_id"].value_counts()
-    themes = pd.DataFrame(
+    clauses = phrases.load("sample_clauses")
+    return pd.DataFrame(
         [
             {
                 "theme_id": tid,
@@ -448,7 +444,7 @@ def build_frames(
                 "category_id": cat_id,
                 "category_name": cat_name,
                 "keywords": json.dumps(label.lower().split()),
-                "quotes": json.dumps(list(CLAUSES[tid]["negative"][:2])),
+                "quotes": json.dumps(list(clauses[tid]["negative"][:2])),
                 "centroid": None,
                 "first_seen_run": SAMPLE_RUN,
                 "last_seen_run": SAMPLE_RUN,
@@ -458,23 +454,22 @@ def build_frames(
             for tid, (label, cat_id, cat_name) in THEMES.items()
         ]
     )
-    return {
-        "sample_feedback": feedback,
-        "sample_history": history,
-        "sample_redactions": redactions,
-        "sample_sentiment": sentiment,
-        "sample_aspects": aspects,
-        "sample_themes": themes,
-        "sample_assignments": assignments,
-        **_insights(b, end),
-        **_ops(end),
-    }
 
 
 def _insights(b: _Builder, end: date) -> dict[str, pd.DataFrame]:
+    """One insights run over the sample: emerging alerts, key drivers and segment lift, fixed rows."""
     period = date(end.year, end.month, 1)
     finished = datetime(end.year, end.month, end.day, 3, 0, tzinfo=UTC) + timedelta(days=1)
-    runs = pd.DataFrame(
+    return {
+        "sample_insight_runs": _insight_runs(b.start, period, finished),
+        "sample_theme_alerts": _theme_alerts(period),
+        "sample_key_drivers": _key_drivers(),
+        "sample_segment_lift": _segment_lift(),
+    }
+
+
+def _insight_runs(data_from: date, period: date, finished: datetime) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "run_id": SAMPLE_RUN,
@@ -482,7 +477,7 @@ def _insights(b: _Builder, end: date) -> dict[str, pd.DataFrame]:
                 "finished_at": finished,
                 "params_hash": "sample",
                 "params": "{}",
-                "data_from": b.start,
+                "data_from": data_from,
                 "data_to": period,
                 "emerging_tests": 96,
                 "alerts": 2,
@@ -493,7 +488,11 @@ def _insights(b: _Builder, end: date) -> dict[str, pd.DataFrame]:
             }
         ]
     )
-    alerts = pd.DataFrame(
+
+
+def _theme_alerts(period: date) -> pd.DataFrame:
+    """The planted parking alert at North Hospital and a small-numbers alert at the tiny site."""
+    return pd.DataFrame(
         [
             {
                 "run_id": SAMPLE_RUN,
@@ -531,7 +530,10 @@ def _insights(b: _Builder, end: date) -> dict[str, pd.DataFrame]:
             },
         ]
     )
-    drivers = pd.DataFrame(
+
+
+def _key_drivers() -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "run_id": SAMPLE_RUN,
@@ -562,7 +564,10 @@ def _insights(b: _Builder, end: date) -> dict[str, pd.DataFrame]:
             )
         ]
     )
-    lift = pd.DataFrame(
+
+
+def _segment_lift() -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "run_id": SAMPLE_RUN,
@@ -587,18 +592,22 @@ def _insights(b: _Builder, end: date) -> dict[str, pd.DataFrame]:
             )
         ]
     )
-    return {
-        "sample_insight_runs": runs,
-        "sample_theme_alerts": alerts,
-        "sample_key_drivers": drivers,
-        "sample_segment_lift": lift,
-    }
 
 
 def _ops(end: date) -> dict[str, pd.DataFrame]:
+    """Stage runs, ingest batches, quarantined rows and recorded actions of the sample's one run."""
     t0 = datetime(end.year, end.month, end.day, 2, 0, tzinfo=UTC) + timedelta(days=1)
+    return {
+        "sample_stage_runs": _stage_runs(t0),
+        "sample_batches": _batches(t0),
+        "sample_quarantine": _quarantine(t0),
+        "sample_actions": _actions(end, t0),
+    }
+
+
+def _stage_runs(t0: datetime) -> pd.DataFrame:
     versions = {"pipelines": "0.1.0", "git_sha": "sample", "duckdb": duckdb.__version__}
-    runs = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "run_id": SAMPLE_RUN,
@@ -627,7 +636,10 @@ def _ops(end: date) -> dict[str, pd.DataFrame]:
             )
         ]
     )
-    batches = pd.DataFrame(
+
+
+def _batches(t0: datetime) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "batch_id": f"batch-{src}",
@@ -657,7 +669,10 @@ def _ops(end: date) -> dict[str, pd.DataFrame]:
             )
         ]
     )
-    quarantine = pd.DataFrame(
+
+
+def _quarantine(t0: datetime) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "batch_id": "batch-sample_fft",
@@ -691,7 +706,11 @@ def _ops(end: date) -> dict[str, pd.DataFrame]:
             },
         ]
     )
-    actions = pd.DataFrame(
+
+
+def _actions(end: date, t0: datetime) -> pd.DataFrame:
+    """A working action (South Hospital waits, from May 2026) and one started ten days before the end."""
+    return pd.DataFrame(
         [
             {
                 "action_id": "A-sample-1",
@@ -721,12 +740,6 @@ def _ops(end: date) -> dict[str, pd.DataFrame]:
             },
         ]
     )
-    return {
-        "sample_stage_runs": runs,
-        "sample_batches": batches,
-        "sample_quarantine": quarantine,
-        "sample_actions": actions,
-    }
 
 
 def load_sample(
@@ -746,12 +759,8 @@ def load_sample(
             frames[name] = frames[name].iloc[0:0]
     if not actions:
         frames["sample_actions"] = frames["sample_actions"].iloc[0:0]
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
+    # One transaction: a failed load leaves no half-filled tables behind.
+    with warehouse.transaction(con), warehouse.registered(con, **frames):
         warehouse.run_script(con, settings, "queries/demo/sample_load")
-    finally:
-        for name in frames:
-            con.unregister(name)
     warehouse.build_models(con, settings)
     return {name.removeprefix("sample_"): len(frame) for name, frame in frames.items()}

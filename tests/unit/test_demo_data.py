@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import time
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from pipelines.demo import generator as demo_data
+from pipelines.demo import params, phrases, report_sample, templates
 from pipelines.demo.generator import generate
 
 ROWS = 20_000
@@ -76,11 +78,90 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) 
         assert a[name] != c[name], name
 
 
+# sha256 of every file for generate(rows=1000, seed=42) as written by generator version 1.0. A change
+# here means the data changed: bump GENERATOR_VERSION and say why, never just re-pin.
+PINNED_SEED_42 = {
+    "complaints.csv": "80418877a68c228a0b48a5e71de8eb6addd37e60564cdaec843afaa722cf0ee3",
+    "fft_survey.csv": "417791871f4e27d408d79ed532b754f0941181d3981430efefe6a29b3bfe6cc5",
+    "manifest.json": "fcff3640d8c561fb2d053cdf756f373ae08c27a0f88696073f7b64058e2006aa",
+    "nps_survey.csv": "051b45bee8b4fd571fd318665f8fb14d4d5ef7d68c3aa1767c91963d30578ea9",
+    "suggestions.jsonl": "a6049a7b70b68ccb5a644e54531ba7fefea0ac470eeae31ca671d16d6b52ac21",
+}
+
+
+def test_fixed_seed_gives_the_pinned_bytes(tmp_path: Path) -> None:
+    generate(tmp_path, rows=1000, seed=42)
+    digests = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in FILES}
+    assert digests == PINNED_SEED_42
+    assert demo_data.GENERATOR_VERSION == "1.0"
+
+
+def test_report_sample_frames_are_pinned() -> None:
+    # The report tests' warehouse: same rows for the same seed (the duckdb version column aside).
+    frames = report_sample.build_frames(n_records=500)
+    digest = hashlib.sha256()
+    for name, frame in frames.items():
+        digest.update(name.encode())
+        digest.update(frame.drop(columns=["versions"], errors="ignore").to_csv().encode())
+    assert digest.hexdigest() == "e840a2160c24068daf72a7632bd82d591d7f13849baf5c3074c5379a7a0fe0eb"
+
+
+def test_phrase_banks_load_compile_and_cover_every_service_and_site() -> None:
+    for name in phrases.BANKS:
+        assert phrases.load(name) is phrases.load(name)  # read once, cached
+    slots = phrases.load("slots")
+    for key in ("service_names", "staff", "staff_plural"):
+        assert list(slots[key]) == list(demo_data.SERVICES), key
+    assert list(slots["site_short"]) == list(demo_data.SITES)
+    assert list(phrases.load("topic_weights")["service_multipliers"]) == list(demo_data.SERVICES)
+    assert set(phrases.load("complaints")["bodies"]) == set(demo_data.COMPLAINT_CATEGORIES)
+    pools = templates.pools()  # compiles every phrase: an unknown {slot} or <group> raises
+    weights = phrases.load("topic_weights")
+    for kind in ("praise", "weak", "mild", "neg", "sug"):
+        names, cum = pools.cum[(kind, -1)]
+        assert names and len(names) == len(cum), kind
+        assert set(weights[kind]) <= set(phrases.load("topics")), kind
+    with pytest.raises(KeyError, match="unknown slot"):
+        templates.compile_phrase("a {nonexistent} slot")
+    with pytest.raises(KeyError, match="unknown phrase bank"):
+        phrases.load("nope")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    return [s for v in value for s in _strings(v)] if isinstance(value, tuple) else []
+
+
+def test_planted_words_stay_in_their_topics() -> None:
+    # The planted shares are measured with keyword regexes: no background phrase may match them.
+    food = re.compile(r"\b(?:" + "|".join(params.FOOD_KEYWORDS) + r")\b", re.IGNORECASE)
+    topics = phrases.load("topics")
+    background = [t for name, pools in topics.items() if name not in ("parking", "food") for t in _strings(pools)]
+    background += _strings(phrases.load("comments")) + _strings(phrases.load("slots"))
+    assert len(background) > 500  # the flattening found the phrases
+    assert not [t for t in background if "park" in t.lower() or food.search(t)]
+    assert all(re.search(PARKING_RX, t, re.IGNORECASE) for t in _strings(topics["parking"]))
+    assert all(food.search(t) for t in _strings(topics["food"]))
+
+
 def test_returned_manifest_is_the_written_one(demo: dict) -> None:
     written = json.loads((demo["dir"] / "manifest.json").read_text(encoding="utf-8"))
     assert written == demo["manifest"]
-    for key in ("seed", "rows", "start", "end", "sites", "services", "counts", "planted_patterns",
-                "planted_identifiers", "hostile_texts"):
+    for key in (
+        "seed",
+        "rows",
+        "start",
+        "end",
+        "sites",
+        "services",
+        "counts",
+        "planted_patterns",
+        "planted_identifiers",
+        "hostile_texts",
+    ):
         assert key in written
     assert written["seed"] == 7 and written["rows"] == ROWS
     assert (written["start"], written["end"]) == ("2025-11-01", "2026-10-31")
@@ -93,7 +174,10 @@ def test_counts_follow_the_split(demo: dict) -> None:
     for key, share in expected.items():
         assert abs(counts[key] / ROWS - share) < 0.01, key
     assert (len(demo["fft"]), len(demo["nps"]), len(demo["sug"]), len(demo["cmp"])) == (
-        counts["fft"], counts["nps"], counts["suggestions"], counts["complaints"],
+        counts["fft"],
+        counts["nps"],
+        counts["suggestions"],
+        counts["complaints"],
     )
 
 
@@ -103,13 +187,30 @@ def test_exact_columns(demo: dict) -> None:
             return next(csv.reader(fh))
 
     assert header("fft_survey.csv") == [
-        "response_id", "submitted_at", "site", "service", "fft_rating", "what_was_good", "what_could_improve",
-        "age_band", "mode",
+        "response_id",
+        "submitted_at",
+        "site",
+        "service",
+        "fft_rating",
+        "what_was_good",
+        "what_could_improve",
+        "age_band",
+        "mode",
     ]
     assert header("nps_survey.csv") == ["response_id", "submitted_at", "site", "service", "nps_score", "reason"]
     assert header("complaints.csv") == [
-        "complaint_ref", "received_date", "site", "service", "category", "severity", "status", "acknowledged_date",
-        "closed_date", "contact_count", "handling_minutes", "description",
+        "complaint_ref",
+        "received_date",
+        "site",
+        "service",
+        "category",
+        "severity",
+        "status",
+        "acknowledged_date",
+        "closed_date",
+        "contact_count",
+        "handling_minutes",
+        "description",
     ]
     assert {tuple(r) for r in demo["sug"]} == {("entry_id", "submitted_at", "site", "location", "text")}
 
@@ -133,8 +234,12 @@ def test_value_domains(demo: dict) -> None:
         assert not hill.service.isin(["Emergency Department", "Maternity"]).any()
     assert {s["site"] for s in sug} == sites | {None}
     assert 0.15 < sum(s["site"] is None for s in sug) / len(sug) < 0.25
-    for prefix, ids in (("FFT", fft.response_id), ("NPS", nps.response_id), ("CMP", cmp_.complaint_ref),
-                        ("SUG", pd.Series([s["entry_id"] for s in sug]))):
+    for prefix, ids in (
+        ("FFT", fft.response_id),
+        ("NPS", nps.response_id),
+        ("CMP", cmp_.complaint_ref),
+        ("SUG", pd.Series([s["entry_id"] for s in sug])),
+    ):
         assert ids.str.fullmatch(prefix + r"-\d{6}").all() and ids.is_unique
 
 
@@ -279,8 +384,12 @@ def test_planted_identifiers(demo: dict) -> None:
     assert {len(re.sub(r"\d", "9", v)) for v in nhs} >= {10, 12}  # bare and spaced/hyphenated formats
     n_texts = sum(
         int((frame[col].str.strip() != "").sum())
-        for frame, col in ((demo["fft"], "what_was_good"), (demo["fft"], "what_could_improve"),
-                           (demo["nps"], "reason"), (demo["cmp"], "description"))
+        for frame, col in (
+            (demo["fft"], "what_was_good"),
+            (demo["fft"], "what_could_improve"),
+            (demo["nps"], "reason"),
+            (demo["cmp"], "description"),
+        )
     ) + len(demo["sug"])
     share = len({(r["file"], r["id"], r["field"]) for r in records}) / n_texts
     assert 0.02 <= share <= 0.04
@@ -312,10 +421,15 @@ def test_hostile_texts_present_for_small_data(tmp_path: Path) -> None:
 
 
 def test_text_is_varied(demo: dict) -> None:
-    texts = pd.concat([
-        demo["fft"].what_was_good, demo["fft"].what_could_improve, demo["nps"].reason,
-        pd.Series([s["text"] for s in demo["sug"]]), demo["cmp"].description,
-    ])
+    texts = pd.concat(
+        [
+            demo["fft"].what_was_good,
+            demo["fft"].what_could_improve,
+            demo["nps"].reason,
+            pd.Series([s["text"] for s in demo["sug"]]),
+            demo["cmp"].description,
+        ]
+    )
     texts = texts[texts.str.strip() != ""].sample(5000, random_state=0)
     assert texts.nunique() / len(texts) >= 0.80
     # The answers follow the rating: Very poor responses say what went wrong, Very good ones what went well.

@@ -1,4 +1,4 @@
--- Load the synthetic sample (pipelines/report/sample.py registers the sample_* frames):
+-- Load the synthetic sample (pipelines/demo/report_sample.py registers the sample_* frames):
 -- rows as the ingest, enrich, themes and insights stages would have written them.
 insert into raw.feedback by name select * from sample_feedback;
 insert into raw.feedback_history by name select * from sample_history;
