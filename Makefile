@@ -30,7 +30,7 @@ lock:  ## Re-resolve requirements.lock (hashes) from pyproject.toml, keeping cur
 
 models: install $(SENTIMENT_MODEL)  ## Build the default models (sentiment classifier) from models/
 
-$(SENTIMENT_MODEL): $(wildcard models/sentiment/*.yaml models/sentiment/*.py models/sentiment/data/*.jsonl) pipelines/sentiment/train.py
+$(SENTIMENT_MODEL): $(wildcard models/sentiment/*.yaml models/sentiment/*.py models/sentiment/data/*.jsonl pipelines/sentiment/*.py)
 	$(PY) models/sentiment/train.py
 
 demo: install models  ## Generate demo data and run the whole pipeline into data/warehouse.duckdb

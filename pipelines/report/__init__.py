@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import duckdb
 
-from pipelines import __version__, periods
+from pipelines import __version__
 from pipelines.config import Settings
 from pipelines.report import run_status, theme_report, trend_pack
 from pipelines.report.data import ReportContext, resolve_month
@@ -32,6 +34,37 @@ from pipelines.report.theme_report import Page
 __all__ = ["write_reports"]
 
 log = logging.getLogger(__name__)
+
+
+class _Report(NamedTuple):
+    file: str  # page file name; ``{period}`` is the report month as YYYY-MM
+    title: str  # ``{month}`` is the report month in words
+    audience: str
+    build: Callable[[ReportContext], Page]
+
+
+# The reports in writing order, keyed by their template and export folder name.
+REPORTS = {
+    "theme_report": _Report(
+        "theme-report-{period}.html",
+        "Theme report \u2014 {month}",
+        "For the feedback response team: what patients talk about, what to answer.",
+        theme_report.build,
+    ),
+    "trend_pack": _Report(
+        "trend-pack-{period}.html",
+        "Trend pack \u2014 {month}",
+        "For the quality committee: KPIs, trends, alerts, drivers and actions.",
+        trend_pack.build,
+    ),
+    "run_status": _Report(
+        "run-status.html",
+        "Run status",
+        "For the data team: pipeline runs, rows, quarantine, versions and data windows.",
+        run_status.build,
+    ),
+}
+
 
 def write_reports(
     settings: Settings,
@@ -52,62 +85,28 @@ def write_reports(
 
     Returns:
         Every file written: pages first, then exports.
+
+    Raises:
+        ValueError: if ``period`` is not YYYY-MM (before anything is read or written).
     """
     started = time.perf_counter()
-    if period:
-        periods.parse_period(period)  # fail before any work on a malformed period
     month = resolve_month(settings, con, period)
     ctx = ReportContext(settings=settings, con=con, month=month, run_id=run_id, generated_at=datetime.now(UTC))
     out_dir.mkdir(parents=True, exist_ok=True)
-    exports_dir = out_dir / "exports" / ctx.period
-    names = {
-        "theme_report": f"theme-report-{ctx.period}.html",
-        "trend_pack": f"trend-pack-{ctx.period}.html",
-        "run_status": "run-status.html",
-    }
-    meta = {
-        "theme_report": ("Theme report", "For the feedback response team: what patients talk about, what to answer."),
-        "trend_pack": ("Trend pack", "For the quality committee: KPIs, trends, alerts, drivers and actions."),
-        "run_status": ("Run status", "For the data team: pipeline runs, rows, quarantine, versions and data windows."),
-    }
+    names = {key: report.file.format(period=ctx.period) for key, report in REPORTS.items()}
     pages: list[Path] = []
     exports: list[Path] = []
-    for key, module in (("theme_report", theme_report), ("trend_pack", trend_pack), ("run_status", run_status)):
-        page: Page = module.build(ctx)
-        folder = exports_dir / key.replace("_", "-")
-        written = write_exports(page.tables, folder, key.replace("_", "-"))
+    for key in REPORTS:
+        page, written = _write_report(ctx, key, out_dir / names[key], out_dir)
+        pages.append(page)
         exports += written
-        title, audience = meta[key]
-        html = render_page(
-            page.template,
-            uses_plotly=bool(page.charts),
-            title=f"{title} \u2014 {ctx.month:%B %Y}" if key != "run_status" else title,
-            audience=audience,
-            generated=f"{ctx.generated_at:%Y-%m-%d %H:%M} UTC",
-            run_id=run_id,
-            k=settings.min_cell,
-            version=__version__,
-            period_label=f"{ctx.month:%B %Y}",
-            exports=[str(p.relative_to(out_dir)) for p in written if p.suffix == ".xlsx"],
-            charts_json=json_for_script([c.payload() for c in page.charts]),
-            comments_json=json_for_script(page.context.pop("comments_payload", None)),
-            **page.context,
-        )
-        path = out_dir / names[key]
-        path.write_text(html, encoding="utf-8")
-        pages.append(path)
     index = out_dir / "index.html"
     index.write_text(
         render_page(
             "index.html.j2",
-            uses_plotly=False,
+            **_common(ctx, uses_plotly=False),
             title=f"Patient feedback reports \u2014 {ctx.month:%B %Y}",
             audience="Three views of the same warehouse.",
-            generated=f"{ctx.generated_at:%Y-%m-%d %H:%M} UTC",
-            run_id=run_id,
-            k=settings.min_cell,
-            version=__version__,
-            period_label=f"{ctx.month:%B %Y}",
             exports=[],
             charts_json=json_for_script([]),
             comments_json=json_for_script(None),
@@ -118,3 +117,35 @@ def write_reports(
     pages.append(index)
     log.info("reports for %s written to %s in %.1f s", ctx.period, out_dir, time.perf_counter() - started)
     return pages + exports
+
+
+def _common(ctx: ReportContext, uses_plotly: bool) -> dict[str, Any]:
+    """What every page shows in its header and footer."""
+    return {
+        "uses_plotly": uses_plotly,
+        "generated": f"{ctx.generated_at:%Y-%m-%d %H:%M} UTC",
+        "run_id": ctx.run_id,
+        "k": ctx.min_cell,
+        "version": __version__,
+        "period_label": f"{ctx.month:%B %Y}",
+    }
+
+
+def _write_report(ctx: ReportContext, key: str, path: Path, out_dir: Path) -> tuple[Path, list[Path]]:
+    """Build one report, write its exports, then its page (which links the workbook)."""
+    report = REPORTS[key]
+    page = report.build(ctx)
+    slug = key.replace("_", "-")
+    written = write_exports(page.tables, out_dir / "exports" / ctx.period / slug, slug)
+    html = render_page(
+        page.template,
+        **_common(ctx, uses_plotly=bool(page.charts)),
+        title=report.title.format(month=f"{ctx.month:%B %Y}"),
+        audience=report.audience,
+        exports=[str(p.relative_to(out_dir)) for p in written if p.suffix == ".xlsx"],
+        charts_json=json_for_script([c.payload() for c in page.charts]),
+        comments_json=json_for_script(page.context.pop("comments_payload", None)),
+        **page.context,
+    )
+    path.write_text(html, encoding="utf-8")
+    return path, written

@@ -57,6 +57,31 @@ def _layout(title: str, y_title: str = "", height: int = 380, **extra: Any) -> d
     return layout
 
 
+def _month_labels(months: pd.Series) -> list[str]:
+    return [str(m)[:7] for m in months]
+
+
+def _line(go: Any, x: list[str], y: pd.Series, name: str, colour: str, dash: str) -> Any:
+    """A thin reference line (control limit or centre line) of a control chart."""
+    return go.Scatter(x=x, y=y, name=name, mode="lines", line={"color": colour, "dash": dash, "width": 1})
+
+
+def _outside_limits_trace(go: Any, flagged: pd.DataFrame, value: str) -> Any:
+    """Open diamonds on the months outside the control limits."""
+    return go.Scatter(
+        x=_month_labels(flagged["month"]),
+        y=flagged[value],
+        name="outside control limits",
+        mode="markers",
+        marker={
+            "color": SENTIMENT_COLOURS["negative"],
+            "symbol": "diamond-open",
+            "size": 14,
+            "line": {"width": 2},
+        },
+    )
+
+
 def control_chart(
     chart_id: str,
     title: str,
@@ -72,35 +97,12 @@ def control_chart(
     import plotly.graph_objects as go
 
     s = series.sort_values("month")
-    months = [str(m)[:7] for m in s["month"]]
+    months = _month_labels(s["month"])
+    flagged = s[s[signal].fillna(False).astype(bool)]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=months,
-            y=s[upper],
-            name="upper control limit",
-            mode="lines",
-            line={"color": "#777777", "dash": "dot", "width": 1},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=months,
-            y=s[lower],
-            name="lower control limit",
-            mode="lines",
-            line={"color": "#777777", "dash": "dot", "width": 1},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=months,
-            y=s[centre],
-            name="centre line",
-            mode="lines",
-            line={"color": "#000000", "dash": "dash", "width": 1},
-        )
-    )
+    fig.add_trace(_line(go, months, s[upper], "upper control limit", "#777777", "dot"))
+    fig.add_trace(_line(go, months, s[lower], "lower control limit", "#777777", "dot"))
+    fig.add_trace(_line(go, months, s[centre], "centre line", "#000000", "dash"))
     fig.add_trace(
         go.Scatter(
             x=months,
@@ -111,39 +113,19 @@ def control_chart(
             marker={"size": 6},
         )
     )
-    flagged = s[s[signal].fillna(False).astype(bool)]
     if len(flagged):
-        fig.add_trace(
-            go.Scatter(
-                x=[str(m)[:7] for m in flagged["month"]],
-                y=flagged[value],
-                name="outside control limits",
-                mode="markers",
-                marker={
-                    "color": SENTIMENT_COLOURS["negative"],
-                    "symbol": "diamond-open",
-                    "size": 14,
-                    "line": {"width": 2},
-                },
-            )
-        )
+        fig.add_trace(_outside_limits_trace(go, flagged, value))
     fig.update_layout(**_layout(title, unit))
-    outside = ", ".join(str(m)[:7] for m in flagged["month"]) or "none"
+    outside = ", ".join(_month_labels(flagged["month"])) or "none"
     last = clean(s[value].iloc[-1]) if len(s) else None
     aria = (
         f"Control chart of {title} by month, {len(s)} months. Latest {months[-1] if months else ''}: "
         f"{fmt_kpi(last, unit)}. Months outside the control limits: {outside}."
     )
+    columns = (s[value], s[centre], s[lower], s[upper], s[signal])
     rows = [
-        [
-            m,
-            fmt_kpi(clean(v), unit),
-            fmt_kpi(clean(c), unit),
-            fmt_kpi(clean(lo), unit),
-            fmt_kpi(clean(hi), unit),
-            "yes" if bool(clean(sig)) else "",
-        ]
-        for m, v, c, lo, hi, sig in zip(months, s[value], s[centre], s[lower], s[upper], s[signal], strict=True)
+        [m, *(fmt_kpi(clean(x), unit) for x in (v, c, lo, hi)), "yes" if bool(clean(sig)) else ""]
+        for m, v, c, lo, hi, sig in zip(months, *columns, strict=True)
     ]
     return Chart(
         chart_id,
@@ -236,60 +218,35 @@ def aspect_sentiment_bars(chart_id: str, title: str, ranking: pd.DataFrame) -> C
     return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "positive", "neutral", "negative"], rows)
 
 
-def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Chart:
-    """Importance (x) against performance (y): bottom-right (important, rated low) is where to act first."""
-    import plotly.graph_objects as go
+def _driver_trace(go: Any, d: pd.DataFrame) -> Any:
+    """One marker per theme, sized by prevalence and labelled with the theme."""
+    return go.Scatter(
+        x=d["importance"],
+        y=100 * d["performance"],
+        mode="markers+text",
+        text=d["theme_label"],
+        textposition="top center",
+        name="theme",
+        marker={
+            "size": [8 + 60 * float(p or 0) for p in d["prevalence"].fillna(0)],
+            "color": OKABE_ITO[0],
+            "opacity": 0.75,
+            "line": {"color": "#000000", "width": 1},
+        },
+        hovertemplate="%{text}<br>importance %{x:.2f}<br>performance %{y:.0f}/100<extra></extra>",
+    )
 
-    d = drivers.dropna(subset=["importance", "performance"])
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=d["importance"],
-            y=100 * d["performance"],
-            mode="markers+text",
-            text=d["theme_label"],
-            textposition="top center",
-            name="theme",
-            marker={
-                "size": [8 + 60 * float(p or 0) for p in d["prevalence"].fillna(0)],
-                "color": OKABE_ITO[0],
-                "opacity": 0.75,
-                "line": {"color": "#000000", "width": 1},
-            },
-            hovertemplate="%{text}<br>importance %{x:.2f}<br>performance %{y:.0f}/100<extra></extra>",
-        )
-    )
-    layout = _layout(
-        title, "performance: mean rating when mentioned", height=420, hovermode="closest", showlegend=False
-    )
-    layout["xaxis"] = {
-        "title": {"text": "importance: share of the outcome rate attributable to the theme"},
-        "gridcolor": "#e5e5e5",
-        "showgrid": True,
-    }
-    if len(d):
-        mx, my = float(d["importance"].median()), float(100 * d["performance"].median())
-        layout["shapes"] = [
-            {
-                "type": "line",
-                "x0": mx,
-                "x1": mx,
-                "yref": "paper",
-                "y0": 0,
-                "y1": 1,
-                "line": {"dash": "dot", "color": "#777"},
-            },
-            {
-                "type": "line",
-                "y0": my,
-                "y1": my,
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "line": {"dash": "dot", "color": "#777"},
-            },
-        ]
-        layout["annotations"] = [
+
+def _quadrant_guides(d: pd.DataFrame) -> dict[str, Any]:
+    """Median lines splitting the scatter into quadrants, and the label of the act-first one."""
+    mx, my = float(d["importance"].median()), float(100 * d["performance"].median())
+    guide = {"dash": "dot", "color": "#777"}
+    return {
+        "shapes": [
+            {"type": "line", "x0": mx, "x1": mx, "yref": "paper", "y0": 0, "y1": 1, "line": guide},
+            {"type": "line", "y0": my, "y1": my, "xref": "paper", "x0": 0, "x1": 1, "line": guide},
+        ],
+        "annotations": [
             {
                 "text": "act first: important, performing poorly",
                 "xref": "paper",
@@ -301,7 +258,27 @@ def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Char
                 "showarrow": False,
                 "font": {"color": SENTIMENT_COLOURS["negative"]},
             }
-        ]
+        ],
+    }
+
+
+def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Chart:
+    """Importance (x) against performance (y): bottom-right (important, rated low) is where to act first."""
+    import plotly.graph_objects as go
+
+    d = drivers.dropna(subset=["importance", "performance"])
+    fig = go.Figure()
+    fig.add_trace(_driver_trace(go, d))
+    layout = _layout(
+        title, "performance: mean rating when mentioned", height=420, hovermode="closest", showlegend=False
+    )
+    layout["xaxis"] = {
+        "title": {"text": "importance: share of the outcome rate attributable to the theme"},
+        "gridcolor": "#e5e5e5",
+        "showgrid": True,
+    }
+    if len(d):
+        layout.update(_quadrant_guides(d))
     fig.update_layout(**layout)
     top = d.sort_values("importance", ascending=False).head(1)
     top_text = f" Top driver: {top['theme_label'].iloc[0]}." if len(top) else ""

@@ -1,9 +1,10 @@
 """CSV and XLSX exports of every table a report shows.
 
-Spreadsheet formula injection: patient text that starts with ``=``, ``+``, ``-``, ``@`` (or a
-tab / carriage return) would be run as a formula by Excel or LibreOffice when the export is
-opened, and openpyxl itself stores such strings as formulas. Text cells are therefore prefixed
-with an apostrophe, which spreadsheets show as plain text (OWASP "CSV injection").
+The files are written by the one formula-guarded writer, :func:`pipelines.exports.write_csv` and
+:func:`pipelines.exports.write_xlsx` (patient text that starts with ``=``, ``+``, ``-`` or ``@``
+is prefixed with an apostrophe so no spreadsheet runs it). This module only shapes the report's
+tables for a spreadsheet first: list cells become one comma-separated string, and time-zoned
+timestamps (already local times) lose their zone, which Excel cannot store.
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ from typing import Any
 import pandas as pd
 
 from pipelines import exports
-
-
-def safe_cell(value: Any) -> Any:
-    """A cell value that a spreadsheet will not evaluate (and that an XLSX file can hold)."""
-    return exports.safe_cell(value, xlsx=True)
 
 
 def _flatten(value: Any) -> Any:
@@ -34,9 +30,9 @@ def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         series = out[column]
         if isinstance(series.dtype, pd.DatetimeTZDtype):
-            out[column] = series.dt.tz_localize(None)  # Excel has no time zones; local times already
-        elif series.dtype == object or pd.api.types.is_string_dtype(series):
-            out[column] = series.map(lambda v: safe_cell(_flatten(v))).astype(object)
+            out[column] = series.dt.tz_localize(None)  # local times already; the CSV matches the workbook
+        elif series.dtype == object:
+            out[column] = series.map(_flatten).astype(object)
     return out
 
 
@@ -44,17 +40,11 @@ def write_exports(tables: dict[str, pd.DataFrame], folder: Path, workbook: str) 
     """Write ``<folder>/<table>.csv`` for each table and one ``<folder>/<workbook>.xlsx``.
 
     Sheet names are the table names cut to Excel's 31 characters.
+
+    Returns:
+        The CSV files in the order of ``tables``, then the workbook.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    cleaned = {name: _export_frame(frame) for name, frame in tables.items()}
-    for name, frame in cleaned.items():
-        path = folder / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8")
-        written.append(path)
-    xlsx = folder / f"{workbook}.xlsx"
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        for name, frame in cleaned.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    written.append(xlsx)
+    shaped = {name: _export_frame(frame) for name, frame in tables.items()}
+    written = [exports.write_csv(frame, folder / f"{name}.csv") for name, frame in shaped.items()]
+    written.append(exports.write_xlsx(shaped, folder / f"{workbook}.xlsx"))
     return written

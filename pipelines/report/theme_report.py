@@ -47,32 +47,68 @@ def build(ctx: ReportContext) -> Page:
     this_month = monthly[pd.to_datetime(monthly["month"]).dt.date == ctx.month].set_index("theme_id")
     months = [periods.add_months(spark_from, i) for i in range(SPARK_MONTHS)]
     themes = [_theme_row(t, monthly, this_month, segments, quotes, months) for t in records(shown)]
-
-    chart_list: list[charts.Chart] = []
-    sentiment_chart = trend_chart = None
-    top = shown.head(12)
-    if len(top):
-        bars = top[["theme_id", "theme_label"]].join(
-            this_month[["positive_pct", "neutral_pct", "negative_pct"]], on="theme_id"
-        )
-        sentiment_chart = charts.aspect_sentiment_bars(
-            "chart-aspect-sentiment", f"Aspect sentiment of the top themes, {ctx.month:%B %Y}", bars
-        )
-        chart_list.append(sentiment_chart)
-        top_labels = list(shown.head(5)["theme_label"])
-        series = monthly[monthly["theme_label"].isin(top_labels)]
-        if series["month"].nunique() >= 2:
-            trend_chart = charts.theme_lines(
-                "chart-theme-trends", "Share of comments, top 5 themes", series, top_labels
-            )
-            chart_list.append(trend_chart)
+    sentiment_chart, trend_chart = _charts(ctx, shown, monthly, this_month)
 
     needs_truncated = len(needs) > NEEDS_MAX
     needs = needs.head(NEEDS_MAX)
     truncated = len(comments) > MAX_COMMENTS
     comments = comments.head(MAX_COMMENTS)
+    payload = _comments_payload(ctx, monthly, comments, needs, truncated)
+    month_comments = sum(1 for c in payload["comments"] if c["m"] == ctx.period)
+    counts = {
+        "comments": month_comments if month_comments >= ctx.min_cell or month_comments == 0 else None,
+        "needs": len(needs),
+        "rising": sum(1 for t in themes if t["momentum_significant"] and (t["momentum_pct_points"] or 0) > 0),
+    }
+    context = {
+        "themes": themes,
+        "suppressed_themes": int(ranking["suppressed"].astype(bool).sum()),
+        "sentiment_chart": sentiment_chart,
+        "trend_chart": trend_chart,
+        "needs": records(needs),
+        "needs_truncated": needs_truncated,
+        "stats": counts,
+        "comments_payload": payload,
+    }
+    tables = {
+        "theme_ranking": ranking,
+        "theme_monthly": monthly,
+        "theme_segments": segments,
+        "theme_quotes": quotes,
+        "comments_needing_response": needs,
+        "comments": comments,
+    }
+    chart_list = [c for c in (sentiment_chart, trend_chart) if c is not None]
+    return Page("theme_report.html.j2", context, chart_list, tables)
+
+
+def _charts(
+    ctx: ReportContext, shown: pd.DataFrame, monthly: pd.DataFrame, this_month: pd.DataFrame
+) -> tuple[charts.Chart | None, charts.Chart | None]:
+    """Aspect sentiment of the top 12 themes and the monthly share of the top 5 (None when no data)."""
+    top = shown.head(12)
+    if not len(top):
+        return None, None
+    bars = top[["theme_id", "theme_label"]].join(
+        this_month[["positive_pct", "neutral_pct", "negative_pct"]], on="theme_id"
+    )
+    sentiment_chart = charts.aspect_sentiment_bars(
+        "chart-aspect-sentiment", f"Aspect sentiment of the top themes, {ctx.month:%B %Y}", bars
+    )
+    top_labels = list(shown.head(5)["theme_label"])
+    series = monthly[monthly["theme_label"].isin(top_labels)]
+    if series["month"].nunique() < 2:
+        return sentiment_chart, None
+    trend_chart = charts.theme_lines("chart-theme-trends", "Share of comments, top 5 themes", series, top_labels)
+    return sentiment_chart, trend_chart
+
+
+def _comments_payload(
+    ctx: ReportContext, monthly: pd.DataFrame, comments: pd.DataFrame, needs: pd.DataFrame, truncated: bool
+) -> dict[str, Any]:
+    """The JSON the comment explorer (static/report.js) filters and searches, with short keys."""
     needs_reason = dict(zip(needs["feedback_id"], needs["reason"], strict=True))
-    payload = {
+    return {
         "period": ctx.period,
         "page_size": PAGE_SIZE,
         "truncated": truncated,
@@ -97,31 +133,6 @@ def build(ctx: ReportContext) -> Page:
             for c in records(comments)
         ],
     }
-    month_comments = sum(1 for c in payload["comments"] if c["m"] == ctx.period)
-    stats = {
-        "comments": month_comments if month_comments >= ctx.min_cell or month_comments == 0 else None,
-        "needs": len(needs),
-        "rising": sum(1 for t in themes if t["momentum_significant"] and (t["momentum_pct_points"] or 0) > 0),
-    }
-    context = {
-        "themes": themes,
-        "suppressed_themes": int(ranking["suppressed"].astype(bool).sum()),
-        "sentiment_chart": sentiment_chart,
-        "trend_chart": trend_chart,
-        "needs": records(needs),
-        "needs_truncated": needs_truncated,
-        "stats": stats,
-        "comments_payload": payload,
-    }
-    tables = {
-        "theme_ranking": ranking,
-        "theme_monthly": monthly,
-        "theme_segments": segments,
-        "theme_quotes": quotes,
-        "comments_needing_response": needs,
-        "comments": comments,
-    }
-    return Page("theme_report.html.j2", context, chart_list, tables)
 
 
 def _theme_row(

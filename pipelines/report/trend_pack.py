@@ -34,33 +34,73 @@ OUTCOME_NAMES = {"fft_poor": "a poor FFT rating", "nps_detractor": "an NPS detra
 
 def build(ctx: ReportContext) -> Page:
     """Collect everything the trend pack shows for ``ctx.month``."""
+    tables, ranking = _load(ctx)
+    kpi_charts = _kpi_charts(tables["kpi_series"], tables["kpi_definitions"])
+    theme_charts = _theme_charts(ranking, tables["theme_series"])
+    driver_chart = _driver_chart(tables["key_drivers"])
+    alerts = tables["theme_alerts"]
+    context = {
+        "summary": summarise(
+            ctx, tables["kpi_table"], tables["kpi_series"], alerts, tables["key_drivers"], tables["actions"]
+        ),
+        "kpis": records(tables["kpi_table"]),
+        "definitions": records(tables["kpi_definitions"]),
+        "sites": records(tables["kpi_by_site"]),
+        "site_kpis": list(dict.fromkeys(tables["kpi_by_site"]["kpi_name"])) if len(tables["kpi_by_site"]) else [],
+        "kpi_charts": kpi_charts,
+        "theme_charts": theme_charts,
+        "alerts": records(alerts),
+        "alerts_in_period": int((pd.to_datetime(alerts["period"]).dt.date == ctx.month).sum()) if len(alerts) else 0,
+        "driver_chart": driver_chart,
+        "drivers": records(tables["key_drivers"]),
+        "lift": records(tables["segment_lift"]),
+        "actions": records(tables["actions"]),
+        "complaints": records(tables["complaints_by_category_site"]),
+    }
+    chart_list = kpi_charts + theme_charts + ([driver_chart] if driver_chart else [])
+    return Page("trend_pack.html.j2", context, chart_list, tables)
+
+
+def _load(ctx: ReportContext) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The trend pack's exported tables, keyed by export name, and the theme ranking (not exported)."""
     kpi_table = ctx.query("kpi_table", month=ctx.month)
     kpi_table["p_vs_prev"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_prev"]]
     kpi_table["p_vs_last_year"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_last_year"]]
-    sites = ctx.query("kpi_sites", month=ctx.month)
-    series = ctx.query("kpi_series", month_from=ctx.trend_from, month_to=ctx.month)
-    ranking = ctx.query("theme_ranking", month=ctx.month)
-    theme_monthly = ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=ctx.month)
     alerts = ctx.query("theme_alerts", month_to=ctx.month_to)
-    drivers = ctx.query("key_drivers")
-    lift = ctx.query("segment_lift", max_rows=LIFT_ROWS)
+    alerts["quote_list"] = [_quotes(q) for q in alerts["quotes"]]
     actions = ctx.query("actions")
     actions["share_p"] = [stats.p_from_z(clean(z)) for z in actions["share_z"]]
     actions["sentiment_p"] = [stats.p_from_z(clean(z)) for z in actions["sentiment_z"]]
-    complaints = ctx.query("complaints_by_category_site", month=ctx.month)
-    alerts["quote_list"] = [_quotes(q) for q in alerts["quotes"]]
-    definitions = ctx.query("kpi_definitions")
+    tables = {
+        "kpi_table": kpi_table,
+        "kpi_by_site": ctx.query("kpi_sites", month=ctx.month),
+        "kpi_series": ctx.query("kpi_series", month_from=ctx.trend_from, month_to=ctx.month),
+        "theme_series": ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=ctx.month),
+        "theme_alerts": alerts,
+        "key_drivers": ctx.query("key_drivers"),
+        "segment_lift": ctx.query("segment_lift", max_rows=LIFT_ROWS),
+        "actions": actions,
+        "complaints_by_category_site": ctx.query("complaints_by_category_site", month=ctx.month),
+        "kpi_definitions": ctx.query("kpi_definitions"),
+    }
+    return tables, ctx.query("theme_ranking", month=ctx.month)
 
-    chart_list: list[charts.Chart] = []
+
+def _kpi_charts(series: pd.DataFrame, definitions: pd.DataFrame) -> list[charts.Chart]:
+    """A control chart for each of ``CHART_KPIS`` with at least ``MIN_CHART_MONTHS`` months."""
     names = dict(zip(definitions["kpi_id"], definitions["kpi_name"], strict=True))
     units = dict(zip(definitions["kpi_id"], definitions["unit"], strict=True))
+    out = []
     for kpi_id in CHART_KPIS:
         s = series[series["kpi_id"] == kpi_id]
         if s["month"].nunique() >= MIN_CHART_MONTHS:
-            chart_list.append(charts.control_chart(f"chart-kpi-{kpi_id}", names[kpi_id], s, units[kpi_id]))
-    kpi_charts = list(chart_list)
+            out.append(charts.control_chart(f"chart-kpi-{kpi_id}", names[kpi_id], s, units[kpi_id]))
+    return out
 
-    theme_charts = []
+
+def _theme_charts(ranking: pd.DataFrame, theme_monthly: pd.DataFrame) -> list[charts.Chart]:
+    """Control charts of the share of comments of the top unsuppressed themes."""
+    out = []
     for t in records(ranking[~ranking["suppressed"].astype(bool)].head(TOP_THEME_CHARTS)):
         s = theme_monthly[(theme_monthly["theme_id"] == t["theme_id"]) & ~theme_monthly["suppressed"].astype(bool)]
         if s["month"].nunique() >= MIN_CHART_MONTHS:
@@ -75,52 +115,24 @@ def build(ctx: ReportContext) -> Page:
                 lower="share_lower_pct",
                 signal="outside_limits",
             )
-            theme_charts.append(chart)
-    chart_list += theme_charts
+            out.append(chart)
+    return out
 
-    driver_chart = None
-    shown_drivers = drivers[~drivers["suppressed"].astype(bool)] if len(drivers) else drivers
-    if len(shown_drivers):
-        outcome = shown_drivers["outcome"].value_counts().index[0]
-        scoped = shown_drivers[shown_drivers["outcome"] == outcome]
-        scopes = list(scoped["scope"].value_counts().index)
-        scope = "All" if "All" in scopes else scopes[0]
-        scoped = scoped[scoped["scope"] == scope]
-        name = OUTCOME_NAMES.get(outcome, outcome)
-        driver_chart = charts.key_driver_scatter(
-            "chart-key-drivers", f"What drives {name} ({scope}): importance vs performance", scoped
-        )
-        chart_list.append(driver_chart)
 
-    context = {
-        "summary": summarise(ctx, kpi_table, series, alerts, drivers, actions),
-        "kpis": records(kpi_table),
-        "definitions": records(definitions),
-        "sites": records(sites),
-        "site_kpis": list(dict.fromkeys(sites["kpi_name"])) if len(sites) else [],
-        "kpi_charts": kpi_charts,
-        "theme_charts": theme_charts,
-        "alerts": records(alerts),
-        "alerts_in_period": int((pd.to_datetime(alerts["period"]).dt.date == ctx.month).sum()) if len(alerts) else 0,
-        "driver_chart": driver_chart,
-        "drivers": records(drivers),
-        "lift": records(lift),
-        "actions": records(actions),
-        "complaints": records(complaints),
-    }
-    tables = {
-        "kpi_table": kpi_table,
-        "kpi_by_site": sites,
-        "kpi_series": series,
-        "theme_series": theme_monthly,
-        "theme_alerts": alerts,
-        "key_drivers": drivers,
-        "segment_lift": lift,
-        "actions": actions,
-        "complaints_by_category_site": complaints,
-        "kpi_definitions": definitions,
-    }
-    return Page("trend_pack.html.j2", context, chart_list, tables)
+def _driver_chart(drivers: pd.DataFrame) -> charts.Chart | None:
+    """The key-driver scatter of the most common outcome, for all sites when that scope exists."""
+    shown = drivers[~drivers["suppressed"].astype(bool)] if len(drivers) else drivers
+    if not len(shown):
+        return None
+    outcome = shown["outcome"].value_counts().index[0]
+    scoped = shown[shown["outcome"] == outcome]
+    scopes = list(scoped["scope"].value_counts().index)
+    scope = "All" if "All" in scopes else scopes[0]
+    scoped = scoped[scoped["scope"] == scope]
+    name = OUTCOME_NAMES.get(outcome, outcome)
+    return charts.key_driver_scatter(
+        "chart-key-drivers", f"What drives {name} ({scope}): importance vs performance", scoped
+    )
 
 
 def _quotes(value: object, limit: int = 2) -> list[str]:
@@ -144,18 +156,38 @@ def summarise(
     actions: pd.DataFrame,
 ) -> list[str]:
     """A few sentences on what changed, built only from the numbers of the tables."""
-    month = f"{ctx.month:%B %Y}"
     previous = f"{periods.add_months(ctx.month, -1):%B %Y}"
     last_year = f"{periods.add_months(ctx.month, -12):%B %Y}"
-    lines: list[str] = []
     rows = records(kpi_table)
+    lines = _volume_lines(rows, f"{ctx.month:%B %Y}", previous)
+    lines += _kpi_change_lines(rows, previous, last_year)
+    if not any("significantly" in line for line in lines):
+        lines.append(f"No headline KPI changed significantly against {previous} or {last_year}.")
+    lines += _special_cause_lines(ctx, series)
+    lines.append(_alert_line(ctx, alerts))
+    lines += _driver_lines(drivers)
+    if len(actions):
+        verdicts = actions["verdict"].value_counts()
+        parts = [f"{n} {v}" for v, n in verdicts.items()]
+        lines.append(f"You said, we did: {len(actions)} action(s) recorded: " + ", ".join(parts) + ".")
+    return lines
+
+
+def _volume_lines(rows: list[dict], month: str, previous: str) -> list[str]:
+    """The month's number of responses and whether it changed significantly."""
     volume = next((r for r in rows if r["kpi_id"] == "responses"), None)
-    if volume and volume["value"] is not None:
-        text = f"{month}: {fmt_kpi(volume['value'], 'count')} responses"
-        if volume["prev_value"] is not None:
-            text += f" ({fmt_signed(volume['change_vs_prev'], 'count')} on {previous}"
-            text += ", a significant change)" if volume["significant_vs_prev"] else ", within normal variation)"
-        lines.append(text + ".")
+    if not volume or volume["value"] is None:
+        return []
+    text = f"{month}: {fmt_kpi(volume['value'], 'count')} responses"
+    if volume["prev_value"] is not None:
+        text += f" ({fmt_signed(volume['change_vs_prev'], 'count')} on {previous}"
+        text += ", a significant change)" if volume["significant_vs_prev"] else ", within normal variation)"
+    return [text + "."]
+
+
+def _kpi_change_lines(rows: list[dict], previous: str, last_year: str) -> list[str]:
+    """One sentence per KPI that changed significantly against last month or last year."""
+    lines = []
     for r in rows:
         if r["kpi_id"] == "responses":
             continue
@@ -169,55 +201,61 @@ def summarise(
                     f"{fmt_kpi(r['value'], r['unit'])} ({fmt_signed(r['value'] - r[base], r['unit'])}, "
                     f"{fmt_p(r[f'p_vs_{key}'])}): {assessment}."
                 )
-    if not any("significantly" in line for line in lines):
-        lines.append(f"No headline KPI changed significantly against {previous} or {last_year}.")
+    return lines
+
+
+def _special_cause_lines(ctx: ReportContext, series: pd.DataFrame) -> list[str]:
+    """One sentence per KPI outside its control limits in the report month."""
     flagged = series[
         (pd.to_datetime(series["month"]).dt.date == ctx.month) & series["special_cause"].fillna(False).astype(bool)
     ]
-    for r in records(flagged):
-        side = "above" if r["value"] > r["upper_limit"] else "below"
-        lines.append(
-            f"{r['kpi_name']} ({fmt_kpi(r['value'], r['unit'])}) is {side} its control limits this month: "
-            "a special cause worth investigating."
-        )
+    return [
+        f"{r['kpi_name']} ({fmt_kpi(r['value'], r['unit'])}) is "
+        f"{'above' if r['value'] > r['upper_limit'] else 'below'} its control limits this month: "
+        "a special cause worth investigating."
+        for r in records(flagged)
+    ]
+
+
+def _alert_line(ctx: ReportContext, alerts: pd.DataFrame) -> str:
+    """The unsuppressed emerging-theme alerts of the month, the first three named."""
     current = (
         alerts[(pd.to_datetime(alerts["period"]).dt.date == ctx.month) & ~alerts["suppressed"].astype(bool)]
         if len(alerts)
         else alerts
     )
-    if len(current):
-        parts = [
-            f"{a['theme_label'] or a['theme_id']}"
-            + (
-                f" at {a['segment_value']}"
-                if a["segment_value"] and a["segment_type"] not in (None, "overall", "all")
-                else ""
-            )
-            + (
-                f" ({100 * a['share']:.0f}% of comments vs {100 * a['baseline_share']:.0f}% baseline)"
-                if a["share"] is not None and a["baseline_share"] is not None
-                else ""
-            )
-            for a in records(current.head(3))
-        ]
-        lines.append(f"{len(current)} emerging-theme alert(s) this month: " + "; ".join(parts) + ".")
-    else:
-        lines.append("No emerging-theme alert this month.")
-    shown = drivers[~drivers["suppressed"].astype(bool)] if len(drivers) else drivers
-    if len(shown):
-        top = records(shown.sort_values("importance", ascending=False).head(1))[0]
-        perf = (
-            f"; responses mentioning it rate {100 * top['performance']:.0f}/100 on average"
-            if top["performance"] is not None
+    if not len(current):
+        return "No emerging-theme alert this month."
+    parts = [
+        f"{a['theme_label'] or a['theme_id']}"
+        + (
+            f" at {a['segment_value']}"
+            if a["segment_value"] and a["segment_type"] not in (None, "overall", "all")
             else ""
         )
-        lines.append(
-            f"Strongest driver of {OUTCOME_NAMES.get(top['outcome'], top['outcome'])}: "
-            f"{top['theme_label'] or top['theme_id']} "
-            f"({100 * top['importance']:.0f} points of the rate attributable to it{perf})."
+        + (
+            f" ({100 * a['share']:.0f}% of comments vs {100 * a['baseline_share']:.0f}% baseline)"
+            if a["share"] is not None and a["baseline_share"] is not None
+            else ""
         )
-    if len(actions):
-        verdicts = actions["verdict"].value_counts()
-        parts = [f"{n} {v}" for v, n in verdicts.items()]
-        lines.append(f"You said, we did: {len(actions)} action(s) recorded: " + ", ".join(parts) + ".")
-    return lines
+        for a in records(current.head(3))
+    ]
+    return f"{len(current)} emerging-theme alert(s) this month: " + "; ".join(parts) + "."
+
+
+def _driver_lines(drivers: pd.DataFrame) -> list[str]:
+    """The strongest unsuppressed key driver, if any."""
+    shown = drivers[~drivers["suppressed"].astype(bool)] if len(drivers) else drivers
+    if not len(shown):
+        return []
+    top = records(shown.sort_values("importance", ascending=False).head(1))[0]
+    perf = (
+        f"; responses mentioning it rate {100 * top['performance']:.0f}/100 on average"
+        if top["performance"] is not None
+        else ""
+    )
+    return [
+        f"Strongest driver of {OUTCOME_NAMES.get(top['outcome'], top['outcome'])}: "
+        f"{top['theme_label'] or top['theme_id']} "
+        f"({100 * top['importance']:.0f} points of the rate attributable to it{perf})."
+    ]

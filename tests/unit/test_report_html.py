@@ -1,7 +1,9 @@
 import base64
+import csv
 import hashlib
 import json
 import re
+from datetime import datetime
 from html import unescape
 
 import openpyxl
@@ -117,19 +119,22 @@ def test_control_chart_marks_special_causes_and_describes_itself():
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("value", "csv_value", "xlsx_value"),
     [
-        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
-        ("+1", "'+1"),
-        ("-cmd", "'-cmd"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("fine", "fine"),
-        (3, 3),
-        ("a\x01b", "ab"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1", "'+1"),
+        ("-cmd", "'-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)", "'@SUM(A1)"),
+        ("fine", "fine", "fine"),
+        ("a\x01b", "a\x01b", "ab"),  # XLSX (XML 1.0) cannot hold control characters; CSV can
     ],
 )
-def test_safe_cell(value, expected):
-    assert exports.safe_cell(value) == expected
+def test_exports_keep_each_cell_inert(tmp_path, value, csv_value, xlsx_value):
+    exports.write_exports({"t": pd.DataFrame({"text": [value]})}, tmp_path, "book")
+    with (tmp_path / "t.csv").open(encoding="utf-8-sig", newline="") as f:
+        assert list(csv.reader(f)) == [["text"], [csv_value]]
+    cell = openpyxl.load_workbook(tmp_path / "book.xlsx")["t"]["A2"]
+    assert cell.value == xlsx_value and cell.data_type == "s"
 
 
 def test_exports_never_write_formulas(tmp_path):
@@ -141,10 +146,20 @@ def test_exports_never_write_formulas(tmp_path):
             "n": [1, -2, 3],
         }
     )
-    written = exports.write_exports({"comments": frame}, tmp_path, "book")
-    assert {p.name for p in written} == {"comments.csv", "book.xlsx"}
-    assert "'=1+1" in (tmp_path / "comments.csv").read_text()
-    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["comments"]
+    written = exports.write_exports({"comments": frame, "second": frame.head(1)}, tmp_path, "book")
+    assert [p.name for p in written] == ["comments.csv", "second.csv", "book.xlsx"]
+    with (tmp_path / "comments.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["text", "themes", "at", "n"],
+        ["'=1+1", "T1, T2", "2026-10-01", "1"],
+        ["normal", "", "2026-10-02", "-2"],
+        ["", "", "", "3"],
+    ]
+    book = openpyxl.load_workbook(tmp_path / "book.xlsx")
+    assert book.sheetnames == ["comments", "second"]
+    sheet = book["comments"]
     assert sheet["A2"].data_type == "s" and sheet["A2"].value == "'=1+1"
     assert sheet["B2"].value == "T1, T2"
+    assert sheet["C2"].value == datetime(2026, 10, 1)  # the zone is dropped: Excel cannot store one
     assert sheet["D3"].value == -2

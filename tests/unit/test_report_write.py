@@ -3,9 +3,10 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 
-from pipelines import warehouse
+from pipelines import periods, warehouse
 from pipelines.config import Settings
 from pipelines.demo import report_sample as sample
 from pipelines.insights.kpis import prepare_reporting
@@ -32,6 +33,12 @@ def written(tmp_path_factory):
         sample.load_sample(settings, con, n_records=500)
         prepare_reporting(settings, con)
         paths = write_reports(settings, con, period=None, out_dir=settings.reports_dir, run_id="unit-run")
+        # The raw comments carry the planted identifiers, so their absence from the outputs means something.
+        planted = {
+            phi: con.execute("select count(*) from raw.feedback where contains(text, ?)", [phi]).fetchone()[0]
+            for phi in sample.PLANTED_PHI
+        }
+    assert planted and all(n > 0 for n in planted.values()), planted
     return settings, paths
 
 
@@ -57,10 +64,12 @@ def test_pages_and_exports_are_written_for_the_latest_full_month(written):
     # The sample ends on 2026-10-31, so October is the latest full month.
     assert {"theme-report-2026-10.html", "trend-pack-2026-10.html", "run-status.html", "index.html"} <= names
     assert paths[0].suffix == ".html"
-    for report in ("theme-report", "trend-pack", "run-status"):
+    csv_files = {"theme-report": 6, "trend-pack": 10, "run-status": 5}  # one per table the page shows
+    for report, n in csv_files.items():
         folder = settings.reports_dir / "exports" / "2026-10" / report
         assert (folder / f"{report}.xlsx").is_file()
-        assert len(list(folder.glob("*.csv"))) >= 5
+        assert len(list(folder.glob("*.csv"))) == n
+        assert len(openpyxl.load_workbook(folder / f"{report}.xlsx").sheetnames) == n
     assert all(p.is_file() for p in paths)
 
 
@@ -72,7 +81,8 @@ def test_pages_are_self_contained(written):
         assert not re.search(r"<script[^>]+src=", page)
         assert not re.search(r"<link[^>]+href=", page)
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
-        assert path.read_text(encoding="utf-8").count("* plotly.js v") <= 1  # inlined once per page at most
+        # plotly.js is inlined once on every page with charts, and not at all on the index.
+        assert path.read_text(encoding="utf-8").count("* plotly.js v") == (0 if path.name == "index.html" else 1)
 
 
 def test_no_raw_text_or_planted_phi_in_any_output(written):
@@ -150,4 +160,4 @@ def test_default_period_without_data_is_last_month(tmp_path):
         warehouse.build_models(con, settings)
         month = resolve_month(settings, con, None)
     today = date.today()
-    assert month < date(today.year, today.month, 1)
+    assert month == periods.add_months(date(today.year, today.month, 1), -1)

@@ -1,2 +1,2 @@
 -- Quarantined rows by source and reason.
-select * from reporting.rpt_quarantine;
+select * from reporting.rpt_quarantine order by rows desc, source, failed_check, reason;
