@@ -82,7 +82,7 @@ class BenchResult:
 
 def bench_comments(n: int, data_dir: Path) -> tuple[list[str], list[str]]:
     """``n`` (text, question) pairs: project sets and drugsCom, interleaved, repeated, trimmed."""
-    from pipelines.sentiment.train import load_drugscom, load_project, project_files
+    from pipelines.sentiment.data import load_drugscom, load_project, project_files
 
     project = load_project(project_files(data_dir))
     drugs = load_drugscom("train") + load_drugscom("test")
@@ -166,14 +166,10 @@ def run_bench(settings: Settings, n: int = 2000, naive: bool = True, log: Callab
     # torch is not imported yet.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     load_before = os.getloadavg()[0]
-    from pipelines.sentiment.scorer import (
-        SentimentModelError,
-        build_scorer,
-        current_build,
-        encode,
-        load_tokenizer,
-        read_manifest,
-    )
+    from pipelines.sentiment.backends import encode, load_tokenizer
+    from pipelines.sentiment.base import SentimentModelError
+    from pipelines.sentiment.pointers import current_build, read_manifest
+    from pipelines.sentiment.scorer import build_scorer
 
     build = current_build(settings.sentiment_build_dir)
     if build is None:
@@ -194,25 +190,12 @@ def run_bench(settings: Settings, n: int = 2000, naive: bool = True, log: Callab
     result.load_average = [round(load_before, 2)]
 
     if naive:
-        import torch
-        from transformers import pipeline
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        torch.set_num_threads(2)
-        clf = pipeline("text-classification", model=str(build / "hf"), device="cpu", top_k=None)
-        inputs = [{"text": q, "text_pair": t} for t, q in zip(texts, questions, strict=True)]
-        for x in inputs[:5]:
-            clf(x, truncation=True, max_length=max_len)
-        log("naive per-comment pipeline ...")
-        speed, dt, per_cpu = _time(lambda: [clf(x, truncation=True, max_length=max_len) for x in inputs], n)
-        result.speeds["naive per-comment pipeline (torch)"] = round(speed, 1)
-        result.per_cpu_second["naive per-comment pipeline (torch)"] = round(per_cpu, 1)
-        result.seconds["naive"] = round(dt, 2)
-        del clf
-
-    for label, backend in (("ours, torch batched", "torch"), ("ours, ONNX fp32", "onnx-fp32"),
-                           ("ours, ONNX int8", "onnx")):
+        _bench_naive(result, build, texts, questions, max_len, log)
+    for label, backend in (
+        ("ours, torch batched", "torch"),
+        ("ours, ONNX fp32", "onnx-fp32"),
+        ("ours, ONNX int8", "onnx"),
+    ):
         scorer = build_scorer(build, backend)
         if backend == "onnx" and ":onnx-int8:" not in scorer.version:
             log("int8 was not accepted for this build: skipping ONNX int8")
@@ -225,3 +208,29 @@ def run_bench(settings: Settings, n: int = 2000, naive: bool = True, log: Callab
         result.seconds[label] = round(dt, 2)
     result.load_average.append(round(os.getloadavg()[0], 2))
     return result
+
+
+def _bench_naive(
+    result: BenchResult,
+    build: Path,
+    texts: list[str],
+    questions: list[str],
+    max_len: int,
+    log: Callable[[str], Any],
+) -> None:
+    # The transformers text-classification pipeline, one (question, answer) call per comment.
+    import torch
+    from transformers import pipeline
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    torch.set_num_threads(2)
+    clf = pipeline("text-classification", model=str(build / "hf"), device="cpu", top_k=None)
+    inputs = [{"text": q, "text_pair": t} for t, q in zip(texts, questions, strict=True)]
+    for x in inputs[:5]:
+        clf(x, truncation=True, max_length=max_len)
+    log("naive per-comment pipeline ...")
+    speed, dt, per_cpu = _time(lambda: [clf(x, truncation=True, max_length=max_len) for x in inputs], len(inputs))
+    result.speeds["naive per-comment pipeline (torch)"] = round(speed, 1)
+    result.per_cpu_second["naive per-comment pipeline (torch)"] = round(per_cpu, 1)
+    result.seconds["naive"] = round(dt, 2)

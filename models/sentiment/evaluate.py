@@ -17,20 +17,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from pipelines.sentiment.scorer import (  # noqa: E402
-    DEFAULT_FILE,
-    LABELS3,
-    build_scorer,
-    current_build,
-    read_manifest,
-)
-from pipelines.sentiment.train import (  # noqa: E402
-    TrainConfig,
-    binary_prf,
-    classification_metrics,
-    clause_mixed,
-    collect_default_data,
-)
+from pipelines.sentiment.base import LABELS3, LABELS5  # noqa: E402
+from pipelines.sentiment.data import TrainConfig, collect_default_data  # noqa: E402
+from pipelines.sentiment.metrics import binary_prf, classification_metrics, clause_mixed, confusion3  # noqa: E402
+from pipelines.sentiment.pointers import DEFAULT_FILE, current_build, read_manifest  # noqa: E402
+from pipelines.sentiment.scorer import build_scorer  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,14 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         exs = sets[name]
         res = scorer.score([e.text for e in exs], [e.question for e in exs])
         pred3 = [LABELS3.index(r.label3) for r in res]
-        from pipelines.sentiment.scorer import LABELS5
-
         pred5 = [LABELS5.index(r.label5) for r in res]
         out[name] = classification_metrics(exs, pred5, pred3)
-        conf = [[0] * 3 for _ in range(3)]
-        for e, p in zip(exs, pred3, strict=True):
-            conf[e.label3][p] += 1
-        out[name]["confusion3_rows_gold_neg_neu_pos"] = conf
+        out[name]["confusion3_rows_gold_neg_neu_pos"] = confusion3([e.label3 for e in exs], pred3)
         if name == "project_heldout":
             by: dict[str, list[int]] = {}
             for i, e in enumerate(exs):

@@ -50,8 +50,9 @@ def label_export(
     to skip them, then run `feedback label import FILE`.
     """
     from pipelines.config import get_settings
+    from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.labels import LabelImportError, export_uncertain
-    from pipelines.sentiment.scorer import SentimentModelError, load_scorer
+    from pipelines.sentiment.scorer import load_scorer
     from pipelines.warehouse import WarehouseError
 
     settings = get_settings()
@@ -88,8 +89,9 @@ def label_import(
         counts = label_counts(settings)
     except (LabelImportError, WarehouseError) as exc:
         _fail(str(exc))
-    typer.echo(f"stored {result.stored} labels from {file} (batch {result.batch}); "
-               f"{result.skipped_blank} blank rows skipped")
+    typer.echo(
+        f"stored {result.stored} labels from {file} (batch {result.batch}); {result.skipped_blank} blank rows skipped"
+    )
     typer.echo("labels in the warehouse: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     typer.echo("Next: feedback train sentiment")
 
@@ -119,9 +121,9 @@ def train_sentiment(
     the next pipeline run re-scores (the model version changes).
     """
     from pipelines.config import get_settings
+    from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.labels import organisation_examples
-    from pipelines.sentiment.scorer import SentimentModelError
-    from pipelines.sentiment.train import OrgTrainingError, train_with_organisation_labels
+    from pipelines.sentiment.organisation import OrgTrainingError, train_with_organisation_labels
     from pipelines.warehouse import WarehouseError
 
     settings = get_settings()
@@ -152,12 +154,16 @@ def score_file(
 
     Adds sentiment_label (5-point), sentiment3 (negative/neutral/positive), sentiment_score
     (-1..1), sentiment_confidence, is_mixed, is_informative and sentiment_model_version.
+    Writes a formula-safe UTF-8 CSV: a cell starting with =, +, - or @ gets a leading
+    apostrophe, so spreadsheets show it as text instead of running it.
     Model and backend come from FEEDBACK_SENTIMENT_MODEL / FEEDBACK_SENTIMENT_BACKEND.
     """
     import pandas as pd
 
     from pipelines.config import get_settings
-    from pipelines.sentiment.scorer import SentimentModelError, load_scorer
+    from pipelines.exports import write_csv
+    from pipelines.sentiment.base import SentimentModelError
+    from pipelines.sentiment.scorer import load_scorer
 
     try:
         frame = pd.read_csv(input_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -180,8 +186,7 @@ def score_file(
     frame["is_mixed"] = [r.is_mixed for r in results]
     frame["is_informative"] = [r.is_informative for r in results]
     frame["sentiment_model_version"] = scorer.version
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv(frame, out)
     counts = frame["sentiment3"].value_counts().to_dict()
     typer.echo(f"scored {len(frame)} rows with {scorer.version} -> {out} ({counts})")
 
@@ -204,7 +209,7 @@ def bench_sentiment(
     """
     from benchmarks.sentiment import run_bench
     from pipelines.config import get_settings
-    from pipelines.sentiment.scorer import SentimentModelError
+    from pipelines.sentiment.base import SentimentModelError
 
     try:
         result = run_bench(get_settings(), n=n, naive=not skip_naive, log=typer.echo)

@@ -25,8 +25,9 @@ from typing import Any
 
 from pipelines.config import Settings
 from pipelines.exports import safe_cell
-from pipelines.sentiment.scorer import LABELS5, SentimentScorer, label5_from_value
-from pipelines.warehouse import apply_schema, connect, run_sql
+from pipelines.sentiment.base import LABELS5, ROLLUP, SentimentScorer, label5_from_value
+from pipelines.sentiment.data import Example
+from pipelines.warehouse import apply_schema, connect, registered, run_sql
 
 EXPORT_COLUMNS: tuple[str, ...] = ("feedback_id", "question", "text", "predicted_label", "label")
 
@@ -266,11 +267,8 @@ def import_labels(settings: Settings, path: Path, reviewer: str | None = None) -
             }
         )
         if len(frame):
-            con.register("incoming_labels", frame)
-            try:
+            with registered(con, incoming_labels=frame):
                 run_sql(con, settings, "queries/sentiment/upsert")
-            finally:
-                con.unregister("incoming_labels")
     return ImportResult(stored=len(valid), skipped_blank=blank, batch=batch)
 
 
@@ -280,11 +278,8 @@ def label_counts(settings: Settings) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in run_sql(con, settings, "queries/sentiment/count").fetchall()}
 
 
-def organisation_examples(settings: Settings) -> list[Any]:
-    """Stored labels as :class:`pipelines.sentiment.train.Example` rows (redacted text)."""
-    from pipelines.sentiment.scorer import ROLLUP
-    from pipelines.sentiment.train import Example
-
+def organisation_examples(settings: Settings) -> list[Example]:
+    """Stored labels as :class:`pipelines.sentiment.data.Example` rows (redacted text)."""
     with connect(settings, read_only=True) as con:
         rows = run_sql(con, settings, "queries/sentiment/training_set").fetchall()
     out = []

@@ -9,7 +9,8 @@ from pipelines.config import get_settings
 
 @pytest.fixture(scope="session")
 def default_scorer():
-    from pipelines.sentiment.scorer import DEFAULT_FILE, build_scorer, current_build
+    from pipelines.sentiment.pointers import DEFAULT_FILE, current_build
+    from pipelines.sentiment.scorer import build_scorer
 
     settings = get_settings()
     build = current_build(settings.sentiment_build_dir, pointer=DEFAULT_FILE)

@@ -52,10 +52,34 @@ def test_nothing_depends_on_the_question(default_scorer, answer):
     assert not under_improve.is_informative and not under_good.is_informative
 
 
-def test_question_is_read_for_content_answers(default_scorer):
-    # A neutral-sounding request answering "what could we improve" is not praise.
-    s = _one(default_scorer, "More chairs in the waiting area.", IMPROVE)
-    assert s.label3 in ("neutral", "negative")
+# Answers that name a topic without judging it: only the question says whether it is praise.
+TOPIC_ANSWERS = [
+    "More chairs in the waiting area.",
+    "The waiting times.",
+    "Communication.",
+    "The food.",
+    "The nurses",
+    "Getting an appointment",
+]
+
+
+@pytest.mark.parametrize("answer", TOPIC_ANSWERS)
+def test_question_is_read_for_content_answers(default_scorer, answer):
+    # MODEL_CARD.md: the model reads (question, answer) pairs, and a neutral request answering
+    # "what could we improve" is not praise. The same words answering "what was good" lean positive.
+    under_improve = _one(default_scorer, answer, IMPROVE)
+    under_good = _one(default_scorer, answer, GOOD)
+    assert under_improve.is_informative and under_good.is_informative  # the model decides, not the rule
+    assert under_improve.label3 in ("neutral", "negative"), under_improve
+    assert under_good.score > under_improve.score, (under_improve, under_good)
+
+
+def test_question_moves_topic_answers_towards_its_side(default_scorer):
+    improve = default_scorer.score(TOPIC_ANSWERS, [IMPROVE] * len(TOPIC_ANSWERS))
+    good = default_scorer.score(TOPIC_ANSWERS, [GOOD] * len(TOPIC_ANSWERS))
+    shift = sum(g.score - i.score for g, i in zip(good, improve, strict=True)) / len(TOPIC_ANSWERS)
+    assert shift >= 0.15, shift
+    assert sum(g.label3 == "positive" for g in good) >= len(TOPIC_ANSWERS) // 2
 
 
 MIXED = [
@@ -128,8 +152,10 @@ def test_typos_keep_the_sentiment(default_scorer, text, expected):
     assert _one(default_scorer, text).label3 == expected
 
 
-def test_scores_are_well_formed(default_scorer):
-    texts = ["Excellent", "Terrible", "It was ok", "-", ""]
-    for s in default_scorer.score(texts):
-        assert -1 <= s.score <= 1 and 0 <= s.confidence <= 1
-        assert s.label3 in ("negative", "neutral", "positive")
+def test_plain_verdicts_without_a_question(default_scorer):
+    # No question known: a one-word verdict keeps its direction; empty answers go to the rule.
+    excellent, terrible, ok, dash, empty = default_scorer.score(["Excellent", "Terrible", "It was ok", "-", ""])
+    assert excellent.label3 == "positive" and excellent.score > 0.25, excellent
+    assert terrible.label3 == "negative" and terrible.score < -0.25, terrible
+    for s in (ok, dash, empty):
+        assert (s.label3, s.is_informative, s.confidence, s.score) == ("neutral", False, 1.0, 0.0), s

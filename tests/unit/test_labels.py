@@ -26,7 +26,7 @@ ROWS = [
     # feedback_id, question, raw text (PHI), redacted text, stored confidence
     ("f1", "What could we improve?", "Ask for John Smith on 07700 900123", "Ask for <PERSON> on <PHONE>", 0.40),
     ("f2", "What was good?", "Lovely staff", "Lovely staff", 0.95),
-    ("f3", "What could we improve?", "=HYPERLINK(\"x\") parking", "=HYPERLINK(\"x\") parking", 0.50),
+    ("f3", "What could we improve?", '=HYPERLINK("x") parking', '=HYPERLINK("x") parking', 0.50),
     ("f4", "Any other comments?", "ok I suppose", "ok I suppose", 0.45),
     ("f5", "What was good?", "Nothing", "Nothing", 1.0),
 ]
@@ -37,8 +37,13 @@ def settings(tmp_path, monkeypatch):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    s = Settings.from_env({"FEEDBACK_HOME": str(tmp_path), "FEEDBACK_SQL_DIR": str(root / "sql"),
-                           "FEEDBACK_WAREHOUSE": str(tmp_path / "wh.duckdb")})
+    s = Settings.from_env(
+        {
+            "FEEDBACK_HOME": str(tmp_path),
+            "FEEDBACK_SQL_DIR": str(root / "sql"),
+            "FEEDBACK_WAREHOUSE": str(tmp_path / "wh.duckdb"),
+        }
+    )
     now = datetime(2025, 1, 1, tzinfo=UTC)
     with connect(s) as con:
         apply_schema(con, s)
@@ -108,8 +113,10 @@ def _write_csv(path, rows):
 
 
 def test_import_valid_csv_and_blank_rows(settings, tmp_path):
-    path = _write_csv(tmp_path / "ok.csv", [["f1", "", "", "", "2"], ["f2", "", "", "", "very positive"],
-                                            ["f3", "", "", "", ""], ["", "", "", "", ""]])
+    path = _write_csv(
+        tmp_path / "ok.csv",
+        [["f1", "", "", "", "2"], ["f2", "", "", "", "very positive"], ["f3", "", "", "", ""], ["", "", "", "", ""]],
+    )
     result = import_labels(settings, path, reviewer="rk")
     assert (result.stored, result.skipped_blank) == (2, 2)
     assert label_counts(settings) == {"negative": 1, "very positive": 1}
@@ -122,9 +129,16 @@ def test_import_valid_csv_and_blank_rows(settings, tmp_path):
 
 
 def test_import_rejects_bad_rows_with_row_numbers(settings, tmp_path):
-    path = _write_csv(tmp_path / "bad.csv", [["f1", "", "", "", "4"], ["f2", "", "", "", "great"],
-                                             ["nope", "", "", "", "3"], ["f4", "", "", "", "6"],
-                                             ["f1", "", "", "", "1"]])
+    path = _write_csv(
+        tmp_path / "bad.csv",
+        [
+            ["f1", "", "", "", "4"],
+            ["f2", "", "", "", "great"],
+            ["nope", "", "", "", "3"],
+            ["f4", "", "", "", "6"],
+            ["f1", "", "", "", "1"],
+        ],
+    )
     with pytest.raises(LabelImportError) as err:
         import_labels(settings, path)
     msg = str(err.value)
@@ -171,8 +185,13 @@ def test_cli_commands_registered_with_help():
 
     register(app)
     runner = CliRunner()
-    for args in (["label", "export", "--help"], ["label", "import", "--help"], ["train", "sentiment", "--help"],
-                 ["score-file", "--help"], ["bench", "sentiment", "--help"]):
+    for args in (
+        ["label", "export", "--help"],
+        ["label", "import", "--help"],
+        ["train", "sentiment", "--help"],
+        ["score-file", "--help"],
+        ["bench", "sentiment", "--help"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
         assert len(result.output) > 200
@@ -202,9 +221,8 @@ def test_cli_import_reports_bad_rows(settings, tmp_path, monkeypatch):
     assert result.exit_code == 0 and "stored 1 labels" in result.output
 
 
-def test_cli_score_file_with_fake_scorer(tmp_path, monkeypatch):
+def _score_file_app(monkeypatch):
     import typer
-    from typer.testing import CliRunner
 
     import pipelines.sentiment.scorer as sentiment
     from pipelines.cli.sentiment import register
@@ -217,15 +235,51 @@ def test_cli_score_file_with_fake_scorer(tmp_path, monkeypatch):
         """Root."""
 
     register(app)
+    return app
+
+
+def test_cli_score_file_with_fake_scorer(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    app = _score_file_app(monkeypatch)
     src = tmp_path / "in.csv"
     src.write_text("id,q,answer\n1,What could we improve?,Nothing\n2,,parking\n", encoding="utf-8")
     out = tmp_path / "out.csv"
-    result = CliRunner().invoke(app, ["score-file", str(src), "--text-column", "answer", "--question-column", "q",
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["score-file", str(src), "--text-column", "answer", "--question-column", "q", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
-    with out.open(encoding="utf-8") as f:
+    with out.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == ["1", "2"]
     assert rows[0]["sentiment3"] == "positive" and rows[0]["is_informative"] == "False"
-    assert {"sentiment_label", "sentiment3", "sentiment_score", "is_informative"} <= set(rows[0])
+    assert rows[1]["is_informative"] == "True" and rows[1]["sentiment_model_version"] == "fake-v"
+    assert {"sentiment_label", "sentiment_score", "sentiment_confidence", "sentiment_model_version"} <= set(rows[0])
     missing = CliRunner().invoke(app, ["score-file", str(src), "--text-column", "nope", "--out", str(out)])
     assert missing.exit_code == 1 and "no column 'nope'" in missing.output
+
+
+def test_cli_score_file_guards_formulas(tmp_path, monkeypatch):
+    # A comment (or question) starting with "=", "+", "-" or "@" must reach the spreadsheet as text.
+    from typer.testing import CliRunner
+
+    app = _score_file_app(monkeypatch)
+    src = tmp_path / "in.csv"
+    with src.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["answer", "q"])
+        w.writerow(['=HYPERLINK("http://x.example","click") parking', "=1+1"])
+        w.writerow(["@SUM(A1:A2) staff were lovely", "What was good?"])
+        w.writerow(["plain comment", "What was good?"])
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        app, ["score-file", str(src), "--text-column", "answer", "--question-column", "q", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["answer"] == '\'=HYPERLINK("http://x.example","click") parking'
+    assert rows[0]["q"] == "'=1+1"
+    assert rows[1]["answer"] == "'@SUM(A1:A2) staff were lovely"
+    assert rows[2]["answer"] == "plain comment"
+    assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values())

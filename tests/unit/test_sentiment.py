@@ -1,4 +1,4 @@
-"""Fast checks of the sentiment module: rules, label mapping, scorer plumbing (no model)."""
+"""Fast checks of the sentiment package: rules, label mapping, scorer plumbing (no model)."""
 
 from __future__ import annotations
 
@@ -9,40 +9,67 @@ import numpy as np
 import pytest
 
 from pipelines.config import Settings
-from pipelines.sentiment.scorer import (
+from pipelines.sentiment.backends import label_matrix, length_batches
+from pipelines.sentiment.base import (
     LABELS3,
     LABELS5,
-    ModelSentimentScorer,
     Sentiment,
     SentimentModelError,
     SentimentScorer,
-    is_informative,
     label3_of,
     label5_from_value,
-    label_matrix,
-    length_batches,
-    load_scorer,
-    noncontent_label,
-    question_kind,
     sentiment_from_probs,
-    split_clauses,
 )
+from pipelines.sentiment.clauses import split_clauses
+from pipelines.sentiment.noncontent import is_informative, noncontent_label, question_kind
+from pipelines.sentiment.scorer import ModelSentimentScorer, load_scorer
 
 
-def test_import_is_light():
-    # The pipeline imports this module in Airflow tasks: no heavy ML import at module level.
-    heavy = "{'torch', 'transformers', 'onnxruntime', 'numpy'}"
-    code = f"import sys, pipelines.sentiment.scorer; print(sorted({heavy} & set(sys.modules)))"
+@pytest.mark.parametrize("module", ["scorer", "stage", "labels", "build", "organisation", "metrics", "train"])
+def test_import_is_light(module):
+    # The pipeline imports these modules in Airflow tasks and the CLI: no heavy ML import at module level
+    # (the stage and the label loop use pandas/DuckDB, hence numpy; the scorer itself does not).
+    heavy = "{'torch', 'transformers', 'onnxruntime', 'sklearn', 'tokenizers'" + (
+        ", 'numpy'}" if module == "scorer" else "}"
+    )
+    code = f"import sys, pipelines.sentiment.{module}; print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Nothing", "nothing.", "N/A", "n/a", "-", "no", "No.", "none", "None!", "all good", "All good :)", "fine",
-     "", "   ", "...", "?", "no comment", "Can't think of anything", "nothing really", "everything", "nope",
-     "nothing at this time, thanks", "not sure", "See attached letter.", "n/a for me", "no other comments to make",
-     "nothing springs to mind right now", "all fine ta", "very satisfied"],
+    [
+        "Nothing",
+        "nothing.",
+        "N/A",
+        "n/a",
+        "-",
+        "no",
+        "No.",
+        "none",
+        "None!",
+        "all good",
+        "All good :)",
+        "fine",
+        "",
+        "   ",
+        "...",
+        "?",
+        "no comment",
+        "Can't think of anything",
+        "nothing really",
+        "everything",
+        "nope",
+        "nothing at this time, thanks",
+        "not sure",
+        "See attached letter.",
+        "n/a for me",
+        "no other comments to make",
+        "nothing springs to mind right now",
+        "all fine ta",
+        "very satisfied",
+    ],
 )
 def test_non_informative(text):
     assert not is_informative(text)
@@ -50,10 +77,21 @@ def test_non_informative(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["Nothing, the nurse was rude", "No one answered the phone", "Fine dining it was not", "staff were lovely",
-     "Everything was explained clearly by the consultant", "none of the doctors listened", "waited 5 hours",
-     "not good", "Not happy at all", "excellent", "rubbish", "nothing was too much trouble for the nurses",
-     "Nothing, it was all explained well by the surgeon, thanks"],
+    [
+        "Nothing, the nurse was rude",
+        "No one answered the phone",
+        "Fine dining it was not",
+        "staff were lovely",
+        "Everything was explained clearly by the consultant",
+        "none of the doctors listened",
+        "waited 5 hours",
+        "not good",
+        "Not happy at all",
+        "excellent",
+        "rubbish",
+        "nothing was too much trouble for the nurses",
+        "Nothing, it was all explained well by the surgeon, thanks",
+    ],
 )
 def test_informative(text):
     assert is_informative(text)
@@ -61,12 +99,21 @@ def test_informative(text):
 
 @pytest.mark.parametrize(
     ("question", "kind"),
-    [("What could we improve?", "improve"), ("What could we have done better?", "improve"),
-     ("Is there anything that would have made your experience better?", "improve"),
-     ("What was good about your visit?", "good"), ("What did we do well?", "good"),
-     ("What went well during your care?", "good"), ("Any other comments?", "other"), (None, "other"), ("", "other"),
-     ("Is there anything else you would like to tell us?", "other"), ("Your suggestion", "other"),
-     ("Ideas to improve our service", "improve"), ("Why did you give this score?", "other")],
+    [
+        ("What could we improve?", "improve"),
+        ("What could we have done better?", "improve"),
+        ("Is there anything that would have made your experience better?", "improve"),
+        ("What was good about your visit?", "good"),
+        ("What did we do well?", "good"),
+        ("What went well during your care?", "good"),
+        ("Any other comments?", "other"),
+        (None, "other"),
+        ("", "other"),
+        ("Is there anything else you would like to tell us?", "other"),
+        ("Your suggestion", "other"),
+        ("Ideas to improve our service", "improve"),
+        ("Why did you give this score?", "other"),
+    ],
 )
 def test_question_kind(question, kind):
     assert question_kind(question) == kind
@@ -224,3 +271,58 @@ def test_load_scorer_missing_default_says_what_to_run(tmp_path):
         load_scorer(settings)
     with pytest.raises(SentimentModelError, match="no such model directory"):
         load_scorer(settings.with_(sentiment_model=str(tmp_path / "nope")))
+
+
+def test_score_pending_writes_comments_and_clauses(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import pipelines.sentiment.scorer as scorer_module
+    from pipelines.sentiment.stage import score_pending
+    from pipelines.warehouse import apply_schema, connect
+
+    root = Path(__file__).resolve().parents[2]
+    settings = Settings.from_env(
+        {
+            "FEEDBACK_HOME": str(tmp_path),
+            "FEEDBACK_SQL_DIR": str(root / "sql"),
+            "FEEDBACK_WAREHOUSE": str(tmp_path / "wh.duckdb"),
+        }
+    )
+    fake = _FakePredict()
+    monkeypatch.setattr(scorer_module, "load_scorer", lambda s: ModelSentimentScorer(fake, "fake-1"))
+    rows = [("a", "What was good?", "good food but bad wait"), ("b", "What could we improve?", "Nothing"),
+            ("c", None, "good care")]  # fmt: skip
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    with connect(settings) as con:
+        apply_schema(con, settings)
+        for fid, question, text in rows:
+            con.execute(
+                "insert into raw.feedback (feedback_id, channel, source, source_record_id, question, text, "
+                "record_hash, batch_id, ingested_at) values (?, 'survey', 'test', ?, ?, ?, 'h', 'b', ?)",
+                [fid, fid, question, text, now],
+            )
+            con.execute("insert into enrich.redactions values (?, 'h', ?, '{}', 'r1', ?)", [fid, text, now])
+        assert score_pending(settings, con) == {"scored": 3, "clauses": 3, "model_version": "fake-1"}
+        sentiment = con.execute(
+            "select feedback_id, label3, is_informative, is_mixed, model_version from enrich.sentiment order by 1"
+        ).fetchall()
+        aspects = con.execute("select feedback_id, clause_idx, clause_text, label3 from enrich.aspects order by 1, 2")
+        aspects = aspects.fetchall()
+        # Nothing new to score: incremental.
+        assert score_pending(settings, con) == {"scored": 0, "model_version": "fake-1"}
+    assert sentiment == [
+        ("a", "positive", True, True, "fake-1"),
+        ("b", "positive", False, False, "fake-1"),
+        ("c", "positive", True, False, "fake-1"),
+    ]
+    # Non-informative "Nothing" has no clauses; the single-clause comment reuses its own score.
+    assert aspects == [
+        ("a", 0, "good food", "positive"),
+        ("a", 1, "bad wait", "negative"),
+        ("c", 0, "good care", "positive"),
+    ]
+    assert [texts for texts, _ in fake.calls] == [
+        ["good food but bad wait", "good care", "good food", "bad wait"],  # comments (+ clauses for the mixed flag)
+        ["good food", "bad wait"],  # aspect clauses; "good care" is not scored twice
+    ]

@@ -14,28 +14,15 @@ import numpy as np
 import pytest
 
 from pipelines.config import Settings
-from pipelines.sentiment.scorer import (
-    CURRENT_FILE,
-    DEFAULT_FILE,
-    RULES_VERSION,
-    build_scorer,
-    current_build,
-    load_scorer,
-)
-from pipelines.sentiment.train import (
-    Example,
-    TrainConfig,
-    _update_pointers,
-    accuracy,
-    agreement3,
-    binary_prf,
-    build_version,
-    in_holdout,
-    load_drugscom,
-    load_project,
-    macro_f1,
-    split_examples,
-)
+from pipelines.sentiment.backends import OnnxPredictor
+from pipelines.sentiment.base import LABELS5
+from pipelines.sentiment.build import build_version
+from pipelines.sentiment.data import Example, TrainConfig, in_holdout, load_drugscom, load_project, split_examples
+from pipelines.sentiment.export import export_onnx, quantize_int8
+from pipelines.sentiment.metrics import accuracy, agreement3, binary_prf, confusion3, macro_f1
+from pipelines.sentiment.pointers import CURRENT_FILE, DEFAULT_FILE, current_build, update_pointers
+from pipelines.sentiment.scorer import RULES_VERSION, build_scorer, load_scorer
+from pipelines.sentiment.train import base_model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,10 +46,18 @@ def test_split_is_deterministic_and_stable_as_data_grows():
 
 def test_load_project_skips_partial_lines(tmp_path):
     f = tmp_path / "feedback_labelled_partX.jsonl"
-    good = {"id": "a", "question": "Q?", "text": "Lovely", "label": 5, "mixed": False, "informative": True,
-            "channel": "survey"}
-    f.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "label": 9}) + "\n{\"id\": \"c\", \"te",
-                 encoding="utf-8")
+    good = {
+        "id": "a",
+        "question": "Q?",
+        "text": "Lovely",
+        "label": 5,
+        "mixed": False,
+        "informative": True,
+        "channel": "survey",
+    }
+    f.write_text(
+        json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "label": 9}) + '\n{"id": "c", "te', encoding="utf-8"
+    )
     rows = load_project([f])
     assert [(r.id, r.label5, r.label3, r.source) for r in rows] == [("a", 4, 2, "feedback_labelled_partX:survey")]
 
@@ -77,10 +72,23 @@ def test_drugscom_reads_without_importing_the_package():
 
 
 def test_metrics():
+    # Fixed examples worked by hand (the numbers the hand-written metrics gave before sklearn).
     assert accuracy([0, 1, 2], [0, 1, 1]) == pytest.approx(2 / 3)
-    assert macro_f1([0, 0, 1, 1], [0, 0, 1, 1], 3) == 1.0
+    assert accuracy([], []) == 0.0
+    assert macro_f1([0, 0, 1, 1], [0, 0, 1, 1], 3) == 1.0  # class 2 absent from both: not averaged
     assert macro_f1([0, 0, 1, 1], [0, 1, 1, 1], 2) == pytest.approx((2 / 3 + 0.8) / 2)
+    # Class 2 predicted but never gold counts with F1 0; class 0 has F1 2*1/(2*1+0+1).
+    assert macro_f1([0, 0, 1], [0, 2, 1], 3) == pytest.approx((2 / 3 + 1.0 + 0.0) / 3)
     assert binary_prf([True, False, True], [True, True, False]) == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert binary_prf([True, True, False, False], [True, False, False, False]) == {
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": pytest.approx(2 / 3),
+    }
+    assert binary_prf([False, False], [False, False]) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert confusion3([0, 0, 1, 2, 2], [0, 2, 1, 2, 1]) == [[1, 0, 1], [0, 1, 0], [0, 1, 1]]
+    with pytest.raises(ValueError):
+        accuracy([0, 1], [0])
     a = np.array([[0.6, 0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.3, 0.4]])
     b = np.array([[0.3, 0.3, 0.2, 0.1, 0.1], [0.1, 0.1, 0.6, 0.1, 0.1]])
     assert agreement3(a, b) == 0.5
@@ -101,14 +109,14 @@ def _fake_build(build_dir: Path, version: str, kind: str) -> None:
 
 def test_pointers_default_and_organisation(tmp_path):
     _fake_build(tmp_path, "default-1", "default")
-    _update_pointers(tmp_path, "default-1", "default", None)
+    update_pointers(tmp_path, "default-1", "default", None)
     assert current_build(tmp_path).name == "default-1"
     _fake_build(tmp_path, "org-1", "organisation")
-    _update_pointers(tmp_path, "org-1", "organisation", None)
+    update_pointers(tmp_path, "org-1", "organisation", None)
     assert current_build(tmp_path).name == "org-1"
     # A rebuilt default does not displace an organisation model that is current ...
     _fake_build(tmp_path, "default-2", "default")
-    _update_pointers(tmp_path, "default-2", "default", None)
+    update_pointers(tmp_path, "default-2", "default", None)
     assert current_build(tmp_path).name == "org-1"
     assert current_build(tmp_path, DEFAULT_FILE).name == "default-2"
     # ... and current falls back to the default when its folder is gone.
@@ -119,18 +127,22 @@ def test_pointers_default_and_organisation(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_build(tmp_path_factory):
-    torch = pytest.importorskip("torch")
+    import torch
     from transformers import BertConfig, BertForSequenceClassification
-
-    from pipelines.sentiment.scorer import LABELS5
-    from pipelines.sentiment.train import base_model_path, export_onnx
 
     torch.manual_seed(0)
     build = tmp_path_factory.mktemp("build") / "tiny-0001"
     (build / "hf").mkdir(parents=True)
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, num_labels=5, id2label=dict(enumerate(LABELS5)),
-                        label2id={n: i for i, n in enumerate(LABELS5)})
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=5,
+        id2label=dict(enumerate(LABELS5)),
+        label2id={n: i for i, n in enumerate(LABELS5)},
+    )
     model = BertForSequenceClassification(config).eval()
     model.save_pretrained(build / "hf")
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
@@ -138,8 +150,13 @@ def tiny_build(tmp_path_factory):
         if src.is_file():
             shutil.copy2(src, build / "hf" / name)
     export_onnx(model, build / "model.onnx")
-    manifest = {"version": "tiny-0001", "kind": "default", "config": {"max_len": 32},
-                "quantization": {"accepted": False}, "serving": {"mixed_threshold": 0.2, "noncontent": "rule"}}
+    manifest = {
+        "version": "tiny-0001",
+        "kind": "default",
+        "config": {"max_len": 32},
+        "quantization": {"accepted": False},
+        "serving": {"mixed_threshold": 0.2, "noncontent": "rule"},
+    }
     (build / "manifest.json").write_text(json.dumps(manifest))
     return build
 
@@ -173,3 +190,33 @@ def test_load_scorer_routes(tiny_build, tmp_path):
     hf = load_scorer(settings.with_(sentiment_model=str(tiny_build / "hf")))
     assert hf.version.startswith("hf:hf:") and not hf.pair_input
     assert len(hf.score(["fine", "awful service"])) == 2
+
+
+def test_int8_quantisation_leaves_no_files_behind(tiny_build, tmp_path, monkeypatch):
+    # onnxruntime's symbolic shape inference writes `sym_shape_infer_temp.onnx` into the working
+    # directory when it gives up; the quantiser also uses temp files. None may land in the cwd
+    # or stay beside the model.
+    import onnxruntime.quantization.shape_inference as ort_shape
+
+    real_pre_process = ort_shape.quant_pre_process
+    scratch_seen = []
+
+    def pre_process_that_litters(src, dst, **kwargs):
+        Path("sym_shape_infer_temp.onnx").write_bytes(b"litter")  # what ORT does, relative to the cwd
+        scratch_seen.append(Path.cwd())
+        return real_pre_process(src, dst, **kwargs)
+
+    monkeypatch.setattr(ort_shape, "quant_pre_process", pre_process_that_litters)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(cwd)
+    quantize_int8(tiny_build / "model.onnx", out / "model.int8.onnx")
+    assert list(cwd.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == ["model.int8.onnx"]
+    assert scratch_seen and scratch_seen[0].parent == out and not scratch_seen[0].exists()
+    # The quantised model loads and serves.
+    int8 = OnnxPredictor(out / "model.int8.onnx", tiny_build / "hf" / "tokenizer.json", 32)
+    probs = int8(["The staff were lovely", "Nothing"], ["What was good?", ""])
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)

@@ -1,0 +1,106 @@
+"""Export of a fine-tuned model: safetensors (``hf/``), ONNX fp32 and dynamic int8 ONNX.
+
+ONNX fp32 comes from the TorchScript exporter (``torch.onnx.export(..., dynamo=False)``) with
+dynamic batch and sequence axes; int8 from onnxruntime's dynamic quantisation, which
+:mod:`pipelines.sentiment.build` accepts only when it agrees with fp32 on held-out data.
+Every temporary file of an export stays inside the folder being exported to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
+
+
+def save_hf(model: Any, base: Path, hf_dir: Path) -> None:
+    """Save the model as safetensors into ``hf_dir`` with the tokenizer files of ``base``."""
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(hf_dir, safe_serialization=True)
+    for name in TOKENIZER_FILES:
+        if (base / name).is_file():
+            shutil.copy2(base / name, hf_dir / name)
+
+
+def export_onnx(model: Any, path: Path) -> None:
+    """ONNX export with the TorchScript exporter (``dynamo=False``), dynamic batch and length."""
+    import torch
+
+    class _Wrapper(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            # transformers 5 needs keyword arguments here.
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+
+    # A padded second row, so the traced graph is the one that applies the attention mask.
+    mask = torch.ones((2, 8), dtype=torch.long)
+    mask[1, 5:] = 0
+    dummy = (torch.full((2, 8), 1000, dtype=torch.long) * mask, mask, torch.zeros((2, 8), dtype=torch.long))
+    torch.onnx.export(
+        _Wrapper(model).eval(),
+        dummy,
+        str(path),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["logits"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "token_type_ids": {0: "batch", 1: "seq"},
+            "logits": {0: "batch"},
+        },
+        opset_version=17,
+        do_constant_folding=True,
+        dynamo=False,
+    )
+
+
+@contextlib.contextmanager
+def _scratch_dir(near: Path) -> Iterator[Path]:
+    # onnxruntime's tools write some temporary files into the working directory (e.g.
+    # `sym_shape_infer_temp.onnx` when symbolic shape inference gives up) and others into the
+    # system temp dir. Run them from a scratch folder next to the output, with Python's temp
+    # dir pointed there too, and delete it afterwards: nothing lands in the caller's cwd.
+    scratch = Path(tempfile.mkdtemp(prefix=".quant-", dir=near))
+    saved_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(scratch)
+    try:
+        with contextlib.chdir(scratch):
+            yield scratch
+    finally:
+        tempfile.tempdir = saved_tempdir
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def quantize_int8(fp32: Path, int8: Path) -> None:
+    """Dynamic int8 quantisation of the MatMul weights, per channel.
+
+    Measured 3-class agreement with fp32 on held-out data (MODEL_CARD.md): onnxruntime's
+    default op set (which also quantises the embedding Gather) with per-tensor weights
+    96.7-96.8% (rejected), per-channel 96.6-99.1% (unstable); MatMul only + per-channel 97.6-98.5%.
+    Temporary files go to a scratch folder beside ``int8`` that is removed afterwards.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    fp32, int8 = fp32.resolve(), int8.resolve()
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)  # the quantiser logs one INFO line per tensor
+    try:
+        with _scratch_dir(int8.parent) as scratch:
+            pre = scratch / "model.pre.onnx"
+            quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+            quantize_dynamic(
+                str(pre), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+            )
+    finally:
+        root.setLevel(level)

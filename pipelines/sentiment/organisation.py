@@ -1,0 +1,147 @@
+"""``feedback train sentiment``: a new model version with the organisation's reviewer labels.
+
+The labels (:func:`pipelines.sentiment.labels.organisation_examples`) are split 80/20 by
+feedback id; the model is retrained on the shipped data plus the 80% and compared before and
+after on the held-out 20% and on the shipped held-out sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import Settings
+from pipelines.sentiment.build import run_build
+from pipelines.sentiment.data import Example, TrainConfig, collect_default_data, split_examples
+from pipelines.sentiment.metrics import score_examples
+from pipelines.sentiment.pointers import current_build, read_manifest, write_manifest
+from pipelines.sentiment.scorer import build_scorer
+
+ORG_SPLIT_SALT = "organisation-labels-v1"
+EVAL_SETS: tuple[str, ...] = ("org_heldout", "project_heldout", "drugscom_test")
+
+
+class OrgTrainingError(RuntimeError):
+    """Too few or unusable organisation labels."""
+
+
+@dataclass
+class OrgReport:
+    """Before/after metrics of an organisation retrain."""
+
+    before_version: str
+    after_version: str
+    n_org_train: int
+    n_org_heldout: int
+    before: dict[str, dict[str, Any]]
+    after: dict[str, dict[str, Any]]
+    activated: bool
+
+    def table(self) -> str:
+        """Plain-text before/after table."""
+        lines = [
+            f"organisation labels: {self.n_org_train} train / {self.n_org_heldout} held out (split by feedback_id)",
+            f"before: {self.before_version}",
+            f"after:  {self.after_version}{'  (now current)' if self.activated else ''}",
+            "",
+            f"{'held-out set':<22}{'metric':<12}{'before':>8}{'after':>8}",
+        ]
+        for name in self.after:
+            for metric in ("acc3", "macro_f1_3", "acc5", "macro_f1_5"):
+                if metric in self.after[name]:
+                    b = self.before.get(name, {}).get(metric)
+                    before = "" if b is None else f"{b:.3f}"
+                    lines.append(f"{name:<22}{metric:<12}{before:>8}{self.after[name][metric]:>8.3f}")
+        return "\n".join(lines)
+
+
+def org_data_hash(examples: Sequence[Example]) -> str:
+    """Checksum of the organisation labels used (content, not the warehouse file)."""
+    h = hashlib.sha256()
+    for e in sorted(examples, key=lambda x: x.id):
+        h.update(json.dumps([e.id, e.question, e.text, e.label5], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _split_org(org_examples: Sequence[Example], cfg: TrainConfig, min_labels: int) -> tuple[list[Example], ...]:
+    # (all, train, held-out) organisation examples, weighted and tagged for training.
+    if len(org_examples) < min_labels:
+        raise OrgTrainingError(
+            f"only {len(org_examples)} organisation labels stored; at least {min_labels} are needed "
+            "(a few hundred clearly help). Use `feedback label export` / `feedback label import` first."
+        )
+    org = [Example(**{**asdict(e), "weight": cfg.org_weight, "source": "organisation"}) for e in org_examples]
+    org_train, org_held = split_examples(org, cfg.holdout, ORG_SPLIT_SALT)
+    if not org_held or not org_train:
+        raise OrgTrainingError("the organisation labels give an empty train or held-out split: label more")
+    return org, org_train, org_held
+
+
+def _score_current(
+    build_dir: Path, backend: str, sets: dict[str, list[Example]]
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    # Version and metrics of the model in use before the retrain (none when nothing is built).
+    build = current_build(build_dir)
+    if build is None:
+        return "none (no model built)", {}
+    scorer = build_scorer(build, backend)
+    return scorer.version, {name: score_examples(scorer, sets[name]) for name in EVAL_SETS}
+
+
+def train_with_organisation_labels(
+    settings: Settings,
+    org_examples: Sequence[Example],
+    *,
+    min_labels: int = 50,
+    epochs: int | None = None,
+    activate: bool = True,
+    config_path: Path | None = None,
+    log: Callable[[str], Any] = print,
+) -> OrgReport:
+    """Train shipped data + organisation labels; compare before/after on held-out org labels.
+
+    Raises:
+        OrgTrainingError: fewer than ``min_labels`` labels or an empty held-out split.
+    """
+    sent_dir = settings.models_dir / "sentiment"
+    cfg = TrainConfig.from_yaml(config_path or sent_dir / "config.yaml")
+    if epochs is not None:
+        cfg.epochs = epochs
+    org, org_train, org_held = _split_org(org_examples, cfg, min_labels)
+    sets, hashes = collect_default_data(sent_dir / "data", cfg)
+    sets["org_train"], sets["org_heldout"] = org_train, org_held
+    hashes["organisation_labels"] = org_data_hash(org)
+
+    build_dir = settings.sentiment_build_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
+    before_version, before = _score_current(build_dir, settings.sentiment_backend, sets)
+    result = run_build(
+        build_dir,
+        sets,
+        hashes,
+        cfg,
+        prefix="org",
+        kind="organisation",
+        train_sets=("project_train", "drugscom_train", "org_train"),
+        eval_sets=EVAL_SETS,
+        set_current=activate,
+        log=log,
+        extra_manifest={
+            "organisation": {
+                "n_labels": len(org),
+                "n_train": len(org_train),
+                "n_heldout": len(org_held),
+                "split_salt": ORG_SPLIT_SALT,
+            }
+        },
+    )
+    after_scorer = build_scorer(result.folder, settings.sentiment_backend)
+    after = {name: score_examples(after_scorer, sets[name]) for name in EVAL_SETS}
+    manifest = read_manifest(result.folder)
+    manifest["organisation"]["before_after"] = {"before_version": before_version, "before": before, "after": after}
+    write_manifest(result.folder, manifest)
+    return OrgReport(before_version, after_scorer.version, len(org_train), len(org_held), before, after, activate)
