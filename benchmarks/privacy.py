@@ -10,6 +10,9 @@ The name, street and site pools below are written by hand for this benchmark and
 deliberately different from the recognizer's packaged name lists: a share of the first names
 and surnames are rare, non-English or invented, so PERSON recall is measured honestly.
 
+Most of this module (~660 lines) is those hand-written pools, sentence frames and generators, kept
+beside the scoring so one file defines the whole benchmark.
+
 Full calendar dates (day + month + year) are planted as ``DATE_OF_BIRTH`` whether or not they
 are a birth date: the redactor's policy is that any full date written by a patient identifies
 them (HIPAA Safe Harbor treats all dates except the year as identifiers).
@@ -18,6 +21,7 @@ Usage::
 
     python -m benchmarks.privacy --n 600 --seed 7
     python -m benchmarks.privacy --json
+    python -m benchmarks.privacy --config variant.yaml   # measure another recognizer set
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ import random
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 ENTITY_TYPES: tuple[str, ...] = (
@@ -516,13 +522,57 @@ def _covered(span: tuple[int, int], predicted: list[tuple[int, int]]) -> float:
     return len(covered) / max(1, end - start)
 
 
+_MISS = "-"  # label of "not found" (recall) / "no planted span there" (precision)
+
+
+@dataclass
+class _Labels:
+    """Per-span labels for sklearn: one row per planted span (recall), one per predicted span (precision)."""
+
+    gold: list[str] = field(default_factory=list)  # planted type
+    found_any: list[str] = field(default_factory=list)  # planted type if >= 80% redacted by any type
+    found_typed: list[str] = field(default_factory=list)  # planted type if >= 80% redacted by its own type
+    predicted: list[str] = field(default_factory=list)  # predicted type
+    hit_any: list[str] = field(default_factory=list)  # predicted type if it overlaps any planted span
+    hit_typed: list[str] = field(default_factory=list)  # predicted type if it overlaps a planted span of that type
+
+
+def _label_spans(items: Sequence[dict], results: Sequence[Any]) -> _Labels:
+    labels = _Labels()
+    for item, res in zip(items, results, strict=True):
+        pred = [(s.start, s.end, s.entity_type) for s in res.spans]
+        for gold in item["spans"]:
+            et, span = gold["entity_type"], (gold["start"], gold["end"])
+            labels.gold.append(et)
+            labels.found_any.append(et if _covered(span, [(a, b) for a, b, _ in pred]) >= 0.8 else _MISS)
+            labels.found_typed.append(et if _covered(span, [(a, b) for a, b, t in pred if t == et]) >= 0.8 else _MISS)
+        for ps, pe, pt in pred:
+            overlapping = {g["entity_type"] for g in item["spans"] if ps < g["end"] and g["start"] < pe}
+            labels.predicted.append(pt)
+            labels.hit_any.append(pt if overlapping else _MISS)
+            labels.hit_typed.append(pt if pt in overlapping else _MISS)
+    return labels
+
+
+def _scores(metric: Callable[..., Any], y_true: list[str], y_pred: list[str], types: list[str]) -> list[float | None]:
+    """Per-type scores then the micro average over ``types``; None where a type has no support."""
+    import numpy as np
+
+    if not y_true:
+        return [None] * (len(types) + 1)
+    per_type = metric(y_true, y_pred, labels=types, average=None, zero_division=np.nan)
+    micro = metric(y_true, y_pred, labels=types, average="micro", zero_division=np.nan)
+    return [None if np.isnan(v) else round(float(v), 4) for v in [*per_type, micro]]
+
+
 def evaluate(redactor: _RedactorLike, items: Sequence[dict]) -> list[dict]:
     """Score a redactor on planted items.
 
     Recall: a planted span is found if >= 80% of its characters are covered by redacted spans
     of any type (``recall``) or of its own type (``type_recall``). Precision: a predicted span
-    is a true positive if it overlaps any planted span; false positives are counted under the
-    predicted type.
+    is a true positive if it overlaps any planted span (``precision``) or a planted span of its
+    own type (``type_precision``); false positives are counted under the predicted type.
+    Recall and precision are sklearn's, over one label per span.
 
     Args:
         redactor: Anything with ``redact_many(texts)`` returning objects with ``.spans``.
@@ -531,75 +581,58 @@ def evaluate(redactor: _RedactorLike, items: Sequence[dict]) -> list[dict]:
     Returns:
         One row per entity type plus a final ``"ALL"`` row with micro totals and ``comments_per_s``.
     """
+    from sklearn.metrics import precision_score, recall_score
+
     texts = [it["text"] for it in items]
     t0 = time.perf_counter()
     results = redactor.redact_many(texts)
     elapsed = time.perf_counter() - t0
 
-    planted: dict[str, int] = defaultdict(int)
-    found: dict[str, int] = defaultdict(int)
-    found_typed: dict[str, int] = defaultdict(int)
-    predicted: dict[str, int] = defaultdict(int)
-    tp: dict[str, int] = defaultdict(int)
-    for item, res in zip(items, results, strict=True):
-        pred = [(s.start, s.end, s.entity_type) for s in res.spans]
-        for gold in item["spans"]:
-            et = gold["entity_type"]
-            planted[et] += 1
-            if _covered((gold["start"], gold["end"]), [(a, b) for a, b, _ in pred]) >= 0.8:
-                found[et] += 1
-            if _covered((gold["start"], gold["end"]), [(a, b) for a, b, t in pred if t == et]) >= 0.8:
-                found_typed[et] += 1
-        for ps, pe, pt in pred:
-            predicted[pt] += 1
-            if any(ps < g["end"] and g["start"] < pe for g in item["spans"]):
-                tp[pt] += 1
+    lab = _label_spans(items, results)
+    types = list(ENTITY_TYPES) + sorted(set(lab.predicted) - set(ENTITY_TYPES))
+    recall = _scores(recall_score, lab.gold, lab.found_any, types)
+    type_recall = _scores(recall_score, lab.gold, lab.found_typed, types)
+    precision = _scores(precision_score, lab.hit_any, lab.predicted, types)
+    type_precision = _scores(precision_score, lab.hit_typed, lab.predicted, types)
+    planted, found = Counter(lab.gold), Counter(t for t in lab.found_any if t != _MISS)
+    predicted, tp = Counter(lab.predicted), Counter(t for t in lab.hit_any if t != _MISS)
 
-    def ratio(a: int, b: int) -> float | None:
-        return round(a / b, 4) if b else None
-
+    for counts in (planted, found, predicted, tp):
+        counts["ALL"] = sum(counts.values())
     rows: list[dict] = []
-    types = list(ENTITY_TYPES) + sorted(set(predicted) - set(ENTITY_TYPES))
-    for et in types:
+    for k, et in enumerate([*types, "ALL"]):
         rows.append(
             {
                 "entity_type": et,
                 "planted": planted[et],
                 "found": found[et],
-                "recall": ratio(found[et], planted[et]),
-                "type_recall": ratio(found_typed[et], planted[et]),
+                "recall": recall[k],
+                "type_recall": type_recall[k],
                 "predicted": predicted[et],
                 "false_positives": predicted[et] - tp[et],
-                "precision": ratio(tp[et], predicted[et]),
+                "precision": precision[k],
+                "type_precision": type_precision[k],
             }
         )
-    tot_p, tot_pred = sum(planted.values()), sum(predicted.values())
-    rows.append(
-        {
-            "entity_type": "ALL",
-            "planted": tot_p,
-            "found": sum(found.values()),
-            "recall": ratio(sum(found.values()), tot_p),
-            "type_recall": ratio(sum(found_typed.values()), tot_p),
-            "predicted": tot_pred,
-            "false_positives": tot_pred - sum(tp.values()),
-            "precision": ratio(sum(tp.values()), tot_pred),
-            "comments": len(items),
-            "comments_per_s": round(len(items) / elapsed, 1) if elapsed > 0 else None,
-        }
-    )
+    rows[-1]["comments"] = len(items)
+    rows[-1]["comments_per_s"] = round(len(items) / elapsed, 1) if elapsed > 0 else None
     return rows
 
 
 def format_table(rows: Sequence[dict]) -> str:
     """Render evaluation rows as a fixed-width text table."""
     cols = ("entity_type", "planted", "found", "recall", "type_recall", "predicted", "false_positives", "precision")
-    head = f"{'entity':<15}{'planted':>8}{'found':>7}{'recall':>8}{'typed':>7}{'pred':>6}{'FP':>5}{'prec':>7}"
+    head = (
+        f"{'entity':<15}{'planted':>8}{'found':>7}{'recall':>8}{'typed':>7}{'pred':>6}{'FP':>5}{'prec':>7}{'typed':>7}"
+    )
     lines = [head, "-" * len(head)]
+    fmt = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
     for r in rows:
         v = [r[c] for c in cols]
-        fmt = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
-        lines.append(f"{v[0]:<15}{v[1]:>8}{v[2]:>7}{fmt(v[3]):>8}{fmt(v[4]):>7}{v[5]:>6}{v[6]:>5}{fmt(v[7]):>7}")
+        lines.append(
+            f"{v[0]:<15}{v[1]:>8}{v[2]:>7}{fmt(v[3]):>8}{fmt(v[4]):>7}{v[5]:>6}{v[6]:>5}{fmt(v[7]):>7}"
+            f"{fmt(r['type_precision']):>7}"
+        )
     last = rows[-1]
     lines.append(f"{last.get('comments')} comments, {last.get('comments_per_s')} comments/s")
     return "\n".join(lines)
@@ -611,11 +644,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=600, help="number of planted comments")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print rows as JSON")
+    parser.add_argument("--config", type=Path, default=None, help="recognizer YAML (default: the packaged one)")
     args = parser.parse_args(argv)
 
     from pipelines.privacy.redactor import Redactor
 
-    redactor = Redactor(allow_list=SITE_NAMES)
+    redactor = Redactor(config_path=args.config, allow_list=SITE_NAMES)
     rows = evaluate(redactor, make_planted_set(args.n, args.seed))
     if args.json:
         print(json.dumps({"redactor": redactor.version, "rows": rows}, indent=2))

@@ -21,7 +21,14 @@ log = logging.getLogger(__name__)
 
 
 def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: bool = False) -> dict:
-    """Redact every record whose text is new/changed or was redacted by an older recognizer set."""
+    """Redact every record whose text is new/changed or was redacted by an older recognizer set.
+
+    Site and service names in ``raw.feedback`` join the allow-list, so they are never redacted.
+
+    Returns:
+        ``{"redacted": n, "redactor_version": ...}``, plus ``"redactor"`` (its audit record,
+        :meth:`Redactor.describe`) when anything was redacted.
+    """
     from pipelines.privacy.redactor import Redactor  # presidio/spaCy load lazily
 
     allow = [r[0] for r in warehouse.run_sql(con, settings, "queries/privacy/allow_list").fetchall()]
@@ -43,12 +50,9 @@ def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress:
             "redacted_at": now,
         }
     )
-    con.register("incoming_redactions", frame)
-    try:
+    with warehouse.registered(con, incoming_redactions=frame):
         warehouse.run_sql(con, settings, "queries/privacy/upsert_redactions")
-    finally:
-        con.unregister("incoming_redactions")
-    entities = Counter()
+    entities: Counter[str] = Counter()
     for r in results:
         entities.update(s.entity_type for s in r.spans)
     log.info("redacted %d texts; entities found: %s", len(frame), dict(entities))

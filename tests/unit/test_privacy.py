@@ -1,4 +1,4 @@
-"""Unit tests for pipelines.privacy.redactor (offline Presidio PHI redaction)."""
+"""Unit tests for pipelines.privacy (offline Presidio PHI redaction) and its planted-PHI benchmark."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.privacy import SITE_NAMES, evaluate, make_planted_set
-from pipelines.privacy.redactor import Redaction, Redactor, Span, nhs_number_is_valid
+from benchmarks.privacy import SITE_NAMES, evaluate, format_table, make_planted_set
+from pipelines.privacy.engine import predefined_recognizer
+from pipelines.privacy.names import load_name_lists
+from pipelines.privacy.patterns import compile_patterns, find_matches, nhs_number_is_valid
+from pipelines.privacy.person import PersonFinder
+from pipelines.privacy.redactor import Redaction, Redactor, Span, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,18 +49,28 @@ def _types(r: Redaction) -> set[str]:
         ("office 020 7946 0018", "office [PHONE]"),
         ("+44 7700 900123 anytime", "[PHONE] anytime"),
         ("US cell (555) 123-4567", "US cell [PHONE]"),
+        # passes the NHS check digit: the phone cue wins over our NHS score (Presidio's NhsRecognizer
+        # scores every checksum-valid number 1.0 and would label it NHS_NUMBER)
+        ("call me on 212-860-1215", "call me on [PHONE]"),
+        ("call me on +1 713 444 9246", "call me on [PHONE]"),
+        ("text 01632 960123", "text [PHONE]"),  # a reserved range python-phonenumbers rejects
         ("or 555-123-4567", "or [PHONE]"),
         ("email jo.bloggs@example.co.uk please", "email [EMAIL] please"),
         ("I live in M1 4BT", "I live in [POSTCODE]"),
         ("postcode sw1a1aa", "postcode [POSTCODE]"),
         ("Austin, TX 78701-1234", "Austin, TX [POSTCODE]"),
+        ("POSTCODE LS1 4AP", "POSTCODE [POSTCODE]"),
+        ("my postcode is ec2a 1nt.", "my postcode is [POSTCODE]."),
         ("DOB 12/03/1954", "DOB [DATE]"),
         ("born on 3 March 1961", "born on [DATE]"),
+        ("her birthday is the 3rd of March 1961", "her birthday is the [DATE]"),
+        ("dob 03-12-54", "dob [DATE]"),
         ("date of birth: 1954-03-12", "date of birth: [DATE]"),
         ("I live at 14 Acacia Avenue", "I live at [ADDRESS]"),
         ("Flat 2, 10 High Street", "[ADDRESS]"),
         ("see https://example.org/story/12.", "see [URL]."),
         ("www.careopinion.org.uk", "[URL]"),
+        ("details at bit.ly/abc123, thanks", "details at [URL], thanks"),
     ],
 )
 def test_entity_examples_get_their_placeholder(redactor: Redactor, text: str, expected: str) -> None:
@@ -69,6 +83,13 @@ def test_nhs_check_digit() -> None:
     assert not nhs_number_is_valid("943 476 5918")  # bad check digit
     assert not nhs_number_is_valid("0000000000")
     assert not nhs_number_is_valid("12345")
+    assert not nhs_number_is_valid("943 476 59190")  # 11 digits
+
+
+@pytest.mark.parametrize("text", ["NHS number 0000000000", "NHS number 1111111111"])
+def test_repeated_digit_numbers_are_not_nhs_numbers(redactor: Redactor, text: str) -> None:
+    # they pass the bare mod-11 sum (Presidio's NhsRecognizer accepts them); ours rejects them
+    assert "NHS_NUMBER" not in _types(redactor.redact(text))
 
 
 @pytest.mark.parametrize("text", ["NHS number 123 456 7890", "NHS number 9434765918", "NHS number 943 476 5918"])
@@ -103,6 +124,14 @@ def test_invalid_nhs_number_without_phone_shape_is_untouched(redactor: Redactor)
         "Dr's were great.",
         "I've been waiting, I'm grateful.",
         "BP 140/90, open 24/7, 10/10 service.",
+        "Take 5ml at 2pm and 10ml at 3am.",
+        # no space after a full stop: Presidio's UrlRecognizer (case-insensitive, any TLD) would
+        # redact "lovely.My", "ages.No", "fine.So", "care.Th" as URLs
+        "Staff were lovely.My mum was happy.",
+        "We waited ages.No one came.",
+        "It was fine.So was the food.",
+        "Brilliant care.Thank you",
+        "The ward was clean.At night it was noisy",
     ],
 )
 def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: str) -> None:
@@ -137,6 +166,11 @@ def test_empty_and_blank_text(redactor: Redactor) -> None:
     assert redactor.redact("   ") == Redaction("   ", ())
     with pytest.raises(TypeError):
         redactor.redact(None)  # type: ignore[arg-type]
+
+
+def test_redact_many_with_progress_gives_the_same_result(redactor: Redactor) -> None:
+    texts = ["Dr Patel", "fine", "Dr Patel"]
+    assert redactor.redact_many(texts, progress=True) == redactor.redact_many(texts)
 
 
 def test_redact_many_dedupes_and_preserves_order(redactor: Redactor, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,13 +213,67 @@ def test_describe_is_an_audit_record(redactor: Redactor) -> None:
     }
     assert len(d["config_sha256"]) == 64
     assert d["name_lists"]["first_names"] > 1000
-    assert {r["name"] for r in d["recognizers"]} >= {"CuesAndNameListPersonRecognizer", "RegexNhsNumberRecognizer"}
+    assert [(r["name"], r["entities"]) for r in d["recognizers"]] == [
+        ("CuesAndNameListPersonRecognizer", ["PERSON"]),
+        ("RegexNhsNumberRecognizer", ["NHS_NUMBER"]),
+        ("RegexMrnRecognizer", ["MRN"]),
+        ("RegexPhoneRecognizer", ["PHONE"]),
+        ("RegexPostcodeRecognizer", ["POSTCODE"]),
+        ("RegexDateOfBirthRecognizer", ["DATE_OF_BIRTH"]),
+        ("RegexStreetAddressRecognizer", ["STREET_ADDRESS"]),
+        ("RegexUrlRecognizer", ["URL"]),
+        ("OfflineEmailRecognizer", ["EMAIL"]),
+        ("ScoredPhoneRecognizer", ["PHONE"]),
+        ("UkPostcodeRecognizer", ["POSTCODE"]),
+    ]
     assert "Rainbow Ward" in d["allow_list"]
+
+
+def test_every_configured_entity_has_a_placeholder() -> None:
+    cfg, _ = load_config()
+    assert set(cfg["patterns"]) | set(cfg["presidio_recognizers"]) <= set(cfg["placeholders"])
+
+
+def test_presidio_pattern_recognizer_gets_the_configured_score() -> None:
+    rec = predefined_recognizer("POSTCODE", {"recognizer": "UkPostcodeRecognizer", "score": 0.8})
+    assert rec.supported_entities == ["POSTCODE"]
+    assert rec.patterns and {p.score for p in rec.patterns} == {0.8}
+    assert [(r.start, r.end, r.score) for r in rec.analyze("I live in m1 4bt", ["POSTCODE"])] == [(10, 16, 0.8)]
+
+
+@pytest.mark.parametrize("name", ["NoSuchRecognizer", "SpacyRecognizer"])
+def test_unknown_presidio_recognizer_is_an_error(name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        predefined_recognizer("PERSON", {"recognizer": name})
+
+
+def test_unknown_validator_is_an_error() -> None:
+    cfg = {"patterns": {"X": [{"name": "p", "regex": "x", "score": 0.5, "validator": "nope"}]}}
+    with pytest.raises(ValueError, match="nope"):
+        compile_patterns(cfg)
+
+
+def test_find_matches_uses_phi_group_validator_and_cue_window() -> None:
+    cfg, _ = load_config()
+    nhs = compile_patterns(cfg)["NHS_NUMBER"]
+    assert [(m.start, m.end, m.score) for m in find_matches("ref 943 476 5919", nhs)] == [(4, 16, 0.85)]
+    assert [m.score for m in find_matches("NHS: 943 476 5919", nhs)] == [1.0]  # cue within the window
+    assert find_matches("ref 943 476 5918", nhs) == []  # check digit fails
+
+
+def test_person_finder_runs_without_presidio() -> None:
+    cfg, _ = load_config()
+    finder = PersonFinder(cfg, *load_name_lists(cfg))
+    text = "Dr Patel and my husband john thanked Sarah, Tom and Bartosz on Victoria Wing"
+    assert [text[s:e] for s, e, _ in finder.find(text)] == ["Patel", "john", "Sarah", "Tom", "Bartosz"]
+    assert finder.find("") == []
 
 
 def test_module_import_is_light_and_masks_are_removed() -> None:
     code = (
-        "import sys, pipelines.privacy.redactor, benchmarks.privacy\n"
+        "import sys, benchmarks.privacy\n"
+        "import pipelines.privacy.redactor, pipelines.privacy.engine, pipelines.privacy.person\n"
+        "import pipelines.privacy.patterns, pipelines.privacy.names, pipelines.privacy.stage\n"
         "assert 'presidio_analyzer' not in sys.modules and 'spacy' not in sys.modules\n"
         "from pipelines.privacy.redactor import Redactor\n"
         "Redactor()\n"
@@ -221,3 +309,90 @@ def test_bench_smoke_meets_targets(redactor: Redactor) -> None:
     assert rows["PERSON"]["recall"] >= 0.90, rows["PERSON"]
     assert rows["ALL"]["precision"] >= 0.90, rows["ALL"]
     assert rows["ALL"]["comments_per_s"] > 0
+
+
+class _FixedRedactor:
+    """Returns preset spans: lets the benchmark's scoring be checked by hand."""
+
+    def __init__(self, spans: list[tuple[Span, ...]]) -> None:
+        self.spans = spans
+
+    def redact_many(self, texts: list[str], progress: bool = False) -> list[Redaction]:
+        return [Redaction(t, s) for t, s in zip(texts, self.spans, strict=True)]
+
+
+def test_evaluate_counts_by_hand() -> None:
+    items = [
+        {
+            "text": "Dr Patel rang 07700 900123",
+            "spans": [
+                {"entity_type": "PERSON", "start": 3, "end": 8, "text": "Patel"},
+                {"entity_type": "PHONE", "start": 14, "end": 26, "text": "07700 900123"},
+            ],
+        },
+        {
+            "text": "NHS 943 476 5919 fine",
+            "spans": [
+                {"entity_type": "NHS_NUMBER", "start": 4, "end": 16, "text": "943 476 5919"},
+            ],
+        },
+    ]
+    predicted = [
+        (Span("PERSON", 3, 8, 0.9), Span("NHS_NUMBER", 14, 26, 0.9)),  # phone found, but typed as NHS
+        (Span("URL", 17, 21, 0.5),),  # NHS missed, one false positive
+    ]
+    rows = {r["entity_type"]: r for r in evaluate(_FixedRedactor(predicted), items)}
+    assert (rows["PERSON"]["recall"], rows["PERSON"]["precision"], rows["PERSON"]["type_precision"]) == (1.0, 1.0, 1.0)
+    assert (rows["PHONE"]["recall"], rows["PHONE"]["type_recall"], rows["PHONE"]["precision"]) == (1.0, 0.0, None)
+    nhs = rows["NHS_NUMBER"]
+    assert (nhs["planted"], nhs["recall"], nhs["predicted"], nhs["precision"], nhs["type_precision"]) == (
+        1,
+        0.0,
+        1,
+        1.0,
+        0.0,
+    )
+    assert (rows["URL"]["false_positives"], rows["URL"]["precision"], rows["URL"]["recall"]) == (1, 0.0, None)
+    everything = rows["ALL"]
+    assert (everything["planted"], everything["found"], everything["predicted"], everything["false_positives"]) == (
+        3,
+        2,
+        3,
+        1,
+    )
+    assert (everything["recall"], everything["type_recall"]) == (round(2 / 3, 4), round(1 / 3, 4))
+    assert (everything["precision"], everything["type_precision"]) == (round(2 / 3, 4), round(1 / 3, 4))
+    assert "NHS_NUMBER" in format_table(list(rows.values()))
+
+
+def test_redact_pending_writes_redactions_incrementally(settings) -> None:
+    from pipelines import warehouse
+    from pipelines.privacy.stage import redact_pending
+
+    rows = [
+        ("f1", "Nurse Joy on Rainbow Ward rang 07700 900123", "Rainbow Ward", "h1"),
+        ("f2", "All fine", "Rainbow Ward", "h2"),
+        ("f3", None, "Rainbow Ward", "h3"),  # no text: nothing to redact
+    ]
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        for fid, text, site, record_hash in rows:
+            con.execute(
+                "insert into raw.feedback (feedback_id, channel, source, source_record_id, site, text, record_hash,"
+                " batch_id, ingested_at) values (?, 'survey', 'test', ?, ?, ?, ?, 'b1', now())",
+                [fid, fid, site, text, record_hash],
+            )
+        first = redact_pending(settings, con)
+        stored = con.execute(
+            "select feedback_id, text_redacted, entity_counts, redactor_version from enrich.redactions order by 1"
+        ).fetchall()
+        second = redact_pending(settings, con)
+        views = con.execute("select view_name from duckdb_views() where view_name = 'incoming_redactions'").fetchall()
+    assert first["redacted"] == 2
+    assert first["redactor"]["version"] == first["redactor_version"]
+    assert stored == [
+        ("f1", "Nurse [NAME] on Rainbow Ward rang [PHONE]", '{"PERSON": 1, "PHONE": 1}', first["redactor_version"]),
+        ("f2", "All fine", "{}", first["redactor_version"]),
+    ]
+    assert second == {"redacted": 0, "redactor_version": first["redactor_version"]}
+    assert views == []  # the frame is unregistered after the upsert

@@ -1,0 +1,42 @@
+"""Packaged first-name and surname lists for the PERSON recognizer (no NER model offline)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+_FIRST_NAME_ATTRS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
+
+
+def normalise(word: str) -> str:
+    """Return ``word`` with typographic apostrophes (’) written as ASCII ones (')."""
+    return word.replace("’", "'")
+
+
+def lower_set(words: Iterable[Any]) -> frozenset[str]:
+    """Return the normalised, lower-cased words as a frozenset (for case-insensitive look-ups)."""
+    return frozenset(normalise(str(w)).lower() for w in words)
+
+
+def load_name_lists(cfg: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """Return lower-cased (first_names, surnames) from Faker person providers + config extras.
+
+    Only class attributes of ``faker.providers.person.<locale>.Provider`` are read: no Faker
+    instance, no randomness, no network. Multi-word and one-letter entries are skipped.
+    """
+    first: set[str] = set()
+    last: set[str] = set()
+    names_cfg = cfg["names"]
+    for loc in names_cfg.get("faker_locales", []):
+        provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        for attr in _FIRST_NAME_ATTRS:
+            first.update(getattr(provider, attr, ()) or ())
+        last.update(getattr(provider, "last_names", ()) or ())
+    first.update(names_cfg.get("extra_first_names", []))
+    last.update(names_cfg.get("extra_surnames", []))
+
+    def clean(names: Iterable[str]) -> frozenset[str]:
+        return frozenset(normalise(n).lower() for n in names if n and " " not in n and len(n) >= 2)
+
+    return clean(first), clean(last)

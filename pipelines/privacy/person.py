@@ -1,0 +1,489 @@
+"""PERSON without an NER model: title, relation and role cues plus packaged name lists.
+
+Pure Python (no Presidio, no spaCy): :class:`PersonFinder` is wrapped as a Presidio recognizer
+in :mod:`pipelines.privacy.engine`. Every word list it uses comes from the ``names:`` and
+``person:`` sections of ``models/privacy/recognizers.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.privacy.names import lower_set
+from pipelines.privacy.names import normalise as _norm
+
+_MONTHS = frozenset(
+    {
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december"),
+        *("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"),
+    }
+)
+_WEEKDAYS = frozenset(
+    {
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        *("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"),
+    }
+)
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# Titles that are names only when capitalised ("Miss Jones", not "I miss home").
+_CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
+_CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
+
+PersonSpan = tuple[int, int, float]  # (start, end, score)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    start: int
+    end: int  # end of the name part (possessive 's excluded)
+    text: str  # name part, apostrophes normalised
+    lower: str
+
+
+@dataclass
+class _Scan:
+    """One text being scanned: its tokens and the person spans found so far."""
+
+    work: str
+    toks: list[_Tok]
+    by_start: dict[int, int]
+    spans: list[PersonSpan] = field(default_factory=list)
+    taken: set[int] = field(default_factory=set)
+
+    def add(self, i: int, j: int, score: float) -> None:
+        """Record tokens ``i..j`` as one name."""
+        self.spans.append((self.toks[i].start, self.toks[j].end, score))
+        self.taken.update(range(i, j + 1))
+
+    def first_token_at(self, pos: int) -> int | None:
+        """Index of the token starting at ``pos`` (after any whitespace), or None."""
+        while pos < len(self.work) and self.work[pos].isspace():
+            pos += 1
+        return self.by_start.get(pos)
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    """Regex alternation of ``phrases``, longest first, any whitespace between words."""
+    items = sorted({str(x) for x in phrases}, key=len, reverse=True)
+    return "|".join(re.escape(x).replace(r"\ ", r"\s+") for x in items)
+
+
+def _merge(spans: list[PersonSpan]) -> list[PersonSpan]:
+    """Merge overlapping spans (keeping the higher score), sorted by start."""
+    merged: list[PersonSpan] = []
+    for s, e, sc in sorted(spans):
+        if merged and s < merged[-1][1]:
+            ps, pe, psc = merged[-1]
+            merged[-1] = (ps, max(pe, e), max(psc, sc))
+        else:
+            merged.append((s, e, sc))
+    return merged
+
+
+class PersonFinder:
+    """Rule-based person-name finder (pure Python, no Presidio needed).
+
+    Rules, in order of confidence:
+
+    1. strong titles (Dr, Mr, Mrs, Ms, Prof, ...) + name-shaped token(s), or a lower-case known
+       name ("dr patel");
+    2. relation ("my husband John", "my mum jean") and naming cues ("a nurse called Priya");
+    3. role cues / weak titles ("the receptionist Karen", "Nurse Joy"), capitalised names only,
+       never job words ("Nurse Practitioner");
+    4. packaged name lists: known first name (+ following capitalised tokens), an ambiguous first
+       name only with a known surname ("Will Smith"), an unknown capitalised token + known surname;
+    5. coordination: "Sarah and Kowalczyk", "Sarah, Tom and Bartosz" after a found name.
+
+    A name directly followed by a facility word ("Victoria Wing", "Florence Ward") or preceded by
+    a place prefix ("St Mary's", "Queen Elizabeth") is treated as a place.
+    """
+
+    def __init__(
+        self,
+        cfg: dict[str, Any],
+        first_names: frozenset[str],
+        surnames: frozenset[str],
+        extra_common: Iterable[str] = (),
+    ) -> None:
+        self.first = first_names
+        self.last = surnames
+        self._load_word_lists(cfg["names"], cfg["person"], extra_common)
+        self._compile_cues(cfg["person"])
+        self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*)")
+
+    def _load_word_lists(self, n: dict[str, Any], p: dict[str, Any], extra_common: Iterable[str]) -> None:
+        """Lower-cased word sets from the ``names:`` and ``person:`` config sections."""
+        self.ambiguous = lower_set(n.get("ambiguous_first_names", []))
+        self.word_names = lower_set(n.get("names_that_are_words", []))
+        self.not_names = lower_set(n.get("not_names", [])) | _MONTHS | _WEEKDAYS
+        self.strong_titles = lower_set(t.rstrip(".") for t in p["strong_titles"])
+        self.cased_titles = _CASED_TITLES
+        self.not_after_cue = lower_set(p.get("not_names_after_cue", []))
+        self.suffixes = tuple(p.get("not_name_suffixes", []))
+        self.facility = lower_set(p.get("facility_words", []))
+        self.place_prefix = lower_set(t.rstrip(".") for t in p.get("place_prefixes", []))
+        self.particles = lower_set(p.get("name_particles", []))
+        self.acronyms = frozenset(str(a).upper() for a in p.get("acronyms", []))
+        self.common = (
+            lower_set(p.get("common_words", []))
+            | lower_set(extra_common)
+            | _MONTHS
+            | _WEEKDAYS
+            | self.not_after_cue
+            | self.facility
+        )
+        self.weak_titles = lower_set(p.get("weak_titles", []))
+        self.cue_words = self.strong_titles | self.weak_titles | lower_set(p.get("role_cues", []))
+        self.verbs = lower_set(p.get("common_verbs", []))
+        self.lower_common = self.common | self.verbs
+
+    def _compile_cues(self, p: dict[str, Any]) -> None:
+        """Relation/naming cue regex (strong) and role/weak-title cue regex (weak)."""
+        alt = _alternation
+        rel = (
+            rf"(?<![\w'])(?:{alt(p['relation_determiners'])})\s+(?:(?:{alt(p['relation_modifiers'])})[\s\-]+){{0,2}}"
+            rf"(?:{alt(p['relations'])})"
+        )
+        self._strong_cue_re = re.compile(
+            rf"(?:{rel}|(?<![\w'])(?:{alt(p['naming_cues'])})){_CUE_SEPARATOR}", re.IGNORECASE
+        )
+        weak = list(p.get("weak_titles", [])) + list(p.get("role_cues", []))
+        self._weak_cue_re = re.compile(rf"(?<![\w'])(?:{alt(weak)}){_CUE_SEPARATOR}", re.IGNORECASE)
+
+    # -- token predicates ----------------------------------------------------------------------
+    @staticmethod
+    def _title_case(t: _Tok) -> bool:
+        w = t.text
+        return w[0].isupper() and (len(w) == 1 or not w.isupper())
+
+    def _upper_name(self, t: _Tok) -> bool:
+        return len(t.text) >= 2 and t.text.isupper() and t.text not in self.acronyms
+
+    def _known(self, lw: str) -> bool:
+        parts = lw.split("-")
+        return any(x in self.first or x in self.last for x in [lw, *parts])
+
+    def _is_first(self, lw: str) -> bool:
+        """Known first name, including hyphenated ones ("Mary-Jane", "Jean-Paul")."""
+        if lw in self.first:
+            return True
+        parts = lw.split("-")
+        return len(parts) > 1 and all(x in self.first for x in parts)
+
+    def _known_last(self, lw: str) -> bool:
+        return lw in self.last or any(x in self.last for x in lw.split("-"))
+
+    @staticmethod
+    def _contraction(t: _Tok) -> bool:
+        """True for "I've", "HADN'T", "I'd" (not for "O'Brien", "D'Arcy")."""
+        return "'" in t.text and t.text.rsplit("'", 1)[1].lower() in {"t", "ve", "d", "m", "ll", "re", "s"}
+
+    def _nameish_after_cue(self, t: _Tok, allow_upper: bool) -> bool:
+        """Capitalised token after a cue that can be a name (unknown names allowed)."""
+        if not (self._title_case(t) or (allow_upper and self._upper_name(t))) or len(t.text) < 2:
+            return False
+        if self._contraction(t):
+            return False
+        lw = t.lower
+        if lw in self.not_after_cue or lw in self.cue_words or lw in _MONTHS or lw in _WEEKDAYS:
+            return False
+        if self._known(lw):
+            return True
+        if lw in self.common or lw in self.facility:
+            return False
+        return not lw.endswith(self.suffixes)
+
+    def _lower_after_title(self, t: _Tok) -> bool:
+        """Lower-case token after "dr"/"mrs": a name unless it is a common word or verb form."""
+        lw = t.lower
+        if not t.text.islower() or len(lw) < 2 or self._contraction(t):
+            return False
+        if lw in self.lower_common or lw in self.not_names:
+            return False
+        if self._known(lw):
+            return True
+        if len(lw) < 3 or lw.endswith(("ed", "ing", "ly", "nt", "'s")):
+            return False
+        return not (lw.endswith("s") and (lw[:-1] in self.lower_common or lw[:-2] in self.lower_common))
+
+    def _lower_after_relation(self, t: _Tok) -> bool:
+        """Lower-case known name after "my husband"/"called": "my husband john"."""
+        lw = t.lower
+        if not t.text.islower() or len(lw) < 2 or lw in self.lower_common or lw in self.not_names:
+            return False
+        if lw in self.first and lw not in self.ambiguous:
+            return True
+        return self._known_last(lw) and lw not in self.word_names
+
+    def _lower_no_cue(self, t: _Tok) -> bool:
+        """Lower-case first name with no cue at all: only names that are not English words."""
+        lw = t.lower
+        return (
+            t.text.islower()
+            and len(lw) >= 3
+            and lw in self.first
+            and lw not in self.ambiguous
+            and lw not in self.word_names
+            and lw not in self.lower_common
+            and lw not in self.not_names
+        )
+
+    def _lower_surname(self, t: _Tok) -> bool:
+        lw = t.lower
+        return (
+            t.text.islower()
+            and self._known_last(lw)
+            and lw not in self.word_names
+            and lw not in self.lower_common
+            and lw not in self.not_names
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _tokens(self, text: str) -> list[_Tok]:
+        toks = []
+        for m in _TOKEN_RE.finditer(text):
+            w = _norm(m.group())
+            end = m.end()
+            if len(w) > 2 and w.lower().endswith("'s"):
+                w, end = w[:-2], end - 2
+            toks.append(_Tok(m.start(), end, w, w.lower()))
+        return toks
+
+    @staticmethod
+    def _adjacent(text: str, a: _Tok, b: _Tok, allow_dot: bool = False) -> bool:
+        gap = text[a.end : b.start]
+        if a.end < b.start and text[a.end] in "'’":  # possessive ends the name
+            return False
+        return bool(re.fullmatch(r"\.?\s{1,2}" if allow_dot else r"\s{1,2}", gap))
+
+    def _extend(self, text: str, toks: list[_Tok], i: int, lower_ok: bool, upper_ok: bool) -> int:
+        """Return the index of the last token of the name starting at token ``i``."""
+        j = i
+        while j + 1 < len(toks) and j - i < 3:
+            cur, nxt = toks[j], toks[j + 1]
+            initial = len(cur.text) == 1 and cur.text.isupper()
+            if not self._adjacent(text, cur, nxt, allow_dot=initial):
+                break
+            if cur.end < len(text) and text[cur.end] in "'’":
+                break
+            lw = nxt.lower
+            if lw in self.particles and nxt.text.islower() and j + 2 < len(toks):
+                after = toks[j + 2]
+                if self._adjacent(text, nxt, after) and self._title_case(after) and lw not in self.common:
+                    j += 2
+                    continue
+                break
+            if lw in self.facility or lw in self.cue_words or lw in self.not_after_cue:
+                break
+            if len(nxt.text) == 1 and nxt.text.isupper():
+                j += 1
+                continue
+            shaped = self._title_case(nxt) or (upper_ok and self._upper_name(nxt))
+            if shaped and (self._known_last(lw) or self._known(lw) or lw not in self.common):
+                if lw in _MONTHS or lw in _WEEKDAYS:
+                    break
+                j += 1
+                continue
+            if lower_ok and self._lower_surname(nxt):
+                j += 1
+                continue
+            break
+        return j
+
+    def _followed_by_facility(self, text: str, toks: list[_Tok], j: int) -> bool:
+        return j + 1 < len(toks) and toks[j + 1].lower in self.facility and self._adjacent(text, toks[j], toks[j + 1])
+
+    def _preceded_by_place(self, text: str, toks: list[_Tok], i: int) -> bool:
+        return (
+            i > 0
+            and toks[i - 1].lower in self.place_prefix
+            and self._adjacent(text, toks[i - 1], toks[i], allow_dot=True)
+        )
+
+    # -- main ----------------------------------------------------------------------------------
+    def find(self, text: str) -> list[PersonSpan]:
+        """Return merged ``(start, end, score)`` person spans in ``text``."""
+        work = self._working_text(text)
+        toks = self._tokens(work)
+        if not toks:
+            return []
+        scan = _Scan(work, toks, {t.start: k for k, t in enumerate(toks)})
+        self._strong_titles(scan)
+        self._relation_cues(scan)
+        self._role_cues(scan)
+        self._name_lists(scan)
+        self._coordination(scan)
+        return _merge(scan.spans)
+
+    @staticmethod
+    def _working_text(text: str) -> str:
+        """ALL-CAPS comments are analysed title-cased (same length, so offsets still hold)."""
+        letters = [c for c in text if c.isalpha()]
+        shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+        if shouting:
+            titled = text.title()
+            return titled if len(titled) == len(text) else text
+        return text
+
+    # 1. strong titles ---------------------------------------------------------------------------
+    def _strong_titles(self, scan: _Scan) -> None:
+        work, toks = scan.work, scan.toks
+        for k, t in enumerate(toks[:-1]):
+            if t.lower not in self.strong_titles:
+                continue
+            if t.lower in self.cased_titles and not self._title_case(t):
+                continue
+            if work[t.end : t.end + 1] in "'’":  # "Dr's were great"
+                continue
+            nxt = toks[k + 1]
+            if not self._adjacent(work, t, nxt, allow_dot=True):
+                continue
+            if nxt.lower in self.particles and nxt.text.islower():
+                self._particle_name(scan, k)
+                continue
+            j = self._name_after_title(scan, k)
+            if j is not None:
+                scan.add(k + 1, j, 0.85)
+
+    def _particle_name(self, scan: _Scan, k: int) -> None:
+        """Name after title ``k`` that starts with particle(s): "Mr van der Berg", "Dr de Souza"."""
+        work, toks = scan.work, scan.toks
+        q = k + 1
+        while (
+            q + 1 < len(toks)
+            and toks[q].lower in self.particles
+            and toks[q].text.islower()
+            and self._adjacent(work, toks[q], toks[q + 1])
+        ):
+            q += 1
+        if q > k + 1 and self._title_case(toks[q]) and toks[q].lower not in self.particles:
+            scan.add(k + 1, self._extend(work, toks, q, lower_ok=False, upper_ok=True), 0.85)
+
+    def _name_after_title(self, scan: _Scan, k: int) -> int | None:
+        """Index of the last token of the name after title token ``k``, or None if there is none."""
+        work, toks = scan.work, scan.toks
+        t, nxt = toks[k], toks[k + 1]
+        initial = len(nxt.text) == 1 and nxt.text.isupper()
+        if t.lower in self.cased_titles:
+            ok = self._nameish_after_cue(nxt, allow_upper=True) or initial
+            lower = False
+        else:
+            ok = self._nameish_after_cue(nxt, allow_upper=True) or initial or self._lower_after_title(nxt)
+            lower = nxt.text.islower()
+        if not ok:
+            return None
+        j = self._extend(work, toks, k + 1, lower_ok=lower, upper_ok=True)
+        if j == k + 1 and len(nxt.text) == 1:  # a lone initial is not a name
+            return None
+        if self._followed_by_facility(work, toks, j):
+            return None
+        return j
+
+    # 2. relation / naming cues (lower case allowed) ---------------------------------------------
+    def _relation_cues(self, scan: _Scan) -> None:
+        work, toks = scan.work, scan.toks
+        for m in self._strong_cue_re.finditer(work):
+            i = scan.first_token_at(m.end())
+            if i is None or i in scan.taken:
+                continue
+            t = toks[i]
+            if self._nameish_after_cue(t, allow_upper=True) or (t.lower in self.ambiguous and self._title_case(t)):
+                scan.add(i, self._extend(work, toks, i, lower_ok=False, upper_ok=True), 0.85)
+            elif self._lower_after_relation(t):
+                scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.8)
+
+    # 3. role cues / weak titles (capitalised names only) ----------------------------------------
+    def _role_cues(self, scan: _Scan) -> None:
+        work, toks = scan.work, scan.toks
+        for m in self._weak_cue_re.finditer(work):
+            i = scan.first_token_at(m.end())
+            if i is None or i in scan.taken:
+                continue
+            t = toks[i]
+            if not (
+                self._nameish_after_cue(t, allow_upper=False) or (t.lower in self.ambiguous and self._title_case(t))
+            ):
+                continue
+            j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
+            # "Nurse Sarah Ward" is a person; "thanks to Victoria Ward" is a place
+            is_title = re.sub(r"\W+", " ", m.group()).strip().lower() in self.weak_titles
+            if self._followed_by_facility(work, toks, j) and not is_title:
+                continue
+            scan.add(i, j, 0.75)
+
+    # 4. name lists ------------------------------------------------------------------------------
+    def _name_lists(self, scan: _Scan) -> None:
+        work, toks = scan.work, scan.toks
+        for i, t in enumerate(toks):
+            if i in scan.taken or len(t.text) < 2:
+                continue
+            if self._lower_no_cue(t):
+                scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.6)
+                continue
+            score = self._list_name_score(scan, i)
+            if score is None:
+                continue
+            j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
+            if not self._followed_by_facility(work, toks, j):
+                scan.add(i, j, score)
+
+    def _list_name_score(self, scan: _Scan, i: int) -> float | None:
+        """Score for a capitalised name starting at token ``i`` by the name lists, or None."""
+        work, toks = scan.work, scan.toks
+        t = toks[i]
+        if not self._title_case(t) or self._contraction(t):
+            return None
+        lw = t.lower
+        if lw in self.not_names or self._preceded_by_place(work, toks, i):
+            return None
+        if self._is_first(lw) and lw not in self.ambiguous and lw not in self.common:
+            return 0.7
+        if not self._known_surname_follows(work, toks, i):
+            return None
+        unknown_then_surname = (
+            not self._known(lw)
+            and lw not in self.common
+            and lw not in self.cue_words
+            and lw not in self.place_prefix
+            and len(lw) >= 3
+            and t.text.upper() not in self.acronyms
+        )
+        return 0.65 if lw in self.ambiguous or unknown_then_surname else None
+
+    def _known_surname_follows(self, work: str, toks: list[_Tok], i: int) -> bool:
+        """True if token ``i`` is directly followed by a capitalised known surname ("Will Smith")."""
+        if i + 1 >= len(toks):
+            return False
+        t, nxt = toks[i], toks[i + 1]
+        return (
+            self._adjacent(work, t, nxt)
+            and self._title_case(nxt)
+            and self._known_last(nxt.lower)
+            and nxt.lower not in self.common
+            and nxt.lower not in self.ambiguous
+            and work[t.end : t.end + 1] not in "'’"
+        )
+
+    # 5. coordination after a found name: "Sarah and Kowalczyk" ----------------------------------
+    def _coordination(self, scan: _Scan) -> None:
+        work, toks = scan.work, scan.toks
+        changed = True
+        while changed:
+            changed = False
+            for _s, e, score in list(scan.spans):
+                m = self._conj_re.match(work, e)
+                if not m or m.end() == e:
+                    continue
+                i = scan.by_start.get(m.end())
+                if i is None or i in scan.taken:
+                    continue
+                t = toks[i]
+                if self._nameish_after_cue(t, allow_upper=False) and t.lower not in self.ambiguous:
+                    j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
+                    if not self._followed_by_facility(work, toks, j):
+                        scan.add(i, j, min(score, 0.7))
+                        changed = True
