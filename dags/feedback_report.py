@@ -25,10 +25,13 @@ from airflow.sdk import Param, dag, task
 def feedback_report() -> None:  # noqa: D103 - the module docstring is the DAG's doc_md
     @task(outlets=[REPORTS])
     def report(**context) -> list[str]:
+        from pipelines import periods
         from pipelines import stages as run
         from pipelines.config import get_settings
 
-        summary = run.report_stage(get_settings(), context["run_id"], period=context["params"].get("period"))
+        period = context["params"].get("period")
+        month = periods.parse_period(period) if period else None
+        summary = run.report_stage(get_settings(), context["run_id"], month=month)
         return summary["files"]
 
     report()

@@ -14,13 +14,13 @@ import logging
 import platform
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipelines import __version__, periods, provenance, warehouse
+from pipelines import __version__, provenance, warehouse
 from pipelines.config import Settings
 
 log = logging.getLogger(__name__)
@@ -146,18 +146,16 @@ def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, pro
 
 
 def report_stage(
-    settings: Settings, run_id: str, period: str | None = None, out_dir: Path | None = None
+    settings: Settings, run_id: str, month: date | None = None, out_dir: Path | None = None
 ) -> dict[str, Any]:
     """Prepare the KPI inputs (calendars, settings), then write the reports from the reporting views."""
     from pipelines import report
     from pipelines.insights import kpis
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        if period:
-            periods.parse_period(period)  # fail before any work on a malformed period
         kpis.prepare_reporting(settings, con, source_calendars=source_calendars(settings))
         written = report.write_reports(
-            settings, con, period=period, out_dir=out_dir or settings.reports_dir, run_id=run_id
+            settings, con, month=month, out_dir=out_dir or settings.reports_dir, run_id=run_id
         )
         return {"rows_out": len(written), "files": [str(p) for p in written]}
 
@@ -212,7 +210,7 @@ def _run_stage(
 
 
 def run_all(
-    settings: Settings, progress: bool = False, refit: bool | None = None, period: str | None = None
+    settings: Settings, progress: bool = False, refit: bool | None = None, month: date | None = None
 ) -> dict[str, Any]:
     """Run every stage in order: ingest -> enrich -> themes -> report."""
     run_id = new_run_id()
@@ -220,5 +218,5 @@ def run_all(
     out["ingest"] = ingest_stage(settings, run_id)
     out["enrich"] = enrich_stage(settings, run_id, progress=progress)
     out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress)
-    out["report"] = report_stage(settings, run_id, period=period)
+    out["report"] = report_stage(settings, run_id, month=month)
     return out

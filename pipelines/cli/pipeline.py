@@ -104,10 +104,15 @@ def run_all(
 
     Safe to re-run: nothing is ingested twice and unchanged records are not re-scored.
     """
+    from pipelines import periods
     from pipelines import stages as run
 
+    try:
+        month = periods.parse_period(period) if period else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
     settings = get_settings()
-    summary = run.run_all(settings, progress=progress, refit=refit, period=period)
+    summary = run.run_all(settings, progress=progress, refit=refit, month=month)
     _print_batches(summary["ingest"]["batches"])
     console.print(f"warehouse: [bold]{settings.warehouse}[/]")
     files = [Path(p) for p in summary["report"].get("files", [])]

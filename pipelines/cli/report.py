@@ -79,17 +79,16 @@ def report(
     from pipelines import periods
     from pipelines import stages as run
 
+    try:
+        month = periods.parse_period(period) if period else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
     settings = _settings_or_exit()
     if min_cell is not None:
         settings = settings.with_(min_cell=min_cell)
-    if period:
-        try:
-            periods.parse_period(period)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--period") from exc
     if resolution_target is not None:
         settings = settings.with_(resolution_target_working_days=resolution_target)
-    summary = run.report_stage(settings, run.new_run_id(), period=period, out_dir=(out.resolve() if out else None))
+    summary = run.report_stage(settings, run.new_run_id(), month=month, out_dir=(out.resolve() if out else None))
     for path in summary["files"]:
         if path.endswith(".html"):
             console.print(f"report: [bold]{path}[/]")

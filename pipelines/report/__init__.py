@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -69,28 +69,27 @@ REPORTS = {
 def write_reports(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
-    period: str | None,
+    month: date | None,
     out_dir: Path,
     run_id: str | None,
 ) -> list[Path]:
-    """Write the three HTML reports and their exports for ``period`` (YYYY-MM).
+    """Write the three HTML reports and their exports for one month.
 
     Args:
         settings: where things live; ``min_cell`` is the suppression threshold k.
         con: an open warehouse connection; only ``reporting`` views are read. The pipeline
             prepares them first (``pipelines.insights.kpis.prepare_reporting``).
-        period: report month ``YYYY-MM``; None = the latest full month of data.
+        month: first day of the report month (parsed where the user gave it, see
+            ``pipelines.periods.parse_period``); None = the latest full month of data.
         out_dir: folder for the pages (created); exports go to ``out_dir/exports/<period>/``.
         run_id: the pipeline run the reports belong to (shown on every page).
 
     Returns:
         Every file written: pages first, then exports.
 
-    Raises:
-        ValueError: if ``period`` is not YYYY-MM (before anything is read or written).
     """
     started = time.perf_counter()
-    month = resolve_month(settings, con, period)
+    month = resolve_month(settings, con, month)
     ctx = ReportContext(settings=settings, con=con, month=month, run_id=run_id, generated_at=datetime.now(UTC))
     out_dir.mkdir(parents=True, exist_ok=True)
     names = {key: report.file.format(period=ctx.period) for key, report in REPORTS.items()}

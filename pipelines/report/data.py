@@ -61,14 +61,10 @@ def data_end(settings: Settings, con: duckdb.DuckDBPyConnection) -> date | None:
     return row[0] if row and row[0] is not None else None
 
 
-def resolve_month(settings: Settings, con: duckdb.DuckDBPyConnection, period: str | None) -> date:
-    """The report month: ``period`` (YYYY-MM) or the latest full month of data.
-
-    Raises:
-        ValueError: if ``period`` is not YYYY-MM.
-    """
-    if period:
-        return periods.parse_period(period)
+def resolve_month(settings: Settings, con: duckdb.DuckDBPyConnection, month: date | None) -> date:
+    """The report month: ``month`` when given, else the latest full month of data."""
+    if month is not None:
+        return month
     end = data_end(settings, con)
     if end is None:
         today = date.today()

@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with warehouse.connect(settings) as con:
         sample.load_sample(settings, con, n_records=1200)
         prepare_reporting(settings, con)
-        paths = write_reports(settings, con, period="2026-10", out_dir=settings.reports_dir, run_id="browser-test")
+        paths = write_reports(
+            settings, con, month=date(2026, 10, 1), out_dir=settings.reports_dir, run_id="browser-test"
+        )
     pages = {p.name: p for p in paths if p.suffix == ".html"}
     return {
         "theme": pages["theme-report-2026-10.html"],

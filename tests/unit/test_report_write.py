@@ -32,7 +32,7 @@ def written(tmp_path_factory):
     with warehouse.connect(settings) as con:
         sample.load_sample(settings, con, n_records=500)
         prepare_reporting(settings, con)
-        paths = write_reports(settings, con, period=None, out_dir=settings.reports_dir, run_id="unit-run")
+        paths = write_reports(settings, con, month=None, out_dir=settings.reports_dir, run_id="unit-run")
         # The raw comments carry the planted identifiers, so their absence from the outputs means something.
         planted = {
             phi: con.execute("select count(*) from raw.feedback where contains(text, ?)", [phi]).fetchone()[0]
@@ -126,7 +126,7 @@ def test_reports_degrade_gracefully_without_insights_or_actions(tmp_path):
     with warehouse.connect(settings) as con:
         sample.load_sample(settings, con, n_records=300, insights=False, actions=False)
         prepare_reporting(settings, con)
-        paths = write_reports(settings, con, period="2026-10", out_dir=tmp_path / "out", run_id=None)
+        paths = write_reports(settings, con, month=date(2026, 10, 1), out_dir=tmp_path / "out", run_id=None)
     page = next(p for p in paths if p.name.startswith("trend-pack")).read_text(encoding="utf-8")
     assert "No alerts this period" in page
     assert "No key-driver analysis in the latest insights run." in page
@@ -139,17 +139,24 @@ def test_reports_of_an_empty_warehouse_still_open(tmp_path):
     with warehouse.connect(settings) as con:
         warehouse.build_models(con, settings)
         prepare_reporting(settings, con)
-        paths = write_reports(settings, con, period="2026-10", out_dir=tmp_path / "out", run_id=None)
+        paths = write_reports(settings, con, month=date(2026, 10, 1), out_dir=tmp_path / "out", run_id=None)
     pages = {p.name: p.read_text(encoding="utf-8") for p in paths if p.suffix == ".html"}
     assert "No theme has 5 or more comments in October 2026." in pages["theme-report-2026-10.html"]
     assert "No KPI has data for October 2026." in pages["trend-pack-2026-10.html"]
     assert "No stage has run yet." in pages["run-status.html"]
 
 
-def test_bad_period_is_a_clear_error(tmp_path):
-    settings = _settings(tmp_path)
-    with warehouse.connect(settings) as con, pytest.raises(ValueError, match="YYYY-MM"):
-        write_reports(settings, con, period="10/2026", out_dir=tmp_path, run_id=None)
+def test_bad_period_is_a_clear_error_before_any_work(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.setenv("FEEDBACK_HOME", str(tmp_path))
+    for command in (["report", "--period", "10/2026"], ["run", "--period", "2026-13"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "YYYY-MM" in result.output
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
 
 
 def test_default_period_without_data_is_last_month(tmp_path):
