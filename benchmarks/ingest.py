@@ -28,8 +28,9 @@ import numpy as np
 from pipelines.config import Settings
 from pipelines.ingest import load as ingest
 from pipelines.ingest import quality
-from pipelines.sources.base import SourceConfig, read_delimited
-from pipelines.sources.presets import map_rows
+from pipelines.sources.base import load_source_config
+from pipelines.sources.files import read_delimited
+from pipelines.sources.mapping import map_rows
 
 FFT_SHARE = 0.62  # share of FFT rows in pipelines.demo.generator.generate
 
@@ -54,12 +55,32 @@ def _fallback_fft(path: Path, rows: int, seed: int) -> Path:
     minutes = np.sort(rng.integers(0, 365 * 24 * 60, rows))
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["response_id", "submitted_at", "site", "service", "fft_rating", "what_was_good",
-                         "what_could_improve", "age_band"])
+        writer.writerow(
+            [
+                "response_id",
+                "submitted_at",
+                "site",
+                "service",
+                "fft_rating",
+                "what_was_good",
+                "what_could_improve",
+                "age_band",
+            ]
+        )
         for i in range(rows):
             stamp = str(start + np.timedelta64(int(minutes[i]), "m")).replace("T", " ")
-            writer.writerow([f"FFT-{i:07d}", stamp, f"Site {i % 3}", "Outpatients", answers[rng.integers(6)],
-                             good[rng.integers(6)], improve[rng.integers(6)], "35-44"])
+            writer.writerow(
+                [
+                    f"FFT-{i:07d}",
+                    stamp,
+                    f"Site {i % 3}",
+                    "Outpatients",
+                    answers[rng.integers(6)],
+                    good[rng.integers(6)],
+                    improve[rng.integers(6)],
+                    "35-44",
+                ]
+            )
     return path
 
 
@@ -96,7 +117,7 @@ def run(rows: int, seed: int = 42, keep: Path | None = None) -> dict[str, Any]:
                 "FEEDBACK_QUARANTINE_MAX": "1",
             }
         )
-        config = SourceConfig.from_yaml(sources / "bench_fft.yaml")
+        config = load_source_config(sources / "bench_fft.yaml")
         steps: dict[str, tuple[float, float]] = {}
 
         with _Timer() as t:
@@ -125,9 +146,15 @@ def run(rows: int, seed: int = 42, keep: Path | None = None) -> dict[str, Any]:
             (again,) = ingest.ingest_source(settings, config, force=True)
         steps["reingest"] = (t.wall, t.cpu)
         out.update(
-            rows=raw.rows_read, records=len(mapped.records), steps=steps, batch=batch.as_dict(),
-            gx_5pct_bad_failures=len(outcome.failures), reingest_duplicates=again.rows_duplicate,
-            python=platform.python_version(), cpus=os.cpu_count(), load_average=os.getloadavg(),
+            rows=raw.rows_read,
+            records=len(mapped.records),
+            steps=steps,
+            batch=batch.as_dict(),
+            gx_5pct_bad_failures=len(outcome.failures),
+            reingest_duplicates=again.rows_duplicate,
+            python=platform.python_version(),
+            cpus=os.cpu_count(),
+            load_average=os.getloadavg(),
         )
     finally:
         if keep is None:
@@ -138,8 +165,10 @@ def run(rows: int, seed: int = 42, keep: Path | None = None) -> dict[str, Any]:
 
 def _print(out: dict[str, Any]) -> None:
     rows, batch, steps = out["rows"], out["batch"], out["steps"]
-    print(f"\ningest benchmark: {rows:,} FFT rows -> {out['records']:,} records (one per free-text answer); "
-          f"{out['cpus']} CPUs, load average {out['load_average'][0]:.1f}\n")
+    print(
+        f"\ningest benchmark: {rows:,} FFT rows -> {out['records']:,} records (one per free-text answer); "
+        f"{out['cpus']} CPUs, load average {out['load_average'][0]:.1f}\n"
+    )
     print(f"{'step':<44}{'wall s':>8}{'rows/s':>11}{'CPU s':>8}{'rows/CPU-s':>12}")
     lines = [
         ("GX context + checkpoint (once per process)", "gx_start", 0),
@@ -156,8 +185,10 @@ def _print(out: dict[str, Any]) -> None:
     for label, key, n in lines:
         wall, cpu = steps[key]
         print(f"{label:<44}{wall:>8.2f}{_rate(n, wall) if n else '':>11}{cpu:>8.2f}{_rate(n, cpu) if n else '':>12}")
-    print(f"\nreconciliation: read {batch['rows_read']:,} = loaded {batch['rows_loaded']:,} + quarantined "
-          f"{batch['rows_quarantined']:,} + duplicate {batch['rows_duplicate']:,}")
+    print(
+        f"\nreconciliation: read {batch['rows_read']:,} = loaded {batch['rows_loaded']:,} + quarantined "
+        f"{batch['rows_quarantined']:,} + duplicate {batch['rows_duplicate']:,}"
+    )
     if out["load_average"][0] > (out["cpus"] or 1):
         print("note: the machine was busy (load average above the CPU count); CPU seconds are the steadier measure")
 

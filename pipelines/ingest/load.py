@@ -24,14 +24,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from pipelines import schema, warehouse
 from pipelines.config import Settings
 from pipelines.ingest import quality
 from pipelines.provenance import sha256_file
-from pipelines.sources.base import SourceConfig, SourceError, load_source_configs
+from pipelines.sources.base import load_source_configs, source_files
 from pipelines.sources.readers import SourceRead, map_source_rows, read_source_file
+from pipelines.sources.types import SourceConfig, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -186,34 +188,14 @@ def ingest_source(
         IngestError: when a file or extract could not be read at all (recorded as a failed
             batch; it is retried next run). Other files of the source are still ingested.
     """
-    with warehouse.connect(settings) as con:
-        warehouse.apply_schema(con, settings)
-        done = (
-            set()
-            if force
-            else {
-                row[0]
-                for row in warehouse.run_sql(
-                    con,
-                    settings,
-                    "queries/ingest/ingested_checksums",
-                    {"source": config.name, "config_hash": config.config_hash},
-                ).fetchall()
-            }
-        )
-        state = warehouse.run_sql(con, settings, "queries/ingest/source_state", {"source": config.name}).fetchone()
+    done, state = _ingested(settings, config, force)
     own_docs = validations is None
     validations = [] if validations is None else validations
+    limit = settings.quarantine_max if config.quarantine_max is None else config.quarantine_max
+    units = _units_or_fail(settings, config, state)
     results: list[BatchResult] = []
     unreadable: list[str] = []
     over: list[str] = []
-    limit = settings.quarantine_max if config.quarantine_max is None else config.quarantine_max
-    try:
-        units = _units(settings, config, state)
-    except SourceError as exc:
-        failed = BatchResult(_batch_id(config), config.name, _sql_location(config), "failed", message=str(exc))
-        _record_failed(settings, config, failed, datetime.now(UTC))
-        raise IngestError(str(exc), [failed]) from exc
     for unit in units:
         if unit.checksum in done:
             results.append(BatchResult("", config.name, unit.location, "skipped", message="already ingested"))
@@ -240,6 +222,32 @@ def ingest_source(
     return results
 
 
+def _ingested(settings: Settings, config: SourceConfig, force: bool) -> tuple[set[str], tuple | None]:
+    """Checksums already ingested under this mapping (none when ``force``) and the source's stored state."""
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        params = {"source": config.name, "config_hash": config.config_hash}
+        done = (
+            set()
+            if force
+            else {
+                r[0] for r in warehouse.run_sql(con, settings, "queries/ingest/ingested_checksums", params).fetchall()
+            }
+        )
+        state = warehouse.run_sql(con, settings, "queries/ingest/source_state", {"source": config.name}).fetchone()
+    return done, state
+
+
+def _units_or_fail(settings: Settings, config: SourceConfig, state: tuple | None) -> list[_Unit]:
+    """The source's files or SQL extract; a source that cannot even be listed is recorded as a failed batch."""
+    try:
+        return _units(settings, config, state)
+    except SourceError as exc:
+        failed = BatchResult(_batch_id(config), config.name, _sql_location(config), "failed", message=str(exc))
+        _record_failed(settings, config, failed, datetime.now(UTC))
+        raise IngestError(str(exc), [failed]) from exc
+
+
 def _sql_location(config: SourceConfig) -> str:
     return f"sql:{config.table or Path(config.query or '').name}" if config.format == "sql" else config.path
 
@@ -251,7 +259,7 @@ def _batch_id(config: SourceConfig) -> str:
 def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> list[_Unit]:
     if config.format != "sql":
         units = []
-        for path in config.files(settings.data_dir):
+        for path in source_files(config, settings.data_dir):
             units.append(_Unit(str(path), sha256_file(path), lambda p=path: read_source_file(config, p)))
         return units
     from pipelines.sources.sql import pull
@@ -272,10 +280,34 @@ def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> lis
     ]
 
 
+@dataclass
+class _Batch:
+    """One unit's records split for loading, and the frames its SQL statements read."""
+
+    good: pd.DataFrame  # mapped records that passed validation (helper columns kept)
+    incoming: pd.DataFrame  # ``good`` conformed to raw.feedback, with batch columns
+    quarantine: pd.DataFrame
+    items: pd.DataFrame
+    retracted: pd.DataFrame
+    exact_dups: set[int]
+    outcome: quality.Outcome
+    notes: list[str]
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The frames by the view names the named SQL statements read."""
+        return {
+            "incoming_frame": self.incoming,
+            "incoming_quarantine": self.quarantine,
+            "incoming_items": self.items,
+            "incoming_items_responses": self.items[["response_id"]].drop_duplicates(),
+            "incoming_retracted": self.retracted,
+        }
+
+
 def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validations: list) -> BatchResult:
-    batch_id = _batch_id(config)
+    """Read, validate, conform and load one file or extract: one batch, one transaction."""
     started = datetime.now(UTC)
-    result = BatchResult(batch_id, config.name, unit.location, "running")
+    result = BatchResult(_batch_id(config), config.name, unit.location, "running")
     clock = _Clock()
     try:
         read = unit.read()
@@ -289,14 +321,36 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
     records = read.mapped.records.reset_index(drop=True)
     exact_dups = _exact_duplicate_rows(records)
     candidates = records[~records["_pos"].isin(exact_dups)]
-
     outcome = quality.validate(candidates, config.stream, settings.gx_dir)
     clock.lap(result.timings, "validate")
     validations.extend(outcome.result_ids)
+    batch = _conform(config, unit, read, candidates, exact_dups, outcome, result.batch_id, started)
+    clock.lap(result.timings, "conform")
+    result.rows_read = read.rows_read
+    result.rows_skipped = read.rows_skipped
+    result.rows_quarantined = len(batch.quarantine)
+    result.gx_success = outcome.success
+    result.data_docs = outcome.docs_url
+    _load(settings, config, unit, batch, result, started)
+    clock.lap(result.timings, "load")
+    _log_batch(result)
+    return result
+
+
+def _conform(
+    config: SourceConfig,
+    unit: _Unit,
+    read: SourceRead,
+    candidates: pd.DataFrame,
+    exact_dups: set[int],
+    outcome: quality.Outcome,
+    batch_id: str,
+    started: datetime,
+) -> _Batch:
+    """Split validated records into quarantined and good rows and conform the good ones to raw.feedback."""
     bad_pos = set(candidates.loc[list(outcome.failures), "_pos"].astype(int)) if outcome.failures else set()
     quarantine = _quarantine_frame(batch_id, config.name, candidates, outcome, read)
     good = candidates[~candidates["_pos"].isin(bad_pos)]
-
     incoming = schema.conform(good[[c for c in good.columns if not c.startswith("_")]])
     incoming = incoming.astype({"feedback_id": "string", "record_hash": "string"})  # typed even when empty
     incoming["batch_id"] = batch_id
@@ -306,62 +360,21 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
     retracted = pd.DataFrame(
         {"response_id": sorted(set(read.retracted) - set(good["response_id"].dropna()))}, dtype="string"
     )
-    clock.lap(result.timings, "conform")
-    result.rows_read = read.rows_read
-    result.rows_skipped = read.rows_skipped
-    result.rows_quarantined = len(bad_pos) + len(read.rows.rejects)
-    result.gx_success = outcome.success
-    result.data_docs = outcome.docs_url
-    notes = list(read.rows.notes)
+    return _Batch(good, incoming, quarantine, items, retracted, exact_dups, outcome, list(read.rows.notes))
+
+
+def _load(
+    settings: Settings, config: SourceConfig, unit: _Unit, batch: _Batch, result: BatchResult, started: datetime
+) -> None:
+    """Write the batch in ONE transaction; on any error it is rolled back, recorded as failed, and re-raised."""
     with warehouse.connect(settings) as con:
-        con.execute("begin transaction")
         try:
-            # Materialised once: every statement below scans it (a pandas scan costs a conversion each time).
-            con.register("incoming_frame", incoming)
-            warehouse.run_sql(con, settings, "queries/ingest/stage_incoming")
-            con.register("incoming_quarantine", quarantine)
-            con.register("incoming_items", items)
-            con.register("incoming_items_responses", items[["response_id"]].drop_duplicates())
-            con.register("incoming_retracted", retracted)
-            changes = warehouse.run_sql(con, settings, "queries/ingest/feedback_changes").fetchone()
-            inserted, updated, _ = (int(v or 0) for v in changes)
-            result.rows_inserted, result.rows_updated = inserted, updated
-            params = {"source": config.name}
-            stale = warehouse.run_sql(con, settings, "queries/ingest/stale_records", params).fetchall()
-            unchanged = _unchanged_rows(con, settings, good, incoming, {r[1] for r in stale})
-            warehouse.run_sql(con, settings, "queries/ingest/append_history", {"valid_from": started})
-            if stale:
-                warehouse.run_sql(con, settings, "queries/ingest/delete_stale", params)
-                notes.append(f"{len(stale)} record(s) no longer in their response removed")
-            warehouse.run_sql(con, settings, "queries/ingest/upsert_feedback")
-            if len(items):
-                warehouse.run_sql(con, settings, "queries/ingest/replace_items", params)
-                warehouse.run_sql(con, settings, "queries/ingest/insert_items")
-            if len(retracted):
-                gone = warehouse.run_sql(con, settings, "queries/ingest/retracted_records", params).fetchone()[0]
-                warehouse.run_sql(con, settings, "queries/ingest/retract", params)
-                warehouse.run_sql(con, settings, "queries/ingest/retract_items", params)
-                if gone:
-                    notes.append(f"{gone} record(s) of entered-in-error responses retracted")
-            warehouse.run_sql(con, settings, "queries/ingest/append_quarantine", {"at": started})
-            result.rows_duplicate = len(unchanged) + len(exact_dups)
-            result.rows_loaded = good["_pos"].nunique() - len(unchanged)
-            if not result.reconciles:
-                raise ReconciliationError(
-                    f"{unit.location}: read {result.rows_read} != loaded {result.rows_loaded} + quarantined "
-                    f"{result.rows_quarantined} + duplicate {result.rows_duplicate} + skipped {result.rows_skipped}"
-                )
-            result.status = "success"
-            if outcome.result_ids:
-                notes.append(f"gx data docs: {outcome.docs_url}")
-            result.message = "; ".join(notes)
-            _record_state(con, settings, config, result, unit)
-            _record_batch(con, settings, config, result, unit.checksum, started, unit.watermark)
-            con.execute("commit")
+            with warehouse.registered(con, **batch.frames()), warehouse.transaction(con):
+                _write_records(con, settings, config, batch, result, started)
+                _finish_batch(con, settings, config, unit, batch, result, started)
         except Exception as exc:
-            con.execute("rollback")
             failed = BatchResult(
-                batch_id,
+                result.batch_id,
                 config.name,
                 unit.location,
                 "failed",
@@ -370,19 +383,75 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
             )
             _record_failed(settings, config, failed, started, con)
             raise
-        finally:
-            for name in (
-                "incoming_frame",
-                "incoming_quarantine",
-                "incoming_items",
-                "incoming_items_responses",
-                "incoming_retracted",
-            ):
-                con.unregister(name)
-    clock.lap(result.timings, "load")
+
+
+def _write_records(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    config: SourceConfig,
+    batch: _Batch,
+    result: BatchResult,
+    started: datetime,
+) -> None:
+    """Upsert raw.feedback (history of new and changed records), survey items, retractions and quarantine."""
+    # Materialised once: every statement below scans it (a pandas scan costs a conversion each time).
+    warehouse.run_sql(con, settings, "queries/ingest/stage_incoming")
+    changes = warehouse.run_sql(con, settings, "queries/ingest/feedback_changes").fetchone()
+    inserted, updated, _ = (int(v or 0) for v in changes)
+    result.rows_inserted, result.rows_updated = inserted, updated
+    params = {"source": config.name}
+    stale = warehouse.run_sql(con, settings, "queries/ingest/stale_records", params).fetchall()
+    unchanged = _unchanged_rows(con, settings, batch.good, batch.incoming, {r[1] for r in stale})
+    warehouse.run_sql(con, settings, "queries/ingest/append_history", {"valid_from": started})
+    if stale:
+        warehouse.run_sql(con, settings, "queries/ingest/delete_stale", params)
+        batch.notes.append(f"{len(stale)} record(s) no longer in their response removed")
+    warehouse.run_sql(con, settings, "queries/ingest/upsert_feedback")
+    if len(batch.items):
+        warehouse.run_sql(con, settings, "queries/ingest/replace_items", params)
+        warehouse.run_sql(con, settings, "queries/ingest/insert_items")
+    if len(batch.retracted):
+        gone = warehouse.run_sql(con, settings, "queries/ingest/retracted_records", params).fetchone()[0]
+        warehouse.run_sql(con, settings, "queries/ingest/retract", params)
+        warehouse.run_sql(con, settings, "queries/ingest/retract_items", params)
+        if gone:
+            batch.notes.append(f"{gone} record(s) of entered-in-error responses retracted")
+    warehouse.run_sql(con, settings, "queries/ingest/append_quarantine", {"at": started})
+    result.rows_duplicate = len(unchanged) + len(batch.exact_dups)
+    result.rows_loaded = batch.good["_pos"].nunique() - len(unchanged)
+
+
+def _finish_batch(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    config: SourceConfig,
+    unit: _Unit,
+    batch: _Batch,
+    result: BatchResult,
+    started: datetime,
+) -> None:
+    """Check the reconciliation, then move the source's state and record the batch (same transaction).
+
+    Raises:
+        ReconciliationError: when the counts do not add up (the transaction is rolled back).
+    """
+    if not result.reconciles:
+        raise ReconciliationError(
+            f"{unit.location}: read {result.rows_read} != loaded {result.rows_loaded} + quarantined "
+            f"{result.rows_quarantined} + duplicate {result.rows_duplicate} + skipped {result.rows_skipped}"
+        )
+    result.status = "success"
+    if batch.outcome.result_ids:
+        batch.notes.append(f"gx data docs: {batch.outcome.docs_url}")
+    result.message = "; ".join(batch.notes)
+    _record_state(con, settings, config, result, unit)
+    _record_batch(con, settings, config, result, unit.checksum, started, unit.watermark)
+
+
+def _log_batch(result: BatchResult) -> None:
     log.info(
         "ingested %s: read %d = loaded %d + quarantined %d + duplicate %d + skipped %d (%.1fs)%s",
-        unit.location,
+        result.location,
         result.rows_read,
         result.rows_loaded,
         result.rows_quarantined,
@@ -391,7 +460,6 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
         sum(v for k, v in result.timings.items() if not k.endswith("_cpu")),
         f"; {result.message}" if result.message else "",
     )
-    return result
 
 
 def _exact_duplicate_rows(records: pd.DataFrame) -> set[int]:
@@ -411,10 +479,10 @@ def _exact_duplicate_rows(records: pd.DataFrame) -> set[int]:
 
 
 def _unchanged_rows(
-    con,
+    con: duckdb.DuckDBPyConnection,
     settings: Settings,
     good: pd.DataFrame,
-    incoming: pd.DataFrame,  # noqa: ANN001
+    incoming: pd.DataFrame,
     stale_responses: set[str],
 ) -> set[int]:
     """Source rows all of whose records were already loaded with the same content."""
@@ -500,7 +568,9 @@ def _text_or_none(value: object) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def _record_state(con, settings: Settings, config: SourceConfig, result: BatchResult, unit: _Unit) -> None:  # noqa: ANN001
+def _record_state(
+    con: duckdb.DuckDBPyConnection, settings: Settings, config: SourceConfig, result: BatchResult, unit: _Unit
+) -> None:
     warehouse.run_sql(
         con,
         settings,
@@ -523,11 +593,11 @@ def _record_state(con, settings: Settings, config: SourceConfig, result: BatchRe
 
 
 def _record_batch(
-    con,
+    con: duckdb.DuckDBPyConnection,
     settings: Settings,
     config: SourceConfig,
     result: BatchResult,
-    checksum: str | None,  # noqa: ANN001
+    checksum: str | None,
     started: datetime,
     watermark: str | None = None,
 ) -> None:
@@ -559,7 +629,13 @@ def _record_batch(
     )
 
 
-def _record_failed(settings: Settings, config: SourceConfig, result: BatchResult, started: datetime, con=None) -> None:  # noqa: ANN001
+def _record_failed(
+    settings: Settings,
+    config: SourceConfig,
+    result: BatchResult,
+    started: datetime,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> None:
     """Record a failed batch (no checksum: the file is retried next run); never raises."""
     try:
         if con is not None:

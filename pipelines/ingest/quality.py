@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.sources.presets import COMPLAINT_SEVERITIES, COMPLAINT_STATUSES, FFT_SCALE, SCALES
+from pipelines.sources.scales import COMPLAINT_SEVERITIES, COMPLAINT_STATUSES, FFT_SCALE, SCALES
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,9 @@ def _common() -> list[Check]:
         Check("ExpectColumnValuesToNotBeNull", {"column": "response_id"}, "missing record id"),
         Check("ExpectColumnValuesToBeOfType", {"column": "response_id", "type_": "str"}, "record id is not text"),
         Check("ExpectColumnValuesToNotBeNull", {"column": "received_at"}, "missing or unparseable date"),
-        Check("ExpectColumnValuesToBeOfType", {"column": "received_at", "type_": "Timestamp"},
-              "date is not a timestamp"),
+        Check(
+            "ExpectColumnValuesToBeOfType", {"column": "received_at", "type_": "Timestamp"}, "date is not a timestamp"
+        ),
         Check(
             "ExpectColumnValuesToBeBetween",
             {"column": "_age_days", "min_value": -FUTURE_TOLERANCE_DAYS},
@@ -108,14 +109,26 @@ def _scale_checks() -> list[Check]:
         ),
         # One expectation carries the allowed answers of every scale ("fft5:very good", "nps11:7",
         # ...): cheaper than one row-conditioned expectation per scale, and as reviewable.
-        Check("ExpectColumnValuesToBeInSet", {"column": "_scale_answer", "value_set": scale_answers()},
-              "rating not on its scale"),
-        Check("ExpectColumnValuesToBeBetween", {"column": "rating_value", "min_value": 0, "max_value": 1},
-              "normalised rating outside 0..1"),
-        Check("ExpectColumnValuesToBeBetween", {"column": "nps", "min_value": 0, "max_value": 10},
-              "NPS score outside 0..10"),
-        Check("ExpectColumnValuesToBeInSet", {"column": "_items_valid", "value_set": [True]},
-              "a survey item's answer is not on its scale"),
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "_scale_answer", "value_set": scale_answers()},
+            "rating not on its scale",
+        ),
+        Check(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "rating_value", "min_value": 0, "max_value": 1},
+            "normalised rating outside 0..1",
+        ),
+        Check(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "nps", "min_value": 0, "max_value": 10},
+            "NPS score outside 0..10",
+        ),
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "_items_valid", "value_set": [True]},
+            "a survey item's answer is not on its scale",
+        ),
     ]
 
 
@@ -126,8 +139,11 @@ def suite_checks(stream: str) -> list[Check]:
         checks += [
             Check("ExpectColumnValuesToNotBeNull", {"column": "site"}, "missing site"),
             *_scale_checks(),
-            Check("ExpectColumnValuesToBeInSet", {"column": "_has_content", "value_set": [True]},
-                  "empty response: no rating and no free text"),
+            Check(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "_has_content", "value_set": [True]},
+                "empty response: no rating and no free text",
+            ),
         ]
     elif stream == "suggestion":
         checks += [Check("ExpectColumnValuesToNotBeNull", {"column": "text"}, "empty suggestion text")]
@@ -147,24 +163,42 @@ def suite_checks(stream: str) -> list[Check]:
             ),
             Check("ExpectColumnValuesToBeNull", {"column": "_bad_acknowledged_at"}, "unparseable acknowledged date"),
             Check("ExpectColumnValuesToBeNull", {"column": "_bad_closed_at"}, "unparseable closed date"),
-            Check("ExpectColumnValuesToBeNull", {"column": "_bad_contact_count"},
-                  "contact count is not a whole number"),
-            Check("ExpectColumnValuesToBeNull", {"column": "_bad_handling_minutes"},
-                  "handling minutes is not a whole number"),
-            Check("ExpectColumnValuesToBeBetween", {"column": "contact_count", "min_value": 0, "max_value": 1000},
-                  "contact count outside 0..1000"),
-            Check("ExpectColumnValuesToBeBetween", {"column": "handling_minutes", "min_value": 0,
-                                                     "max_value": 60 * 24 * 365}, "handling minutes outside 0..1 year"),
+            Check(
+                "ExpectColumnValuesToBeNull", {"column": "_bad_contact_count"}, "contact count is not a whole number"
+            ),
+            Check(
+                "ExpectColumnValuesToBeNull",
+                {"column": "_bad_handling_minutes"},
+                "handling minutes is not a whole number",
+            ),
+            Check(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "contact_count", "min_value": 0, "max_value": 1000},
+                "contact count outside 0..1000",
+            ),
+            Check(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "handling_minutes", "min_value": 0, "max_value": 60 * 24 * 365},
+                "handling minutes outside 0..1 year",
+            ),
             Check(
                 "ExpectColumnPairValuesAToBeGreaterThanB",
-                {"column_A": "acknowledged_at", "column_B": "opened_at", "or_equal": True,
-                 "ignore_row_if": "either_value_is_missing"},
+                {
+                    "column_A": "acknowledged_at",
+                    "column_B": "opened_at",
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
                 "acknowledged before it was received",
             ),
             Check(
                 "ExpectColumnPairValuesAToBeGreaterThanB",
-                {"column_A": "closed_at", "column_B": "opened_at", "or_equal": True,
-                 "ignore_row_if": "either_value_is_missing"},
+                {
+                    "column_A": "closed_at",
+                    "column_B": "opened_at",
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
                 "closed before it was received",
             ),
         ]
@@ -186,9 +220,16 @@ class Outcome:
 
 
 _HELPERS: dict[str, Any] = {
-    "site": pd.NA, "text": pd.NA, "rating_scale": pd.NA, "_rating_key": pd.NA, "complaint_status": pd.NA,
-    "complaint_severity": pd.NA, "_bad_acknowledged_at": pd.NA, "_bad_closed_at": pd.NA,
-    "_bad_contact_count": pd.NA, "_bad_handling_minutes": pd.NA,
+    "site": pd.NA,
+    "text": pd.NA,
+    "rating_scale": pd.NA,
+    "_rating_key": pd.NA,
+    "complaint_status": pd.NA,
+    "complaint_severity": pd.NA,
+    "_bad_acknowledged_at": pd.NA,
+    "_bad_closed_at": pd.NA,
+    "_bad_contact_count": pd.NA,
+    "_bad_handling_minutes": pd.NA,
 }
 
 
@@ -211,7 +252,7 @@ def prepare(df: pd.DataFrame, now: datetime | None = None) -> pd.DataFrame:
             out[col] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us, UTC]")
     for col in ("_items_valid", "_has_content"):
         out[col] = out[col].fillna(False).astype(bool) if col in out else True
-    out["_scale_answer"] = (out["rating_scale"].astype("string") + ":" + out["_rating_key"].astype("string"))
+    out["_scale_answer"] = out["rating_scale"].astype("string") + ":" + out["_rating_key"].astype("string")
     # Uniqueness is per source row: the several answers of one survey response share its id.
     first = ~out["_pos"].duplicated() if "_pos" in out else pd.Series(True, index=out.index)
     out["_row_id"] = out["response_id"].astype("string").where(first)
@@ -418,6 +459,13 @@ def _snake(name: str) -> str:
 
 
 __all__ = [
-    "FFT_SCALE", "Check", "Outcome", "build_data_docs", "data_docs_url", "prepare", "suite_checks", "sync_suites",
+    "FFT_SCALE",
+    "Check",
+    "Outcome",
+    "build_data_docs",
+    "data_docs_url",
+    "prepare",
+    "suite_checks",
+    "sync_suites",
     "validate",
 ]

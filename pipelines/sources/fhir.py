@@ -33,15 +33,26 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.sources.base import Reject, SourceConfig, SourceError, SourceRows, decode_bytes
-from pipelines.sources.presets import ANSWER_COLUMNS, ITEM_COLUMNS, SCALES, Extract, resolve
+from pipelines.sources.files import decode_bytes
+from pipelines.sources.mapping import ANSWER_COLUMNS, ITEM_COLUMNS, Extract
+from pipelines.sources.presets import Resolved, resolve
+from pipelines.sources.scales import SCALES
+from pipelines.sources.types import Reject, SourceConfig, SourceError, SourceRows
 
 STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 DEFAULT_ACCEPT = ("completed", "amended", "stopped")
 DEFAULT_SKIP = ("in-progress",)
 RETRACT = "entered-in-error"
-_VALUE_KEYS = ("valueString", "valueInteger", "valueDecimal", "valueBoolean", "valueDate", "valueDateTime",
-               "valueTime", "valueUri")
+_VALUE_KEYS = (
+    "valueString",
+    "valueInteger",
+    "valueDecimal",
+    "valueBoolean",
+    "valueDate",
+    "valueDateTime",
+    "valueTime",
+    "valueUri",
+)
 
 
 @dataclass
@@ -141,71 +152,141 @@ def read_fhir(config: SourceConfig, path: Path) -> FhirRead:
     accept = tuple(config.options.get("fhir_statuses") or DEFAULT_ACCEPT)
     skip = tuple(s for s in config.options.get("fhir_skip_statuses") or DEFAULT_SKIP if s not in accept)
     resources, rejects, notes = _resources(config, path)
-    rows: list[dict[str, Any]] = []
-    answers: list[dict[str, Any]] = []
-    items: list[dict[str, Any]] = []
-    skipped: dict[str, int] = {}
-    retracted: list[str] = []
+    taken = _Responses(resolved, accept, skip)
     for number, raw, resource in resources:
-        if not isinstance(resource, dict):
-            kind = type(resource).__name__
-            rejects.append(Reject(number, raw, "fhir:resource_type", f"a JSON {kind}, not a resource"))
-            continue
-        kind = resource.get("resourceType")
-        rid = resource.get("id") or (resource.get("identifier") or {}).get("value")
-        rid = None if rid is None else str(rid)
-        if kind != "QuestionnaireResponse":
-            rejects.append(Reject(number, raw, "fhir:resource_type",
-                                  f"resourceType {kind!r} is not QuestionnaireResponse", rid))
-            continue
+        reject = _type_reject(number, raw, resource)
+        if reject is None:
+            reject = taken.take(number, raw, resource)
+        if reject is not None:
+            rejects.append(reject)
+    frame = _rows_frame(taken.rows)
+    extract = Extract(
+        frame.drop(columns=["_raw"]),
+        pd.DataFrame(taken.answers, columns=ANSWER_COLUMNS),
+        pd.DataFrame(taken.items, columns=ITEM_COLUMNS),
+    )
+    if taken.skipped:
+        notes.append("skipped " + ", ".join(f"{n} {s}" for s, n in sorted(taken.skipped.items())))
+    return FhirRead(extract, SourceRows(frame, rejects, notes), taken.skipped, taken.retracted)
+
+
+def _resource_id(resource: dict) -> str | None:
+    rid = resource.get("id") or (resource.get("identifier") or {}).get("value")
+    return None if rid is None else str(rid)
+
+
+def _type_reject(number: int, raw: str, resource: Any) -> Reject | None:
+    """A reject unless ``resource`` is a QuestionnaireResponse."""
+    if not isinstance(resource, dict):
+        kind = type(resource).__name__
+        return Reject(number, raw, "fhir:resource_type", f"a JSON {kind}, not a resource")
+    kind = resource.get("resourceType")
+    if kind != "QuestionnaireResponse":
+        reason = f"resourceType {kind!r} is not QuestionnaireResponse"
+        return Reject(number, raw, "fhir:resource_type", reason, _resource_id(resource))
+    return None
+
+
+@dataclass
+class _Responses:
+    """The QuestionnaireResponses of one file as extract rows, answers and items, plus what was skipped."""
+
+    resolved: Resolved
+    accept: tuple[str, ...]
+    skip: tuple[str, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    retracted: list[str] = field(default_factory=list)
+
+    def take(self, number: int, raw: str, resource: dict) -> Reject | None:
+        """Load, skip (counted; entered-in-error also retracts) or reject one response by its status."""
+        rid = _resource_id(resource)
         status = resource.get("status")
-        if status in skip or status == RETRACT:
-            skipped[str(status)] = skipped.get(str(status), 0) + 1
+        if status in self.skip or status == RETRACT:
+            self.skipped[str(status)] = self.skipped.get(str(status), 0) + 1
             if status == RETRACT and rid:
-                retracted.append(rid)
-            continue
-        if status not in accept:
-            reason = f"status is not one of {list(STATUSES)}" if status not in STATUSES else (
-                f"status {status!r} is not accepted by this source (fhir_statuses: {list(accept)})")
-            rejects.append(Reject(number, raw, "fhir:status", reason, rid))
-            continue
+                self.retracted.append(rid)
+            return None
+        if status not in self.accept:
+            reason = (
+                f"status is not one of {list(STATUSES)}"
+                if status not in STATUSES
+                else (f"status {status!r} is not accepted by this source (fhir_statuses: {list(self.accept)})")
+            )
+            return Reject(number, raw, "fhir:status", reason, rid)
+        self._add(number, raw, rid, resource)
+        return None
+
+    def _add(self, number: int, raw: str, rid: str | None, resource: dict) -> None:
+        resolved = self.resolved
         found: dict[str, list[tuple[str | None, dict]]] = {}
         _walk(resource.get("item"), found)
-        pos = len(rows)
-        row: dict[str, Any] = {"response_id": rid, "received_at": resource.get("authored"), "_row_number": number,
-                               "_raw": raw}
+        pos = len(self.rows)
+        row: dict[str, Any] = {
+            "response_id": rid,
+            "received_at": resource.get("authored"),
+            "_row_number": number,
+            "_raw": raw,
+        }
         for key in ("site", "service", "age_band", "rating"):
             link = resolved.columns.get(key)
             if link and found.get(link):
                 row[key] = _value(found[link][0][1], resolved.rating_scale if key == "rating" else None)
-        rows.append(row)
-        for link, question in resolved.questions.items():
-            n = 0
-            for item_text, answer in found.get(link, []):
-                text = _value(answer)
-                if text is None or not text.strip():
-                    continue
-                n += 1
-                answers.append({"_pos": pos, "question_key": link if n == 1 else f"{link}#{n}",
-                                "question": question or item_text or link, "text": text.strip()})
-        for link, item in resolved.items.items():
-            if found.get(link):
-                item_text, answer = found[link][0]
-                value = _value(answer, item.scale)
-                if value is not None and value.strip():
-                    items.append({"_pos": pos, "item_key": link, "question": item.question if item.question != link
-                                  else (item_text or link), "scale": item.scale, "answer_raw": value.strip()})
-    frame = pd.DataFrame(rows, columns=["response_id", "received_at", "site", "service", "age_band", "rating",
-                                        "_row_number", "_raw"])
+        self.rows.append(row)
+        self.answers += _free_text(resolved, found, pos)
+        self.items += _rated_items(resolved, found, pos)
+
+
+def _free_text(resolved: Resolved, found: dict[str, list[tuple[str | None, dict]]], pos: int) -> list[dict]:
+    """One answer per non-blank string answer of a question linkId; repeats get ``<linkId>#2``..."""
+    out = []
+    for link, question in resolved.questions.items():
+        n = 0
+        for item_text, answer in found.get(link, []):
+            text = _value(answer)
+            if text is None or not text.strip():
+                continue
+            n += 1
+            out.append(
+                {
+                    "_pos": pos,
+                    "question_key": link if n == 1 else f"{link}#{n}",
+                    "question": question or item_text or link,
+                    "text": text.strip(),
+                }
+            )
+    return out
+
+
+def _rated_items(resolved: Resolved, found: dict[str, list[tuple[str | None, dict]]], pos: int) -> list[dict]:
+    """The first answer of each mapped item linkId, raw (parsed on its scale later)."""
+    out = []
+    for link, item in resolved.items.items():
+        if found.get(link):
+            item_text, answer = found[link][0]
+            value = _value(answer, item.scale)
+            if value is not None and value.strip():
+                out.append(
+                    {
+                        "_pos": pos,
+                        "item_key": link,
+                        "question": item.question if item.question != link else (item_text or link),
+                        "scale": item.scale,
+                        "answer_raw": value.strip(),
+                    }
+                )
+    return out
+
+
+def _rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The responses as strings (blank -> null), ``_row_number`` as an integer, ``_raw`` kept."""
+    frame = pd.DataFrame(
+        rows, columns=["response_id", "received_at", "site", "service", "age_band", "rating", "_row_number", "_raw"]
+    )
     for col in frame.columns:
         frame[col] = frame[col].astype("int64" if col == "_row_number" else "string")
     for col in ("response_id", "received_at", "site", "service", "age_band", "rating"):
         frame[col] = frame[col].str.strip().mask(frame[col].str.strip().eq(""))
-    extract = Extract(
-        frame.drop(columns=["_raw"]),
-        pd.DataFrame(answers, columns=ANSWER_COLUMNS),
-        pd.DataFrame(items, columns=ITEM_COLUMNS),
-    )
-    if skipped:
-        notes.append("skipped " + ", ".join(f"{n} {s}" for s, n in sorted(skipped.items())))
-    return FhirRead(extract, SourceRows(frame, rejects, notes), skipped, retracted)
+    return frame

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.sources.base import SourceConfig, SourceError, SourceRows, read_delimited, read_jsonl, read_xlsx
-from pipelines.sources.presets import Mapped, build_records, map_rows
+from pipelines.sources.files import read_delimited, read_jsonl, read_xlsx
+from pipelines.sources.mapping import Mapped, build_records, map_rows
+from pipelines.sources.types import SourceConfig, SourceError, SourceRows
 
 
 @dataclass

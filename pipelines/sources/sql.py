@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.provenance import sha256_parts
-from pipelines.sources.base import SourceConfig, SourceError, SourceRows
+from pipelines.sources.types import SourceConfig, SourceError, SourceRows
 
 
 @dataclass
@@ -95,7 +95,25 @@ def pull(
         SourceError: when the URL variable is unset, the database cannot be reached, the
             table/column/query does not exist (the message never contains the URL).
     """
-    env = os.environ if env is None else env
+    keys, data = _fetch(config, watermark, watermark_type, os.environ if env is None else env)
+    new_mark, kind = _new_watermark(config, keys, data, watermark, watermark_type)
+    text_rows = [[_text(v) for v in r] for r in data]
+    frame = (
+        pd.DataFrame(text_rows, columns=keys, dtype="string")
+        if text_rows
+        else pd.DataFrame(columns=keys, dtype="string")
+    )
+    frame["_row_number"] = pd.Series(range(1, len(frame) + 1), dtype="int64")
+    what = config.table or Path(config.query or "").name
+    where = f" where {config.watermark_column} >= {watermark}" if config.watermark_column and watermark else ""
+    checksum = sha256_parts([json.dumps(keys)] + [json.dumps(r, ensure_ascii=False) for r in text_rows])
+    return SqlPull(SourceRows(frame), new_mark, kind, f"sql:{what}{where}", checksum)
+
+
+def _fetch(
+    config: SourceConfig, watermark: str | None, watermark_type: str | None, env: Mapping[str, str]
+) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of the source's table or query since ``watermark``; database errors become SourceErrors."""
     url = env.get(config.url_env or "")
     if not url:
         raise SourceError(f"source {config.name}: environment variable {config.url_env} (the database URL) is not set")
@@ -109,29 +127,8 @@ def pull(
         raise SourceError(f"source {config.name}: cannot use the URL in {config.url_env}: {kind}") from exc
     try:
         with engine.connect() as conn:
-            if config.table:
-                schema, _, name = config.table.rpartition(".")
-                table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
-                stmt = sa.select(table)
-                if config.watermark_column:
-                    if config.watermark_column not in table.c:
-                        raise SourceError(
-                            f"source {config.name}: table {config.table} has no column {config.watermark_column!r}"
-                        )
-                    column = table.c[config.watermark_column]
-                    if since is not None:
-                        stmt = stmt.where(column >= since)
-                    stmt = stmt.order_by(column)
-                result = conn.execute(stmt)
-            else:
-                path = Path(config.query or "")
-                if not path.is_file():
-                    raise SourceError(f"source {config.name}: query file {path} not found")
-                text = path.read_text(encoding="utf-8")
-                params = {"watermark": since} if ":watermark" in text else {}
-                result = conn.execute(sa.text(text), params)
-            keys = list(map(str, result.keys()))
-            data = [tuple(r) for r in result.fetchall()]
+            result = _select_table(config, conn, since) if config.table else _run_query_file(config, conn, since)
+            return list(map(str, result.keys())), [tuple(r) for r in result.fetchall()]
     except sa.exc.NoSuchTableError as exc:
         raise SourceError(f"source {config.name}: no table {config.table!r} in the database") from exc
     except sa.exc.SQLAlchemyError as exc:
@@ -139,20 +136,48 @@ def pull(
         raise SourceError(f"source {config.name}: database error: {detail}") from exc
     finally:
         engine.dispose()
-    new_mark, kind = watermark, watermark_type
+
+
+def _select_table(config: SourceConfig, conn: Any, since: Any) -> Any:
+    """``select * from <table> [where <watermark_column> >= since] [order by <watermark_column>]``, reflected."""
+    import sqlalchemy as sa
+
+    schema, _, name = (config.table or "").rpartition(".")
+    table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+    stmt = sa.select(table)
     if config.watermark_column:
-        if config.watermark_column not in keys:
-            raise SourceError(f"source {config.name}: the query returns no column {config.watermark_column!r}")
-        index = keys.index(config.watermark_column)
-        values = [r[index] for r in data if r[index] is not None]
-        if values:
-            top = max(values)
-            new_mark, kind = _text(top), _kind(top)
-    text_rows = [[_text(v) for v in r] for r in data]
-    frame = pd.DataFrame(text_rows, columns=keys, dtype="string") if text_rows else pd.DataFrame(columns=keys,
-                                                                                                 dtype="string")
-    frame["_row_number"] = pd.Series(range(1, len(frame) + 1), dtype="int64")
-    what = config.table or Path(config.query or "").name
-    where = f" where {config.watermark_column} >= {watermark}" if config.watermark_column and watermark else ""
-    checksum = sha256_parts([json.dumps(keys)] + [json.dumps(r, ensure_ascii=False) for r in text_rows])
-    return SqlPull(SourceRows(frame), new_mark, kind, f"sql:{what}{where}", checksum)
+        if config.watermark_column not in table.c:
+            raise SourceError(f"source {config.name}: table {config.table} has no column {config.watermark_column!r}")
+        column = table.c[config.watermark_column]
+        if since is not None:
+            stmt = stmt.where(column >= since)
+        stmt = stmt.order_by(column)
+    return conn.execute(stmt)
+
+
+def _run_query_file(config: SourceConfig, conn: Any, since: Any) -> Any:
+    """The source's query file, given ``:watermark`` when it uses it."""
+    import sqlalchemy as sa
+
+    path = Path(config.query or "")
+    if not path.is_file():
+        raise SourceError(f"source {config.name}: query file {path} not found")
+    text = path.read_text(encoding="utf-8")
+    params = {"watermark": since} if ":watermark" in text else {}
+    return conn.execute(sa.text(text), params)
+
+
+def _new_watermark(
+    config: SourceConfig, keys: list[str], data: list[tuple], watermark: str | None, watermark_type: str | None
+) -> tuple[str | None, str | None]:
+    """The largest watermark value pulled and its kind (the old ones when nothing was pulled)."""
+    if not config.watermark_column:
+        return watermark, watermark_type
+    if config.watermark_column not in keys:
+        raise SourceError(f"source {config.name}: the query returns no column {config.watermark_column!r}")
+    index = keys.index(config.watermark_column)
+    values = [r[index] for r in data if r[index] is not None]
+    if not values:
+        return watermark, watermark_type
+    top = max(values)
+    return _text(top), _kind(top)

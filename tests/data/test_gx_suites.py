@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines.ingest import quality
-from pipelines.sources.base import SourceConfig
+from pipelines.sources.base import load_source_config
 from pipelines.sources.readers import read_source_file
 from tests.conftest import ROOT
 from tests.fixtures.ingest.helpers import FIXTURES, shared_gx_dir
@@ -19,16 +19,24 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def mapped(source: str) -> pd.DataFrame:
-    config = SourceConfig.from_yaml(FIXTURES / "sources" / f"{source}.yaml")
+    config = load_source_config(FIXTURES / "sources" / f"{source}.yaml")
     path = next(iter(sorted((FIXTURES / "presets").glob(Path(config.path).name))))
     return read_source_file(config, path).mapped.records
 
 
 @pytest.mark.parametrize(
     ("source", "stream"),
-    [("fft_csv", "survey"), ("fft_xlsx", "survey"), ("nps_csv", "survey"), ("hcahps_csv", "survey"),
-     ("fhir_bundle", "survey"), ("fhir_nps", "survey"), ("suggestions_jsonl", "suggestion"),
-     ("suggestion_cards_csv", "suggestion"), ("complaints_csv", "complaint")],
+    [
+        ("fft_csv", "survey"),
+        ("fft_xlsx", "survey"),
+        ("nps_csv", "survey"),
+        ("hcahps_csv", "survey"),
+        ("fhir_bundle", "survey"),
+        ("fhir_nps", "survey"),
+        ("suggestions_jsonl", "suggestion"),
+        ("suggestion_cards_csv", "suggestion"),
+        ("complaints_csv", "complaint"),
+    ],
 )
 def test_clean_preset_fixtures_pass_their_suite(source, stream):
     outcome = quality.validate(mapped(source), stream, shared_gx_dir(), now=NOW)
@@ -85,8 +93,14 @@ def test_survey_suite_catches_each_fault():
 
 def test_survey_scales_allow_exactly_their_answers():
     answers = set(quality.scale_answers())
-    assert {"fft5:very good", "fft5:don't know", "nps11:0", "nps11:10", "hcahps4:always",
-            "recommend4:definitely yes"} <= answers
+    assert {
+        "fft5:very good",
+        "fft5:don't know",
+        "nps11:0",
+        "nps11:10",
+        "hcahps4:always",
+        "recommend4:definitely yes",
+    } <= answers
     assert "nps11:11" not in answers and "fft5:excellent" not in answers
 
 
@@ -109,15 +123,20 @@ def test_complaint_suite_catches_each_fault():
         "expect_column_values_to_be_null(_bad_closed_at)": {"_bad_closed_at": "soon"},
         "expect_column_values_to_be_between(contact_count)": {"contact_count": -1},
         "expect_column_pair_values_a_to_be_greater_than_b(closed_at,opened_at)": {
-            "closed_at": pd.Timestamp("2026-01-01", tz="UTC")},
+            "closed_at": pd.Timestamp("2026-01-01", tz="UTC")
+        },
         "expect_column_pair_values_a_to_be_greater_than_b(acknowledged_at,opened_at)": {
-            "acknowledged_at": pd.Timestamp("2026-01-01", tz="UTC")},
+            "acknowledged_at": pd.Timestamp("2026-01-01", tz="UTC")
+        },
     }
     frame = _faults(base, faults)
     outcome = quality.validate(frame, "complaint", shared_gx_dir(), now=NOW)
     for index, expected in enumerate(faults):
         got = _check(outcome, index)
-        assert got == set() if expected == "clean" else expected in got, (expected, got)
+        if expected == "clean":
+            assert got == set()
+        else:
+            assert expected in got, (expected, got)
 
 
 def test_suggestion_suite_requires_text_but_not_site():
@@ -132,8 +151,9 @@ def test_validation_results_never_hold_patient_text():
     frame = mapped("suggestions_jsonl").assign(text=[secret, "ok", "ok"])
     outcome = quality.validate(frame, "suggestion", shared_gx_dir(), now=NOW)
     assert outcome.failures
-    stored = sorted((shared_gx_dir() / "gx" / "uncommitted" / "validations").rglob("*.json"),
-                    key=lambda p: p.stat().st_mtime)[-1]
+    stored = sorted(
+        (shared_gx_dir() / "gx" / "uncommitted" / "validations").rglob("*.json"), key=lambda p: p.stat().st_mtime
+    )[-1]
     assert "PATIENT-SECRET-TEXT" not in stored.read_text()
 
 
@@ -150,8 +170,10 @@ def test_committed_suites_match_the_code():
     for stream in quality.STREAMS:
         path = ROOT / "great_expectations" / "gx" / "expectations" / f"feedback_{stream}.json"
         stored = json.loads(path.read_text())
-        got = sorted((e["type"], repr(quality._norm({k: v for k, v in e["kwargs"].items()})), e["meta"]["check"])
-                     for e in stored["expectations"])
+        got = sorted(
+            (e["type"], repr(quality._norm({k: v for k, v in e["kwargs"].items()})), e["meta"]["check"])
+            for e in stored["expectations"]
+        )
         assert got == quality._suite_spec(quality.suite_checks(stream)), stream
         checkpoint = ROOT / "great_expectations" / "gx" / "checkpoints" / f"feedback_{stream}.json"
         assert json.loads(checkpoint.read_text())["result_format"] == quality.RESULT_FORMAT

@@ -46,8 +46,11 @@ def postgres():
         versions = sorted(p.rsplit("/", 1)[-1] for p in glob.glob("/etc/postgresql/*"))
         if not versions:
             pytest.skip(f"PostgreSQL not reachable on {HOST}:{PORT} and not installed here ({first})")
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+            capture_output=True,
+            timeout=60,
+        )
         try:
             con, user = _connect()
         except ConnectionError as second:
@@ -83,16 +86,62 @@ def test_complaints_table_ingests_incrementally_and_updates_keep_history(postgre
     con, _ = postgres
     name, user = schema
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-    _insert(con, name, [
-        ("PG-1", t0, "Riverside Infirmary", "ED", "Waiting times", "moderate", "open", None, None, 1, 20,
-         "Waited nine hours", t0),
-        ("PG-2", t0 + timedelta(hours=1), "Riverside Infirmary", "Finance", "Billing", "low", "acknowledged",
-         t0 + timedelta(days=2), None, 2, 45, "Charged twice", t0 + timedelta(days=2)),
-        ("PG-3", t0 + timedelta(hours=2), "Northgate General Hospital", "Maternity", "Communication", "high", "open",
-         None, None, 1, 15, "No results for three weeks", t0 + timedelta(hours=2)),
-    ])
+    _insert(
+        con,
+        name,
+        [
+            (
+                "PG-1",
+                t0,
+                "Riverside Infirmary",
+                "ED",
+                "Waiting times",
+                "moderate",
+                "open",
+                None,
+                None,
+                1,
+                20,
+                "Waited nine hours",
+                t0,
+            ),
+            (
+                "PG-2",
+                t0 + timedelta(hours=1),
+                "Riverside Infirmary",
+                "Finance",
+                "Billing",
+                "low",
+                "acknowledged",
+                t0 + timedelta(days=2),
+                None,
+                2,
+                45,
+                "Charged twice",
+                t0 + timedelta(days=2),
+            ),
+            (
+                "PG-3",
+                t0 + timedelta(hours=2),
+                "Northgate General Hospital",
+                "Maternity",
+                "Communication",
+                "high",
+                "open",
+                None,
+                None,
+                1,
+                15,
+                "No results for three weeks",
+                t0 + timedelta(hours=2),
+            ),
+        ],
+    )
     monkeypatch.setenv("TEST_PG_COMPLAINTS_URL", f"postgresql+psycopg2://{user}@{HOST}:{PORT}/{DATABASE}")
-    write_source(settings, "pg_complaints", textwrap.dedent(f"""
+    write_source(
+        settings,
+        "pg_complaints",
+        textwrap.dedent(f"""
         stream: complaint
         preset: complaints
         format: sql
@@ -101,7 +150,8 @@ def test_complaints_table_ingests_incrementally_and_updates_keep_history(postgre
         watermark_column: updated_at
         timezone: Europe/London
         country: GB
-        """))
+        """),
+    )
     s = settings.with_(gx_dir=shared_gx_dir())
 
     (first,) = ingest.ingest_all(s)
@@ -124,8 +174,9 @@ def test_complaints_table_ingests_incrementally_and_updates_keep_history(postgre
     assert current["response_id"].tolist() == ["PG-1", "PG-2", "PG-3"]  # one complaint, never a second
     assert current["complaint_status"].tolist() == ["closed", "acknowledged", "open"]
     assert str(current["received_at"].iat[0]) == "2026-03-01 09:00:00+00:00"  # timestamptz kept its instant
-    history = query(s, "select complaint_status from raw.feedback_history where response_id = 'PG-1' "
-                       "order by valid_from")
+    history = query(
+        s, "select complaint_status from raw.feedback_history where response_id = 'PG-1' order by valid_from"
+    )
     assert history["complaint_status"].tolist() == ["open", "closed"]  # two history rows
 
 
@@ -133,16 +184,39 @@ def test_query_file_with_null_safe_watermark(postgres, schema, settings, tmp_pat
     con, _ = postgres
     name, user = schema
     t0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
-    _insert(con, name, [
-        (f"Q-{i}", t0, "Riverside Infirmary", "ED", "Other", "low", "open", None, None, 1, 10, f"Complaint {i}",
-         t0 + timedelta(minutes=i)) for i in range(3)
-    ])
+    _insert(
+        con,
+        name,
+        [
+            (
+                f"Q-{i}",
+                t0,
+                "Riverside Infirmary",
+                "ED",
+                "Other",
+                "low",
+                "open",
+                None,
+                None,
+                1,
+                10,
+                f"Complaint {i}",
+                t0 + timedelta(minutes=i),
+            )
+            for i in range(3)
+        ],
+    )
     sql = tmp_path / "pull.sql"
-    sql.write_text(f"select * from {name}.complaints where :watermark is null or updated_at >= :watermark "
-                   "order by updated_at")
+    sql.write_text(
+        f"select * from {name}.complaints where :watermark is null or updated_at >= :watermark order by updated_at"
+    )
     monkeypatch.setenv("TEST_PG_COMPLAINTS_URL", f"postgresql+psycopg2://{user}@{HOST}:{PORT}/{DATABASE}")
-    write_source(settings, "pg_query", "stream: complaint\npreset: complaints\nformat: sql\n"
-                                       f"url_env: TEST_PG_COMPLAINTS_URL\nquery: {sql}\nwatermark_column: updated_at\n")
+    write_source(
+        settings,
+        "pg_query",
+        "stream: complaint\npreset: complaints\nformat: sql\n"
+        f"url_env: TEST_PG_COMPLAINTS_URL\nquery: {sql}\nwatermark_column: updated_at\n",
+    )
     s = settings.with_(gx_dir=shared_gx_dir())
     assert ingest.ingest_all(s)[0].rows_loaded == 3
     again = ingest.ingest_all(s)[0]

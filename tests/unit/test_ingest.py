@@ -19,8 +19,15 @@ from tests.conftest import ROOT
 from tests.fixtures.ingest.helpers import counts, make_settings, query, shared_gx_dir, stage, write_source
 
 ALL_PRESET_SOURCES = [
-    "fft_csv", "fft_xlsx", "nps_csv", "hcahps_csv", "suggestions_jsonl", "suggestion_cards_csv", "complaints_csv",
-    "fhir_bundle", "fhir_nps",
+    "fft_csv",
+    "fft_xlsx",
+    "nps_csv",
+    "hcahps_csv",
+    "suggestions_jsonl",
+    "suggestion_cards_csv",
+    "complaints_csv",
+    "fhir_bundle",
+    "fhir_nps",
 ]
 # source -> (rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_skipped, records in raw.feedback)
 EXPECTED = {
@@ -54,8 +61,13 @@ def test_every_preset_fixture_ingests_and_reconciles(presets):
     by_source = _by_source(results)
     for source, (read, loaded, quarantined, duplicate, skipped, _records) in EXPECTED.items():
         (batch,) = by_source[source]
-        assert (batch.rows_read, batch.rows_loaded, batch.rows_quarantined, batch.rows_duplicate,
-                batch.rows_skipped) == (read, loaded, quarantined, duplicate, skipped), source
+        assert (
+            batch.rows_read,
+            batch.rows_loaded,
+            batch.rows_quarantined,
+            batch.rows_duplicate,
+            batch.rows_skipped,
+        ) == (read, loaded, quarantined, duplicate, skipped), source
         assert batch.reconciles and batch.status == "success"
         assert batch.data_docs and batch.data_docs.startswith("file://")
     per_source = query(s, "select source, count(*) n from raw.feedback group by source").set_index("source")["n"]
@@ -65,16 +77,22 @@ def test_every_preset_fixture_ingests_and_reconciles(presets):
     first, second = by_source["complaints_csv"]
     assert (first.rows_loaded, second.rows_loaded, second.rows_duplicate, second.rows_inserted) == (3, 3, 1, 1)
     stored = query(s, "select * from raw.ingest_batches where status = 'success'")
-    assert (stored["rows_read"] == stored["rows_loaded"] + stored["rows_quarantined"] + stored["rows_duplicate"]
-            + stored["rows_skipped"]).all()
+    assert len(stored) == len(results) == 10  # one batch per file: 8 sources of one file, complaints of two
+    assert (
+        stored["rows_read"]
+        == stored["rows_loaded"] + stored["rows_quarantined"] + stored["rows_duplicate"] + stored["rows_skipped"]
+    ).all()
     docs = shared_gx_dir() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert docs.is_file()
 
 
 def test_mapped_values_times_and_items(presets):
     s, _ = presets
-    rows = query(s, "select source_record_id, received_at, rating_value, text, question, service, source_timezone "
-                    "from raw.feedback").set_index("source_record_id")
+    rows = query(
+        s,
+        "select source_record_id, received_at, rating_value, text, question, service, source_timezone "
+        "from raw.feedback",
+    ).set_index("source_record_id")
     # Local London times -> UTC: GMT in March, BST in June; DST gap shifted forward, fold read as GMT.
     assert str(rows.at["FFT-0001#what_was_good", "received_at"]) == "2026-03-02 09:15:00+00:00"
     assert str(rows.at["FFT-0006#what_could_improve", "received_at"]) == "2026-06-15 11:00:00+00:00"
@@ -100,8 +118,9 @@ def test_mapped_values_times_and_items(presets):
     # Complaints: an update changed the record and kept its history; never a second complaint.
     current = query(s, "select response_id, complaint_status from raw.feedback where channel = 'complaint' order by 1")
     assert list(current["complaint_status"]) == ["acknowledged", "closed", "acknowledged", "open"]
-    history = query(s, "select response_id, count(*) n from raw.feedback_history where channel = 'complaint' "
-                       "group by 1 order by 1")
+    history = query(
+        s, "select response_id, count(*) n from raw.feedback_history where channel = 'complaint' group by 1 order by 1"
+    )
     assert list(history["n"]) == [2, 2, 1, 1]
 
 
@@ -113,10 +132,15 @@ def test_ingesting_twice_is_idempotent_and_force_counts_duplicates(settings):
     assert {r.status for r in again} == {"skipped"}
     assert counts(s) == before
     forced = ingest.ingest_all(s, force=True)
-    assert all(r.rows_duplicate == r.rows_read and r.rows_loaded == 0 for r in forced)
+    # Every row of both files is read again and counted as a duplicate; nothing is loaded twice.
+    assert [(r.source, r.status, r.rows_read, r.rows_duplicate, r.rows_loaded) for r in forced] == [
+        ("fft_csv", "success", 8, 8, 0),
+        ("suggestions_jsonl", "success", 3, 3, 0),
+    ]
     after = counts(s)
     assert {k: v for k, v in after.items() if k != "batches_success"} == {
-        k: v for k, v in before.items() if k != "batches_success"}
+        k: v for k, v in before.items() if k != "batches_success"
+    }
 
 
 def test_complaint_update_changes_the_record_and_keeps_history(settings):
@@ -246,30 +270,62 @@ def test_sql_source_is_incremental_by_watermark(settings, tmp_path, monkeypatch)
         "handling_minutes integer, description text, updated_at text)"
     )
     rows = [
-        ("C-1", "2026-03-01T09:00:00", "Riverside Infirmary", "ED", "Other", "low", "open", None, None, 1, 10,
-         "First", "2026-03-01T09:00:00"),
-        ("C-2", "2026-03-02T09:00:00", "Riverside Infirmary", "ED", "Other", "low", "open", None, None, 1, 10,
-         "Second", "2026-03-02T09:00:00"),
+        (
+            "C-1",
+            "2026-03-01T09:00:00",
+            "Riverside Infirmary",
+            "ED",
+            "Other",
+            "low",
+            "open",
+            None,
+            None,
+            1,
+            10,
+            "First",
+            "2026-03-01T09:00:00",
+        ),
+        (
+            "C-2",
+            "2026-03-02T09:00:00",
+            "Riverside Infirmary",
+            "ED",
+            "Other",
+            "low",
+            "open",
+            None,
+            None,
+            1,
+            10,
+            "Second",
+            "2026-03-02T09:00:00",
+        ),
     ]
     con.executemany("insert into complaints values (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.commit()
     monkeypatch.setenv("TEST_COMPLAINTS_URL", f"sqlite:///{db}")
-    write_source(settings, "complaints_db", textwrap.dedent("""
+    write_source(
+        settings,
+        "complaints_db",
+        textwrap.dedent("""
         stream: complaint
         preset: complaints
         format: sql
         url_env: TEST_COMPLAINTS_URL
         table: complaints
         watermark_column: updated_at
-        """))
+        """),
+    )
     s = settings.with_(gx_dir=shared_gx_dir())
     (first,) = ingest.ingest_all(s)
     assert (first.rows_read, first.rows_loaded) == (2, 2)
     assert query(s, "select watermark from raw.source_state").iat[0, 0] == "2026-03-02T09:00:00"
     assert ingest.ingest_all(s)[0].rows_duplicate == 1  # the boundary row is re-read once
     assert [r.status for r in ingest.ingest_all(s)] == ["skipped"]  # then the same extract is skipped
-    con.execute("update complaints set status = 'closed', closed_date = '2026-03-05T10:00:00', "
-                "updated_at = '2026-03-05T10:00:00' where complaint_ref = 'C-1'")
+    con.execute(
+        "update complaints set status = 'closed', closed_date = '2026-03-05T10:00:00', "
+        "updated_at = '2026-03-05T10:00:00' where complaint_ref = 'C-1'"
+    )
     con.commit()
     (third,) = ingest.ingest_all(s)
     assert (third.rows_read, third.rows_updated, third.rows_duplicate) == (2, 1, 1)
@@ -280,8 +336,11 @@ def test_sql_source_is_incremental_by_watermark(settings, tmp_path, monkeypatch)
 
 def test_unreadable_sql_source_records_a_failed_batch_without_the_url(settings, monkeypatch):
     monkeypatch.setenv("TEST_BAD_URL", "postgresql+psycopg2://user:s3cret@127.0.0.1:1/none")
-    write_source(settings, "down_db", "stream: complaint\npreset: complaints\nformat: sql\nurl_env: TEST_BAD_URL\n"
-                                      "table: complaints\n")
+    write_source(
+        settings,
+        "down_db",
+        "stream: complaint\npreset: complaints\nformat: sql\nurl_env: TEST_BAD_URL\ntable: complaints\n",
+    )
     s = settings.with_(gx_dir=shared_gx_dir())
     with pytest.raises(ingest.IngestError) as err:
         ingest.ingest_all(s)
@@ -308,8 +367,9 @@ def test_monthly_exports_named_by_month_are_ingested_in_date_order(settings):
     exports = settings.data_dir / "monthly"
     exports.mkdir()
     (exports / "fft_Nov2026.csv").write_text(header + "M-1,2026-11-02 10:00,A,Good,Fine\n")
-    (exports / "fft_Dec2026.csv").write_text(header + "M-1,2026-11-02 10:00,A,Poor,Amended: too slow\n"
-                                             "M-2,2026-11-20 10:00,A,Very good,Lovely\n")
+    (exports / "fft_Dec2026.csv").write_text(
+        header + "M-1,2026-11-02 10:00,A,Poor,Amended: too slow\nM-2,2026-11-20 10:00,A,Very good,Lovely\n"
+    )
     write_source(settings, "monthly_fft", "stream: survey\npreset: fft\nformat: csv\npath: monthly/fft_*.csv\n")
     s = settings.with_(gx_dir=shared_gx_dir())
     results = ingest.ingest_all(s)

@@ -25,25 +25,50 @@ EXPECTED = {
     "missing_columns_fft": ("failed", 0, 0, 0, 0, 0, set()),
     "missing_optional_fft": ("success", 2, 2, 0, 0, 0, set()),
     "extra_columns_fft": ("success", 4, 1, 3, 0, 0, {"parse:field_count"}),
-    "bad_dates_fft": ("success", 6, 1, 5, 0, 0, {
-        "expect_column_values_to_not_be_null(received_at)",
-        "expect_column_values_to_be_between(_age_days)[future]",
-        "expect_column_values_to_be_between(_age_days)[too_old]"}),
-    "off_scale_fft": ("success", 4, 1, 3, 0, 0, {
-        "expect_column_values_to_be_in_set(_scale_answer)", "expect_column_values_to_be_in_set(_has_content)"}),
+    "bad_dates_fft": (
+        "success",
+        6,
+        1,
+        5,
+        0,
+        0,
+        {
+            "expect_column_values_to_not_be_null(received_at)",
+            "expect_column_values_to_be_between(_age_days)[future]",
+            "expect_column_values_to_be_between(_age_days)[too_old]",
+        },
+    ),
+    "off_scale_fft": (
+        "success",
+        4,
+        1,
+        3,
+        0,
+        0,
+        {"expect_column_values_to_be_in_set(_scale_answer)", "expect_column_values_to_be_in_set(_has_content)"},
+    ),
     "out_of_range_nps": ("success", 6, 2, 4, 0, 0, {"expect_column_values_to_be_in_set(_scale_answer)"}),
     "empty_text_suggestions": ("success", 5, 1, 4, 0, 0, {"expect_column_values_to_not_be_null(text)"}),
     "truncated_suggestions": ("success", 4, 2, 2, 0, 0, {"parse:json_line"}),
     "hostile_text_suggestions": ("success", 14, 14, 0, 0, 0, set()),
     "wrong_type_fhir": ("success", 6, 1, 4, 0, 1, {"fhir:resource_type", "fhir:status", "parse:json_line"}),
     "truncated_bundle_fhir": ("failed", 0, 0, 0, 0, 0, set()),
-    "complaint_bad_values": ("success", 7, 1, 6, 0, 0, {
-        "expect_column_values_to_be_in_set(complaint_status)",
-        "expect_column_values_to_be_in_set(complaint_severity)",
-        "expect_column_values_to_be_null(_bad_contact_count)",
-        "expect_column_values_to_be_null(_bad_acknowledged_at)",
-        "expect_column_pair_values_a_to_be_greater_than_b(closed_at,opened_at)",
-        "expect_column_values_to_not_be_null(site)"}),
+    "complaint_bad_values": (
+        "success",
+        7,
+        1,
+        6,
+        0,
+        0,
+        {
+            "expect_column_values_to_be_in_set(complaint_status)",
+            "expect_column_values_to_be_in_set(complaint_severity)",
+            "expect_column_values_to_be_null(_bad_contact_count)",
+            "expect_column_values_to_be_null(_bad_acknowledged_at)",
+            "expect_column_pair_values_a_to_be_greater_than_b(closed_at,opened_at)",
+            "expect_column_values_to_not_be_null(site)",
+        },
+    ),
     "duplicate_ids_complaints": ("success", 4, 2, 1, 1, 0, {"expect_column_values_to_be_unique(_row_id)"}),
     "huge_comment_complaints": ("success", 2, 1, 1, 0, 0, {"expect_column_value_lengths_to_be_between(text)"}),
     "empty_fft": ("success", 0, 0, 0, 0, 0, set()),
@@ -75,11 +100,16 @@ def test_every_bad_file_is_read_counted_and_reconciled(corpus):
         got = (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_duplicate, r.rows_skipped)
         assert got == (status, read, loaded, quarantined, duplicate, skipped), source
         assert r.reconciles, source
-    stored = query(s, "select source, status, rows_read, rows_loaded + rows_quarantined + rows_duplicate "
-                      "+ rows_skipped as accounted from raw.ingest_batches")
+    stored = query(
+        s,
+        "select source, status, rows_read, rows_loaded + rows_quarantined + rows_duplicate "
+        "+ rows_skipped as accounted from raw.ingest_batches",
+    )
+    assert sorted(stored["source"]) == sorted(EXPECTED)  # one recorded batch per source, failed ones too
     assert (stored["rows_read"] == stored["accounted"]).all()
     assert set(stored.loc[stored["status"] == "failed", "source"]) == {
-        s for s, e in EXPECTED.items() if e[0] == "failed"}
+        s for s, e in EXPECTED.items() if e[0] == "failed"
+    }
 
 
 def test_quarantine_has_source_raw_row_check_and_reason(corpus):

@@ -7,15 +7,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.sources.base import SourceConfig, SourceError, SourceRows, load_source_configs, name_date, order_files
-from pipelines.sources.presets import SCALES, content_ids, local_to_utc, map_rows
+from pipelines.sources.base import load_source_configs, name_date, order_files, parse_source_config
+from pipelines.sources.mapping import content_ids, local_to_utc, map_rows
+from pipelines.sources.scales import SCALES
+from pipelines.sources.types import Reject, SourceConfig, SourceError, SourceRows
 from tests.conftest import ROOT
 from tests.fixtures.ingest.helpers import FIXTURES
 
 
 def config(**overrides) -> SourceConfig:
     raw = {"name": "src", "stream": "survey", "preset": "fft", "format": "csv", "path": "x.csv", **overrides}
-    return SourceConfig.from_dict(raw)
+    return parse_source_config(raw)
 
 
 def rows(records: list[dict]) -> SourceRows:
@@ -89,11 +91,31 @@ def test_duplicate_source_names_are_refused(tmp_path):
 
 
 def test_fft_accepts_labels_codes_and_variants():
-    raw = pd.Series(["Very good", "1", "Don’t know", "6 - Don't know", "neither good or poor", "VERY POOR.",
-                     "Extremely likely", "Excellent", "7", pd.NA], dtype="string")
+    raw = pd.Series(
+        [
+            "Very good",
+            "1",
+            "Don’t know",
+            "6 - Don't know",
+            "neither good or poor",
+            "VERY POOR.",
+            "Extremely likely",
+            "Excellent",
+            "7",
+            pd.NA,
+        ],
+        dtype="string",
+    )
     key, value = SCALES["fft5"].parse(raw)
-    assert key.tolist()[:7] == ["very good", "very good", "don't know", "don't know", "neither good nor poor",
-                                "very poor", "very good"]
+    assert key.tolist()[:7] == [
+        "very good",
+        "very good",
+        "don't know",
+        "don't know",
+        "neither good nor poor",
+        "very poor",
+        "very good",
+    ]
     assert value.tolist()[:7] == [1.0, 1.0, pd.NA, pd.NA, 0.5, 0.0, 1.0]
     assert not key.iloc[7:9].isin(SCALES["fft5"].keys).any()  # kept raw: the suite quarantines them
     assert pd.isna(key.iloc[9])
@@ -119,9 +141,19 @@ def test_hcahps_and_recommend_scales():
 
 
 def test_local_times_become_utc_across_dst():
-    values = pd.Series(["2026-01-15 10:00", "2026-07-15 10:00", "2026-03-29 01:30", "2025-10-26 01:30",
-                        "2026-07-15T10:00:00Z", "2026-07-15T10:00:00-05:00", "15/07/2026 10:00", "2026-07-15"],
-                       dtype="string")
+    values = pd.Series(
+        [
+            "2026-01-15 10:00",
+            "2026-07-15 10:00",
+            "2026-03-29 01:30",
+            "2025-10-26 01:30",
+            "2026-07-15T10:00:00Z",
+            "2026-07-15T10:00:00-05:00",
+            "15/07/2026 10:00",
+            "2026-07-15",
+        ],
+        dtype="string",
+    )
     got = [str(t) for t in local_to_utc(values, "Europe/London")]
     assert got == [
         "2026-01-15 10:00:00+00:00",  # GMT
@@ -136,8 +168,7 @@ def test_local_times_become_utc_across_dst():
 
 
 def test_month_first_sources_and_garbage():
-    values = pd.Series(["07/15/2026 10:00", "garbage", "5", "", "31/02/2026", "Tue 3 March 2026 10:00"],
-                       dtype="string")
+    values = pd.Series(["07/15/2026 10:00", "garbage", "5", "", "31/02/2026", "Tue 3 March 2026 10:00"], dtype="string")
     got = local_to_utc(values, "America/New_York", dayfirst=False)
     assert str(got.iloc[0]) == "2026-07-15 14:00:00+00:00"
     assert got.iloc[1:5].isna().all()  # never a guessed date
@@ -154,16 +185,35 @@ def test_excel_serial_dates_only_for_workbooks():
 
 
 def test_fft_row_becomes_one_record_per_free_text_answer():
-    mapped = map_rows(config(), rows([
-        {"response_id": "r1", "submitted_at": "2026-03-01 10:00", "site": "A", "fft_rating": "Good",
-         "what_was_good": "Kind", "what_could_improve": "Parking"},
-        {"response_id": "r2", "submitted_at": "2026-03-01 11:00", "site": "A", "fft_rating": "Poor",
-         "what_was_good": "  ", "what_could_improve": ""},
-    ]))
+    mapped = map_rows(
+        config(),
+        rows(
+            [
+                {
+                    "response_id": "r1",
+                    "submitted_at": "2026-03-01 10:00",
+                    "site": "A",
+                    "fft_rating": "Good",
+                    "what_was_good": "Kind",
+                    "what_could_improve": "Parking",
+                },
+                {
+                    "response_id": "r2",
+                    "submitted_at": "2026-03-01 11:00",
+                    "site": "A",
+                    "fft_rating": "Poor",
+                    "what_was_good": "  ",
+                    "what_could_improve": "",
+                },
+            ]
+        ),
+    )
     records = mapped.records
     assert records["source_record_id"].tolist() == ["r1#what_could_improve", "r1#what_was_good", "r2#rating"]
-    assert records["question"].tolist()[:2] == ["Is there anything we could improve?",
-                                                 "What was good about your experience?"]
+    assert records["question"].tolist()[:2] == [
+        "Is there anything we could improve?",
+        "What was good about your experience?",
+    ]
     assert records["rating_value"].tolist() == [0.75, 0.75, 0.25]
     assert records["_pos"].tolist() == [0, 0, 1]
 
@@ -182,12 +232,28 @@ def test_missing_required_column_is_a_clear_error():
 
 def test_hcahps_items_are_parsed_and_flagged():
     cfg = config(preset="hcahps")
-    mapped = map_rows(cfg, rows([
-        {"response_id": "h1", "submitted_at": "2026-05-01", "site": "A", "overall_rating": "9",
-         "nurse_courtesy": "Always", "recommend": "Probably yes"},
-        {"response_id": "h2", "submitted_at": "2026-05-01", "site": "A", "overall_rating": "8",
-         "nurse_courtesy": "Often"},
-    ]))
+    mapped = map_rows(
+        cfg,
+        rows(
+            [
+                {
+                    "response_id": "h1",
+                    "submitted_at": "2026-05-01",
+                    "site": "A",
+                    "overall_rating": "9",
+                    "nurse_courtesy": "Always",
+                    "recommend": "Probably yes",
+                },
+                {
+                    "response_id": "h2",
+                    "submitted_at": "2026-05-01",
+                    "site": "A",
+                    "overall_rating": "8",
+                    "nurse_courtesy": "Often",
+                },
+            ]
+        ),
+    )
     assert mapped.records["rating_scale"].tolist() == ["rating0_10", "rating0_10"]
     assert mapped.records["_items_valid"].tolist() == [True, False]
     items = mapped.items.set_index(["_pos", "item_key"])
@@ -195,8 +261,9 @@ def test_hcahps_items_are_parsed_and_flagged():
 
 
 def test_suggestions_without_ids_get_stable_content_ids():
-    cfg = SourceConfig.from_dict({"name": "cards", "stream": "suggestion", "preset": "suggestion_box",
-                                  "format": "csv", "path": "c.csv"})
+    cfg = parse_source_config(
+        {"name": "cards", "stream": "suggestion", "preset": "suggestion_box", "format": "csv", "path": "c.csv"}
+    )
     card = {"submitted_at": "2026-01-17", "text": "Fix the TV"}
     first = map_rows(cfg, rows([card, card, {**card, "text": "Other"}])).records["response_id"].tolist()
     again = map_rows(cfg, rows([card, card, {**card, "text": "Other"}])).records["response_id"].tolist()
@@ -205,13 +272,26 @@ def test_suggestions_without_ids_get_stable_content_ids():
 
 
 def test_complaint_statuses_and_severities_are_normalised():
-    cfg = SourceConfig.from_dict({"name": "c", "stream": "complaint", "preset": "complaints", "format": "csv",
-                                  "path": "c.csv", "options": {"status_map": {"With PALS": "acknowledged"}}})
+    cfg = parse_source_config(
+        {
+            "name": "c",
+            "stream": "complaint",
+            "preset": "complaints",
+            "format": "csv",
+            "path": "c.csv",
+            "options": {"status_map": {"With PALS": "acknowledged"}},
+        }
+    )
     base = {"complaint_ref": "c", "received_date": "2026-03-01", "site": "A", "description": "d"}
-    mapped = map_rows(cfg, rows([
-        {**base, "status": "Re-opened", "severity": "Medium", "contact_count": "2"},
-        {**base, "status": "With PALS", "severity": "LOW", "contact_count": "two"},
-    ]))
+    mapped = map_rows(
+        cfg,
+        rows(
+            [
+                {**base, "status": "Re-opened", "severity": "Medium", "contact_count": "2"},
+                {**base, "status": "With PALS", "severity": "LOW", "contact_count": "two"},
+            ]
+        ),
+    )
     r = mapped.records
     assert r["complaint_status"].tolist() == ["reopened", "acknowledged"]
     assert r["complaint_severity"].tolist() == ["moderate", "low"]
@@ -223,12 +303,28 @@ def test_complaint_statuses_and_severities_are_normalised():
 
 def test_date_and_time_in_two_columns_are_combined():
     cfg = config(mapping={"received_at": ["Date Completed", "Time Completed"]})
-    mapped = map_rows(cfg, rows([
-        {"response_id": "w1", "Date Completed": "04/09/2026", "Time Completed": "00:59", "site": "A",
-         "fft_rating": "1 - Very good"},
-        {"response_id": "w2", "Date Completed": "05/09/2026", "Time Completed": "", "site": "A", "fft_rating": "2"},
-        {"response_id": "w3", "Date Completed": "", "Time Completed": "10:00", "site": "A", "fft_rating": "2"},
-    ]))
+    mapped = map_rows(
+        cfg,
+        rows(
+            [
+                {
+                    "response_id": "w1",
+                    "Date Completed": "04/09/2026",
+                    "Time Completed": "00:59",
+                    "site": "A",
+                    "fft_rating": "1 - Very good",
+                },
+                {
+                    "response_id": "w2",
+                    "Date Completed": "05/09/2026",
+                    "Time Completed": "",
+                    "site": "A",
+                    "fft_rating": "2",
+                },
+                {"response_id": "w3", "Date Completed": "", "Time Completed": "10:00", "site": "A", "fft_rating": "2"},
+            ]
+        ),
+    )
     got = [None if pd.isna(t) else str(t) for t in mapped.records["received_at"]]
     # BST: 00:59 local on 4 September is 23:59 UTC the day before; no time is local midnight; a time alone is no date
     assert got == ["2026-09-03 23:59:00+00:00", "2026-09-04 23:00:00+00:00", None]
@@ -238,30 +334,59 @@ def test_a_typo_in_a_mapped_column_fails_naming_the_closest_header():
     # Before: a mapped question column missing from the file was skipped, and every answer of it
     # was dropped without a trace (the batch still reconciled).
     cfg = config(mapping={"questions": {"Q3 - What could we do better?": None}})
-    with pytest.raises(SourceError, match=r"no column\(s\) \['Q3 - What could we do better\?'\].*Did you mean "
-                                          r"'Q3 - What could we have done better\?'"):
-        map_rows(cfg, rows([{"response_id": "r1", "submitted_at": "2026-03-01", "site": "A", "fft_rating": "1",
-                             "Q3 - What could we have done better?": "Parking"}]))
+    with pytest.raises(
+        SourceError,
+        match=r"no column\(s\) \['Q3 - What could we do better\?'\].*Did you mean "
+        r"'Q3 - What could we have done better\?'",
+    ):
+        map_rows(
+            cfg,
+            rows(
+                [
+                    {
+                        "response_id": "r1",
+                        "submitted_at": "2026-03-01",
+                        "site": "A",
+                        "fft_rating": "1",
+                        "Q3 - What could we have done better?": "Parking",
+                    }
+                ]
+            ),
+        )
 
 
 def test_mapped_columns_match_ignoring_case_and_spaces():
     cfg = config(mapping={"site": "Hospital", "service": "Ward / Department", "questions": {"Q2 ?": "Why?"}})
-    source = rows([{"response_id": "r1", "submitted_at": "2026-03-01", "HOSPITAL": "A", "Ward / department": "W7",
-                    "fft_rating": "1", "Q2?": "Kind staff"}])
+    source = rows(
+        [
+            {
+                "response_id": "r1",
+                "submitted_at": "2026-03-01",
+                "HOSPITAL": "A",
+                "Ward / department": "W7",
+                "fft_rating": "1",
+                "Q2?": "Kind staff",
+            }
+        ]
+    )
     record = map_rows(cfg, source).records.iloc[0]
-    assert (record["site"], record["service"], record["text"], record["question_key"]) == ("A", "W7", "Kind staff",
-                                                                                         "Q2 ?")
+    assert (record["site"], record["service"], record["text"], record["question_key"]) == (
+        "A",
+        "W7",
+        "Kind staff",
+        "Q2 ?",
+    )
     assert "matched ignoring case and spaces" in source.notes[0]
 
 
 def test_a_file_whose_every_row_is_rejected_and_has_no_id_column_fails():
     # Before: a report title above the column names gave a one-column "header", every real row
     # was rejected as the wrong width, and the file was loaded as a success with 100 % quarantined.
-    from pipelines.sources.base import Reject
-
-    source = SourceRows(pd.DataFrame({"Trust report": pd.Series([], dtype="string"),
-                                      "_row_number": pd.Series([], dtype="int64")}),
-                        rejects=[Reject(3, "{}", "parse:field_count", "wrong width")], name="x.csv")
+    source = SourceRows(
+        pd.DataFrame({"Trust report": pd.Series([], dtype="string"), "_row_number": pd.Series([], dtype="int64")}),
+        rejects=[Reject(3, "{}", "parse:field_count", "wrong width")],
+        name="x.csv",
+    )
     with pytest.raises(SourceError, match="single column.*header_row"):
         map_rows(config(), source)
     empty = SourceRows(pd.DataFrame({"_row_number": pd.Series([], dtype="int64")}), name="empty.csv")

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from pipelines.exports import safe_cell, safe_frame, write_csv, write_xlsx
-from pipelines.sources.base import SourceConfig, SourceError, decode_bytes, read_delimited, read_jsonl, read_xlsx
+from pipelines.sources.base import parse_source_config
 from pipelines.sources.fhir import read_fhir
+from pipelines.sources.files import decode_bytes, read_delimited, read_jsonl, read_xlsx
 from pipelines.sources.sql import decode_watermark, pull
+from pipelines.sources.types import SourceConfig, SourceError
 from tests.fixtures.ingest.helpers import FIXTURES
 
 # --- decoding and CSV ---------------------------------------------------------------------------
@@ -38,7 +40,7 @@ def test_delimiter_is_detected_on_the_header(tmp_path, delimiter):
 
 def test_rows_with_the_wrong_number_of_fields_are_rejected_not_shifted(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_text("id,a,b\n1,x,y\n2,x,y,z\n3,x\n\n4,x,y,\n5,\"multi\nline\",y\n")
+    path.write_text('id,a,b\n1,x,y\n2,x,y,z\n3,x\n\n4,x,y,\n5,"multi\nline",y\n')
     read = read_delimited(path)
     assert read.frame["id"].tolist() == ["1", "5"]
     assert read.frame["_row_number"].tolist() == [2, 8]  # the line a record ends on
@@ -92,7 +94,7 @@ def test_xlsx_fixture_reads_as_strings():
 
 def test_header_row_skips_a_title_above_the_column_names(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_text("Trust FFT report\nPeriod: 01/09/2026 to 25/11/2026,,\n\nid;text;when\n1;a;x\n2;\"b\nc\";y\n")
+    path.write_text('Trust FFT report\nPeriod: 01/09/2026 to 25/11/2026,,\n\nid;text;when\n1;a;x\n2;"b\nc";y\n')
     read = read_delimited(path, header_row=4)
     assert read.frame.columns.tolist() == ["id", "text", "when", "_row_number"]  # ";" found on line 4
     assert read.frame["id"].tolist() == ["1", "2"] and read.frame["_row_number"].tolist() == [5, 7]
@@ -122,11 +124,22 @@ def test_unreadable_workbook_is_a_source_error(tmp_path):
 
 
 def fhir_config(**mapping) -> SourceConfig:
-    return SourceConfig.from_dict({
-        "name": "fhir", "stream": "survey", "preset": "fft", "format": "fhir", "path": "x.json",
-        "mapping": {"rating": "fft-overall", "site": "site", "service": "ward",
-                    "questions": {"fft-good": None, "fft-improve": "Improve?"}, **mapping},
-    })
+    return parse_source_config(
+        {
+            "name": "fhir",
+            "stream": "survey",
+            "preset": "fft",
+            "format": "fhir",
+            "path": "x.json",
+            "mapping": {
+                "rating": "fft-overall",
+                "site": "site",
+                "service": "ward",
+                "questions": {"fft-good": None, "fft-improve": "Improve?"},
+                **mapping,
+            },
+        }
+    )
 
 
 def test_fhir_bundle_walks_nested_items_and_repeats():
@@ -143,17 +156,31 @@ def test_fhir_bundle_walks_nested_items_and_repeats():
 
 
 def test_fhir_single_resource_and_statuses_option(tmp_path):
-    resource = {"resourceType": "QuestionnaireResponse", "id": "q", "status": "in-progress", "authored": "2026-01-01",
-                "item": [{"linkId": "fft-good", "answer": [{"valueString": "Nice"}]}]}
+    resource = {
+        "resourceType": "QuestionnaireResponse",
+        "id": "q",
+        "status": "in-progress",
+        "authored": "2026-01-01",
+        "item": [{"linkId": "fft-good", "answer": [{"valueString": "Nice"}]}],
+    }
     path = tmp_path / "one.json"
     path.write_text(json.dumps(resource))
     assert read_fhir(fhir_config(), path).skipped == {"in-progress": 1}
-    accepting = SourceConfig.from_dict({
-        "name": "f", "stream": "survey", "preset": "fft", "format": "fhir", "path": "x",
-        "mapping": {"questions": ["fft-good"]}, "options": {"fhir_statuses": ["in-progress"]}})
+    accepting = parse_source_config(
+        {
+            "name": "f",
+            "stream": "survey",
+            "preset": "fft",
+            "format": "fhir",
+            "path": "x",
+            "mapping": {"questions": ["fft-good"]},
+            "options": {"fhir_statuses": ["in-progress"]},
+        }
+    )
     read = read_fhir(accepting, path)
     assert read.extract.answers["text"].tolist() == ["Nice"] and read.extract.answers["question"].tolist() == [
-        "fft-good"]
+        "fft-good"
+    ]
 
 
 def test_fhir_truncated_json_document_is_a_source_error(tmp_path):
@@ -168,7 +195,7 @@ def test_fhir_truncated_json_document_is_a_source_error(tmp_path):
 
 def sql_config(**extra) -> SourceConfig:
     raw = {"name": "db", "stream": "complaint", "preset": "complaints", "format": "sql", "url_env": "DB_URL", **extra}
-    return SourceConfig.from_dict(raw)
+    return parse_source_config(raw)
 
 
 @pytest.fixture
@@ -176,8 +203,10 @@ def sqlite_db(tmp_path):
     path = tmp_path / "c.sqlite"
     con = sqlite3.connect(path)
     con.execute("create table complaints (complaint_ref text, updated_at text, n integer, amount real)")
-    con.executemany("insert into complaints values (?,?,?,?)",
-                    [("a", "2026-01-01T00:00:00", 1, 1.5), ("b", "2026-01-02T00:00:00", 2, 2.0), ("c", None, 3, None)])
+    con.executemany(
+        "insert into complaints values (?,?,?,?)",
+        [("a", "2026-01-01T00:00:00", 1, 1.5), ("b", "2026-01-02T00:00:00", 2, 2.0), ("c", None, 3, None)],
+    )
     con.commit()
     return {"DB_URL": f"sqlite:///{path}"}
 
