@@ -29,7 +29,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from pipelines import warehouse
 from pipelines.config import Settings
@@ -82,21 +84,28 @@ def load_comments(settings: Settings, con: Any, comments: Sequence[tuple[str, st
         "themes_bench_comments": pd.DataFrame({"feedback_id": [fid for fid, _ in comments]}),
         "themes_bench_clauses": pd.DataFrame(clause_rows, columns=["feedback_id", "clause_idx", "clause_text"]),
     }
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
+    with warehouse.registered(con, **frames):
         warehouse.run_sql(con, settings, "queries/benchmarks/themes_load")
-    finally:
-        for name in frames:
-            con.unregister(name)
     return len(clause_rows)
 
 
+def _indicators(groups: Sequence[set[str]], items: Sequence[str]) -> np.ndarray:
+    """(items x groups) 0/1 matrix: is the item in the group?"""
+    position = {item: i for i, item in enumerate(items)}
+    out = np.zeros((len(items), len(groups)), dtype=np.int8)
+    for j, members in enumerate(groups):
+        out[[position[m] for m in members], j] = 1
+    return out
+
+
 def _f1(pred: set[str], gold: set[str]) -> tuple[float, float, float]:
-    tp = len(pred & gold)
-    p = tp / len(pred) if pred else 0.0
-    r = tp / len(gold) if gold else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+    """Precision, recall and F1 of ``pred`` as a retrieval of ``gold`` (0 when undefined)."""
+    items = sorted(pred | gold)
+    if not items:
+        return 0.0, 0.0, 0.0
+    y_true, y_pred = _indicators([gold], items)[:, 0], _indicators([pred], items)[:, 0]
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0.0)
+    return float(p), float(r), float(f)
 
 
 def score_assignments(labelled: list[dict[str, Any]], clause_themes: pd.DataFrame, top: int = 10) -> dict[str, Any]:
@@ -115,8 +124,9 @@ def score_assignments(labelled: list[dict[str, Any]], clause_themes: pd.DataFram
     by_cat: dict[str, set[str]] = {}
     by_theme: dict[str, set[str]] = {}
     themed_comments: set[str] = set()
-    for fid, theme, cat in zip(clause_themes["feedback_id"], clause_themes["theme_id"],
-                               clause_themes["category_id"], strict=True):
+    for fid, theme, cat in zip(
+        clause_themes["feedback_id"], clause_themes["theme_id"], clause_themes["category_id"], strict=True
+    ):
         if theme is None or (isinstance(theme, float) and pd.isna(theme)):
             continue
         themed_comments.add(fid)
@@ -126,11 +136,18 @@ def score_assignments(labelled: list[dict[str, Any]], clause_themes: pd.DataFram
     rows = []
     for cat, members in sorted(gold.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         p, r, f = _f1(by_cat.get(cat, set()), members)
-        candidates = [("category", k, _f1(v, members)[2]) for k, v in by_cat.items()]
-        candidates += [("theme", k, _f1(v, members)[2]) for k, v in by_theme.items()]
-        kind, match, best = max(candidates, key=lambda x: x[2]) if candidates else ("-", "-", 0.0)
-        rows.append({"category": cat, "n": len(members), "precision": p, "recall": r, "f1": f,
-                     "best_f1": best, "best_match": f"{kind}:{match}"})
+        kind, match, best = _best_match(by_cat, by_theme, members)
+        rows.append(
+            {
+                "category": cat,
+                "n": len(members),
+                "precision": p,
+                "recall": r,
+                "f1": f,
+                "best_f1": best,
+                "best_match": f"{kind}:{match}",
+            }
+        )
     table = pd.DataFrame(rows)
     head = table.head(top)
     n_comments = len(set(ids))
@@ -145,13 +162,27 @@ def score_assignments(labelled: list[dict[str, Any]], clause_themes: pd.DataFram
     }
 
 
+def _best_match(by_cat: dict[str, set[str]], by_theme: dict[str, set[str]], gold: set[str]) -> tuple[str, str, float]:
+    """(kind, id, F1) of the category or theme that best retrieves ``gold``; the first on ties."""
+    candidates = [("category", k, _f1(v, gold)[2]) for k, v in by_cat.items()]
+    candidates += [("theme", k, _f1(v, gold)[2]) for k, v in by_theme.items()]
+    # Rounded so that equal F1s (up to float noise) are ties, and the first candidate wins them.
+    return max(candidates, key=lambda x: round(x[2], 12)) if candidates else ("-", "-", 0.0)
+
+
 def _micro(gold: dict[str, set[str]], pred: dict[str, set[str]]) -> float:
-    tp = sum(len(pred.get(c, set()) & g) for c, g in gold.items())
-    npred = sum(len(v) for k, v in pred.items() if k in gold or k != "new")
-    ngold = sum(len(g) for g in gold.values())
-    p = tp / npred if npred else 0.0
-    r = tp / ngold if ngold else 0.0
-    return 2 * p * r / (p + r) if p + r else 0.0
+    """Micro F1 over (comment, category) pairs; predicted ``new`` counts only if a human code.
+
+    Micro averaging pools the pairs of every category, so it is the binary F1 of the flattened
+    (comment x category) indicator matrices.
+    """
+    labels = sorted(set(gold) | {k for k in pred if k in gold or k != "new"})
+    items = sorted(set().union(*gold.values(), *pred.values()))
+    if not labels or not items:
+        return 0.0
+    y_true = _indicators([gold.get(k, set()) for k in labels], items).ravel()
+    y_pred = _indicators([pred.get(k, set()) for k in labels], items).ravel()
+    return float(f1_score(y_true, y_pred, average="binary", zero_division=0.0))
 
 
 def evaluate(
@@ -184,8 +215,14 @@ def evaluate(
     result = score_assignments(labelled, clause_themes, top=top)
     primary = score_assignments(labelled, clause_themes[clause_themes["theme_rank"] == 1], top=top)
     result["primary_only"] = {k: primary[k] for k in ("macro_f1_top", "macro_best_f1_top", "micro_f1_all")}
-    result.update({"summary": summary, "seconds": time.perf_counter() - started, "registry": registry,
-                   "clause_themes": clause_themes})
+    result.update(
+        {
+            "summary": summary,
+            "seconds": time.perf_counter() - started,
+            "registry": registry,
+            "clause_themes": clause_themes,
+        }
+    )
     return result
 
 
@@ -194,18 +231,30 @@ def print_eval(result: dict[str, Any], file: Any = sys.stdout) -> None:
     t = result["table"]
     print(f"{'category':26} {'n':>4} {'P':>5} {'R':>5} {'F1':>5}  {'bestF1':>6}  best match", file=file)
     for _, r in t.iterrows():
-        print(f"{r['category']:26} {r['n']:4d} {r['precision']:5.2f} {r['recall']:5.2f} {r['f1']:5.2f}  "
-              f"{r['best_f1']:6.2f}  {r['best_match']}", file=file)
+        print(
+            f"{r['category']:26} {r['n']:4d} {r['precision']:5.2f} {r['recall']:5.2f} {r['f1']:5.2f}  "
+            f"{r['best_f1']:6.2f}  {r['best_match']}",
+            file=file,
+        )
     s = result["summary"]
-    print(f"\ncomments {result['comments']}, clauses {s['clauses']}, themes {s['n_themes']}, "
-          f"clause outlier share {s['outlier_share']:.3f}, methods {s.get('methods')}", file=file)
-    print(f"top-{result['top']} macro F1 (same category) {result['macro_f1_top']:.3f}; "
-          f"best-match {result['macro_best_f1_top']:.3f}; micro F1 all {result['micro_f1_all']:.3f}; "
-          f"unthemed comments {result['unthemed_share']:.3f}; {result['seconds']:.0f} s", file=file)
+    print(
+        f"\ncomments {result['comments']}, clauses {s['clauses']}, themes {s['n_themes']}, "
+        f"clause outlier share {s['outlier_share']:.3f}, methods {s.get('methods')}",
+        file=file,
+    )
+    print(
+        f"top-{result['top']} macro F1 (same category) {result['macro_f1_top']:.3f}; "
+        f"best-match {result['macro_best_f1_top']:.3f}; micro F1 all {result['micro_f1_all']:.3f}; "
+        f"unthemed comments {result['unthemed_share']:.3f}; {result['seconds']:.0f} s",
+        file=file,
+    )
     if "primary_only" in result:
         p = result["primary_only"]
-        print(f"primary theme only (no secondary rows): top-{result['top']} macro F1 {p['macro_f1_top']:.3f}; "
-              f"best-match {p['macro_best_f1_top']:.3f}; micro F1 all {p['micro_f1_all']:.3f}", file=file)
+        print(
+            f"primary theme only (no secondary rows): top-{result['top']} macro F1 {p['macro_f1_top']:.3f}; "
+            f"best-match {p['macro_best_f1_top']:.3f}; micro F1 all {p['micro_f1_all']:.3f}",
+            file=file,
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -285,8 +334,11 @@ def _texts_from_files(folder: Path) -> list[str]:
             frame = pd.read_json(path, lines=True, dtype=False)
         else:
             continue
-        cols = [c for c in frame.columns if any(k in c.lower() for k in ("comment", "text", "description",
-                                                                          "suggestion", "reason", "improve"))]
+        cols = [
+            c
+            for c in frame.columns
+            if any(k in c.lower() for k in ("comment", "text", "description", "suggestion", "reason", "improve"))
+        ]
         for c in cols:
             texts.extend(str(v) for v in frame[c].dropna().tolist() if len(str(v).split()) >= 2)
     return texts
@@ -314,8 +366,14 @@ def _cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def scale(settings: Settings, n: int, seed: int = 42, workdir: Path | None = None,
-          log: Callable[[str], None] = print, second_refit: bool = True) -> dict[str, Any]:
+def scale(
+    settings: Settings,
+    n: int,
+    seed: int = 42,
+    workdir: Path | None = None,
+    log: Callable[[str], None] = print,
+    second_refit: bool = True,
+) -> dict[str, Any]:
     """Time the theme stage on ``n`` synthetic comments: cold refit, then a daily run on 2% more."""
     from pipelines.themes import stage as themes
 
@@ -362,8 +420,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_eval = sub.add_parser("eval", help="F1 against the human-coded evaluation set")
     p_eval.add_argument("--data", type=Path, default=None)
-    p_eval.add_argument("--set", action="append", default=[], metavar="KEY.SUB=VALUE",
-                        help="config override, e.g. --set taxonomy.map_threshold=0.35 (YAML value)")
+    p_eval.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY.SUB=VALUE",
+        help="config override, e.g. --set taxonomy.map_threshold=0.35 (YAML value)",
+    )
     p_eval.add_argument("--json", action="store_true", help="print the table as JSON")
     p_stab = sub.add_parser("stability", help="theme-id stability across refits")
     p_stab.add_argument("--data", type=Path, default=None)

@@ -183,11 +183,8 @@ def record(
             "recorded_at",
         ],
     )
-    con.register("incoming_actions", frame)
-    try:
+    with warehouse.registered(con, incoming_actions=frame):
         warehouse.run_sql(con, settings, "queries/insights/upsert")
-    finally:
-        con.unregister("incoming_actions")
     return list(frame["action_id"]), warnings
 
 

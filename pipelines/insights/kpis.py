@@ -115,11 +115,8 @@ def prepare_kpi_inputs(
     existing_sources = dict(warehouse.run_sql(con, settings, "queries/insights/source_calendars").fetchall())
     if sources and sources != {k: v for k, v in existing_sources.items() if k in sources}:
         frame = pd.DataFrame({"source": list(sources), "calendar_id": list(sources.values())})
-        con.register("incoming_source_calendar", frame)
-        try:
+        with warehouse.registered(con, incoming_source_calendar=frame):
             warehouse.run_script(con, settings, "queries/insights/replace_source_calendar")
-        finally:
-            con.unregister("incoming_source_calendar")
         changed = True
 
     first, last = warehouse.run_sql(con, settings, "queries/insights/calendar_years").fetchone()
@@ -142,12 +139,9 @@ def prepare_kpi_inputs(
         except ValueError as exc:
             log.warning("%s: complaints of sources on this calendar get no working-day KPIs", exc)
             continue
-        con.register("incoming_calendar", frame)
-        try:
+        with warehouse.registered(con, incoming_calendar=frame):
             warehouse.run_sql(con, settings, "queries/insights/delete_calendar", {"calendar_id": calendar_id})
             warehouse.run_sql(con, settings, "queries/insights/insert_calendar")
-        finally:
-            con.unregister("incoming_calendar")
         log.info("calendar %s written for %d-%d", calendar_id, frame["day"].min().year, frame["day"].max().year)
         changed = True
     return changed

@@ -1,8 +1,9 @@
 """Theme discovery internals: taxonomy, embeddings, BERTopic fit, labels, quotes, registry matching.
 
 Pure functions on arrays and lists (no warehouse access) so that they can be unit-tested with
-small inputs; :mod:`pipelines.themes.stage` wires them to DuckDB. Heavy libraries (torch,
-sentence-transformers, BERTopic, UMAP, HDBSCAN) are imported inside the functions that need them.
+small inputs; the other modules of :mod:`pipelines.themes` (stage, refit, assignment, registry,
+context) wire them to DuckDB. Heavy libraries (torch, sentence-transformers, BERTopic, UMAP,
+HDBSCAN) are imported inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -79,8 +80,25 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 # Contractions split by the token pattern ("didn't" -> "didn"), plus one-letter leftovers.
-_CONTRACTION_STEMS = ["didn", "wasn", "weren", "couldn", "wouldn", "shouldn", "don", "doesn", "isn", "aren",
-                      "haven", "hasn", "hadn", "won", "ve", "ll", "re"]
+_CONTRACTION_STEMS = [
+    "didn",
+    "wasn",
+    "weren",
+    "couldn",
+    "wouldn",
+    "shouldn",
+    "don",
+    "doesn",
+    "isn",
+    "aren",
+    "haven",
+    "hasn",
+    "hadn",
+    "won",
+    "ve",
+    "ll",
+    "re",
+]
 # Keeps "a&e" as one token; otherwise words of two or more letters (no numbers).
 TOKEN_PATTERN = r"(?u)\ba&e\b|\b[a-zA-Z][a-zA-Z]+\b"
 # Redaction placeholders ("[NAME]", "[PHONE]") must not become keywords.
@@ -240,7 +258,7 @@ class SentenceTransformerEmbedder(Embedder):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on install
-            raise ThemesError("the theme stage needs sentence-transformers: pip install -r requirements.txt") from exc
+            raise ThemesError("the theme stage needs sentence-transformers: scripts/install.sh") from exc
         if not Path(path).is_dir():
             raise ThemesError(f"embedding model folder not found: {path}")
         self.path = str(path)
@@ -376,7 +394,7 @@ class Topic:
     """One discovered topic (before registry matching)."""
 
     topic: int
-    members: np.ndarray                     # indices into the unique-text arrays
+    members: np.ndarray  # indices into the unique-text arrays
     keywords: list[str] = field(default_factory=list)
     label: str = ""
     centroid: np.ndarray | None = None
@@ -386,10 +404,10 @@ class Topic:
 class FitResult:
     """Outcome of a fit on unique clause texts."""
 
-    topic_of_doc: np.ndarray                # per unique text: topic number or -1
-    method_of_doc: np.ndarray               # bertopic | reduce_outliers | taxonomy | outlier
+    topic_of_doc: np.ndarray  # per unique text: topic number or -1
+    method_of_doc: np.ndarray  # bertopic | reduce_outliers | taxonomy | outlier
     topics: dict[int, Topic]
-    model: Any = None                       # the fitted BERTopic (None for the taxonomy-only path)
+    model: Any = None  # the fitted BERTopic (None for the taxonomy-only path)
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -421,7 +439,60 @@ def fit_topics(
 
     ``category_scores`` (from :class:`TaxonomyScorer`) guide UMAP semi-supervised: clauses
     that clearly belong to a taxonomy category carry its label, the rest are unlabelled.
+    Outliers are then reduced to their nearest topic by embedding (``reduce_outliers``).
     """
+    n = len(texts)
+    mcs = min_cluster_size(cfg, n)
+    y = _semi_supervised_labels(cfg, category_scores)
+    model = _bertopic_model(cfg, n, mcs, seed, embedder, y is not None, progress)
+    docs = list(texts)
+    # BERTopic may modify the array it is given (guided modelling): pass a copy.
+    topics, _ = model.fit_transform(docs, embeddings=embeddings.copy(), y=None if y is None else y.tolist())
+    topic_arr = np.asarray(topics, dtype=int)
+    method = np.where(topic_arr >= 0, "bertopic", "outlier").astype(object)
+    if (topic_arr == -1).any() and (topic_arr >= 0).any():
+        reduced = np.asarray(
+            model.reduce_outliers(
+                docs,
+                topic_arr.tolist(),
+                strategy="embeddings",
+                embeddings=embeddings,
+                threshold=float(cfg["outliers"]["reduce_threshold"]),
+            ),
+            dtype=int,
+        )
+        method[(topic_arr == -1) & (reduced >= 0)] = "reduce_outliers"
+        topic_arr = reduced
+    result = FitResult(
+        topic_of_doc=topic_arr,
+        method_of_doc=method,
+        topics={},
+        model=model,
+        params={
+            "min_cluster_size": mcs,
+            "n_docs": n,
+            "semi_supervised_labels": int((y >= 0).sum()) if y is not None else 0,
+        },
+    )
+    for t in sorted(set(topic_arr.tolist()) - {-1}):
+        words = [w for w, _ in (model.get_topic(t) or []) if w]
+        result.topics[t] = Topic(topic=t, members=np.flatnonzero(topic_arr == t), keywords=words)
+    return result
+
+
+def _semi_supervised_labels(cfg: dict[str, Any], category_scores: np.ndarray | None) -> np.ndarray | None:
+    """Category index of each confidently categorised text (-1: unlabelled); None when UMAP is unsupervised."""
+    tcfg = cfg["taxonomy"]
+    if category_scores is None or float(cfg["umap"].get("target_weight", 0.0)) <= 0:
+        return None
+    best, s1, margin = best_categories(category_scores)
+    return np.where((s1 >= float(tcfg["label_min_score"])) & (margin >= float(tcfg["label_min_margin"])), best, -1)
+
+
+def _bertopic_model(
+    cfg: dict[str, Any], n: int, mcs: int, seed: int, embedder: Embedder, supervised: bool, progress: bool
+) -> Any:
+    """An unfitted BERTopic: seeded UMAP, HDBSCAN, phrase c-TF-IDF, KeyBERTInspired then MMR keywords."""
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
     from bertopic.vectorizers import ClassTfidfTransformer
@@ -429,15 +500,7 @@ def fit_topics(
     from sklearn.feature_extraction.text import CountVectorizer
     from umap import UMAP
 
-    n = len(texts)
-    ucfg, hcfg, vcfg = cfg["umap"], cfg["hdbscan"], cfg["vectorizer"]
-    rcfg, tcfg = cfg["representation"], cfg["taxonomy"]
-    mcs = min_cluster_size(cfg, n)
-    y = None
-    target_weight = float(ucfg.get("target_weight", 0.0))
-    if category_scores is not None and target_weight > 0:
-        best, s1, margin = best_categories(category_scores)
-        y = np.where((s1 >= float(tcfg["label_min_score"])) & (margin >= float(tcfg["label_min_margin"])), best, -1)
+    ucfg, hcfg, vcfg, rcfg = cfg["umap"], cfg["hdbscan"], cfg["vectorizer"], cfg["representation"]
     umap_model = UMAP(
         n_neighbors=int(min(int(ucfg["n_neighbors"]), max(2, n - 1))),
         n_components=int(ucfg["n_components"]),
@@ -446,7 +509,7 @@ def fit_topics(
         low_memory=bool(ucfg["low_memory"]),
         random_state=seed,
         n_jobs=1,
-        target_weight=target_weight if y is not None else 0.5,
+        target_weight=float(ucfg.get("target_weight", 0.0)) if supervised else 0.5,
     )
     hdbscan_model = HDBSCAN(
         min_cluster_size=mcs,
@@ -469,7 +532,7 @@ def fit_topics(
         ),
         MaximalMarginalRelevance(diversity=float(rcfg["mmr_diversity"]), top_n_words=int(rcfg["top_n_words"])),
     ]
-    model = BERTopic(
+    return BERTopic(
         embedding_model=bertopic_backend(embedder),
         umap_model=umap_model,
         hdbscan_model=hdbscan_model,
@@ -480,46 +543,13 @@ def fit_topics(
         top_n_words=10,
         verbose=progress,
     )
-    docs = list(texts)
-    # BERTopic may modify the array it is given (guided modelling): pass a copy.
-    topics, _ = model.fit_transform(docs, embeddings=embeddings.copy(), y=None if y is None else y.tolist())
-    topic_arr = np.asarray(topics, dtype=int)
-    method = np.where(topic_arr >= 0, "bertopic", "outlier").astype(object)
-
-    if (topic_arr == -1).any() and (topic_arr >= 0).any():
-        reduced = np.asarray(
-            model.reduce_outliers(
-                docs,
-                topic_arr.tolist(),
-                strategy="embeddings",
-                embeddings=embeddings,
-                threshold=float(cfg["outliers"]["reduce_threshold"]),
-            ),
-            dtype=int,
-        )
-        changed = (topic_arr == -1) & (reduced >= 0)
-        method[changed] = "reduce_outliers"
-        topic_arr = reduced
-
-    result = FitResult(
-        topic_of_doc=topic_arr,
-        method_of_doc=method,
-        topics={},
-        model=model,
-        params={
-            "min_cluster_size": mcs,
-            "n_docs": n,
-            "semi_supervised_labels": int((y >= 0).sum()) if y is not None else 0,
-        },
-    )
-    for t in sorted(set(topic_arr.tolist()) - {-1}):
-        words = [w for w, _ in (model.get_topic(t) or []) if w]
-        result.topics[t] = Topic(topic=t, members=np.flatnonzero(topic_arr == t), keywords=words)
-    return result
 
 
 def fit_taxonomy_only(
-    texts: Sequence[str], embeddings: np.ndarray, category_scores: np.ndarray, categories: Sequence[Category],
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    category_scores: np.ndarray,
+    categories: Sequence[Category],
     cfg: dict[str, Any],
 ) -> FitResult:
     """Small-data path: one topic per taxonomy category that has clauses (no BERTopic)."""
@@ -603,8 +633,9 @@ def clause_categories(category_scores: np.ndarray, min_score: float) -> np.ndarr
     return np.where(s1 >= min_score, best, -1)
 
 
-def vote_categories(topic_of_doc: np.ndarray, clause_cat: np.ndarray, topics: Sequence[int], new_share: float
-                    ) -> dict[int, int]:
+def vote_categories(
+    topic_of_doc: np.ndarray, clause_cat: np.ndarray, topics: Sequence[int], new_share: float
+) -> dict[int, int]:
     """Category of each topic by member vote; -1 ('new') when most members fit no category."""
     out: dict[int, int] = {}
     for t in topics:
@@ -677,9 +708,7 @@ def centroids_for(topic_of_doc: np.ndarray, embeddings: np.ndarray, topics: Sequ
     return normalize_rows(out)
 
 
-def map_to_categories(
-    centroid_scores: np.ndarray, threshold: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def map_to_categories(centroid_scores: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Category index per theme (-1 = 'new' when the best score is below ``threshold``).
 
     Returns (category index or -1, best score, runner-up index).
@@ -766,9 +795,7 @@ def mmr_select(
     return chosen
 
 
-def pick_quotes(
-    texts: Sequence[str], embeddings: np.ndarray, centroid: np.ndarray, cfg: dict[str, Any]
-) -> list[str]:
+def pick_quotes(texts: Sequence[str], embeddings: np.ndarray, centroid: np.ndarray, cfg: dict[str, Any]) -> list[str]:
     """3-5 representative, mutually diverse redacted quotes (MMR on embeddings)."""
     qcfg = cfg["quotes"]
     lengths = np.array([len(t.split()) for t in texts])

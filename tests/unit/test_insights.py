@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines import warehouse
+from pipelines.insights import config, drivers, emerging, lift, logit, significance
 from pipelines.insights import stage as insights
 
 SITES = ("North", "River", "Hill")
@@ -17,7 +18,7 @@ MONTHS = [date(2025, m, 1) for m in range(1, 13)]
 
 
 def _cfg(part: str, **overrides):
-    return insights.load_config(None, {part: overrides})[part]
+    return config.load_config(None, {part: overrides})[part]
 
 
 def _counts(cells: dict[tuple[str, str], list[int]], totals: dict[str, list[int]]) -> pd.DataFrame:
@@ -49,22 +50,48 @@ def _planted_counts() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 # Multiple comparisons
 # --------------------------------------------------------------------------------------
+def _bh_by_hand(p: np.ndarray) -> np.ndarray:
+    """The hand-written Benjamini-Hochberg step-up that scipy's false_discovery_control replaced."""
+    m = len(p)
+    order = np.argsort(p, kind="mergesort")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(ranked, 1.0)
+    return out
+
+
 def test_bh_matches_statsmodels_and_keeps_nans():
     from statsmodels.stats.multitest import multipletests
 
     rng = np.random.default_rng(1)
     p = np.concatenate([rng.uniform(size=40), rng.uniform(0, 1e-3, size=5)])
     expected = multipletests(p, method="fdr_bh")[1]
-    np.testing.assert_allclose(insights.bh_qvalues(p), expected)
-    q = insights.bh_qvalues([0.01, np.nan, 0.04])
+    np.testing.assert_allclose(significance.bh_qvalues(p), expected, rtol=1e-12)
+    q = significance.bh_qvalues([0.01, np.nan, 0.04])
     assert np.isnan(q[1])
     np.testing.assert_allclose(q[[0, 2]], [0.02, 0.04])
+    assert np.isnan(significance.bh_qvalues([np.nan, np.nan])).all()
+    assert significance.bh_qvalues([]).shape == (0,)
+
+
+def test_bh_q_values_are_those_of_the_hand_written_step_up():
+    rng = np.random.default_rng(12)
+    for size in (1, 2, 7, 100, 5000):
+        p = rng.uniform(size=size) ** rng.uniform(0.3, 4)
+        p[rng.integers(0, size, size=size // 5)] = 0.5  # ties
+        ours, by_hand = significance.bh_qvalues(p), _bh_by_hand(p)
+        # Equal up to the last bit of rounding (scipy multiplies by m / i, the old code by m then / i) ...
+        np.testing.assert_allclose(ours, by_hand, rtol=1e-15, atol=0)
+        # ... so the same hypotheses are rejected at every level.
+        for alpha in (0.001, 0.01, 0.05, 0.1, 0.2):
+            assert ((ours <= alpha) == (by_hand <= alpha)).all()
 
 
 def test_fisher_matches_scipy():
     from scipy.stats import fisher_exact
 
-    p = insights._fisher_greater(np.array([9]), np.array([60]), np.array([12]), np.array([400]))[0]
+    p = significance.fisher_greater(np.array([9]), np.array([60]), np.array([12]), np.array([400]))[0]
     assert p == pytest.approx(fisher_exact([[9, 51], [12, 388]], alternative="greater")[1])
 
 
@@ -73,8 +100,8 @@ def test_fisher_matches_scipy():
 # --------------------------------------------------------------------------------------
 def test_planted_surge_is_flagged_in_its_segment_and_month_only():
     cfg = _cfg("emerging", segments=["site"])
-    tests = insights.emerging_tests(_planted_counts(), cfg)
-    alerts = insights.select_alerts(tests, cfg)
+    tests = emerging.emerging_tests(_planted_counts(), cfg)
+    alerts = emerging.select_alerts(tests, cfg)
     assert len(alerts) >= 1
     first = alerts.sort_values("period").iloc[0]
     assert (first["theme_id"], first["segment_value"], first["period"]) == ("parking", "North", date(2025, 9, 1))
@@ -92,9 +119,10 @@ def test_planted_surge_is_flagged_in_its_segment_and_month_only():
 
 def test_month_under_test_is_never_in_its_own_baseline():
     cfg = _cfg("emerging", segments=["site"])
-    tests = insights.emerging_tests(_planted_counts(), cfg)
-    row = tests[(tests["theme_id"] == "parking") & (tests["segment_value"] == "North")
-                & (tests["period"] == date(2025, 10, 1))].iloc[0]
+    tests = emerging.emerging_tests(_planted_counts(), cfg)
+    row = tests[
+        (tests["theme_id"] == "parking") & (tests["segment_value"] == "North") & (tests["period"] == date(2025, 10, 1))
+    ].iloc[0]
     # baseline = the 6 months Apr..Sep: 5 months at 2 plus September's 15; October is not in it.
     assert row["baseline_count"] == 5 * 2 + 15 and row["baseline_total"] == 600
     assert row["baseline_from"] == date(2025, 4, 1) and row["baseline_to"] == date(2025, 9, 1)
@@ -107,12 +135,12 @@ def test_minimum_counts_are_respected():
     cells[("pain", "North")] = [0] * 11 + [6]  # significant on its own, but 6 < min_theme_comments 8
     cells[("pain", "Hill")] = [0] * 11 + [12]
     cfg = _cfg("emerging", segments=["site"])
-    tests = insights.emerging_tests(_counts(cells, totals), cfg)
+    tests = emerging.emerging_tests(_counts(cells, totals), cfg)
     assert "Hill" not in set(tests["segment_value"])
     north = tests[(tests["segment_value"] == "North") & (tests["period"] == date(2025, 12, 1))].iloc[0]
     assert north["p_value"] < 1e-3
-    assert insights.select_alerts(tests, cfg).empty
-    assert not insights.select_alerts(tests, {**cfg, "min_theme_comments": 6}).empty
+    assert emerging.select_alerts(tests, cfg).empty
+    assert not emerging.select_alerts(tests, {**cfg, "min_theme_comments": 6}).empty
     # The baseline needs min_baseline_months months with comments.
     early = tests[tests["period"] < date(2025, 4, 1)]
     assert early.empty
@@ -125,21 +153,23 @@ def test_fdr_keeps_null_series_quiet_but_finds_the_real_rise():
     cells[("T_real", "S3")] = [10] * 11 + [40]
     counts = _counts(cells, totals)
     cfg = _cfg("emerging", segments=["site"])
-    tests = insights.emerging_tests(counts, cfg)
+    tests = emerging.emerging_tests(counts, cfg)
     assert len(tests) > 2000
     # Uncorrected, a few hundred null comparisons fall below 5% ...
     assert (tests["p_value"] < 0.05).sum() > 50
-    alerts = insights.select_alerts(tests, cfg)
+    alerts = emerging.select_alerts(tests, cfg)
     # ... corrected, only the planted rise remains.
     assert list(zip(alerts["theme_id"], alerts["segment_value"], strict=True)) == [("T_real", "S3")]
 
 
 def test_period_family_corrects_each_month_separately():
     cfg = _cfg("emerging", segments=["site"], fdr_family="period")
-    tests = insights.emerging_tests(_planted_counts(), cfg)
-    alerts = insights.select_alerts(tests, cfg)
-    sept = tests[tests["period"] == date(2025, 9, 1)]
-    assert (alerts["family_size"] == len(sept)).all()
+    tests = emerging.emerging_tests(_planted_counts(), cfg)
+    alerts = emerging.select_alerts(tests, cfg)
+    assert not alerts.empty
+    per_period = tests.groupby("period").size()
+    assert (alerts["family_size"].to_numpy() == per_period[alerts["period"]].to_numpy()).all()
+    assert (alerts["family_size"] < len(tests)).all()
 
 
 def test_overdispersed_baseline_does_not_alert():
@@ -148,36 +178,36 @@ def test_overdispersed_baseline_does_not_alert():
     swings = [8, 40, 6, 44, 10, 38, 7, 42, 9, 41, 8, 46]
     cells = {("wards", "North"): swings, ("wards", "River"): [20] * 12}
     cfg = _cfg("emerging", segments=["site"])
-    tests = insights.emerging_tests(_counts(cells, totals), cfg)
+    tests = emerging.emerging_tests(_counts(cells, totals), cfg)
     last = tests[(tests["segment_value"] == "North") & (tests["period"] == date(2025, 12, 1))].iloc[0]
     assert last["dispersion"] > 5
     assert last["p_exact"] < 1e-3  # the binomial test alone would raise an alert
     assert last["p_value"] > 0.05
-    assert insights.select_alerts(tests, cfg).empty
-    plain = insights.emerging_tests(_counts(cells, totals), {**cfg, "overdispersion": False})
-    assert not insights.select_alerts(plain, cfg).empty
+    assert emerging.select_alerts(tests, cfg).empty
+    plain = emerging.emerging_tests(_counts(cells, totals), {**cfg, "overdispersion": False})
+    assert not emerging.select_alerts(plain, cfg).empty
 
 
 def test_new_theme_without_baseline_share_alerts_with_null_lift():
     totals = {"North": [100] * 12}
     cells = {("new_clinic", "North"): [0] * 11 + [12], ("other", "North"): [5] * 12}
     cfg = _cfg("emerging", segments=["site"])
-    alerts = insights.select_alerts(insights.emerging_tests(_counts(cells, totals), cfg), cfg)
+    alerts = emerging.select_alerts(emerging.emerging_tests(_counts(cells, totals), cfg), cfg)
     assert list(alerts["theme_id"]) == ["new_clinic"]
     assert np.isnan(alerts["lift"].iloc[0]) and alerts["baseline_share"].iloc[0] == 0
 
 
 def test_unknown_config_values_are_rejected():
-    with pytest.raises(insights.InsightsError, match="outcome"):
-        insights.load_config(None, {"drivers": {"outcomes": ["happiness"]}})
-    with pytest.raises(insights.InsightsError, match="fdr_family"):
-        insights.load_config(None, {"emerging": {"fdr_family": "month"}})
+    with pytest.raises(config.InsightsError, match="outcome"):
+        config.load_config(None, {"drivers": {"outcomes": ["happiness"]}})
+    with pytest.raises(config.InsightsError, match="fdr_family"):
+        config.load_config(None, {"emerging": {"fdr_family": "month"}})
 
 
 def test_shipped_config_loads(settings):
-    cfg = insights.load_config(insights.config_path(settings))
+    cfg = config.load_config(config.config_path(settings))
     assert cfg["emerging"]["alpha"] == 0.05 and cfg["drivers"]["outcomes"] == ["fft_poor", "nps_detractor"]
-    assert insights.params_hash(cfg) == insights.params_hash(json.loads(json.dumps(cfg)))
+    assert config.params_hash(cfg) == config.params_hash(json.loads(json.dumps(cfg)))
 
 
 # --------------------------------------------------------------------------------------
@@ -207,15 +237,17 @@ def _driver_data(seed: int = 3, n: int = 1500):
     for name, mask, cat in [("WAIT", wait, "waiting"), ("STAFF", staff, "staff")] + [
         (k, v, "misc") for k, v in noise.items()
     ]:
-        rows += [{"response_uid": uid[i], "theme_id": name, "category_id": cat, "negative": True, "positive": False}
-                 for i in np.flatnonzero(mask)]
+        rows += [
+            {"response_uid": uid[i], "theme_id": name, "category_id": cat, "negative": True, "positive": False}
+            for i in np.flatnonzero(mask)
+        ]
     return responses, pd.DataFrame(rows)
 
 
 def test_drivers_recover_the_planted_driver_with_intervals():
     responses, mentions = _driver_data()
-    cfg = _cfg("drivers", outcomes=["fft_poor"], bootstrap_reps=60)
-    out, skipped = insights.key_drivers(responses, mentions, cfg, seed=1)
+    cfg = _cfg("drivers", outcomes=["fft_poor", "nps_detractor"], bootstrap_reps=60)
+    out, skipped = drivers.key_drivers(responses, mentions, cfg, seed=1)
     themes = out[out["level"] == "theme"]
     ed = themes[themes["scope"] == "ED"].set_index("theme_id")
     assert ed["rank"].idxmin() == "WAIT"
@@ -223,7 +255,7 @@ def test_drivers_recover_the_planted_driver_with_intervals():
     assert wait["ci_low"] < 3.0 < wait["ci_high"]
     assert wait["ci_low"] > 1.5
     assert wait["importance_ci_low"] > 0.1
-    assert wait["performance"] < 0.6 and wait["n"] == mentions.query("theme_id == 'WAIT'").shape[0] - 0
+    assert wait["performance"] < 0.6 and wait["n"] == mentions.query("theme_id == 'WAIT'").shape[0]
     overall = themes[themes["scope"] == "All"].set_index("theme_id")
     assert overall.loc["STAFF", "ci_low"] > 0  # a smaller real effect is found overall
     noise = overall.loc[[f"N{k}" for k in range(4)]]
@@ -231,13 +263,17 @@ def test_drivers_recover_the_planted_driver_with_intervals():
     # Outpatients has no WAIT mentions: the theme is not in that model.
     assert "WAIT" not in set(themes[themes["scope"] == "Outpatients"]["theme_id"])
     # nps has no data here: skipped scopes are reported, not silently dropped.
-    assert skipped == [] or all("reason" in s for s in skipped)
+    assert skipped == [
+        {"level": level, "outcome": "nps_detractor", "scope": "All", "reason": "0 responses < min_scope_responses 100"}
+        for level in ("theme", "category")
+    ]
+    assert set(out["outcome"]) == {"fft_poor"}
 
 
 def test_categories_with_a_single_theme_are_not_modelled_twice():
     responses, mentions = _driver_data()
     cfg = _cfg("drivers", outcomes=["fft_poor"], bootstrap_reps=20, scopes=["all"])
-    out, _ = insights.key_drivers(responses, mentions, cfg, seed=1)
+    out, _ = drivers.key_drivers(responses, mentions, cfg, seed=1)
     cats = set(out.loc[out["level"] == "category", "theme_id"])
     assert cats == {"category:misc"}  # waiting and staff hold one theme each
 
@@ -245,7 +281,7 @@ def test_categories_with_a_single_theme_are_not_modelled_twice():
 def test_small_scopes_are_skipped_with_a_reason():
     responses, mentions = _driver_data(n=150)
     cfg = _cfg("drivers", outcomes=["fft_poor"], bootstrap_reps=10, min_scope_responses=100)
-    _, skipped = insights.key_drivers(responses, mentions, cfg, seed=1)
+    _, skipped = drivers.key_drivers(responses, mentions, cfg, seed=1)
     assert any("min_scope_responses" in s["reason"] or "min_events" in s["reason"] for s in skipped)
 
 
@@ -255,7 +291,7 @@ def test_fit_logit_matches_maximum_likelihood_with_a_flat_prior():
     rng = np.random.default_rng(5)
     x = np.column_stack([np.ones(3000), rng.random(3000) < 0.3, rng.normal(size=3000)])
     y = (rng.random(3000) < 1 / (1 + np.exp(-(x @ np.array([-1.0, 1.5, 0.5]))))).astype(float)
-    ours = insights.fit_logit(x, y, np.ones(3000), np.zeros(3))
+    ours = logit.fit_logit(x, y, np.ones(3000), np.zeros(3))
     ref = sm.Logit(y, x.astype(float)).fit(disp=0).params
     np.testing.assert_allclose(ours, ref, atol=1e-6)
 
@@ -267,16 +303,16 @@ def test_sparse_design_gives_the_same_fit_as_dense():
     x = np.column_stack([np.ones(800), rng.random((800, 12)) < 0.1]).astype(float)
     y = (rng.random(800) < 0.3).astype(float)
     w = rng.integers(1, 4, size=800).astype(float)
-    design = insights.Design(sparse.csr_matrix(x))
+    design = logit.Design(sparse.csr_matrix(x))
     np.testing.assert_allclose(design.gram(w), (x * w[:, None]).T @ x)
     lam = np.r_[0.0, np.full(12, 0.16)]
-    np.testing.assert_allclose(insights.fit_logit(design, y, w, lam), insights.fit_logit(x, y, w, lam), atol=1e-8)
+    np.testing.assert_allclose(logit.fit_logit(design, y, w, lam), logit.fit_logit(x, y, w, lam), atol=1e-8)
 
 
 def test_fit_logit_stays_finite_under_separation():
     x = np.column_stack([np.ones(40), np.r_[np.ones(10), np.zeros(30)]])
     y = np.r_[np.ones(10), np.zeros(25), np.ones(5)]
-    beta = insights.fit_logit(x, y, np.ones(40), np.array([0.0, 1 / 2.5**2]))
+    beta = logit.fit_logit(x, y, np.ones(40), np.array([0.0, 1 / 2.5**2]))
     assert np.isfinite(beta).all() and 1 < beta[1] < 10
 
 
@@ -286,22 +322,45 @@ def test_fit_logit_stays_finite_under_separation():
 def _lift_counts():
     rows = []
     for site, total, billing, food in (("North", 400, 40, 12), ("River", 400, 8, 12), ("Hill", 400, 8, 12)):
-        rows.append({"segment_type": "site", "segment_value": site, "theme_id": None,
-                     "comments_any": total, "comments_negative": total})
-        rows.append({"segment_type": "site", "segment_value": site, "theme_id": "billing",
-                     "comments_any": billing + 5, "comments_negative": billing})
-        rows.append({"segment_type": "site", "segment_value": site, "theme_id": "food",
-                     "comments_any": food, "comments_negative": food})
-    rows.append({"segment_type": "site", "segment_value": "Tiny", "theme_id": None,
-                 "comments_any": 12, "comments_negative": 12})
-    rows.append({"segment_type": "site", "segment_value": "Tiny", "theme_id": "food",
-                 "comments_any": 6, "comments_negative": 6})
+        rows.append(
+            {
+                "segment_type": "site",
+                "segment_value": site,
+                "theme_id": None,
+                "comments_any": total,
+                "comments_negative": total,
+            }
+        )
+        rows.append(
+            {
+                "segment_type": "site",
+                "segment_value": site,
+                "theme_id": "billing",
+                "comments_any": billing + 5,
+                "comments_negative": billing,
+            }
+        )
+        rows.append(
+            {
+                "segment_type": "site",
+                "segment_value": site,
+                "theme_id": "food",
+                "comments_any": food,
+                "comments_negative": food,
+            }
+        )
+    rows.append(
+        {"segment_type": "site", "segment_value": "Tiny", "theme_id": None, "comments_any": 12, "comments_negative": 12}
+    )
+    rows.append(
+        {"segment_type": "site", "segment_value": "Tiny", "theme_id": "food", "comments_any": 6, "comments_negative": 6}
+    )
     return pd.DataFrame(rows)
 
 
 def test_lift_flags_the_planted_concentration_only():
     cfg = _cfg("lift")
-    out = insights.segment_lift(_lift_counts(), cfg)
+    out = lift.segment_lift(_lift_counts(), cfg)
     sig = out[out["is_significant"]]
     assert list(zip(sig["theme_id"], sig["segment_value"], strict=True)) == [("billing", "North")]
     north = sig.iloc[0]
@@ -314,7 +373,7 @@ def test_lift_flags_the_planted_concentration_only():
 
 
 def test_lift_can_count_any_mention():
-    out = insights.segment_lift(_lift_counts(), _cfg("lift", mention="any"))
+    out = lift.segment_lift(_lift_counts(), _cfg("lift", mention="any"))
     north = out[(out["theme_id"] == "billing") & (out["segment_value"] == "North")].iloc[0]
     assert north["n"] == 45 and north["mention"] == "any"
 
@@ -335,42 +394,98 @@ def _warehouse_rows(seed: int = 11):
                 surge = site == "North" and m >= 8
                 topic = "parking" if rng.random() < (0.2 if surge else 0.02) else rng.choice(["food", "staff", "wait"])
                 poor = rng.random() < (0.7 if topic == "wait" else 0.1)
-                feedback.append({
-                    "feedback_id": fid, "channel": "survey", "source": "fft", "source_record_id": fid,
-                    "response_id": f"R{i:05d}", "received_at": datetime(month.year, month.month, 1 + k % 27, 10 + k % 9,
-                                                                         tzinfo=UTC),
-                    "source_timezone": "Europe/London", "site": site, "service": "ED" if k % 2 else "Outpatients",
-                    "question_key": "what_could_improve", "text": "raw", "rating_scale": "fft5",
-                    "rating_raw": "Poor" if poor else "Very good", "rating_value": 0.25 if poor else 1.0,
-                    "record_hash": "h", "batch_id": "b", "ingested_at": now,
-                })
+                feedback.append(
+                    {
+                        "feedback_id": fid,
+                        "channel": "survey",
+                        "source": "fft",
+                        "source_record_id": fid,
+                        "response_id": f"R{i:05d}",
+                        "received_at": datetime(month.year, month.month, 1 + k % 27, 10 + k % 9, tzinfo=UTC),
+                        "source_timezone": "Europe/London",
+                        "site": site,
+                        "service": "ED" if k % 2 else "Outpatients",
+                        "question_key": "what_could_improve",
+                        "text": "raw",
+                        "rating_scale": "fft5",
+                        "rating_raw": "Poor" if poor else "Very good",
+                        "rating_value": 0.25 if poor else 1.0,
+                        "record_hash": "h",
+                        "batch_id": "b",
+                        "ingested_at": now,
+                    }
+                )
                 text = f"about {topic} number {i}"
-                redactions.append({"feedback_id": fid, "record_hash": "h", "text_redacted": text,
-                                   "entity_counts": "{}", "redactor_version": "t", "redacted_at": now})
-                sentiment.append({"feedback_id": fid, "record_hash": "h", "is_informative": True,
-                                  "label5": "negative", "label3": "negative", "score": -0.5, "confidence": 0.9,
-                                  "is_mixed": False, "model_version": "t", "scored_at": now})
-                aspects.append({"feedback_id": fid, "clause_idx": 0, "clause_text": text, "label3": "negative",
-                                "score": -0.5, "model_version": "t"})
+                redactions.append(
+                    {
+                        "feedback_id": fid,
+                        "record_hash": "h",
+                        "text_redacted": text,
+                        "entity_counts": "{}",
+                        "redactor_version": "t",
+                        "redacted_at": now,
+                    }
+                )
+                sentiment.append(
+                    {
+                        "feedback_id": fid,
+                        "record_hash": "h",
+                        "is_informative": True,
+                        "label5": "negative",
+                        "label3": "negative",
+                        "score": -0.5,
+                        "confidence": 0.9,
+                        "is_mixed": False,
+                        "model_version": "t",
+                        "scored_at": now,
+                    }
+                )
+                aspects.append(
+                    {
+                        "feedback_id": fid,
+                        "clause_idx": 0,
+                        "clause_text": text,
+                        "label3": "negative",
+                        "score": -0.5,
+                        "model_version": "t",
+                    }
+                )
                 theme = {"parking": "T1", "food": "T2", "staff": "T3", "wait": "T4"}[topic]
                 if topic == "parking" and i % 2:
                     theme = "T5"  # the model split parking into two themes
-                assignments.append({"feedback_id": fid, "clause_idx": 0, "theme_id": theme, "probability": 0.9,
-                                    "method": "bertopic", "theme_run_id": "r"})
-    themes_ = pd.DataFrame({
-        "theme_id": ["T1", "T2", "T3", "T4", "T5"],
-        "label": ["Parking fines", "Food", "Staff", "Waits", "Car park spaces"],
-        "category_id": ["parking", "food_drink", "staff_attitude", "waiting_times", "parking"],
-        "category_name": ["Car parking", "Food and drink", "Staff attitude", "Waiting", "Car parking"],
-        "status": "active",
-    })
-    categories = pd.DataFrame({
-        "category_id": ["parking", "food_drink"], "name": ["Car parking", "Food and drink"], "taxonomy_hash": "x",
-    })
+                assignments.append(
+                    {
+                        "feedback_id": fid,
+                        "clause_idx": 0,
+                        "theme_id": theme,
+                        "probability": 0.9,
+                        "method": "bertopic",
+                        "theme_run_id": "r",
+                    }
+                )
+    themes_ = pd.DataFrame(
+        {
+            "theme_id": ["T1", "T2", "T3", "T4", "T5"],
+            "label": ["Parking fines", "Food", "Staff", "Waits", "Car park spaces"],
+            "category_id": ["parking", "food_drink", "staff_attitude", "waiting_times", "parking"],
+            "category_name": ["Car parking", "Food and drink", "Staff attitude", "Waiting", "Car parking"],
+            "status": "active",
+        }
+    )
+    categories = pd.DataFrame(
+        {
+            "category_id": ["parking", "food_drink"],
+            "name": ["Car parking", "Food and drink"],
+            "taxonomy_hash": "x",
+        }
+    )
     frames = {
-        "raw.feedback": pd.DataFrame(feedback), "enrich.redactions": pd.DataFrame(redactions),
-        "enrich.sentiment": pd.DataFrame(sentiment), "enrich.aspects": pd.DataFrame(aspects),
-        "enrich.theme_assignments": pd.DataFrame(assignments), "enrich.themes": themes_,
+        "raw.feedback": pd.DataFrame(feedback),
+        "enrich.redactions": pd.DataFrame(redactions),
+        "enrich.sentiment": pd.DataFrame(sentiment),
+        "enrich.aspects": pd.DataFrame(aspects),
+        "enrich.theme_assignments": pd.DataFrame(assignments),
+        "enrich.themes": themes_,
         "enrich.theme_categories": categories,
     }
     return frames
@@ -381,9 +496,8 @@ def small_warehouse(settings):
     with warehouse.connect(settings) as con:
         warehouse.apply_schema(con, settings)
         for table, frame in _warehouse_rows().items():
-            con.register("incoming", frame)
-            con.execute(f"insert into {table} by name select * from incoming")
-            con.unregister("incoming")
+            with warehouse.registered(con, incoming=frame):
+                con.execute(f"insert into {table} by name select * from incoming")
         warehouse.build_models(con, settings)
         yield settings, con
 
@@ -405,15 +519,16 @@ def test_run_insights_end_to_end_on_duckdb(small_warehouse):
     assert cat["label"] == "Car parking" and cat["level"] == "category"
     quotes = json.loads(cat["quotes"])
     assert 1 <= len(quotes) <= 3 and all("parking" in q for q in quotes)
-    drivers = con.execute("select * from marts.fct_key_drivers where level = 'theme' and scope = 'All'").df()
-    assert drivers.sort_values("rank").iloc[0]["theme_id"] == "T4"
-    assert drivers["ci_low"].notna().all() and (drivers["ci_low"] <= drivers["ci_high"]).all()
-    lift = con.execute("select * from marts.fct_segment_lift").df()
-    assert set(lift["segment_type"]) <= {"site", "service", "channel", "weekday", "hour_band", "month"}
-    assert "hour_band" in set(lift["segment_type"])
+    driver_rows = con.execute("select * from marts.fct_key_drivers where level = 'theme' and scope = 'All'").df()
+    assert driver_rows.sort_values("rank").iloc[0]["theme_id"] == "T4"
+    assert driver_rows["ci_low"].notna().all() and (driver_rows["ci_low"] <= driver_rows["ci_high"]).all()
+    lift_rows = con.execute("select * from marts.fct_segment_lift").df()
+    assert set(lift_rows["segment_type"]) <= {"site", "service", "channel", "weekday", "hour_band", "month"}
+    assert "hour_band" in set(lift_rows["segment_type"])
     trends = con.execute(
-        "select * from marts.fct_theme_trends where theme_id = 'T2' and segment_type = 'all' and period_grain = 'month'"
-    ).df().sort_values("period")
+        "select * from marts.fct_theme_trends "
+        "where theme_id = 'T2' and segment_type = 'all' and period_grain = 'month' order by period"
+    ).df()
     assert len(trends) == 12 and (trends["total_comments"] == 180).all()
     assert trends["share"].between(0, 1).all()
     # Data end on 27 December: December is a partial month.

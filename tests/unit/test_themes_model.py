@@ -181,8 +181,9 @@ def test_assign_within_categories_hysteresis_keeps_previous_theme():
     theme_cat = np.array([0, 0])
     best, _ = assign_within_categories(emb, np.array([0]), cents, theme_cat, 0.3)
     assert best.tolist() == [1]
-    kept, _ = assign_within_categories(emb, np.array([0]), cents, theme_cat, 0.3, previous=np.array([0]),
-                                       sticky_margin=0.03)
+    kept, _ = assign_within_categories(
+        emb, np.array([0]), cents, theme_cat, 0.3, previous=np.array([0]), sticky_margin=0.03
+    )
     assert kept.tolist() == [0]
 
 

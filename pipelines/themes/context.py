@@ -1,0 +1,176 @@
+"""What every step of a theme run shares.
+
+Paths, the embedder and scorer caches, the run context, the clause embeddings cache and the run
+record in ``enrich.theme_runs``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipelines import warehouse
+from pipelines.config import Settings
+from pipelines.themes.model import (
+    Category,
+    Embedder,
+    SentenceTransformerEmbedder,
+    TaxonomyScorer,
+    config_hash,
+    load_config,
+    taxonomy_hash,
+)
+
+__all__ = [
+    "Context",
+    "build_dir",
+    "embeddings_for",
+    "get_embedder",
+    "insert_run",
+    "outlier_share",
+    "read_manifest",
+    "scorer",
+    "themes_dir",
+]
+
+log = logging.getLogger(__name__)
+
+_EMBEDDERS: dict[tuple[str, int], Embedder] = {}
+_SCORERS: dict[tuple[str, str, str], TaxonomyScorer] = {}
+_INSERT_CHUNK = 20000
+
+
+def themes_dir(settings: Settings) -> Path:
+    """Folder of the theme config, taxonomy and evaluation set (``models/themes``)."""
+    return settings.models_dir / "themes"
+
+
+def build_dir(settings: Settings) -> Path:
+    """Where the fitted BERTopic model and its manifest are written (git-ignored)."""
+    return themes_dir(settings) / "build"
+
+
+def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embedder:
+    """The sentence-embedding backend (loaded once per process)."""
+    cfg = cfg or load_config(themes_dir(settings) / "config.yaml")
+    key = (settings.embedding_model_path, int(cfg["embedding"]["batch_size"]))
+    if key not in _EMBEDDERS:
+        _EMBEDDERS[key] = SentenceTransformerEmbedder(key[0], batch_size=key[1])
+    return _EMBEDDERS[key]
+
+
+def scorer(categories: list[Category], embedder: Embedder, cfg: dict[str, Any]) -> TaxonomyScorer:
+    """Taxonomy scorer, cached per embedder, taxonomy and weights (its prototypes cost an encode)."""
+    key = (embedder.name, taxonomy_hash(categories), config_hash(cfg["taxonomy"]))
+    if key not in _SCORERS:
+        _SCORERS[key] = TaxonomyScorer(categories, embedder, cfg)
+    return _SCORERS[key]
+
+
+def read_manifest(settings: Settings) -> dict[str, Any] | None:
+    """The manifest of the saved model, or None when no model has been fitted."""
+    path = build_dir(settings) / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+@dataclass
+class Context:
+    """One theme run: where it writes, its parameters and its embedding backend."""
+
+    settings: Settings
+    con: duckdb.DuckDBPyConnection
+    run_id: str
+    cfg: dict[str, Any]
+    categories: list[Category]
+    tax_hash: str
+    embedder: Embedder
+    progress: bool
+    started: datetime
+
+
+def embeddings_for(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    embedder: Embedder,
+    hashes: list[str],
+    texts: list[str],
+    progress: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Embeddings aligned with unique ``hashes``: cached rows reused, the rest computed and cached.
+
+    Returns the (n, dim) float32 matrix and the number of texts newly embedded.
+    """
+    out = np.zeros((len(hashes), embedder.dim), dtype=np.float32)
+    if not hashes:
+        return out, 0
+    pos = {h: i for i, h in enumerate(hashes)}
+    have = np.zeros(len(hashes), dtype=bool)
+    wanted = pd.DataFrame({"text_hash": hashes})
+    with warehouse.registered(con, themes_wanted_hashes=wanted):
+        # Fetched inside the block: results are materialised lazily, and the view goes with it.
+        cached = warehouse.run_sql(
+            con, settings, "queries/themes/cached_embeddings", {"model_name": embedder.name}
+        ).fetchnumpy()
+    for h, vec in zip(cached["text_hash"], cached["embedding"], strict=True):
+        i = pos[h]
+        out[i] = vec
+        have[i] = True
+    missing = np.flatnonzero(~have)
+    if len(missing):
+        log.info("embedding %d new clause texts (%d cached)", len(missing), int(have.sum()))
+        out[missing] = embedder.encode([texts[i] for i in missing], progress=progress)
+        for start in range(0, len(missing), _INSERT_CHUNK):
+            idx = missing[start : start + _INSERT_CHUNK]
+            frame = pd.DataFrame({"text_hash": [hashes[i] for i in idx], "embedding": list(out[idx])})
+            with warehouse.registered(con, themes_new_embeddings=frame):
+                warehouse.run_sql(con, settings, "queries/themes/insert_embeddings", {"model_name": embedder.name})
+    return out, int(len(missing))
+
+
+def outlier_share(settings: Settings, con: duckdb.DuckDBPyConnection) -> tuple[int, int, float]:
+    """Informative clauses, those with a theme, and the share without one."""
+    total, themed = warehouse.run_sql(con, settings, "queries/themes/assignment_counts").fetchone()
+    total, themed = int(total or 0), int(themed or 0)
+    return total, themed, (1.0 - themed / total) if total else 0.0
+
+
+def insert_run(ctx: Context, version: str, refitted: bool, counts: dict[str, Any], details: dict[str, Any]) -> None:
+    """Record the run in ``enrich.theme_runs``.
+
+    ``counts`` holds clauses, themed, outlier_share, n_themes, new_themes, retired_themes and
+    kept_themes.
+    """
+    warehouse.run_sql(
+        ctx.con,
+        ctx.settings,
+        "queries/themes/insert_run",
+        {
+            "theme_run_id": ctx.run_id,
+            "model_version": version,
+            "refitted": refitted,
+            "started_at": ctx.started,
+            "finished_at": datetime.now(UTC),
+            "clauses": counts["clauses"],
+            "themed": counts["themed"],
+            "outlier_share": counts["outlier_share"],
+            "n_themes": counts["n_themes"],
+            "new_themes": counts["new_themes"],
+            "retired_themes": counts["retired_themes"],
+            "kept_themes": counts["kept_themes"],
+            "taxonomy_hash": ctx.tax_hash,
+            "details": json.dumps(details, default=str),
+        },
+    )
