@@ -31,21 +31,33 @@ NORTHSHIRE_Q = ["Q2 - Please can you tell us why you gave your answer?", "Q3 - W
 WESTMOOR_Q = ["What was good about your visit?", "What could be improved?", "Anything else?"]
 # source -> (read, loaded, quarantined, duplicate, quarantine reasons)
 EXPECTED = {
-    "northshire_fft": (394, 383, 10, 1, {
-        "missing or unparseable date": 3,
-        "rating not on its scale": 2,
-        "empty response: no rating and no free text": 2,
-        "missing site": 1,
-        "date in the future": 1,
-        "duplicate record id with different content": 1,
-    }),
-    "westmoor_fft": (151, 147, 4, 0, {
-        "missing record id": 1,
-        "rating not on its scale": 1,
-        "missing or unparseable date": 1,
-        # the "Total responses: 150" footer row
-        "missing or unparseable date; missing site; empty response: no rating and no free text": 1,
-    }),
+    "northshire_fft": (
+        394,
+        383,
+        10,
+        1,
+        {
+            "missing or unparseable date": 3,
+            "rating not on its scale": 2,
+            "empty response: no rating and no free text": 2,
+            "missing site": 1,
+            "date in the future": 1,
+            "duplicate record id with different content": 1,
+        },
+    ),
+    "westmoor_fft": (
+        151,
+        147,
+        4,
+        0,
+        {
+            "missing record id": 1,
+            "rating not on its scale": 1,
+            "missing or unparseable date": 1,
+            # the "Total responses: 150" footer row
+            "missing or unparseable date; missing site; empty response: no rating and no free text": 1,
+        },
+    ),
 }
 
 
@@ -107,21 +119,28 @@ def test_a_title_above_the_header_fails_the_file_with_a_hint_then_loads(new_user
     assert first.returncode == 1, first.stdout + first.stderr
     out = " ".join((first.stdout + first.stderr).split())
     assert "westmoor_fft" in out and "no column(s)" in out and "header_row" in out
-    failed = _query(new_user, "select rows_read, rows_quarantined from raw.ingest_batches "
-                              "where source = 'westmoor_fft' and status = 'failed'")
+    failed = _query(
+        new_user,
+        "select rows_read, rows_quarantined from raw.ingest_batches "
+        "where source = 'westmoor_fft' and status = 'failed'",
+    )
     assert failed == [(0, 0)]  # nothing quarantined from a misread file; it is retried after the fix
     assert second.returncode == 0, second.stdout + second.stderr
 
 
 def test_every_batch_reconciles(new_user):
-    batches = _query(new_user, "select source, rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_skipped "
-                               "from raw.ingest_batches where status = 'success' order by source")
+    batches = _query(
+        new_user,
+        "select source, rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_skipped "
+        "from raw.ingest_batches where status = 'success' order by source",
+    )
     assert [b[0] for b in batches] == sorted(EXPECTED)
     for source, read, loaded, quarantined, duplicate, skipped in batches:
         assert (read, loaded, quarantined, duplicate) == EXPECTED[source][:4], source
         assert read == loaded + quarantined + duplicate + skipped
-    view = _query(new_user, "select source, reconciles from reporting.rpt_ingest_reconciliation "
-                            "where status = 'success'")
+    view = _query(
+        new_user, "select source, reconciles from reporting.rpt_ingest_reconciliation where status = 'success'"
+    )
     assert sorted(view) == [(s, True) for s in sorted(EXPECTED)]
 
 
@@ -140,14 +159,22 @@ def test_quarantined_rows_have_reasons_and_their_raw_row(new_user):
 
 def test_every_comment_is_loaded_or_quarantined(new_user):
     files = {
-        "northshire_fft": (_answers(FIXTURES / "northshire_fft_Nov2026.csv", "utf-8-sig", 0, "Response ID",
-                                    NORTHSHIRE_Q), NORTHSHIRE_Q),
-        "westmoor_fft": (_answers(FIXTURES / "westmoor_fft_Sep-Nov_2026.csv", "cp1252", 3, "Ref", WESTMOOR_Q),
-                         WESTMOOR_Q),
+        "northshire_fft": (
+            _answers(FIXTURES / "northshire_fft_Nov2026.csv", "utf-8-sig", 0, "Response ID", NORTHSHIRE_Q),
+            NORTHSHIRE_Q,
+        ),
+        "westmoor_fft": (
+            _answers(FIXTURES / "westmoor_fft_Sep-Nov_2026.csv", "cp1252", 3, "Ref", WESTMOOR_Q),
+            WESTMOOR_Q,
+        ),
     }
     for source, (answers, questions) in files.items():
-        loaded = dict(_query(new_user, f"select response_id, count(text) from raw.feedback where source = '{source}' "
-                                       "group by response_id"))
+        loaded = dict(
+            _query(
+                new_user,
+                f"select response_id, count(text) from raw.feedback where source = '{source}' group by response_id",
+            )
+        )
         quarantined: dict[str, int] = {}
         for (raw,) in _query(new_user, f"select raw_row from raw.quarantine where source = '{source}'"):
             row = {k.strip(): v for k, v in json.loads(raw).items()}
@@ -163,7 +190,12 @@ def test_every_comment_is_loaded_or_quarantined(new_user):
 
 
 def test_times_are_read_day_first_and_stored_in_utc(new_user):
-    rows = dict(_query(new_user, "select response_id, strftime(min(received_at) at time zone 'UTC', '%Y-%m-%d %H:%M') "
-                                 "from raw.feedback where response_id in ('FFT2600004', 'WM-26004') group by all"))
+    rows = dict(
+        _query(
+            new_user,
+            "select response_id, strftime(min(received_at) at time zone 'UTC', '%Y-%m-%d %H:%M') "
+            "from raw.feedback where response_id in ('FFT2600004', 'WM-26004') group by all",
+        )
+    )
     # 06/10/2026 20:43 London (BST) and 04/09/2026 + 00:59 in two columns (BST)
     assert rows == {"FFT2600004": "2026-10-06 19:43", "WM-26004": "2026-09-03 23:59"}
