@@ -11,6 +11,7 @@ show it as text, and the apostrophe is visibly not part of the comment.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,24 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> Path:
-    """Write formula-safe sheets (name cut to Excel's 31 characters) into one workbook."""
+def write_xlsx(
+    frames: Mapping[str, pd.DataFrame],
+    path: Path,
+    choices: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    widths: Mapping[str, Sequence[int]] | None = None,
+) -> Path:
+    """Write formula-safe sheets (name cut to Excel's 31 characters) into one workbook.
+
+    Args:
+        frames: sheet name -> table, in sheet order.
+        path: the ``.xlsx`` file (its folder is created).
+        choices: sheet -> column -> allowed values: a drop-down list on that column's cells
+            (e.g. the label column of a reviewer sheet).
+        widths: sheet -> column widths in characters, first column first.
+    """
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in frames.items():
@@ -67,4 +84,13 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> Path:
                 if isinstance(out[column].dtype, pd.DatetimeTZDtype):
                     out[column] = out[column].dt.tz_localize(None)  # Excel has no time zones
             out.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for column, allowed in (choices or {}).get(name, {}).items():
+                letter = get_column_letter(list(frame.columns).index(column) + 1)
+                rule = DataValidation(type="list", formula1='"' + ",".join(allowed) + '"', allow_blank=True)
+                rule.error = "Use one of: " + ", ".join(allowed)
+                sheet.add_data_validation(rule)
+                rule.add(f"{letter}2:{letter}{max(len(frame) + 1, 2)}")
+            for index, width in enumerate((widths or {}).get(name, ()), start=1):
+                sheet.column_dimensions[get_column_letter(index)].width = width
     return path

@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from pipelines import exports
 from pipelines.config import Settings
-from pipelines.exports import safe_cell
 from pipelines.sentiment.base import LABELS5, ROLLUP, SentimentScorer, label5_from_value
 from pipelines.sentiment.data import Example
 from pipelines.warehouse import apply_schema, connect, registered, run_sql
@@ -107,52 +109,32 @@ def _out_paths(out: Path) -> tuple[Path, Path]:
     return stem.with_suffix(".csv"), stem.with_suffix(".xlsx")
 
 
-def _safe_cell(value: str) -> str:
-    # Spreadsheet formula injection: a comment starting with "=" must stay text.
-    return safe_cell(value, xlsx=True)
+HELP_LINES = (
+    "Fill the 'label' column with the sentiment of the text as an answer to its question:",
+    "very negative | negative | neutral | positive | very positive (or 1-5).",
+    "'Nothing' answering 'What could we improve?' is positive; answering 'What was good?' it is negative.",
+    "Suggestions written without emotion are neutral. Leave a row blank to skip it.",
+    "Then: feedback label import <this file>",
+)
+
+
+def _frame(records: Sequence[dict[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame([{k: str(r[k]) for k in EXPORT_COLUMNS} for r in records], columns=list(EXPORT_COLUMNS))
 
 
 def write_csv(path: Path, records: Sequence[dict[str, str]]) -> None:
     """CSV for reviewers (UTF-8 with BOM so Excel shows accents; formula-safe text)."""
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(EXPORT_COLUMNS))
-        w.writeheader()
-        for r in records:
-            w.writerow({k: _safe_cell(str(r[k])) if k in ("question", "text") else r[k] for k in EXPORT_COLUMNS})
+    exports.write_csv(_frame(records), path)
 
 
 def write_xlsx(path: Path, records: Sequence[dict[str, str]]) -> None:
-    """XLSX for reviewers: text cells stay text, the label column has a drop-down."""
-    from openpyxl import Workbook
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "labels"
-    ws.append(list(EXPORT_COLUMNS))
-    for r in records:
-        ws.append([""] * len(EXPORT_COLUMNS))
-        row = ws.max_row
-        for col, key in enumerate(EXPORT_COLUMNS, start=1):
-            cell = ws.cell(row=row, column=col)
-            cell.value = str(r[key])
-            cell.data_type = "s"  # never a formula
-    dv = DataValidation(type="list", formula1='"' + ",".join(LABELS5) + '"', allow_blank=True)
-    dv.error = "Use one of: " + ", ".join(LABELS5) + " (or 1-5)"
-    ws.add_data_validation(dv)
-    dv.add(f"E2:E{max(ws.max_row, 2)}")
-    for col, width in zip("ABCDE", (16, 40, 80, 16, 16), strict=True):
-        ws.column_dimensions[col].width = width
-    help_ws = wb.create_sheet("how to label")
-    for line in (
-        "Fill the 'label' column with the sentiment of the text as an answer to its question:",
-        "very negative | negative | neutral | positive | very positive (or 1-5).",
-        "'Nothing' answering 'What could we improve?' is positive; answering 'What was good?' it is negative.",
-        "Suggestions written without emotion are neutral. Leave a row blank to skip it.",
-        "Then: feedback label import <this file>",
-    ):
-        help_ws.append([line])
-    wb.save(path)
+    """XLSX for reviewers: formula-safe text, a drop-down on the label column, a help sheet."""
+    exports.write_xlsx(
+        {"labels": _frame(records), "how to label": pd.DataFrame({"how to label": HELP_LINES})},
+        path,
+        choices={"labels": {"label": LABELS5}},
+        widths={"labels": (16, 40, 80, 16, 16), "how to label": (100,)},
+    )
 
 
 # --------------------------------------------------------------------------------------

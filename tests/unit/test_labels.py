@@ -101,7 +101,7 @@ def test_export_picks_uncertain_redacted_only(settings, tmp_path):
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert values[0] == ["feedback_id", "question", "text", "predicted_label", "label"]
     assert all(c.data_type != "f" for row in ws.iter_rows(min_row=2) for c in row)
-    assert any(str(c.value).startswith("=HYPERLINK") for row in ws.iter_rows(min_row=2) for c in row)
+    assert any(str(c.value).startswith("'=HYPERLINK") for row in ws.iter_rows(min_row=2) for c in row)
 
 
 def _write_csv(path, rows):
