@@ -45,9 +45,9 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug l
 
 def _register_groups() -> None:
     """Add the command groups that live in their own modules (each owns its sub-commands)."""
-    from pipelines.cli import demo, pipeline, report, sentiment
+    from pipelines.cli import demo, pipeline, report, sentiment, source
 
-    for module in (demo, pipeline, sentiment, report):
+    for module in (demo, pipeline, source, sentiment, report):
         module.register(app)
 
 
