@@ -53,7 +53,7 @@ lint: install  ## Ruff, import-linter layer contracts, deptry, and the duplicate
 	$(VENV)/bin/deptry .
 	$(VENV)/bin/pylint --disable=all --enable=duplicate-code --min-similarity-lines=10 --ignore-imports=yes pipelines
 
-report: install  ## Write the HTML reports and exports for the latest full month
+report: install  ## Write the HTML reports and exports for the latest month with enough responses
 	$(FEEDBACK) report --out reports/
 
 test-browser: install  ## Report tests in headless Chromium (installs Debian chromium if missing)

@@ -1,13 +1,14 @@
 """Write the theme report, the committee trend pack and the run status page.
 
 Runs when `feedback://warehouse/themed` is updated. Reads only the `reporting` views and
-writes self-contained HTML plus CSV/XLSX exports to `FEEDBACK_REPORTS_DIR`.
+writes self-contained HTML plus CSV/XLSX exports to `FEEDBACK_REPORTS_DIR`. Updates
+`feedback://reports/all` (metadata: files written and the period asked for).
 """
 
 from __future__ import annotations
 
 import pendulum
-from _common import DEFAULT_ARGS, REPORTS, TAGS, THEMED
+from _common import DEFAULT_ARGS, REPORTS, TAGS, THEMED, TIMEOUTS, asset_extra
 from airflow.sdk import Param, dag, task
 
 
@@ -19,19 +20,33 @@ from airflow.sdk import Param, dag, task
     max_active_tasks=1,
     tags=[*TAGS, "report"],
     default_args=DEFAULT_ARGS,
-    params={"period": Param(None, type=["null", "string"], description="Report month YYYY-MM (default: latest).")},
+    params={
+        "period": Param(
+            None,
+            type=["null", "string"],
+            description="Report period: YYYY-MM, YYYY-Qn or last-N-months (default: the latest complete month "
+            "with enough responses).",
+        ),
+        "min_responses": Param(30, type="integer", minimum=1, description="Responses a default period needs."),
+    },
     doc_md=__doc__,
 )
 def feedback_report() -> None:  # noqa: D103 - the module docstring is the DAG's doc_md
-    @task(outlets=[REPORTS])
+    @task(outlets=[REPORTS], execution_timeout=TIMEOUTS["report"])
     def report(**context) -> list[str]:
         from pipelines import periods
         from pipelines import stages as run
         from pipelines.config import get_settings
 
-        period = context["params"].get("period")
-        month = periods.parse_period(period) if period else None
-        summary = run.report_stage(get_settings(), context["run_id"], month=month)
+        params = context["params"]
+        period = periods.parse_period(params["period"]) if params.get("period") else None
+        summary = run.report_stage(
+            get_settings(),
+            context["run_id"],
+            period=period,
+            min_responses=params.get("min_responses") or periods.MIN_RESPONSES,
+        )
+        context["outlet_events"][REPORTS].extra = asset_extra(summary, period=params.get("period") or "default")
         return summary["files"]
 
     report()

@@ -1,21 +1,137 @@
-"""Report periods: months as first-of-month dates, parsed once where a user's input enters."""
+"""Report periods, parsed once where a user's input enters (CLI, DAG params) and passed down.
+
+A :class:`Period` is a run of whole calendar months: one month (``2026-10``), a calendar
+quarter (``2026-Q3``) or a rolling window (``last-3-months``). A rolling window is relative to
+the data, so parsing gives a :class:`Rolling` request that the report anchors on the latest
+full month of data (:meth:`Rolling.ending`). Months are first-of-month dates throughout.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
+
+PeriodKind = Literal["month", "quarter", "rolling"]
+MAX_ROLLING_MONTHS = 12
+# Responses a period needs to be the default report period and to be reported without a
+# warning (``feedback report --min-responses``; pipelines/report/choice.py).
+MIN_RESPONSES = 30
+FORMATS = "YYYY-MM (e.g. 2026-10), YYYY-Qn (e.g. 2026-Q3) or last-N-months (e.g. last-3-months)"
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_ROLLING = re.compile(r"^last-(\d{1,2})-months?$", re.IGNORECASE)
 
 
-def parse_period(period: str) -> date:
-    """First day of a report month given as ``YYYY-MM``.
+@dataclass(frozen=True, order=True)
+class Period:
+    """Whole calendar months from ``start`` (a first of month) to ``end`` (a last day of month).
+
+    Attributes:
+        start: first day of the first month.
+        end: last day of the last month.
+        label: the period in words, for page titles ("October 2026", "2026 Q3 (July to September)").
+        kind: month, quarter or rolling.
+    """
+
+    start: date
+    end: date
+    label: str
+    kind: PeriodKind
+
+    @classmethod
+    def month(cls, month: date) -> Period:
+        """The calendar month containing ``month``."""
+        first = date(month.year, month.month, 1)
+        return cls(first, add_months(first, 1) - timedelta(days=1), f"{first:%B %Y}", "month")
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> Period:
+        """Calendar quarter ``quarter`` (1-4) of ``year``."""
+        first = date(year, 3 * quarter - 2, 1)
+        last = add_months(first, 2)
+        return cls(
+            first, add_months(first, 3) - timedelta(days=1), f"{year} Q{quarter} ({first:%B} to {last:%B})", "quarter"
+        )
+
+    @classmethod
+    def rolling(cls, last_month: date, months: int) -> Period:
+        """The ``months`` months ending with ``last_month`` (a one-month window is that month)."""
+        if months == 1:
+            return cls.month(last_month)
+        last = date(last_month.year, last_month.month, 1)
+        first = add_months(last, -(months - 1))
+        label = f"last {months} months ({first:%B %Y} to {last:%B %Y})"
+        return cls(first, add_months(last, 1) - timedelta(days=1), label, "rolling")
+
+    @property
+    def months(self) -> int:
+        """How many calendar months the period spans."""
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def last_month(self) -> date:
+        """First day of the period's last month (the month its KPIs are anchored on)."""
+        return date(self.end.year, self.end.month, 1)
+
+    @property
+    def key(self) -> str:
+        """Short key for file names and exports: ``2026-10``, ``2026-Q3``, ``2026-08-to-2026-10``."""
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        if self.kind == "quarter":
+            return f"{self.start.year}-Q{(self.start.month + 2) // 3}"
+        return f"{self.start:%Y-%m}-to-{self.end:%Y-%m}"
+
+    def month_starts(self) -> list[date]:
+        """First day of every month in the period, oldest first."""
+        return [add_months(self.start, i) for i in range(self.months)]
+
+    def shifted(self, months: int) -> Period:
+        """The period of the same kind and length ``months`` later (earlier if negative)."""
+        last = add_months(self.last_month, months)
+        if self.kind == "quarter":
+            return Period.quarter(last.year, (last.month + 2) // 3)
+        return Period.rolling(last, self.months) if self.kind == "rolling" else Period.month(last)
+
+    def previous(self) -> Period:
+        """The period of equal length just before this one (the month before, the quarter before)."""
+        return self.shifted(-self.months)
+
+
+@dataclass(frozen=True)
+class Rolling:
+    """A rolling window of the last ``months`` months, to be anchored on the data's last full month."""
+
+    months: int
+
+    def ending(self, last_month: date) -> Period:
+        """The window ending with ``last_month``."""
+        return Period.rolling(last_month, self.months)
+
+
+PeriodRequest = Period | Rolling
+
+
+def parse_period(text: str) -> PeriodRequest:
+    """Parse a report period as given by a user: ``YYYY-MM``, ``YYYY-Qn`` or ``last-N-months``.
 
     Raises:
-        ValueError: for anything else, with the expected format.
+        ValueError: for anything else, naming the accepted formats.
     """
+    value = str(text).strip()
     try:
-        year, month = period.strip().split("-")
-        return date(int(year), int(month), 1)
-    except (ValueError, AttributeError) as exc:
-        raise ValueError(f"period must be a month as YYYY-MM (e.g. 2026-10), got {period!r}") from exc
+        if m := _MONTH.match(value):
+            return Period.month(date(int(m[1]), int(m[2]), 1))
+        if m := _QUARTER.match(value):
+            return Period.quarter(int(m[1]), int(m[2]))
+        if (m := _ROLLING.match(value)) and 1 <= int(m[1]) <= MAX_ROLLING_MONTHS:
+            return Rolling(int(m[1]))
+    except ValueError:
+        pass  # a month of 13 and the like: the message below names the formats
+    raise ValueError(f"period must be {FORMATS}; rolling windows up to {MAX_ROLLING_MONTHS} months; got {text!r}")
 
 
 def add_months(month: date, months: int) -> date:

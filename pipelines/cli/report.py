@@ -9,24 +9,37 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.config import get_settings
+from pipelines.config import Settings, get_settings
+from pipelines.periods import MIN_RESPONSES
 
 console = Console()
 
 REPORT_HELP = """Write the three HTML reports and CSV/XLSX exports of every table they show.
 
-* **theme-report-YYYY-MM.html** (feedback response team): themes ranked by volume, negativity
+* **theme-report-PERIOD.html** (feedback response team): themes ranked by volume, negativity
   and momentum, sparklines, aspect sentiment, top segments, redacted quotes, the comments that
   need a response, and every comment with filters and full-text search.
-* **trend-pack-YYYY-MM.html** (quality committee): KPIs vs the previous month and the same month
+* **trend-pack-PERIOD.html** (quality committee): KPIs vs the previous period and the same period
   last year with significance, control charts, emerging alerts, key drivers, segment lift,
   complaints by site and category, and "You said, we did" actions with their measured effect.
 * **run-status.html** (data team): runs, rows per stage, quarantine, versions, data windows.
 
-Pages are self-contained (they open offline); exports go to OUT/exports/YYYY-MM/. Cells that
-aggregate fewer than FEEDBACK_MIN_CELL (default 5) responses are suppressed.
+* **index.html**: links to them and lists every month and quarter with data.
 
-Example:  feedback report --period 2026-10 --out reports/
+A period is a month (2026-10), a calendar quarter (2026-Q3) or a rolling window ending with the
+latest complete month (last-3-months). By default the report covers the latest complete month
+with at least --min-responses responses (30), and says so; a thinner period gets a warning and a
+link to the last adequate month, whose pages are written too.
+
+Pages are self-contained (they open offline, each at most 1.5 MB); exports go to
+OUT/exports/PERIOD/. Cells that aggregate fewer than FEEDBACK_MIN_CELL (default 5) responses are
+suppressed.
+
+Examples:  feedback report --period 2026-10 --out reports/
+
+           feedback report --period 2026-Q3
+
+           feedback report --period last-3-months --min-responses 50
 """
 
 ACTION_HELP = """Record improvement actions ("You said, we did") and see their measured effect.
@@ -46,7 +59,7 @@ Examples:
 """
 
 
-def _settings_or_exit():
+def _settings_or_exit() -> Settings:
     settings = get_settings()
     if not settings.warehouse.exists():
         console.print(f"[red]no warehouse at {settings.warehouse}[/]: run `feedback run` (or `make demo`) first")
@@ -57,8 +70,16 @@ def _settings_or_exit():
 def report(
     period: Annotated[
         str | None,
-        typer.Option(help="Report month as YYYY-MM, e.g. 2026-10. Default: the latest full month in the data."),
+        typer.Option(
+            help="Report period: a month YYYY-MM (2026-10), a quarter YYYY-Qn (2026-Q3) or last-N-months "
+            "(last-3-months, ending with the latest complete month). Default: the latest complete month "
+            "with at least --min-responses responses."
+        ),
     ] = None,
+    min_responses: Annotated[
+        int,
+        typer.Option(help="Responses a period needs to be the default and to be reported without a warning.", min=1),
+    ] = MIN_RESPONSES,
     out: Annotated[
         Path | None,
         typer.Option(help="Folder for the HTML pages and exports (default: FEEDBACK_REPORTS_DIR, reports/)."),
@@ -80,7 +101,7 @@ def report(
     from pipelines import stages as run
 
     try:
-        month = periods.parse_period(period) if period else None
+        report_period = periods.parse_period(period) if period else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
     settings = _settings_or_exit()
@@ -88,7 +109,13 @@ def report(
         settings = settings.with_(min_cell=min_cell)
     if resolution_target is not None:
         settings = settings.with_(resolution_target_working_days=resolution_target)
-    summary = run.report_stage(settings, run.new_run_id(), month=month, out_dir=(out.resolve() if out else None))
+    summary = run.report_stage(
+        settings,
+        run.new_run_id(),
+        period=report_period,
+        out_dir=(out.resolve() if out else None),
+        min_responses=min_responses,
+    )
     for path in summary["files"]:
         if path.endswith(".html"):
             console.print(f"report: [bold]{path}[/]")

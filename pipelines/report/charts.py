@@ -1,6 +1,8 @@
-"""Charts for the reports: Plotly figures (rendered by the inline plotly.js) and tiny SVGs.
+"""Charts for the reports: Plotly figures for the trend pack, server-side SVG for the rest.
 
-Every chart is a :class:`Chart`: the Plotly figure as JSON, a title, an ``aria-label`` that
+Every chart is a :class:`Chart`: either a Plotly figure as JSON (drawn by the partial plotly.js
+bundle inlined in the trend pack: scatter traces only) or an inline SVG (pipelines/report/svg.py:
+the theme report and run status carry no chart library at all), a title, an ``aria-label`` that
 says what the chart shows in words, and the data as a table the page offers under the chart
 (screen readers and people who cannot tell the lines apart read that instead). Colours are
 Okabe-Ito; lines also differ by dash and marker so no chart relies on colour alone.
@@ -15,30 +17,54 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup, escape
 
-from pipelines.report.html import OKABE_ITO, SENTIMENT_COLOURS, clean, fmt_kpi
+from pipelines.report import svg
+from pipelines.report.html import OKABE_ITO, SENTIMENT_COLOURS, clean, fmt_kpi, fmt_number
 
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 
 
+# Plotly trace types the charts use: each must be in the vendored partial bundle (static/README.md).
+TRACE_TYPES = frozenset({"scatter"})
+
+
 @dataclass
 class Chart:
-    """One chart of a page."""
+    """One chart of a page: a Plotly ``figure`` (drawn by plotly.js) or an inline ``svg``."""
 
     chart_id: str
     title: str
     aria_label: str
-    figure: dict[str, Any]
+    figure: dict[str, Any] | None = None
     table_columns: list[str] = field(default_factory=list)
     table_rows: list[list[Any]] = field(default_factory=list)
+    svg: Markup | None = None
 
-    def payload(self) -> dict[str, Any]:
-        """What report.js needs to draw the chart."""
-        return {"id": self.chart_id, "figure": self.figure}
+
+def plotly_payload(charts: list[Chart]) -> dict[str, Any] | None:
+    """The page's chart data for report.js: the Plotly charts, with their one shared template.
+
+    Each figure's layout names the same template (``simple_white``, 8 kB as JSON); the page
+    carries it once and report.js puts it back on every figure. None when no chart needs Plotly.
+    """
+    figures = [c for c in charts if c.figure is not None]
+    if not figures:
+        return None
+    template = None
+    out = []
+    for chart in figures:
+        layout = dict(chart.figure["layout"])
+        template = layout.pop("template", template)
+        out.append({"id": chart.chart_id, "figure": {"data": chart.figure["data"], "layout": layout}})
+    return {"template": template, "charts": out}
 
 
 def _figure_json(fig: Any) -> dict[str, Any]:
-    return json.loads(fig.to_json())
+    figure = json.loads(fig.to_json())
+    unsupported = {t.get("type", "scatter") for t in figure["data"]} - TRACE_TYPES
+    if unsupported:
+        raise ValueError(f"trace types {sorted(unsupported)} are not in the page's plotly.js bundle")
+    return figure
 
 
 def _layout(title: str, y_title: str = "", height: int = 380, **extra: Any) -> dict[str, Any]:
@@ -49,7 +75,9 @@ def _layout(title: str, y_title: str = "", height: int = 380, **extra: Any) -> d
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 95},
-        "yaxis": {"title": {"text": y_title}, "gridcolor": "#e5e5e5", "showgrid": True},
+        # Fixed margins: the template's automargin loops with a legend below ("Too many auto-margin redraws").
+        "xaxis": {"automargin": False},
+        "yaxis": {"title": {"text": y_title}, "gridcolor": "#e5e5e5", "showgrid": True, "automargin": False},
         "legend": {"orientation": "h", "y": -0.14, "yanchor": "top", "x": 0},
         "hovermode": "x unified",
     }
@@ -137,66 +165,45 @@ def control_chart(
     )
 
 
-def theme_lines(chart_id: str, title: str, monthly: pd.DataFrame, themes: list[str]) -> Chart:
-    """Share of comments per month for a few themes (one line each, dashes differ)."""
-    import plotly.graph_objects as go
+def theme_lines(
+    chart_id: str, title: str, monthly: pd.DataFrame, themes: list[str], period: tuple[str, str] | None = None
+) -> Chart:
+    """Share of comments per month for a few themes (inline SVG: one line each, dashes differ).
 
-    fig = go.Figure()
-    rows: list[list[Any]] = []
+    ``period`` (first and last month as ``YYYY-MM``) is shaded: the report period.
+    """
+    months = sorted({str(m)[:7] for m in monthly["month"]})
+    series, rows = [], []
     for i, theme in enumerate(themes):
         t = monthly[monthly["theme_label"] == theme].sort_values("month")
-        months = [str(m)[:7] for m in t["month"]]
-        fig.add_trace(
-            go.Scatter(
-                x=months,
-                y=t["share_pct"],
-                name=theme,
-                mode="lines+markers",
-                line={"color": OKABE_ITO[i % len(OKABE_ITO)], "dash": DASHES[i % len(DASHES)]},
-                marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 7},
-                connectgaps=False,
+        by_month = {str(m)[:7]: clean(v) for m, v in zip(t["month"], t["share_pct"], strict=True)}
+        series.append(
+            svg.Series(
+                theme,
+                [by_month.get(m) for m in months],
+                OKABE_ITO[i % len(OKABE_ITO)],
+                DASHES[i % len(DASHES)],
+                SYMBOLS[i % len(SYMBOLS)],
             )
         )
-        rows += [[theme, m, fmt_kpi(clean(v), "%")] for m, v in zip(months, t["share_pct"], strict=True)]
-    fig.update_layout(**_layout(title, "% of comments"))
+        rows += [[theme, m, fmt_kpi(v, "%")] for m, v in by_month.items()]
     aria = (
-        f"Line chart: monthly share of comments for {len(themes)} themes: {', '.join(themes)}. "
-        "Gaps are suppressed months."
+        f"Line chart: monthly share of comments for {len(themes)} themes: {', '.join(themes)}, "
+        f"{months[0] if months else ''} to {months[-1] if months else ''}. Gaps are suppressed months."
     )
-    return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "month", "share of comments"], rows)
+    shaded = [i for i, m in enumerate(months) if period and period[0] <= m <= period[1]]
+    highlight = (shaded[0], shaded[-1]) if shaded else None
+    drawn = svg.lines(chart_id, aria, months, series, "% of comments", lambda v: fmt_kpi(v, "%"), highlight)
+    return Chart(chart_id, title, aria, None, ["theme", "month", "share of comments"], rows, drawn)
 
 
 def aspect_sentiment_bars(chart_id: str, title: str, ranking: pd.DataFrame) -> Chart:
-    """Horizontal 100 % bars of positive / neutral / negative clauses per theme."""
-    import plotly.graph_objects as go
-
-    r = ranking.iloc[::-1]
-    labels = list(r["theme_label"])
-    fig = go.Figure()
-    for key, column in (("positive", "positive_pct"), ("neutral", "neutral_pct"), ("negative", "negative_pct")):
-        fig.add_trace(
-            go.Bar(
-                y=labels,
-                x=r[column],
-                name=key,
-                orientation="h",
-                marker={"color": SENTIMENT_COLOURS[key]},
-                text=[fmt_kpi(clean(v), "%") for v in r[column]],
-                textposition="inside",
-                insidetextanchor="middle",
-            )
-        )
-    fig.update_layout(
-        **_layout(
-            title,
-            "",
-            height=max(260, 34 * len(labels) + 110),
-            barmode="stack",
-            xaxis={"title": {"text": "% of the theme's clauses"}, "range": [0, 100]},
-            hovermode="y unified",
-        )
-    )
-    fig.update_yaxes(title_text="", automargin=True)
+    """Horizontal 100 % bars of positive / neutral / negative clauses per theme (inline SVG)."""
+    labels = [str(v) for v in ranking["theme_label"]]
+    parts = [
+        svg.Part(key, SENTIMENT_COLOURS[key], [clean(v) for v in ranking[f"{key}_pct"]])
+        for key in ("positive", "neutral", "negative")
+    ]
     worst = ranking.sort_values("negative_pct", ascending=False).head(1)
     worst_text = (
         f" Most negative: {worst['theme_label'].iloc[0]} "
@@ -215,7 +222,8 @@ def aspect_sentiment_bars(chart_id: str, title: str, ranking: pd.DataFrame) -> C
             strict=True,
         )
     ]
-    return Chart(chart_id, title, aria, _figure_json(fig), ["theme", "positive", "neutral", "negative"], rows)
+    drawn = svg.stacked_bars(chart_id, aria, labels, parts, lambda v: fmt_kpi(v, "%"))
+    return Chart(chart_id, title, aria, None, ["theme", "positive", "neutral", "negative"], rows, drawn)
 
 
 def _driver_trace(go: Any, d: pd.DataFrame) -> Any:
@@ -276,6 +284,7 @@ def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Char
         "title": {"text": "importance: share of the outcome rate attributable to the theme"},
         "gridcolor": "#e5e5e5",
         "showgrid": True,
+        "automargin": False,
     }
     if len(d):
         layout.update(_quadrant_guides(d))
@@ -297,29 +306,19 @@ def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Char
 
 
 def stage_rows_bars(chart_id: str, title: str, runs: pd.DataFrame) -> Chart:
-    """Rows in and out of each stage of the latest run."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for i, column in enumerate(("rows_in", "rows_out")):
-        fig.add_trace(
-            go.Bar(
-                x=runs["stage"],
-                y=runs[column],
-                name=column.replace("_", " "),
-                marker={"color": OKABE_ITO[i], "pattern": {"shape": ["", "/"][i]}},
-                text=[str(clean(v)) if clean(v) is not None else "" for v in runs[column]],
-                textposition="outside",
-            )
-        )
-    fig.update_layout(**_layout(title, "rows", barmode="group", hovermode="x"))
+    """Rows in and out of each stage of the latest run (inline SVG grouped bars)."""
+    stages = [str(s) for s in runs["stage"]]
     parts = [
-        f"{s}: {clean(a)} in, {clean(b)} out"
-        for s, a, b in zip(runs["stage"], runs["rows_in"], runs["rows_out"], strict=True)
+        svg.Part(column.replace("_", " "), OKABE_ITO[i], [clean(v) for v in runs[column]], hatched=i == 1)
+        for i, column in enumerate(("rows_in", "rows_out"))
     ]
-    aria = "Bar chart of rows per stage. " + "; ".join(parts)
-    rows = [[s, clean(a), clean(b)] for s, a, b in zip(runs["stage"], runs["rows_in"], runs["rows_out"], strict=True)]
-    return Chart(chart_id, title, aria, _figure_json(fig), ["stage", "rows in", "rows out"], rows)
+    pairs = list(zip(stages, runs["rows_in"], runs["rows_out"], strict=True))
+    aria = "Bar chart of rows per stage. " + "; ".join(
+        f"{s}: {fmt_number(a)} in, {fmt_number(b)} out" for s, a, b in pairs
+    )
+    rows = [[s, clean(a), clean(b)] for s, a, b in pairs]
+    drawn = svg.grouped_bars(chart_id, aria, stages, parts, "rows")
+    return Chart(chart_id, title, aria, None, ["stage", "rows in", "rows out"], rows, drawn)
 
 
 def sparkline_svg(values: list[float | None], label: str, width: int = 120, height: int = 28) -> Markup:

@@ -7,7 +7,7 @@ report shows is also there for analysts in SQL, suppressed and redacted the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
@@ -15,35 +15,53 @@ import pandas as pd
 
 from pipelines import periods, warehouse
 from pipelines.config import Settings
+from pipelines.periods import Period
+from pipelines.report.choice import PeriodChoice
 
 MAX_COMMENTS = 20000
-TREND_MONTHS = 24
+EXPLORER_MONTHS = 12
 
 
 @dataclass(frozen=True)
 class ReportContext:
-    """What every report of one run shares."""
+    """What every report of one period shares.
+
+    Attributes:
+        choice: the report period and why it was chosen (with its warning, if any).
+        first_month: first month with data: trends start there (None when the warehouse is empty).
+    """
 
     settings: Settings
     con: duckdb.DuckDBPyConnection
-    month: date
+    choice: PeriodChoice
     run_id: str | None
     generated_at: datetime
+    first_month: date | None
 
     @property
-    def period(self) -> str:
-        """The report month as ``YYYY-MM``."""
-        return f"{self.month:%Y-%m}"
+    def period(self) -> Period:
+        """The report period."""
+        return self.choice.period
 
     @property
-    def month_to(self) -> date:
-        """Last day of the report month."""
-        return periods.add_months(self.month, 1) - timedelta(days=1)
+    def key(self) -> str:
+        """The period's key in file names: ``2026-10``, ``2026-Q3``, ``2026-08-to-2026-10``."""
+        return self.period.key
+
+    @property
+    def window(self) -> dict[str, Any]:
+        """The period as the parameters of the windowed views (``window_end``, ``window_months``)."""
+        return {"window_end": self.period.last_month, "window_months": self.period.months}
 
     @property
     def trend_from(self) -> date:
-        """First month of the trend window (the report month and the 23 before it)."""
-        return periods.add_months(self.month, -(TREND_MONTHS - 1))
+        """First month of every trend: the first month with data (trends use all of it)."""
+        return min(self.first_month or self.period.start, self.period.start)
+
+    @property
+    def explorer_from(self) -> date:
+        """First month of the comment explorer: the last 12 months, or the whole period if longer."""
+        return min(self.period.start, periods.add_months(self.period.last_month, -(EXPLORER_MONTHS - 1)))
 
     @property
     def min_cell(self) -> int:
@@ -53,23 +71,6 @@ class ReportContext:
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         """Run ``sql/queries/report/<name>.sql`` with named parameters; returns a DataFrame."""
         return warehouse.run_sql(self.con, self.settings, f"queries/report/{name}", params or None).df()
-
-
-def data_end(settings: Settings, con: duckdb.DuckDBPyConnection) -> date | None:
-    """Last day with feedback in the warehouse (local date), or None when it is empty."""
-    row = warehouse.run_sql(con, settings, "queries/report/data_end").fetchone()
-    return row[0] if row and row[0] is not None else None
-
-
-def resolve_month(settings: Settings, con: duckdb.DuckDBPyConnection, month: date | None) -> date:
-    """The report month: ``month`` when given, else the latest full month of data."""
-    if month is not None:
-        return month
-    end = data_end(settings, con)
-    if end is None:
-        today = date.today()
-        return periods.add_months(date(today.year, today.month, 1), -1)
-    return periods.latest_full_month(end)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ Safety model (issue 4, "Report safety"):
 * every value is HTML-escaped by Jinja2 autoescape; nothing from the warehouse is marked safe;
 * data for client-side filtering travels as JSON in ``<script type="application/json">``
   blocks, with ``<``, ``>``, ``&`` and U+2028/2029 escaped so no text can close the block;
-* the page's JavaScript (plotly.js and ``static/report.js``) is inline and allowed by its
+* the page's JavaScript (the partial plotly.js bundle on the trend pack, and ``static/report.js``)
+  is inline and allowed by its
   SHA-256 hash in a Content-Security-Policy meta tag: any other script - an injected
   ``<script>``, an ``onerror=`` handler, a ``javascript:`` URL - is refused by the browser,
   and the policy forbids loading anything from outside the file (no CDN, no fonts, no beacons);
@@ -88,12 +89,15 @@ def csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
+PLOTLY_BUNDLE = "plotly-basic.min.js"  # vendored partial bundle: see static/README.md
+PLOTLY_BUNDLE_SHA256 = "99784e3abfb07b142a15e521a439e6d9addceadb3f79553fd24c72774f0649ba"
+PAGE_BYTES_MAX = 1_500_000  # every page must stay small enough for e-mail and file shares
+
+
 @cache
 def plotly_js() -> str:
-    """plotly.js from the installed ``plotly`` package (inlined: pages open offline)."""
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
+    """The vendored partial plotly.js bundle (scatter, bar, pie), inlined: pages open offline."""
+    return static_text(PLOTLY_BUNDLE)
 
 
 @cache

@@ -1,9 +1,10 @@
 """The theme report for the feedback response team.
 
-Themes of the month ranked by volume, negativity and momentum, each with a 12-month sparkline,
-aspect sentiment, the segments where it is concentrated and diverse redacted quotes; the
-comments that need a response; and every redacted comment of the last 12 months with filters
-(month, site, service, channel, theme) and full-text search, all in one offline HTML file.
+Themes of the period ranked by volume, negativity and momentum, each with a sparkline of every
+month with data, aspect sentiment, the segments where it is concentrated and diverse redacted
+quotes; the comments that need a response; and the redacted comments of the last 12 months with
+filters (month, site, service, channel, theme) and full-text search, all in one offline HTML
+file. Its charts are server-side SVG, so the page carries no chart library and stays light.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import periods, stats
+from pipelines import stats
 from pipelines.report import charts
 from pipelines.report.data import MAX_COMMENTS, ReportContext, records
-from pipelines.report.html import clean
+from pipelines.report.html import clean, json_for_script
 
-SPARK_MONTHS = 12
 NEEDS_MAX = 500
 PAGE_SIZE = 200
+# The comment explorer's share of the page's 1.5 MB (html.PAGE_BYTES_MAX): the rest of the
+# page stays well under 400 kB. Newest comments first; the export holds every comment.
+COMMENTS_JSON_BYTES = 1_000_000
 
 
 @dataclass
@@ -34,29 +37,29 @@ class Page:
 
 
 def build(ctx: ReportContext) -> Page:
-    """Collect everything the theme report shows for ``ctx.month``."""
-    spark_from = periods.add_months(ctx.month, -(SPARK_MONTHS - 1))
-    ranking = ctx.query("theme_ranking", month=ctx.month)
-    monthly = ctx.query("theme_monthly", month_from=spark_from, month_to=ctx.month)
-    segments = ctx.query("theme_segments", month=ctx.month)
-    quotes = ctx.query("theme_quotes", month=ctx.month)
-    needs = ctx.query("needing_response", month=ctx.month, max_rows=NEEDS_MAX + 1)
-    comments = ctx.query("comments", month_from=spark_from, month_to=ctx.month_to, max_rows=MAX_COMMENTS + 1)
+    """Collect everything the theme report shows for ``ctx.period``."""
+    period = ctx.period
+    ranking = ctx.query("theme_ranking", **ctx.window)
+    monthly = ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=period.last_month)
+    segments = ctx.query("theme_segments", **ctx.window)
+    quotes = ctx.query("theme_quotes", month_from=period.start, month_to=period.last_month)
+    needs = ctx.query("needing_response", month_from=period.start, month_to=period.last_month, max_rows=NEEDS_MAX + 1)
+    comments = ctx.query("comments", month_from=ctx.explorer_from, month_to=period.end, max_rows=MAX_COMMENTS + 1)
 
     shown = ranking[~ranking["suppressed"].astype(bool)]
-    this_month = monthly[pd.to_datetime(monthly["month"]).dt.date == ctx.month].set_index("theme_id")
-    months = [periods.add_months(spark_from, i) for i in range(SPARK_MONTHS)]
-    themes = [_theme_row(t, monthly, this_month, segments, quotes, months) for t in records(shown)]
-    sentiment_chart, trend_chart = _charts(ctx, shown, monthly, this_month)
+    months = sorted({pd.Timestamp(m).date() for m in monthly["month"]})
+    themes = [_theme_row(t, monthly, segments, quotes, months) for t in records(shown)]
+    sentiment_chart, trend_chart = _charts(ctx, shown, monthly)
 
     needs_truncated = len(needs) > NEEDS_MAX
     needs = needs.head(NEEDS_MAX)
-    truncated = len(comments) > MAX_COMMENTS
+    capped = len(comments) > MAX_COMMENTS
     comments = comments.head(MAX_COMMENTS)
-    payload = _comments_payload(ctx, monthly, comments, needs, truncated)
-    month_comments = sum(1 for c in payload["comments"] if c["m"] == ctx.period)
+    payload = _comments_payload(ctx, monthly, comments, needs, capped)
+    in_period = {f"{m:%Y-%m}" for m in period.month_starts()}
+    period_comments = int(comments["month"].map(lambda m: str(m)[:7] in in_period).sum()) if len(comments) else 0
     counts = {
-        "comments": month_comments if month_comments >= ctx.min_cell or month_comments == 0 else None,
+        "comments": period_comments if period_comments >= ctx.min_cell or period_comments == 0 else None,
         "needs": len(needs),
         "rising": sum(1 for t in themes if t["momentum_significant"] and (t["momentum_pct_points"] or 0) > 0),
     }
@@ -65,6 +68,7 @@ def build(ctx: ReportContext) -> Page:
         "suppressed_themes": int(ranking["suppressed"].astype(bool).sum()),
         "sentiment_chart": sentiment_chart,
         "trend_chart": trend_chart,
+        "trend_months": len(months),
         "needs": records(needs),
         "needs_truncated": needs_truncated,
         "stats": counts,
@@ -83,62 +87,85 @@ def build(ctx: ReportContext) -> Page:
 
 
 def _charts(
-    ctx: ReportContext, shown: pd.DataFrame, monthly: pd.DataFrame, this_month: pd.DataFrame
+    ctx: ReportContext, shown: pd.DataFrame, monthly: pd.DataFrame
 ) -> tuple[charts.Chart | None, charts.Chart | None]:
     """Aspect sentiment of the top 12 themes and the monthly share of the top 5 (None when no data)."""
     top = shown.head(12)
-    if not len(top):
-        return None, None
-    bars = top[["theme_id", "theme_label"]].join(
-        this_month[["positive_pct", "neutral_pct", "negative_pct"]], on="theme_id"
+    sentiment_chart = (
+        charts.aspect_sentiment_bars(
+            "chart-aspect-sentiment", f"Aspect sentiment of the top themes, {ctx.period.label}", top
+        )
+        if len(top)
+        else None
     )
-    sentiment_chart = charts.aspect_sentiment_bars(
-        "chart-aspect-sentiment", f"Aspect sentiment of the top themes, {ctx.month:%B %Y}", bars
-    )
-    top_labels = list(shown.head(5)["theme_label"])
+    top_labels = trend_themes(shown, monthly)
     series = monthly[monthly["theme_label"].isin(top_labels)]
     if series["month"].nunique() < 2:
         return sentiment_chart, None
-    trend_chart = charts.theme_lines("chart-theme-trends", "Share of comments, top 5 themes", series, top_labels)
+    period = (f"{ctx.period.start:%Y-%m}", f"{ctx.period.last_month:%Y-%m}")
+    title = "Share of comments, top 5 themes"
+    trend_chart = charts.theme_lines("chart-theme-trends", title, series, top_labels, period)
     return sentiment_chart, trend_chart
 
 
+def trend_themes(shown: pd.DataFrame, monthly: pd.DataFrame, n: int = 5) -> list[str]:
+    """The themes to draw trends for: the period's top ``n``, else the top ``n`` of every month.
+
+    A thin period may have no theme with k or more comments; its trend chart then shows the
+    themes with the most comments over all the months with data, so the page is never empty.
+    """
+    if len(shown):
+        return list(shown.head(n)["theme_label"])
+    totals = monthly.dropna(subset=["comments"]).groupby("theme_label")["comments"].sum()
+    return list(totals.sort_values(ascending=False).head(n).index)
+
+
 def _comments_payload(
-    ctx: ReportContext, monthly: pd.DataFrame, comments: pd.DataFrame, needs: pd.DataFrame, truncated: bool
+    ctx: ReportContext, monthly: pd.DataFrame, comments: pd.DataFrame, needs: pd.DataFrame, capped: bool
 ) -> dict[str, Any]:
-    """The JSON the comment explorer (static/report.js) filters and searches, with short keys."""
+    """The JSON the comment explorer (static/report.js) filters and searches, with short keys.
+
+    Comments come newest first and stop at ``COMMENTS_JSON_BYTES``; ``truncated`` says when the
+    page holds fewer comments than the period has (that cut, or the query's ``MAX_COMMENTS``).
+    """
     needs_reason = dict(zip(needs["feedback_id"], needs["reason"], strict=True))
+    shown, size = [], 0
+    for c in records(comments):
+        item = {
+            "id": c["feedback_id"],
+            "d": str(c["received_local"])[:10],
+            "m": str(c["month"])[:7],
+            "site": c["site"],
+            "service": c["service"],
+            "ch": c["channel"],
+            "text": c["text_redacted"],
+            "sent": c["sentiment_label"],
+            "themes": list(c["theme_ids"] or []),
+            "needs": needs_reason.get(c["feedback_id"]),
+        }
+        size += len(str(json_for_script(item)).encode("utf-8")) + 2  # as written: escaped, ", " between
+        if size > COMMENTS_JSON_BYTES:
+            break
+        shown.append(item)
+    period = ctx.period
     return {
-        "period": ctx.period,
+        "period": ctx.key,
+        "period_label": period.label,
+        "period_months": [f"{m:%Y-%m}" for m in period.month_starts()],
         "page_size": PAGE_SIZE,
-        "truncated": truncated,
+        "truncated": capped or len(shown) < len(comments),
         "themes": {
             r["theme_id"]: r["theme_label"]
             for r in records(monthly[["theme_id", "theme_label"]].drop_duplicates())
             if r["theme_label"]
         },
-        "comments": [
-            {
-                "id": c["feedback_id"],
-                "d": str(c["received_local"])[:10],
-                "m": str(c["month"])[:7],
-                "site": c["site"],
-                "service": c["service"],
-                "ch": c["channel"],
-                "text": c["text_redacted"],
-                "sent": c["sentiment_label"],
-                "themes": list(c["theme_ids"] or []),
-                "needs": needs_reason.get(c["feedback_id"]),
-            }
-            for c in records(comments)
-        ],
+        "comments": shown,
     }
 
 
 def _theme_row(
     t: dict[str, Any],
     monthly: pd.DataFrame,
-    this_month: pd.DataFrame,
     segments: pd.DataFrame,
     quotes: pd.DataFrame,
     months: list,
@@ -150,7 +177,6 @@ def _theme_row(
     spark_label = f"{t['theme_label']}: share of comments over {len(months)} months, " + (
         f"from {shown_values[0]:.1f}% to {shown_values[-1]:.1f}%" if shown_values else "no unsuppressed month"
     )
-    sentiment = this_month.loc[t["theme_id"]] if t["theme_id"] in this_month.index else None
     seg = segments[segments["theme_id"] == t["theme_id"]].head(3)
     q = quotes[quotes["theme_id"] == t["theme_id"]].sort_values("quote_rank")
     return {
@@ -168,9 +194,7 @@ def _theme_row(
         "rank_momentum": t["rank_momentum"],
         "is_complaint_theme": bool(t["is_complaint_theme"]),
         "spark": charts.sparkline_svg(values, spark_label),
-        "sentiment_bar": charts.sentiment_bar_svg(
-            *(sentiment[c] if sentiment is not None else None for c in ("positive_pct", "neutral_pct", "negative_pct"))
-        ),
+        "sentiment_bar": charts.sentiment_bar_svg(t["positive_pct"], t["neutral_pct"], t["negative_pct"]),
         "segments": records(seg),
         "quotes": records(q),
     }

@@ -1,7 +1,9 @@
 """The trend pack for the quality committee.
 
-The KPI table against the previous month and the same month last year (with significance),
-monthly control charts for KPIs and the top themes, emerging-theme alerts, the key-driver chart,
+The KPI table for the period (a month, a quarter or the last N months) against the period of
+equal length before it and the same period last year (with significance), monthly control
+charts over every month with data for KPIs and the top themes, emerging-theme alerts, the
+key-driver chart,
 segment lift, complaints by site and category, "You said, we did" actions with their measured
 effect, and a short summary written only from those numbers (never from patient text).
 """
@@ -12,7 +14,7 @@ import json
 
 import pandas as pd
 
-from pipelines import periods, stats
+from pipelines import stats
 from pipelines.report import charts
 from pipelines.report.data import ReportContext, records
 from pipelines.report.html import clean, fmt_kpi, fmt_p, fmt_signed
@@ -33,7 +35,7 @@ OUTCOME_NAMES = {"fft_poor": "a poor FFT rating", "nps_detractor": "an NPS detra
 
 
 def build(ctx: ReportContext) -> Page:
-    """Collect everything the trend pack shows for ``ctx.month``."""
+    """Collect everything the trend pack shows for ``ctx.period``."""
     tables, ranking = _load(ctx)
     kpi_charts = _kpi_charts(tables["kpi_series"], tables["kpi_definitions"])
     theme_charts = _theme_charts(ranking, tables["theme_series"])
@@ -50,7 +52,9 @@ def build(ctx: ReportContext) -> Page:
         "kpi_charts": kpi_charts,
         "theme_charts": theme_charts,
         "alerts": records(alerts),
-        "alerts_in_period": int((pd.to_datetime(alerts["period"]).dt.date == ctx.month).sum()) if len(alerts) else 0,
+        "alerts_in_period": int(_in_period(ctx, alerts["period"]).sum()) if len(alerts) else 0,
+        "previous_label": ctx.period.previous().label,
+        "last_year_label": ctx.period.shifted(-12).label,
         "driver_chart": driver_chart,
         "drivers": records(tables["key_drivers"]),
         "lift": records(tables["segment_lift"]),
@@ -63,27 +67,27 @@ def build(ctx: ReportContext) -> Page:
 
 def _load(ctx: ReportContext) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """The trend pack's exported tables, keyed by export name, and the theme ranking (not exported)."""
-    kpi_table = ctx.query("kpi_table", month=ctx.month)
+    kpi_table = ctx.query("kpi_table", **ctx.window)
     kpi_table["p_vs_prev"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_prev"]]
     kpi_table["p_vs_last_year"] = [stats.p_from_z(clean(z)) for z in kpi_table["z_vs_last_year"]]
-    alerts = ctx.query("theme_alerts", month_to=ctx.month_to)
+    alerts = ctx.query("theme_alerts", month_to=ctx.period.end)
     alerts["quote_list"] = [_quotes(q) for q in alerts["quotes"]]
     actions = ctx.query("actions")
     actions["share_p"] = [stats.p_from_z(clean(z)) for z in actions["share_z"]]
     actions["sentiment_p"] = [stats.p_from_z(clean(z)) for z in actions["sentiment_z"]]
     tables = {
         "kpi_table": kpi_table,
-        "kpi_by_site": ctx.query("kpi_sites", month=ctx.month),
-        "kpi_series": ctx.query("kpi_series", month_from=ctx.trend_from, month_to=ctx.month),
-        "theme_series": ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=ctx.month),
+        "kpi_by_site": ctx.query("kpi_sites", **ctx.window),
+        "kpi_series": ctx.query("kpi_series", month_from=ctx.trend_from, month_to=ctx.period.last_month),
+        "theme_series": ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=ctx.period.last_month),
         "theme_alerts": alerts,
         "key_drivers": ctx.query("key_drivers"),
         "segment_lift": ctx.query("segment_lift", max_rows=LIFT_ROWS),
         "actions": actions,
-        "complaints_by_category_site": ctx.query("complaints_by_category_site", month=ctx.month),
+        "complaints_by_category_site": ctx.query("complaints_by_category_site", **ctx.window),
         "kpi_definitions": ctx.query("kpi_definitions"),
     }
-    return tables, ctx.query("theme_ranking", month=ctx.month)
+    return tables, ctx.query("theme_ranking", **ctx.window)
 
 
 def _kpi_charts(series: pd.DataFrame, definitions: pd.DataFrame) -> list[charts.Chart]:
@@ -99,14 +103,23 @@ def _kpi_charts(series: pd.DataFrame, definitions: pd.DataFrame) -> list[charts.
 
 
 def _theme_charts(ranking: pd.DataFrame, theme_monthly: pd.DataFrame) -> list[charts.Chart]:
-    """Control charts of the share of comments of the top unsuppressed themes."""
+    """Control charts of the share of comments of the period's top unsuppressed themes.
+
+    When the period has none (a thin month), the themes with the most comments over every month.
+    """
+    top = ranking[~ranking["suppressed"].astype(bool)].head(TOP_THEME_CHARTS)
+    if len(top):
+        themes = list(zip(top["theme_id"], top["theme_label"], strict=True))
+    else:
+        totals = theme_monthly.dropna(subset=["comments"]).groupby(["theme_id", "theme_label"])["comments"].sum()
+        themes = list(totals.sort_values(ascending=False).head(TOP_THEME_CHARTS).index)
     out = []
-    for t in records(ranking[~ranking["suppressed"].astype(bool)].head(TOP_THEME_CHARTS)):
-        s = theme_monthly[(theme_monthly["theme_id"] == t["theme_id"]) & ~theme_monthly["suppressed"].astype(bool)]
+    for theme_id, label in themes:
+        s = theme_monthly[(theme_monthly["theme_id"] == theme_id) & ~theme_monthly["suppressed"].astype(bool)]
         if s["month"].nunique() >= MIN_CHART_MONTHS:
             chart = charts.control_chart(
-                f"chart-theme-{t['theme_id']}",
-                f"{t['theme_label']}: % of comments",
+                f"chart-theme-{theme_id}",
+                f"{label}: % of comments",
                 s,
                 "%",
                 value="share_pct",
@@ -156,10 +169,10 @@ def summarise(
     actions: pd.DataFrame,
 ) -> list[str]:
     """A few sentences on what changed, built only from the numbers of the tables."""
-    previous = f"{periods.add_months(ctx.month, -1):%B %Y}"
-    last_year = f"{periods.add_months(ctx.month, -12):%B %Y}"
+    previous = ctx.period.previous().label
+    last_year = ctx.period.shifted(-12).label
     rows = records(kpi_table)
-    lines = _volume_lines(rows, f"{ctx.month:%B %Y}", previous)
+    lines = _volume_lines(rows, ctx.period.label, previous)
     lines += _kpi_change_lines(rows, previous, last_year)
     if not any("significantly" in line for line in lines):
         lines.append(f"No headline KPI changed significantly against {previous} or {last_year}.")
@@ -204,28 +217,35 @@ def _kpi_change_lines(rows: list[dict], previous: str, last_year: str) -> list[s
     return lines
 
 
+def _in_period(ctx: ReportContext, months: pd.Series) -> pd.Series:
+    """Whether each month (a first-of-month date) falls in the report period."""
+    days = pd.to_datetime(months).dt.date
+    return (days >= ctx.period.start) & (days <= ctx.period.end)
+
+
+def _this_period(ctx: ReportContext) -> str:
+    return "this month" if ctx.period.kind == "month" else f"in {ctx.period.label}"
+
+
 def _special_cause_lines(ctx: ReportContext, series: pd.DataFrame) -> list[str]:
-    """One sentence per KPI outside its control limits in the report month."""
-    flagged = series[
-        (pd.to_datetime(series["month"]).dt.date == ctx.month) & series["special_cause"].fillna(False).astype(bool)
-    ]
-    return [
-        f"{r['kpi_name']} ({fmt_kpi(r['value'], r['unit'])}) is "
-        f"{'above' if r['value'] > r['upper_limit'] else 'below'} its control limits this month: "
-        "a special cause worth investigating."
-        for r in records(flagged)
-    ]
+    """One sentence per KPI and month of the period outside its control limits."""
+    flagged = series[_in_period(ctx, series["month"]) & series["special_cause"].fillna(False).astype(bool)]
+    lines = []
+    for r in records(flagged):
+        when = "this month" if ctx.period.kind == "month" else f"in {pd.Timestamp(r['month']):%B %Y}"
+        side = "above" if r["value"] > r["upper_limit"] else "below"
+        lines.append(
+            f"{r['kpi_name']} ({fmt_kpi(r['value'], r['unit'])}) is {side} its control limits {when}: "
+            "a special cause worth investigating."
+        )
+    return lines
 
 
 def _alert_line(ctx: ReportContext, alerts: pd.DataFrame) -> str:
     """The unsuppressed emerging-theme alerts of the month, the first three named."""
-    current = (
-        alerts[(pd.to_datetime(alerts["period"]).dt.date == ctx.month) & ~alerts["suppressed"].astype(bool)]
-        if len(alerts)
-        else alerts
-    )
+    current = alerts[_in_period(ctx, alerts["period"]) & ~alerts["suppressed"].astype(bool)] if len(alerts) else alerts
     if not len(current):
-        return "No emerging-theme alert this month."
+        return f"No emerging-theme alert {_this_period(ctx)}."
     parts = [
         f"{a['theme_label'] or a['theme_id']}"
         + (
@@ -240,7 +260,7 @@ def _alert_line(ctx: ReportContext, alerts: pd.DataFrame) -> str:
         )
         for a in records(current.head(3))
     ]
-    return f"{len(current)} emerging-theme alert(s) this month: " + "; ".join(parts) + "."
+    return f"{len(current)} emerging-theme alert(s) {_this_period(ctx)}: " + "; ".join(parts) + "."
 
 
 def _driver_lines(drivers: pd.DataFrame) -> list[str]:

@@ -1,10 +1,12 @@
 """The reports in a real headless Chromium, driven by Playwright.
 
 A small synthetic warehouse (pipelines/demo/report_sample.py: a few hundred rows inserted into the
-raw/enrich/ops tables, then warehouse.build_models) is reported on; each page must load with no
-console error or CSP violation, draw its charts, filter, search, drill down and sort with real
-clicks and typing, and leave the planted <script>/<img onerror>/javascript: comment inert.
-Screenshots go to test-artifacts/.
+raw/enrich/ops tables, then warehouse.build_models) is reported on; each page must weigh at most
+1.5 MB, load with no console error or CSP violation, draw its charts (Plotly in the trend pack,
+server-side SVG elsewhere), filter, search, drill down and sort with real clicks and typing, and
+leave the planted <script>/<img onerror>/javascript: comment inert. A quarter's explorer opens on
+the quarter; a thin month warns and links to the last adequate month; run status links each
+batch to its quarantined rows. Screenshots go to test-artifacts/.
 
 The browser is Debian's chromium (Playwright's own browser download is never used): installed
 with apt-get when missing (skipped, with the reason, only if that fails).
@@ -18,10 +20,11 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwright, expect, sync_playwright
 
@@ -29,8 +32,9 @@ from pipelines import warehouse
 from pipelines.config import Settings
 from pipelines.demo import report_sample as sample
 from pipelines.insights.kpis import prepare_reporting
+from pipelines.periods import Period
 from pipelines.report import write_reports
-from pipelines.report.html import content_security_policy
+from pipelines.report.html import PAGE_BYTES_MAX, content_security_policy
 
 pytestmark = pytest.mark.browser
 
@@ -140,17 +144,43 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     with warehouse.connect(settings) as con:
         sample.load_sample(settings, con, n_records=1200)
+        # The report stage of this run is under way while its pages are written.
+        running = {"run_id": "browser-test", "stage": "report", "started_at": datetime.now(UTC), "status": "running"}
+        with warehouse.registered(con, running_stage=pd.DataFrame([running])):
+            con.execute("insert into ops.stage_runs by name select * from running_stage")
+        warehouse.build_models(con, settings)
         prepare_reporting(settings, con)
-        paths = write_reports(
-            settings, con, month=date(2026, 10, 1), out_dir=settings.reports_dir, run_id="browser-test"
-        )
-    pages = {p.name: p for p in paths if p.suffix == ".html"}
+        out = settings.reports_dir
+        quarter = write_reports(settings, con, Period.quarter(2026, 3), out, "browser-test")
+        paths = write_reports(settings, con, Period.month(date(2026, 10, 1)), out, "browser-test")
+    pages = {p.name: p for p in quarter + paths if p.suffix == ".html"}
     return {
         "theme": pages["theme-report-2026-10.html"],
         "trend": pages["trend-pack-2026-10.html"],
         "status": pages["run-status.html"],
         "index": pages["index.html"],
+        "theme-q3": pages["theme-report-2026-Q3.html"],
+        "trend-q3": pages["trend-pack-2026-Q3.html"],
     }
+
+
+@pytest.fixture(scope="module")
+def thin(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Data to 7 November 2026 with October cut to two records, reported for October."""
+    base = tmp_path_factory.mktemp("browser-thin")
+    settings = Settings.from_env({"FEEDBACK_HOME": str(ROOT), "FEEDBACK_WAREHOUSE": str(base / "wh.duckdb")})
+    with warehouse.connect(settings) as con:
+        sample.load_sample(settings, con, n_records=1200, end=date(2026, 11, 7))
+        con.execute(
+            "delete from raw.feedback where timezone('Europe/London', received_at) >= timestamp '2026-10-01' "
+            "and timezone('Europe/London', received_at) < timestamp '2026-11-01' and feedback_id not in ("
+            "  select feedback_id from raw.feedback where timezone('Europe/London', received_at) "
+            "  between timestamp '2026-10-02' and timestamp '2026-10-31' order by received_at limit 2)"
+        )
+        warehouse.build_models(con, settings)
+        prepare_reporting(settings, con)
+        paths = write_reports(settings, con, Period.month(date(2026, 10, 1)), base / "out", "browser-thin")
+    return {p.name: p for p in paths if p.suffix == ".html"}
 
 
 # --------------------------------------------------------------------------- the error watch
@@ -181,14 +211,29 @@ def test_the_error_watch_sees_a_csp_violation_and_a_dialog(tab: Tab, tmp_path: P
 # --------------------------------------------------------------------------- every page
 
 
-@pytest.mark.parametrize("page", ["theme", "trend", "status", "index"])
+PAGES = ["theme", "trend", "status", "index", "theme-q3", "trend-q3"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_weighs_at_most_1_5_mb(reports: dict[str, Path], page: str) -> None:
+    size = reports[page].stat().st_size
+    assert size <= PAGE_BYTES_MAX, f"{reports[page].name}: {size / 1e6:.2f} MB"
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_page_loads_without_errors_and_draws_charts(tab: Tab, reports: dict[str, Path], page: str) -> None:
     p = tab.open(reports[page])
     charts = p.locator(".chart").count()
-    drawn = p.locator(".chart .main-svg, .chart canvas").count()
+    # Plotly draws into the div (trend pack); the other pages carry server-side SVG.
+    drawn = p.locator(".chart").evaluate_all(
+        "cs => cs.filter(c => c.querySelector('.main-svg, canvas, svg.svgchart') "
+        "&& c.getBoundingClientRect().height > 100).length"
+    )
+    has_plotly = p.evaluate("typeof Plotly !== 'undefined'")
+    assert has_plotly == page.startswith("trend")
     if page != "index":
         assert charts > 0
-        assert drawn >= charts, f"{drawn} drawn of {charts} charts"
+        assert drawn == charts, f"{drawn} drawn of {charts} charts"
     # Nothing may be fetched from outside the file.
     external = p.evaluate(
         "performance.getEntriesByType('resource').map(e => e.name)"
@@ -379,4 +424,85 @@ def test_markup_in_a_comment_stays_inert_text(tab: Tab, reports: dict[str, Path]
         cell.dispatch_event("click")  # and a click event on the copies in closed <details> too
     p.wait_for_timeout(300)
     assert tab.dialogs == []
+    assert tab.problems == []
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def test_a_quarters_explorer_opens_on_the_quarter(tab: Tab, reports: dict[str, Path]) -> None:
+    p = tab.open(reports["theme-q3"])
+    data = _comments_data(p)
+    assert data["period"] == "2026-Q3" and data["period_months"] == ["2026-07", "2026-08", "2026-09"]
+    assert p.locator("#f-month").input_value() == "2026-Q3"
+    assert p.locator("#f-month option:checked").text_content() == "2026 Q3 (July to September)"
+    in_quarter = sum(1 for c in data["comments"] if c["m"] in data["period_months"])
+    assert in_quarter > _expected(data, month="2026-09") > 0
+    _shown(p, in_quarter)
+    assert all("2026-07-01" <= day <= "2026-09-30" for day in _column(p, 1))
+    p.locator("#f-month").select_option("2026-08")
+    _shown(p, _expected(data, month="2026-08"))
+    p.locator("#f-reset").click()
+    _shown(p, in_quarter)
+    # The drill-down keeps the whole quarter.
+    button = p.locator("button[data-theme-filter]").first
+    theme = button.get_attribute("data-theme-filter")
+    button.click()
+    expect(p.locator("#f-month")).to_have_value("2026-Q3")
+    _shown(p, sum(1 for c in data["comments"] if c["m"] in data["period_months"] and theme in (c["themes"] or [])))
+    assert tab.problems == []
+
+
+def test_a_thin_month_warns_and_links_to_the_last_adequate_month(tab: Tab, thin: dict[str, Path]) -> None:
+    p = tab.open(thin["theme-report-2026-10.html"])
+    warning = p.locator("#period-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("October 2026 has only")
+    assert p.locator("#chart-theme-trends svg.svgchart").count() == 1  # trends drawn though October is thin
+    p.locator("#adequate-link").click()
+    p.wait_for_load_state("load")
+    expect(p.locator("body")).to_have_attribute("data-ready", "true")
+    assert p.url.endswith("theme-report-2026-09.html")
+    expect(p.locator("h1")).to_have_text("Theme report \u2014 September 2026")
+    assert p.locator("#period-warning").count() == 0
+    assert p.locator("#theme-ranking tbody tr").count() > 0
+    trend = tab.open(thin["trend-pack-2026-10.html"])
+    expect(trend.locator("#period-warning")).to_be_visible()
+    assert trend.locator("#adequate-link").get_attribute("href") == "trend-pack-2026-09.html"
+    assert trend.locator(".chart .main-svg").count() > 0
+    assert tab.problems == []
+
+
+def test_the_index_lists_every_period_and_links_the_written_ones(tab: Tab, reports: dict[str, Path]) -> None:
+    p = tab.open(reports["index"])
+    listed = p.locator("#periods-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.period)")
+    assert {"2026-10", "2026-Q3", "2026-09", "2026-Q2"} <= set(listed) and len(listed) >= 24
+    row = p.locator('#periods-table tr[data-period="2026-Q3"]')
+    expect(row).to_contain_text("adequate")
+    row.get_by_role("link", name="trend pack").click()
+    p.wait_for_load_state("load")
+    expect(p.locator("h1")).to_have_text("Trend pack \u2014 2026 Q3 (July to September)")
+    expect(p.locator("body")).to_have_attribute("data-ready", "true")
+    assert tab.problems == []
+
+
+# --------------------------------------------------------------------------- run status
+
+
+def test_run_status_reads_at_a_glance(tab: Tab, reports: dict[str, Path]) -> None:
+    p = tab.open(reports["status"])
+    runs = p.locator("#runs-table tbody tr")
+    this_run = runs.filter(has_text="browser-test")
+    expect(this_run).to_contain_text("this run")
+    expect(this_run).to_contain_text("writing this page")
+    assert "running" not in (p.locator("#runs-table").text_content() or "")
+    # Each batch that quarantined rows links to them, and the link lands on them.
+    link = p.locator("#batches-table a.quarantine-link").first
+    batch = link.evaluate("a => a.closest('tr').dataset.batch")
+    link.click()
+    target = p.locator(f'#quarantine-batches-table tbody[data-batch="{batch}"]')
+    assert p.evaluate("location.hash") == "#" + (target.get_attribute("id") or "")
+    expect(target).to_be_in_viewport()
+    # Version cells stay narrow: the widest cell of the versions table fits the page.
+    assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert tab.problems == []

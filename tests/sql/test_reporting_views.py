@@ -20,6 +20,8 @@ REPORTING = ROOT / "sql" / "reporting"
 DIRECT_READS = {
     "rpt_ingest_reconciliation": {"raw.ingest_batches"},
     "rpt_quarantine": {"raw.quarantine"},
+    # links each quarantined row to its batch (reasons and row numbers only, never the raw row)
+    "rpt_quarantine_batches": {"raw.quarantine"},
 }
 
 

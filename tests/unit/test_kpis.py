@@ -54,11 +54,18 @@ def test_welch_z_and_p_values():
 
 
 def test_periods():
-    assert periods.parse_period("2026-10") == date(2026, 10, 1)
-    with pytest.raises(ValueError, match="YYYY-MM"):
-        periods.parse_period("October")
-    with pytest.raises(ValueError, match="YYYY-MM"):
-        periods.parse_period("2026-13")
+    october = periods.parse_period("2026-10")
+    assert october == periods.Period.month(date(2026, 10, 1))
+    assert (october.start, october.end, october.kind, october.label) == (
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+        "month",
+        "October 2026",
+    )
+    for bad in ("October", "2026-13", "2026-Q5", "last-0-months", "last-13-months", "10/2026"):
+        with pytest.raises(ValueError, match="YYYY-MM") as error:
+            periods.parse_period(bad)
+        assert "YYYY-Qn" in str(error.value) and "last-N-months" in str(error.value)
     assert periods.add_months(date(2026, 1, 1), -1) == date(2025, 12, 1)
     assert periods.add_months(date(2026, 10, 1), -12) == date(2025, 10, 1)
     assert periods.add_months(date(2026, 12, 1), 1) == date(2027, 1, 1)

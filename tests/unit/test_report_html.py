@@ -57,6 +57,9 @@ def test_rendered_page_escapes_text_and_hashes_its_scripts():
         theme_report="a.html",
         trend_pack="b.html",
         run_status="c.html",
+        this_report="index",
+        available=[],
+        min_responses=30,
     )
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<b>Reports</b>" not in page
@@ -163,3 +166,100 @@ def test_exports_never_write_formulas(tmp_path):
     assert sheet["B2"].value == "T1, T2"
     assert sheet["C2"].value == datetime(2026, 10, 1)  # the zone is dropped: Excel cannot store one
     assert sheet["D3"].value == -2
+
+
+def test_the_plotly_bundle_is_the_vendored_partial_one_of_the_python_packages_version():
+    bundle = html.STATIC / html.PLOTLY_BUNDLE
+    assert hashlib.sha256(bundle.read_bytes()).hexdigest() == html.PLOTLY_BUNDLE_SHA256
+    readme = (html.STATIC / "README.md").read_text(encoding="utf-8")
+    assert html.PLOTLY_BUNDLE_SHA256 in readme and (html.STATIC / "plotly-basic.LICENSE").is_file()
+    from plotly.offline import get_plotlyjs
+
+    full_version = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", get_plotlyjs()[:300]).group(1)
+    head = html.plotly_js()[:300]
+    assert f"plotly.js (basic - minified) v{full_version}" in head
+    assert len(html.plotly_js().encode()) < 1_300_000  # the full bundle is 4.8 MB
+    assert "</script" not in html.plotly_js().lower()  # safe to inline
+
+
+def test_figures_are_refused_when_their_trace_type_is_not_in_the_bundle():
+    import plotly.graph_objects as go
+
+    assert {"scatter"} == charts.TRACE_TYPES
+    with pytest.raises(ValueError, match="not in the page's plotly.js bundle"):
+        charts._figure_json(go.Figure(go.Heatmap(z=[[1, 2]])))
+
+
+def test_plotly_payload_carries_the_template_once():
+    series = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-08-01", "2026-09-01", "2026-10-01"]),
+            "value": [50.0, 52.0, 49.0],
+            "centre": [50.0] * 3,
+            "upper_limit": [60.0] * 3,
+            "lower_limit": [40.0] * 3,
+            "special_cause": [False] * 3,
+        }
+    )
+    made = [charts.control_chart(f"c{i}", "FFT", series, "%") for i in range(3)]
+    svg_only = charts.stage_rows_bars("s", "rows", pd.DataFrame({"stage": ["ingest"], "rows_in": [3], "rows_out": [2]}))
+    payload = charts.plotly_payload([*made, svg_only])
+    assert [c["id"] for c in payload["charts"]] == ["c0", "c1", "c2"]
+    assert payload["template"] == made[0].figure["layout"]["template"]
+    assert all("template" not in c["figure"]["layout"] for c in payload["charts"])
+    assert charts.plotly_payload([svg_only]) is None
+
+
+def test_svg_line_chart_escapes_names_breaks_at_gaps_and_titles_every_point():
+    monthly = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-07-01", "2026-08-01", "2026-09-01", "2026-10-01"] * 2),
+            "theme_label": ["<b>Parking</b>"] * 4 + ["Food"] * 4,
+            "share_pct": [10.0, None, 12.0, 14.0, 5.0, 6.0, 7.0, 8.0],
+        }
+    )
+    chart = charts.theme_lines("t", "Share", monthly, ["<b>Parking</b>", "Food"], ("2026-09", "2026-10"))
+    svg = str(chart.svg)
+    assert "<b>" not in svg and "&lt;b&gt;Parking&lt;/b&gt;" in svg
+    assert chart.figure is None and 'role="img"' in svg
+    assert svg.count("<polyline") == 2  # Food is one line; Parking has a single point, then a gap, then two
+    assert svg.count("<title>") == 1 + 7  # the chart, and every shown point
+    assert "&lt;b&gt;Parking&lt;/b&gt;, 2026-10: 14.0%" in svg
+    assert 'fill="#f0f0f0"' in svg  # the report period is shaded
+    assert ["Food", "2026-07", "5.0%"] in chart.table_rows
+
+
+def test_svg_stacked_and_grouped_bars_say_their_values():
+    ranking = pd.DataFrame(
+        {
+            "theme_label": ["Parking", "Food"],
+            "positive_pct": [20.0, 60.0],
+            "neutral_pct": [10.0, 10.0],
+            "negative_pct": [70.0, 30.0],
+        }
+    )
+    bars = charts.aspect_sentiment_bars("a", "Aspect", ranking)
+    assert "Most negative: Parking (70.0% negative)" in bars.aria_label
+    assert "<title>Parking: 70.0% negative</title>" in str(bars.svg)
+    rows = charts.stage_rows_bars(
+        "r", "Rows", pd.DataFrame({"stage": ["ingest", "enrich"], "rows_in": [620, 520], "rows_out": [600, None]})
+    )
+    assert "<title>ingest, rows out: 600</title>" in str(rows.svg) and "ingest: 620 in, 600 out" in rows.aria_label
+
+
+def test_stage_messages_become_short_lines():
+    from pipelines.report.run_status import describe_message, fold
+
+    lines, full = describe_message(
+        '{"rows_in": 1200, "share": 0.5, "ok": true, "files": ["a", "b"], "insights": {"alerts": 3}}'
+    )
+    assert lines == ["rows in: 1,200", "share: 0.50", "ok: yes", "files: 2", "insights alerts: 3"] and full is None
+    many = describe_message(json.dumps({f"k{i}": i for i in range(9)}))
+    assert many[0][-1] == "and 3 more" and '"k8": 8' in many[1].full
+    error = "ValueError: bad thing happened.\nTraceback (most recent call last): ..."
+    lines, full = describe_message(error)
+    assert lines == ["ValueError: bad thing happened."] and full.full == error
+    assert describe_message("{}") == ([], None) and describe_message(None) == ([], None)
+    assert fold("short").is_folded is False
+    long = fold("x" * 100)
+    assert long.is_folded and len(long.short) == 40 and long.full == "x" * 100

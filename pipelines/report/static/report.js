@@ -17,13 +17,16 @@
   }
 
   /* ---------------------------------------------------------------- charts */
+  /* Plotly figures share one template, sent once per page (server-side SVG charts need nothing). */
   function drawCharts() {
-    var charts = readJson("chart-data");
-    if (!charts || typeof Plotly === "undefined") { return; }
-    charts.forEach(function (chart) {
+    var data = readJson("chart-data");
+    if (!data || typeof Plotly === "undefined") { return; }
+    data.charts.forEach(function (chart) {
       var target = document.getElementById(chart.id);
       if (!target) { return; }
-      Plotly.newPlot(target, chart.figure.data, chart.figure.layout,
+      var layout = chart.figure.layout;
+      if (data.template) { layout.template = data.template; }
+      Plotly.newPlot(target, chart.figure.data, layout,
         { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud", "select2d", "lasso2d"] });
     });
   }
@@ -82,6 +85,13 @@
       comments.forEach(function (c) { if (c[key]) { seen[c[key]] = true; } });
       return Object.keys(seen).sort();
     }
+    /* A period longer than a month (a quarter, the last N months) is one extra choice, the default. */
+    var periodMonths = data.period_months || [];
+    if (periodMonths.length > 1) {
+      var whole = el("option", data.period_label);
+      whole.value = data.period;
+      f.month.appendChild(whole);
+    }
     fill(f.month, distinct("m").reverse());
     fill(f.site, distinct("site"));
     fill(f.service, distinct("service"));
@@ -96,7 +106,9 @@
       var matches = [];
       for (var i = 0; i < comments.length; i++) {
         var c = comments[i];
-        if (f.month.value && c.m !== f.month.value) { continue; }
+        if (f.month.value === data.period && periodMonths.length > 1) {
+          if (periodMonths.indexOf(c.m) < 0) { continue; }
+        } else if (f.month.value && c.m !== f.month.value) { continue; }
         if (f.site.value && c.site !== f.site.value) { continue; }
         if (f.service.value && c.service !== f.service.value) { continue; }
         if (f.channel.value && c.ch !== f.channel.value) { continue; }
@@ -125,7 +137,8 @@
         body.appendChild(tr);
       });
       status.textContent = "Showing " + Math.min(matches.length, limit) + " of " + matches.length +
-        " matching comments (" + comments.length + " in this report" + (data.truncated ? ", newest only" : "") + ").";
+        " matching comments (" + comments.length + " in this report" +
+        (data.truncated ? ", the newest only: every comment is in the comments export" : "") + ").";
       body.setAttribute("data-count", String(matches.length));
     }
 

@@ -1,2 +1,5 @@
--- Complaints by site and category for the month (suppressed cells included, flagged).
-select * from reporting.rpt_complaints_by_category_site where month = $month order by site, category;
+-- Complaints by site and category for the report period (suppressed cells included, flagged).
+select *
+from reporting.rpt_complaints_window_category_site
+where window_end = $window_end and window_months = $window_months
+order by site, category;
