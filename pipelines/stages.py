@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
+import socket
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ import duckdb
 
 from pipelines import __version__, provenance, warehouse
 from pipelines.config import Settings
+from pipelines.periods import PeriodRequest
 
 log = logging.getLogger(__name__)
 
@@ -33,55 +36,91 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
-def _record(
-    settings: Settings,
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    stage: str,
-    body: Callable[[], dict[str, Any]],
-    started: datetime | None = None,
-) -> dict[str, Any]:
-    started = started or datetime.now(UTC)
+def _start(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, stage: str, started: datetime) -> None:
+    """Mark stage runs whose process died as interrupted, then record this one as running.
+
+    Called under :func:`warehouse.run_lock`, so no other stage can be running: a row still
+    "running" belongs to a process that was killed (or a machine that restarted) mid-stage.
+    """
+    now = datetime.now(UTC)
+    stale = warehouse.run_sql(
+        con, settings, "queries/pipeline/interrupt_stale_stages", {"run_id": run_id, "stage": stage, "now": now}
+    ).fetchall()
+    for old_run, old_stage in stale:
+        log.warning(
+            "stage %s of run %s was interrupted (its process ended mid-stage): marked failed", old_stage, old_run
+        )
     warehouse.run_sql(
         con,
         settings,
         "queries/pipeline/start_stage",
-        {"run_id": run_id, "stage": stage, "started_at": started, "seed": settings.seed},
+        {
+            "run_id": run_id,
+            "stage": stage,
+            "started_at": started,
+            "seed": settings.seed,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        },
     )
-    status, message, summary = "success", "", {}
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    stage: str,
+    summary: dict[str, Any],
+    error: BaseException | None,
+) -> None:
+    """Record how the stage ended: its counts, data window, versions, and the error if it failed."""
+    data_from, data_to, _ = warehouse.run_sql(con, settings, "queries/pipeline/data_window").fetchone()
+    versions = {
+        "pipelines": __version__,
+        "git_sha": provenance.git_sha(settings.home),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        **{k: v for k, v in summary.items() if "version" in k or k in {"redactor"}},
+    }
+    if error is None:
+        status, message = "success", json.dumps({k: v for k, v in summary.items() if k != "redactor"}, default=str)
+    else:
+        status, message = "failed", f"{type(error).__name__}: {error}"
+    warehouse.run_sql(
+        con,
+        settings,
+        "queries/pipeline/finish_stage",
+        {
+            "run_id": run_id,
+            "stage": stage,
+            "finished_at": datetime.now(UTC),
+            "status": status,
+            "rows_in": summary.get("rows_in"),
+            "rows_out": summary.get("rows_out"),
+            "data_from": data_from,
+            "data_to": data_to,
+            "versions": json.dumps(versions, default=str),
+            "message": message[:2000],
+        },
+    )
+
+
+def _recorded(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    stage: str,
+    body: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """``body()`` between its start and finish records; a failure is recorded, then re-raised."""
+    _start(con, settings, run_id, stage, datetime.now(UTC))
     try:
         summary = body()
-        return summary
-    except Exception as exc:
-        status, message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+    except BaseException as exc:  # Ctrl-C too: never leave the row "running"
+        _finish(con, settings, run_id, stage, {}, exc)
         raise
-    finally:
-        data_from, data_to, _ = warehouse.run_sql(con, settings, "queries/pipeline/data_window").fetchone()
-        versions = {
-            "pipelines": __version__,
-            "git_sha": provenance.git_sha(settings.home),
-            "python": platform.python_version(),
-            "duckdb": duckdb.__version__,
-            **{k: v for k, v in summary.items() if "version" in k or k in {"redactor"}},
-        }
-        warehouse.run_sql(
-            con,
-            settings,
-            "queries/pipeline/finish_stage",
-            {
-                "run_id": run_id,
-                "stage": stage,
-                "finished_at": datetime.now(UTC),
-                "status": status,
-                "rows_in": summary.get("rows_in"),
-                "rows_out": summary.get("rows_out"),
-                "data_from": data_from,
-                "data_to": data_to,
-                "versions": json.dumps(versions, default=str),
-                "message": message
-                or json.dumps({k: v for k, v in summary.items() if k != "redactor"}, default=str)[:2000],
-            },
-        )
+    _finish(con, settings, run_id, stage, summary, None)
+    return summary
 
 
 def ingest_stage(
@@ -146,16 +185,29 @@ def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, pro
 
 
 def report_stage(
-    settings: Settings, run_id: str, month: date | None = None, out_dir: Path | None = None
+    settings: Settings,
+    run_id: str,
+    period: PeriodRequest | None = None,
+    out_dir: Path | None = None,
+    min_responses: int | None = None,
 ) -> dict[str, Any]:
-    """Prepare the KPI inputs (calendars, settings), then write the reports from the reporting views."""
+    """Prepare the KPI inputs (calendars, settings), then write the reports from the reporting views.
+
+    ``period`` is parsed at the edge (``pipelines.periods.parse_period``); None = the latest
+    complete month with at least ``min_responses`` responses (default ``report.MIN_RESPONSES``).
+    """
     from pipelines import report
     from pipelines.insights import kpis
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         kpis.prepare_reporting(settings, con, source_calendars=source_calendars(settings))
         written = report.write_reports(
-            settings, con, month=month, out_dir=out_dir or settings.reports_dir, run_id=run_id
+            settings,
+            con,
+            period,
+            out_dir or settings.reports_dir,
+            run_id,
+            min_responses=report.MIN_RESPONSES if min_responses is None else min_responses,
         )
         return {"rows_out": len(written), "files": [str(p) for p in written]}
 
@@ -180,43 +232,83 @@ def _run_stage(
     body: Callable[..., dict[str, Any]],
     needs_con: bool = False,
 ) -> dict[str, Any]:
-    if not needs_con:
-        # Ingest opens its own short transaction per file; the run record is written around it.
-        outcome: dict[str, Any] = {}
-        error: Exception | None = None
-        started = datetime.now(UTC)
-        try:
-            outcome = body()
-        except Exception as exc:  # recorded below, then re-raised
-            error = exc
+    """Run one stage under the warehouse run lock, recorded in ops.stage_runs, then rebuild the models."""
+    with warehouse.run_lock(settings):
+        if needs_con:
+            with warehouse.connect(settings) as con:
+                warehouse.apply_schema(con, settings)
+                summary = _recorded(con, settings, run_id, stage, lambda: body(con))
+                warehouse.build_models(con, settings)
+            return summary
+        # Ingest opens its own short transaction per file: the run record is written around it.
         with warehouse.connect(settings) as con:
             warehouse.apply_schema(con, settings)
-
-            def replay() -> dict[str, Any]:
-                if error is not None:
-                    raise error
-                return outcome
-
+            _start(con, settings, run_id, stage, datetime.now(UTC))
+        outcome: dict[str, Any] = {}
+        error: BaseException | None = None
+        try:
+            outcome = body()
+        except BaseException as exc:  # recorded below, then re-raised
+            error = exc
+        with warehouse.connect(settings) as con:
             try:
-                _record(settings, con, run_id, stage, replay, started=started)
+                _finish(con, settings, run_id, stage, outcome, error)
             finally:
                 warehouse.build_models(con, settings)
+        if error is not None:
+            raise error
         return outcome
-    with warehouse.connect(settings) as con:
-        warehouse.apply_schema(con, settings)
-        summary = _record(settings, con, run_id, stage, lambda: body(con))
-        warehouse.build_models(con, settings)
-    return summary
+
+
+class RunIncomplete(RuntimeError):
+    """Some sources failed (``failures``: source -> why); the run still enriched and reported the others."""
+
+    def __init__(self, message: str, summary: dict[str, Any], failures: dict[str, str]) -> None:
+        super().__init__(message)
+        self.summary = summary
+        self.failures = failures
 
 
 def run_all(
-    settings: Settings, progress: bool = False, refit: bool | None = None, month: date | None = None
+    settings: Settings,
+    progress: bool = False,
+    refit: bool | None = None,
+    period: PeriodRequest | None = None,
+    lock_timeout: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run every stage in order: ingest -> enrich -> themes -> report."""
+    """Run every stage in order: ingest -> enrich -> themes -> report, holding the warehouse throughout.
+
+    A source that fails to ingest does not stop the run: the others are enriched, themed and
+    reported, and the run then raises :class:`RunIncomplete` naming the failed sources.
+
+    Args:
+        settings: the warehouse, sources and models.
+        progress: show progress bars.
+        refit: force (True) or forbid (False) a theme refit; None = when due.
+        period: the report period, parsed at the edge (default: the latest complete month with enough responses).
+        lock_timeout: seconds to wait for another run holding the warehouse (see :func:`warehouse.run_lock`).
+        on_wait: told, in words, when this run has to wait for another one.
+
+    Raises:
+        RunIncomplete: after the reports, when one or more sources failed to ingest.
+        warehouse.WarehouseBusy: when another run held the warehouse for longer than ``lock_timeout``.
+    """
+    from pipelines.ingest.load import IngestError
+
     run_id = new_run_id()
     out: dict[str, Any] = {"run_id": run_id}
-    out["ingest"] = ingest_stage(settings, run_id)
-    out["enrich"] = enrich_stage(settings, run_id, progress=progress)
-    out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress)
-    out["report"] = report_stage(settings, run_id, month=month)
+    with warehouse.run_lock(settings, timeout=lock_timeout, on_wait=on_wait):
+        failures: dict[str, str] = {}
+        try:
+            out["ingest"] = ingest_stage(settings, run_id)
+        except IngestError as exc:
+            failures = exc.failures or {"ingest": str(exc)}
+            log.error("ingest failed for %s; enriching and reporting the other sources", ", ".join(failures))
+            out["ingest"] = {"batches": [r.as_dict() for r in exc.results if r.status != "skipped"], "error": str(exc)}
+        out["enrich"] = enrich_stage(settings, run_id, progress=progress)
+        out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress)
+        out["report"] = report_stage(settings, run_id, period=period)
+    if failures:
+        raise RunIncomplete(f"{len(failures)} source(s) failed to ingest: {', '.join(failures)}", out, failures)
     return out

@@ -7,14 +7,22 @@ statements each stage executes (``run_sql(con, settings, "queries/ingest/upsert_
 so a query's owner shows in its path. No SQL is built in Python.
 
 One process writes the file at a time (DuckDB takes a file lock); the Airflow DAGs serialise
-writing tasks, and readers open with ``read_only=True``.
+writing tasks, and readers open with ``read_only=True``. A whole run or stage also holds
+:func:`run_lock`, an advisory lock on ``<warehouse>.lock``, for its whole length: DuckDB's own
+lock is taken and released per connection, so without it two runs interleave their stages and
+one of them fails at the first connection the other holds.
 """
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import logging
+import os
 import re
-from collections.abc import Iterator, Mapping
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -24,13 +32,21 @@ import duckdb
 
 from pipelines.config import Settings
 
+log = logging.getLogger(__name__)
+
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts", "reporting")
+# How long a run waits for another run to release the warehouse before it gives up (seconds).
+LOCK_TIMEOUT_SECONDS = 1800.0
 _REF = re.compile(r"\b(staging|intermediate|marts|reporting)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _ALIAS = "wh"
 
 
 class WarehouseError(RuntimeError):
     """A warehouse cannot be opened or a model cannot be built."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another run held the warehouse for longer than this run would wait."""
 
 
 def _extension_path(name: str) -> Path:
@@ -91,6 +107,91 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
         yield con
     finally:
         con.close()
+
+
+def lock_path(settings: Settings) -> Path:
+    """The advisory lock file beside the warehouse (``<warehouse>.lock``)."""
+    return settings.warehouse.with_name(settings.warehouse.name + ".lock")
+
+
+# Locks this process holds: lock path -> [file descriptor, depth]. A run holds the lock and its
+# stages take it again; flock on a second descriptor of the same file would wait for ourselves.
+_HELD: dict[str, list[int]] = {}
+
+
+@contextmanager
+def run_lock(
+    settings: Settings, timeout: float | None = None, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the warehouse for one run or stage; wait while another process holds it.
+
+    The lock is ``fcntl.flock`` on :func:`lock_path`, so the kernel releases it when its holder
+    dies (even by ``kill -9``): a stale lock cannot outlive its run. Re-entrant within a process.
+
+    Args:
+        settings: whose warehouse to lock.
+        timeout: seconds to wait for another run (default :data:`LOCK_TIMEOUT_SECONDS`; 0 = do not wait).
+        on_wait: told once, in words, whom we wait for (default: a log warning).
+
+    Raises:
+        WarehouseBusy: when the other run still holds the warehouse after ``timeout`` seconds.
+    """
+    path = lock_path(settings)
+    key = str(path)
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield
+        finally:
+            _HELD[key][1] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _acquire(fd, settings, LOCK_TIMEOUT_SECONDS if timeout is None else timeout, on_wait)
+    except BaseException:
+        os.close(fd)
+        raise
+    _HELD[key] = [fd, 1]
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _acquire(fd: int, settings: Settings, timeout: float, on_wait: Callable[[str], None] | None) -> None:
+    """Take the lock on ``fd`` within ``timeout`` seconds, then write who holds it into the file."""
+    deadline = time.monotonic() + timeout
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            holder = _holder(fd)
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"another run ({holder}) holds the warehouse {settings.warehouse}; gave up after waiting "
+                    f"{timeout:.0f} s. Try again when it has finished, or wait longer (feedback run --wait SECONDS)."
+                ) from None
+            if not told:
+                message = f"waiting for the warehouse held by another run ({holder}); giving up after {timeout:.0f} s"
+                (on_wait or log.warning)(message)
+                told = True
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%H:%M:%S')}".encode(), 0)
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, as its holder wrote it ("pid 123 on host, since 10:02:03")."""
+    try:
+        text = os.pread(fd, 200, 0).decode("utf-8", errors="replace").strip()
+    except OSError:
+        text = ""
+    return text or "pid unknown"
 
 
 def _attach_encrypted(con: duckdb.DuckDBPyConnection, path: Path, key: str, read_only: bool) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,17 +11,42 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.config import get_settings
+from pipelines.config import Settings, get_settings
 
 console = Console()
 
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        envvar="FEEDBACK_LOCK_TIMEOUT",
+        min=0,
+        help="Seconds to wait while another run holds the warehouse (0: give up at once).",
+    ),
+]
+DEFAULT_WAIT = 1800.0
 
-def init() -> None:
+
+def _waiting(message: str) -> None:
+    console.print(f"[yellow]{message}[/]")
+
+
+@contextmanager
+def _holding(settings: Settings, wait: float) -> Iterator[None]:
+    """Hold the warehouse run lock for the whole command (waiting for another run if needed)."""
+    from pipelines import warehouse
+
+    with warehouse.run_lock(settings, timeout=wait, on_wait=_waiting):
+        yield
+
+
+def init(wait: Wait = DEFAULT_WAIT) -> None:
     """Create (or upgrade) the DuckDB warehouse: schemas, tables and all SQL layers."""
     from pipelines import warehouse
 
     settings = get_settings()
-    built = warehouse.init(settings)
+    with _holding(settings, wait):
+        built = warehouse.init(settings)
     console.print(f"warehouse ready at [bold]{settings.warehouse}[/] ({len(built)} models)")
 
 
@@ -31,6 +58,7 @@ def ingest(
     force: Annotated[
         bool, typer.Option("--force", help="Re-read files already ingested (e.g. after fixing a source's mapping).")
     ] = False,
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Pull new files of every configured source, validate them and load them.
 
@@ -43,7 +71,8 @@ def ingest(
 
     settings = get_settings()
     try:
-        summary = run.ingest_stage(settings, run.new_run_id(), sources=source, force=force)
+        with _holding(settings, wait):
+            summary = run.ingest_stage(settings, run.new_run_id(), sources=source, force=force)
     except ingest_mod.IngestError as exc:
         _print_batches([b.as_dict() for b in exc.results])
         console.print(f"[red]ingest failed:[/] {exc}")
@@ -72,11 +101,15 @@ def _print_batches(batches: list[dict]) -> None:
     console.print(table if batches else "nothing new to ingest")
 
 
-def enrich(progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True) -> None:
+def enrich(
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True, wait: Wait = DEFAULT_WAIT
+) -> None:
     """Redact PHI and score sentiment (comment and clause level) for new or changed records."""
     from pipelines import stages as run
 
-    summary = run.enrich_stage(get_settings(), run.new_run_id(), progress=progress)
+    settings = get_settings()
+    with _holding(settings, wait):
+        summary = run.enrich_stage(settings, run.new_run_id(), progress=progress)
     console.print_json(data={k: v for k, v in summary.items() if k != "redactor"})
 
 
@@ -85,11 +118,14 @@ def themes(
         bool | None, typer.Option("--refit/--no-refit", help="Force or forbid a BERTopic refit (default: when due).")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Assign themes to informative comment clauses (BERTopic + taxonomy), then compute insights."""
     from pipelines import stages as run
 
-    summary = run.themes_stage(get_settings(), run.new_run_id(), refit=refit, progress=progress)
+    settings = get_settings()
+    with _holding(settings, wait):
+        summary = run.themes_stage(settings, run.new_run_id(), refit=refit, progress=progress)
     console.print_json(data=summary, default=str)
 
 
@@ -99,20 +135,37 @@ def run_all(
         str | None, typer.Option(help="Report month YYYY-MM (default: latest full month in the data).")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Run the whole pipeline without Airflow: ingest -> enrich -> themes -> report.
 
-    Safe to re-run: nothing is ingested twice and unchanged records are not re-scored.
+    Safe to re-run: nothing is ingested twice and unchanged records are not re-scored. A source
+    that fails does not stop the others from being enriched and reported; the command then
+    names it and exits non-zero. While another run holds the warehouse, this one waits (--wait).
     """
     from pipelines import periods
     from pipelines import stages as run
 
     try:
-        month = periods.parse_period(period) if period else None
+        requested = periods.parse_period(period) if period else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
     settings = get_settings()
-    summary = run.run_all(settings, progress=progress, refit=refit, month=month)
+    try:
+        summary = run.run_all(
+            settings, progress=progress, refit=refit, period=requested, lock_timeout=wait, on_wait=_waiting
+        )
+    except run.RunIncomplete as exc:
+        _print_run(settings, exc.summary)
+        console.print(f"[red]{exc}[/]")
+        for source, why in exc.failures.items():
+            console.print(f"  [red]{source}[/]: {why}", markup=True, highlight=False)
+        console.print("the other sources were enriched and reported; fix the failed ones and run again")
+        raise typer.Exit(1) from exc
+    _print_run(settings, summary)
+
+
+def _print_run(settings: Settings, summary: dict) -> None:
     _print_batches(summary["ingest"]["batches"])
     console.print(f"warehouse: [bold]{settings.warehouse}[/]")
     files = [Path(p) for p in summary["report"].get("files", [])]

@@ -52,11 +52,12 @@ ITEM_COLUMNS = [
 
 
 class IngestError(RuntimeError):
-    """One or more sources failed; ``results`` holds the batches that did run."""
+    """One or more sources failed; ``results`` holds the batches that did run, ``failures`` why each source failed."""
 
-    def __init__(self, message: str, results: list[BatchResult]) -> None:
+    def __init__(self, message: str, results: list[BatchResult], failures: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.results = results
+        self.failures = failures or {}
 
 
 class QuarantineThresholdExceeded(RuntimeError):
@@ -140,7 +141,7 @@ def ingest_all(settings: Settings, names: list[str] | None = None, force: bool =
     except SourceError as exc:
         raise IngestError(f"source configuration: {exc}", []) from exc
     results: list[BatchResult] = []
-    errors: list[str] = []
+    failures: dict[str, str] = {}
     validations: list = []
     for config in configs:
         try:
@@ -148,13 +149,13 @@ def ingest_all(settings: Settings, names: list[str] | None = None, force: bool =
         except (QuarantineThresholdExceeded, IngestError) as exc:
             log.error("source %s failed: %s", config.name, exc)
             results.extend(exc.results)
-            errors.append(f"{config.name}: {exc}")
+            failures[config.name] = str(exc).removeprefix(f"source {config.name}: ")
         except Exception as exc:  # one bad source must not stop the others; the run still fails
             log.exception("source %s failed", config.name)
-            errors.append(f"{config.name}: {type(exc).__name__}: {exc}")
+            failures[config.name] = f"{type(exc).__name__}: {exc}"
     _build_docs(settings, validations, results)
-    if errors:
-        raise IngestError("; ".join(errors), results)
+    if failures:
+        raise IngestError("; ".join(f"source {k}: {v}" for k, v in failures.items()), results, failures)
     return results
 
 
@@ -311,20 +312,28 @@ def _ingest_unit(settings: Settings, config: SourceConfig, unit: _Unit, validati
     clock = _Clock()
     try:
         read = unit.read()
-    except SourceError as exc:
+    except Exception as exc:  # a reader bug or a file no reader expected must still leave a trace
         # The whole file is unreadable: record a failed batch, keep the file for a retry.
-        result.status, result.message = "failed", str(exc)
+        message = str(exc) if isinstance(exc, SourceError) else f"cannot read the file: {type(exc).__name__}: {exc}"
+        result.status, result.message = "failed", message
         _record_failed(settings, config, result, started)
-        log.error("source %s: %s", config.name, exc)
+        log.error("source %s: %s", config.name, message)
         return result
     clock.lap(result.timings, "read_map")
-    records = read.mapped.records.reset_index(drop=True)
-    exact_dups = _exact_duplicate_rows(records)
-    candidates = records[~records["_pos"].isin(exact_dups)]
-    outcome = quality.validate(candidates, config.stream, settings.gx_dir)
-    clock.lap(result.timings, "validate")
-    validations.extend(outcome.result_ids)
-    batch = _conform(config, unit, read, candidates, exact_dups, outcome, result.batch_id, started)
+    try:
+        records = read.mapped.records.reset_index(drop=True)
+        exact_dups = _exact_duplicate_rows(records)
+        candidates = records[~records["_pos"].isin(exact_dups)]
+        outcome = quality.validate(candidates, config.stream, settings.gx_dir)
+        clock.lap(result.timings, "validate")
+        validations.extend(outcome.result_ids)
+        batch = _conform(config, unit, read, candidates, exact_dups, outcome, result.batch_id, started)
+    except Exception as exc:  # a value no check foresaw: fail this file with a trace, not the whole run
+        result.status = "failed"
+        result.message = f"cannot validate the rows: {type(exc).__name__}: {exc}"
+        _record_failed(settings, config, result, started)
+        log.exception("source %s: %s", config.name, result.message)
+        return result
     clock.lap(result.timings, "conform")
     result.rows_read = read.rows_read
     result.rows_skipped = read.rows_skipped

@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.sources.files import decode_bytes
+from pipelines.sources.files import TOO_DEEP, clean_frame, clean_text, decode_bytes, parse_json_line, split_lines
 from pipelines.sources.mapping import ANSWER_COLUMNS, ITEM_COLUMNS, Extract
 from pipelines.sources.presets import Resolved, resolve
 from pipelines.sources.scales import SCALES
@@ -68,18 +68,21 @@ class FhirRead:
 def _resources(config: SourceConfig, path: Path) -> tuple[list[tuple[int, str, Any]], list[Reject], list[str]]:
     """(row number, raw text, parsed value) per resource, plus rejects and decoding notes."""
     text, used, repaired = decode_bytes(path.read_bytes(), config.encoding)
+    text, removed = clean_text(text)
     notes = [f"{path.name}: {repaired} byte(s) were not valid UTF-8; read as Windows-1252"] if repaired else []
+    notes += [f"{path.name}: {removed} control character(s) such as NUL removed from the text"] if removed else []
     layout = config.options.get("fhir_layout") or ("ndjson" if path.suffix.lower() in {".ndjson", ".jsonl"} else "json")
     out: list[tuple[int, str, Any]] = []
     rejects: list[Reject] = []
     if layout == "ndjson":
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(split_lines(text), start=1):
             if not line.strip():
                 continue
-            try:
-                out.append((number, line, json.loads(line)))
-            except json.JSONDecodeError:
-                rejects.append(Reject(number, line, "parse:json_line", "invalid JSON (truncated or malformed line)"))
+            value, reject = parse_json_line(number, line)
+            if reject is None:
+                out.append((number, line, value))
+            else:
+                rejects.append(reject)
         return out, rejects, notes
     try:
         document = json.loads(text)
@@ -87,6 +90,8 @@ def _resources(config: SourceConfig, path: Path) -> tuple[list[tuple[int, str, A
         raise SourceError(
             f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}; truncated file?)"
         ) from exc
+    except RecursionError as exc:
+        raise SourceError(f"{path.name}: {TOO_DEEP}") from exc
     if isinstance(document, dict) and document.get("resourceType") == "Bundle":
         for number, entry in enumerate(document.get("entry") or [], start=1):
             resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -156,15 +161,19 @@ def read_fhir(config: SourceConfig, path: Path) -> FhirRead:
     for number, raw, resource in resources:
         reject = _type_reject(number, raw, resource)
         if reject is None:
-            reject = taken.take(number, raw, resource)
+            try:
+                reject = taken.take(number, raw, resource)
+            except RecursionError:  # items nested hundreds deep: that resource, not the file
+                reject = Reject(number, raw, "parse:json_depth", TOO_DEEP, _resource_id(resource))
         if reject is not None:
             rejects.append(reject)
     frame = _rows_frame(taken.rows)
-    extract = Extract(
-        frame.drop(columns=["_raw"]),
-        pd.DataFrame(taken.answers, columns=ANSWER_COLUMNS),
-        pd.DataFrame(taken.items, columns=ITEM_COLUMNS),
-    )
+    answers = pd.DataFrame(taken.answers, columns=ANSWER_COLUMNS)
+    items = pd.DataFrame(taken.items, columns=ITEM_COLUMNS)
+    # Escaped control characters (\u0000 in a JSON string) are only visible once parsed.
+    removed = sum(clean_frame(f) for f in (frame, answers, items))
+    notes += [f"{path.name}: {removed} control character(s) such as NUL removed from answers"] if removed else []
+    extract = Extract(frame.drop(columns=["_raw"]), answers, items)
     if taken.skipped:
         notes.append("skipped " + ", ".join(f"{n} {s}" for s, n in sorted(taken.skipped.items())))
     return FhirRead(extract, SourceRows(frame, rejects, notes), taken.skipped, taken.retracted)

@@ -72,6 +72,53 @@ def _decode_note(name: str, encoding: str, repaired: int) -> list[str]:
     return []
 
 
+# C0 control characters other than tab, line feed and carriage return: a NUL or an escape in a
+# comment is never meant, and breaks reports and spreadsheets downstream. CR is a line break
+# (alone in old Mac files, before LF in Windows ones) and is kept, like the rest of the text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def clean_text(text: str) -> tuple[str, int]:
+    """``text`` without C0 control characters other than tab, line feed and carriage return.
+
+    Returns:
+        (the cleaned text, the number of control characters removed)
+    """
+    removed = len(_CONTROL.findall(text))
+    return (_CONTROL.sub("", text), removed) if removed else (text, 0)
+
+
+def clean_frame(frame: pd.DataFrame, skip: tuple[str, ...] = ("_raw",)) -> int:
+    """:func:`clean_text` on every text column of ``frame`` (in place); returns the characters removed."""
+    removed = 0
+    for col in frame.columns:
+        values = frame[col]
+        if col in skip or col.startswith("_pos") or not pd.api.types.is_string_dtype(values):
+            continue
+        counts = values.str.count(_CONTROL.pattern)
+        if counts.fillna(0).sum():
+            removed += int(counts.sum())
+            frame[col] = values.str.replace(_CONTROL.pattern, "", regex=True)
+    return removed
+
+
+def _control_note(name: str, removed: int) -> list[str]:
+    if removed:
+        return [f"{name}: {removed} control character(s) such as NUL removed from the text"]
+    return []
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines text, split at CR, LF or CRLF only.
+
+    Not ``str.splitlines``: that also splits at U+2028, U+2029, U+0085 and other separators
+    JSON allows unescaped inside a string, so one valid line would become two broken ones. A
+    raw CR or LF cannot be inside a JSON string, so splitting there never cuts a value.
+    """
+    return _LINE_END.split(text)
+
+
 # --- delimited text ------------------------------------------------------------------------
 
 DELIMITERS = ",;\t|"
@@ -113,6 +160,7 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
         SourceError: if the header line itself cannot be parsed.
     """
     text, used, repaired = decode_bytes(path.read_bytes(), encoding)
+    text, removed = clean_text(text)
     offset = header_row - 1
     text = _from_line(text, header_row)
     if delimiter is None:
@@ -132,7 +180,7 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
     rows, numbers, rejects = _delimited_rows(reader, header, offset, text)
     frame = pd.DataFrame(rows, columns=header, dtype="string") if rows else pd.DataFrame(columns=header, dtype="string")
     frame["_row_number"] = pd.Series(numbers, dtype="int64")
-    notes = _decode_note(path.name, used, repaired)
+    notes = _decode_note(path.name, used, repaired) + _control_note(path.name, removed)
     if len(header) == 1 and delimiter == ",":
         notes.append(
             f"{path.name}: the header (line {header_row}) has a single column; is the delimiter one of "
@@ -200,36 +248,63 @@ def _cell(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+TOO_DEEP = "JSON nested too deeply to read (hundreds of levels of arrays or objects)"
+LONE_SURROGATE = "text holds a lone surrogate (half of an escaped emoji?): not valid Unicode, cannot be stored"
+
+
+def parse_json_line(number: int, line: str) -> tuple[Any, Reject | None]:
+    """One JSON value of a JSON Lines file, or the reject that says why the line is not one.
+
+    A line nested deeper than the parser's recursion limit is rejected like a truncated one,
+    so that one hostile line costs that line, not its file.
+    """
+    try:
+        value = json.loads(line, parse_constant=_not_json)
+    except ValueError:  # JSONDecodeError, and NaN / Infinity, which Python reads but JSON does not have
+        return None, Reject(number, line, "parse:json_line", "invalid JSON (truncated or malformed line)")
+    except RecursionError:
+        return None, Reject(number, line, "parse:json_depth", TOO_DEEP)
+    if "\\u" in line and _lone_surrogate(value):
+        return None, Reject(number, line, "parse:unicode", LONE_SURROGATE)
+    return value, None
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a parsed value holds half of a surrogate pair (an escaped emoji cut in two)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def read_jsonl(path: Path, encoding: str = "auto") -> SourceRows:
     """Read JSON Lines (one object per line); a JSON array of objects is accepted too.
 
-    A line that is not a JSON object (truncated, garbage) is rejected with its text and the
-    parser's message; the raw line of every row is kept in ``_raw``.
+    A line that is not a JSON object (truncated, garbage, nested too deeply) is rejected with
+    its text and the reason; the raw line of every row is kept in ``_raw``. Control characters
+    are removed from the values (see :func:`clean_text`) and counted in a note.
+
+    Raises:
+        SourceError: when the file is a JSON array that does not parse.
     """
     text, used, repaired = decode_bytes(path.read_bytes(), encoding)
-    entries: list[tuple[int, str, Any]] = []
-    rejects: list[Reject] = []
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path.name}: a JSON array that does not parse ({exc.msg}, line {exc.lineno})") from exc
-        entries = [(i, json.dumps(obj, ensure_ascii=False), obj) for i, obj in enumerate(document, start=1)]
-    else:
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                entries.append((number, line, json.loads(line)))
-            except json.JSONDecodeError:
-                rejects.append(Reject(number, line, "parse:json_line", "invalid JSON (truncated or malformed line)"))
+    text, removed = clean_text(text)
+    entries, rejects = _json_entries(path, text)
     records = []
     for number, raw, obj in entries:
         if not isinstance(obj, dict):
             rejects.append(Reject(number, raw, "parse:json_line", "JSON value is not an object"))
             continue
-        row = {str(k): _cell(v) for k, v in obj.items()}
+        try:
+            row = {str(k): _cell(v) for k, v in obj.items()}
+        except RecursionError:
+            rejects.append(Reject(number, raw, "parse:json_depth", TOO_DEEP))
+            continue
         row["_row_number"] = number
         row["_raw"] = raw
         records.append(row)
@@ -239,7 +314,35 @@ def read_jsonl(path: Path, encoding: str = "auto") -> SourceRows:
         if col != "_row_number":
             frame[col] = frame[col].astype("string")
     frame["_row_number"] = frame["_row_number"].astype("int64")
-    return SourceRows(frame, rejects, _decode_note(path.name, used, repaired), path.name)
+    removed += clean_frame(frame)
+    notes = _decode_note(path.name, used, repaired) + _control_note(path.name, removed)
+    return SourceRows(frame, rejects, notes, path.name)
+
+
+def _json_entries(path: Path, text: str) -> tuple[list[tuple[int, str, Any]], list[Reject]]:
+    """(line number, raw text, value) of every non-blank line (or array element), and the lines rejected."""
+    if text.lstrip().startswith("["):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path.name}: a JSON array that does not parse ({exc.msg}, line {exc.lineno})") from exc
+        except RecursionError as exc:
+            raise SourceError(f"{path.name}: a JSON array that does not parse ({TOO_DEEP})") from exc
+        try:
+            return [(i, json.dumps(obj, ensure_ascii=False), obj) for i, obj in enumerate(document, start=1)], []
+        except RecursionError as exc:
+            raise SourceError(f"{path.name}: {TOO_DEEP}") from exc
+    entries: list[tuple[int, str, Any]] = []
+    rejects: list[Reject] = []
+    for number, line in enumerate(split_lines(text), start=1):
+        if not line.strip():
+            continue
+        value, reject = parse_json_line(number, line)
+        if reject is None:
+            entries.append((number, line, value))
+        else:
+            rejects.append(reject)
+    return entries, rejects
 
 
 # --- Excel -----------------------------------------------------------------------------------
@@ -268,4 +371,4 @@ def read_xlsx(path: Path, sheet: str | int = 0, header_row: int = 1) -> SourceRo
     frame["_row_number"] = pd.Series(range(first, len(frame) + first), index=frame.index, dtype="int64")
     if blank is not None:
         frame = frame[~blank].reset_index(drop=True)
-    return SourceRows(frame, name=path.name)
+    return SourceRows(frame, notes=_control_note(path.name, clean_frame(frame)), name=path.name)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from pipelines.sources.presets import FIELDS, Resolved, resolve
 from pipelines.sources.scales import SCALES, SEVERITY_SYNONYMS, STATUS_SYNONYMS, on_uniques
-from pipelines.sources.types import SourceConfig, SourceError, SourceRows
+from pipelines.sources.types import Reject, SourceConfig, SourceError, SourceRows
 
 _DATE_FIELDS = ("acknowledged_at", "closed_at")
 _INT_FIELDS = ("contact_count", "handling_minutes")
@@ -77,7 +78,21 @@ def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
             "columns matched ignoring case and spaces: " + ", ".join(f"{c!r} -> {f!r}" for c, f in renamed.items())
         )
     frame = frame.rename(columns={f: c for c, f in renamed.items()})
+    ids = [found for c in _names(resolved.columns.get("response_id")) if (found := locate(c)) is not None]
+    if ids:
+        rows.rejects[:] = [_with_record_id(r, ids[0]) for r in rows.rejects]
     return Extract(_canonical_fields(resolved, frame), _answers(resolved, frame), _rated_items(resolved, frame))
+
+
+def _with_record_id(reject: Reject, id_column: str) -> Reject:
+    """A JSON line rejected for its content (not its syntax) keeps the record id it carries."""
+    if reject.source_record_id is not None or reject.failed_check != "parse:unicode":
+        return reject
+    try:
+        value = json.loads(reject.raw_row).get(id_column)
+    except (ValueError, AttributeError, RecursionError):
+        return reject
+    return reject if value is None else replace(reject, source_record_id=str(value))
 
 
 def _check_columns(

@@ -58,11 +58,26 @@ class Scale:
         text = _normalise(raw)
         lookup = {**{k: k for k in self.labels}, **self.aliases}
         key = text.map(lookup, na_action="ignore")
-        # "1 - Very good", "4: Always": a code glued to its label.
-        stripped = text.str.replace(r"^\d+\s*[-:.)]\s*", "", regex=True)
-        key = key.fillna(stripped.map(lookup, na_action="ignore")).astype("string")
+        key = key.fillna(self._coded_label(text, lookup)).astype("string")
         value = key.map(self.labels, na_action="ignore").astype("Float64")
         return key.fillna(text), value
+
+    @staticmethod
+    def _coded_label(text: pd.Series, lookup: dict[str, str]) -> pd.Series:
+        """The label of answers like "1 - Very good" or "4: Always" (a code glued to its label).
+
+        The code must be followed by a word: "3.5" or "2.1" is a decimal, not the code 3 or 2
+        glued to the label "5" or "1", and stays off the scale. A code that names another
+        answer than its label ("2 - Very good") is ambiguous and stays off the scale too.
+        """
+        parts = text.str.extract(_CODED, expand=True)
+        label = parts["label"].map(lookup, na_action="ignore")
+        coded = parts["code"].map(lookup, na_action="ignore")
+        return label.where(coded.isna() | coded.eq(label))
+
+
+# A code, a separator and a label that starts with a letter: "1 - Very good", "4: Always", "2) Good".
+_CODED = r"^(?P<code>\d+)\s*[-:.)]\s*(?P<label>[^\d\s].*)$"
 
 
 def on_uniques(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:

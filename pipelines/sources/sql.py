@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.provenance import sha256_parts
+from pipelines.sources.files import clean_frame
 from pipelines.sources.types import SourceConfig, SourceError, SourceRows
 
 
@@ -107,7 +108,9 @@ def pull(
     what = config.table or Path(config.query or "").name
     where = f" where {config.watermark_column} >= {watermark}" if config.watermark_column and watermark else ""
     checksum = sha256_parts([json.dumps(keys)] + [json.dumps(r, ensure_ascii=False) for r in text_rows])
-    return SqlPull(SourceRows(frame), new_mark, kind, f"sql:{what}{where}", checksum)
+    removed = clean_frame(frame)
+    notes = [f"{what}: {removed} control character(s) such as NUL removed from the text"] if removed else []
+    return SqlPull(SourceRows(frame, notes=notes), new_mark, kind, f"sql:{what}{where}", checksum)
 
 
 def _fetch(

@@ -20,3 +20,8 @@ create table if not exists ops.report_settings (
     key   varchar primary key,
     value varchar not null
 );
+
+-- The process running a stage (added later: warehouses made before have null here). A row left
+-- 'running' by a killed process is marked failed, 'interrupted', when the next stage starts.
+alter table ops.stage_runs add column if not exists pid bigint;
+alter table ops.stage_runs add column if not exists host varchar;

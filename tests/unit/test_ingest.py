@@ -394,3 +394,78 @@ def test_a_title_above_the_column_names_fails_the_file_until_header_row_is_set(s
     write_source(settings, "westmoor_fft", yaml)
     (result,) = ingest.ingest_all(s)
     assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == ("success", 151, 147, 4)
+
+
+def test_decimal_ratings_are_quarantined_with_the_scale_reason(settings):
+    # Regression (issue 17): "3.5" loaded as Very poor and "2.1" as Very good.
+    header = "response_id,submitted_at,site,fft_rating,what_was_good\n"
+    (settings.data_dir / "fft.csv").write_text(
+        header
+        + "D-1,2026-11-02 10:00,A,3.5,Half way\nD-2,2026-11-02 10:05,A,2.1,Almost good\n"
+        + "D-3,2026-11-02 10:10,A,2,Code for Good\nD-4,2026-11-02 10:15,A,1 - Very good,Code and label\n"
+    )
+    write_source(
+        settings, "decimal_fft", "stream: survey\npreset: fft\nformat: csv\npath: fft.csv\nquarantine_max: 0.9\n"
+    )
+    s = settings.with_(gx_dir=shared_gx_dir())
+    (result,) = ingest.ingest_all(s)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 2, 2)
+    quarantined = query(s, "select source_record_id, reason from raw.quarantine order by 1")
+    assert quarantined["source_record_id"].tolist() == ["D-1", "D-2"]
+    assert set(quarantined["reason"]) == {"rating not on its scale"}
+    loaded = query(s, "select response_id, rating_value from raw.feedback order by 1")
+    assert loaded.values.tolist() == [["D-3", 0.75], ["D-4", 1.0]]
+
+
+def test_a_deeply_nested_json_line_costs_that_line_not_its_file(settings):
+    # Regression (issue 17): RecursionError rejected the whole file and wrote no batch row.
+    deep = "[" * 100_000 + "]" * 100_000
+    (settings.data_dir / "box.jsonl").write_text(
+        '{"entry_id": "S-1", "submitted_at": "2026-11-14 10:00", "text": "Before"}\n'
+        f'{{"entry_id": "S-2", "submitted_at": "2026-11-14 10:05", "text": "Bomb", "meta": {deep}}}\n'
+        '{"entry_id": "S-3", "submitted_at": "2026-11-14 10:10", "text": "After"}\n'
+        '{"entry_id": "S-4", "submitted_at": "2026-11-14 10:15", "text": "half \\ud83d emoji"}\n'
+    )
+    write_source(
+        settings,
+        "box",
+        "stream: suggestion\npreset: suggestion_box\nformat: jsonl\npath: box.jsonl\nquarantine_max: 0.5\n",
+    )
+    s = settings.with_(gx_dir=shared_gx_dir())
+    (result,) = ingest.ingest_all(s)
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == ("success", 4, 2, 2)
+    assert query(s, "select count(*) from raw.ingest_batches where status = 'success'").iat[0, 0] == 1
+    quarantined = query(s, "select row_number, source_record_id, failed_check, reason from raw.quarantine order by 1")
+    assert quarantined["failed_check"].tolist() == ["parse:json_depth", "parse:unicode"]
+    assert quarantined["reason"].iat[0].startswith("JSON nested too deeply")
+    assert quarantined["source_record_id"].iat[1] == "S-4"  # a line that parses keeps its id
+    assert [r.status for r in ingest.ingest_all(s)] == ["skipped"]  # not retried on every run
+
+
+def test_a_reader_crash_is_recorded_as_a_failed_batch(settings, monkeypatch):
+    s = stage(settings, ["nps_csv"])
+
+    def crash(config, path):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(ingest, "read_source_file", crash)
+    with pytest.raises(ingest.IngestError, match="cannot read the file: RecursionError"):
+        ingest.ingest_all(s)
+    batches = query(s, "select status, message from raw.ingest_batches")
+    assert batches["status"].tolist() == ["failed"]
+    assert "RecursionError" in batches["message"].iat[0]
+
+
+def test_control_characters_never_reach_raw_feedback(settings):
+    (settings.data_dir / "box.csv").write_bytes(
+        b"entry_id,submitted_at,site,service,text\n"
+        b'N-1,2026-11-06 10:00,Riverside,Ward 1,"Good\x00 service, thank you"\n'
+        b"N-2,2026-11-06 10:05,Riverside,Ward 1,W\x00a\x00r\x00d\x00 clean\x1b\n"
+    )
+    write_source(settings, "box", "stream: suggestion\npreset: suggestion_box\nformat: csv\npath: box.csv\n")
+    s = settings.with_(gx_dir=shared_gx_dir())
+    (result,) = ingest.ingest_all(s)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
+    assert "control character(s) such as NUL removed" in result.message
+    texts = query(s, "select text from raw.feedback order by source_record_id")["text"].tolist()
+    assert texts == ["Good service, thank you", "Ward clean"]

@@ -137,6 +137,27 @@ def test_hcahps_and_recommend_scales():
     assert key.tolist() == ["definitely yes", "definitely no"]
 
 
+@pytest.mark.parametrize(
+    ("scale", "decimals"),
+    [("fft5", ["3.5", "2.1", "1.5", "3. 5", "3,5"]), ("likert5", ["3.5", "4.2"]), ("hcahps4", ["3.5", "1.2"])],
+)
+def test_decimal_ratings_are_off_the_scale_not_read_as_a_code(scale, decimals):
+    # Regression (issue 17): "3.5" was read as the code "3." glued to the label "5" (FFT very
+    # poor), "2.1" as very good, Likert "3.5" as strongly agree.
+    key, value = SCALES[scale].parse(pd.Series(decimals, dtype="string"))
+    assert not key.isin(SCALES[scale].keys).any(), key.tolist()
+    assert value.isna().all()
+
+
+def test_a_code_must_agree_with_its_label():
+    key, value = SCALES["fft5"].parse(
+        pd.Series(["1 - Very good", "2 - Very good", "2) Good", "4: poor", "7 - Very good"], dtype="string")
+    )
+    # The code of another answer makes the answer ambiguous; a code the scale does not have is ignored.
+    assert key.tolist() == ["very good", "2 - very good", "good", "poor", "very good"]
+    assert value.tolist() == [1.0, pd.NA, 0.75, 0.25, 1.0]
+
+
 # --- time zones --------------------------------------------------------------------------------
 
 

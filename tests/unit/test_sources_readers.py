@@ -62,6 +62,33 @@ def test_raw_rows_are_json_of_the_source_row(tmp_path):
     assert json.loads(read.raw_rows([0])[0]) == {"id": "1", "text": "<script>x</script>"}
 
 
+def test_a_lone_cr_inside_a_quoted_field_stays_in_its_row(tmp_path):
+    # Issue 17 reported a lone CR in a quoted comment splitting its row; the reader keeps the
+    # row whole and the comment verbatim (CR is a line break, not a control character to drop).
+    path = tmp_path / "x.csv"
+    path.write_bytes(
+        b'id,text\r\n1,"first part\rsecond part"\r\n2,"line one\nline two"\r\n'
+        b'3,"ends with CR\r"\r\n4,"windows\r\nbreak"\r\n'
+    )
+    read = read_delimited(path)
+    assert read.rejects == [] and read.rows_read == 4 and read.notes == []
+    assert read.frame["text"].tolist() == [
+        "first part\rsecond part",
+        "line one\nline two",
+        "ends with CR\r",
+        "windows\r\nbreak",
+    ]
+
+
+def test_nul_and_other_control_characters_are_removed_not_rejected(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b'id,text\n1,"Good\x00 service"\n2,W\x00a\x00r\x00d\n3,"tab\tkept\r\nCR too\x0b\x1b\x7f"\n')
+    read = read_delimited(path)
+    assert read.rejects == [] and read.rows_read == 3
+    assert read.frame["text"].tolist() == ["Good service", "Ward", "tab\tkept\r\nCR too\x7f"]  # DEL is not C0
+    assert read.notes == ["x.csv: 6 control character(s) such as NUL removed from the text"]
+
+
 # --- JSON Lines ---------------------------------------------------------------------------------
 
 
@@ -72,6 +99,51 @@ def test_jsonl_keeps_raw_lines_and_rejects_bad_ones(tmp_path):
     assert read.frame["id"].tolist() == ["1"] and read.frame["tags"].tolist() == ['["a"]']
     assert read.raw_rows([0]) == ['{"id": 1, "text": "ok", "tags": ["a"]}']
     assert [(r.row_number, r.failed_check) for r in read.rejects] == [(3, "parse:json_line"), (4, "parse:json_line")]
+
+
+def test_jsonl_control_characters_raw_or_escaped_are_removed(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b'{"id": "1", "text": "raw\x00nul"}\n{"id": "2", "text": "escaped\\u0000nul\\r\\nand \\u001b"}\n')
+    read = read_jsonl(path)
+    assert read.rejects == []
+    assert read.frame["text"].tolist() == ["rawnul", "escapednul\r\nand "]
+    assert read.notes == ["x.jsonl: 3 control character(s) such as NUL removed from the text"]
+
+
+def test_jsonl_lines_split_at_line_feeds_only(tmp_path):
+    # U+2028 and U+0085 are allowed unescaped inside a JSON string; str.splitlines splits at them.
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"id": "1", "text": "one\u2028two\u0085three"}\n{"id": "2", "text": "x"}\n', encoding="utf-8")
+    read = read_jsonl(path)
+    assert read.rejects == [] and read.frame["text"].tolist() == ["one\u2028two\u0085three", "x"]
+
+
+def test_jsonl_nan_and_lone_surrogates_are_rejected_not_loaded(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(
+        '{"id": "1", "score": NaN}\r\n{"id": "2", "text": "half \\ud83d emoji"}\r\n'
+        '{"id": "3", "text": "whole \\ud83d\\ude00"}\r\n'
+    )
+    read = read_jsonl(path)
+    assert read.frame["id"].tolist() == ["3"] and read.frame["text"].tolist() == ["whole \U0001f600"]
+    assert [(r.row_number, r.failed_check) for r in read.rejects] == [(1, "parse:json_line"), (2, "parse:unicode")]
+    assert read.raw_rows([0]) == ['{"id": "3", "text": "whole \\ud83d\\ude00"}']  # no CR left on the raw line
+
+
+def test_a_deeply_nested_json_line_is_rejected_alone(tmp_path):
+    # Regression (issue 17): RecursionError escaped the reader and the whole file was lost.
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "x.jsonl"
+    path.write_text(f'{{"id": "1"}}\n{{"id": "2", "meta": {deep}}}\n{{"id": "3"}}\n')
+    read = read_jsonl(path)
+    assert read.frame["id"].tolist() == ["1", "3"] and read.rows_read == 3
+    (reject,) = read.rejects
+    assert (reject.row_number, reject.failed_check) == (2, "parse:json_depth")
+    assert "nested too deeply" in reject.reason
+    array = tmp_path / "y.jsonl"
+    array.write_text(f'[{{"id": "1"}}, {deep}]')
+    with pytest.raises(SourceError, match="nested too deeply"):
+        read_jsonl(array)
 
 
 def test_a_json_array_is_accepted(tmp_path):
@@ -188,6 +260,35 @@ def test_fhir_truncated_json_document_is_a_source_error(tmp_path):
     path.write_text('{"resourceType": "Bundle", "entry": [')
     with pytest.raises(SourceError, match="truncated file"):
         read_fhir(fhir_config(), path)
+
+
+def test_fhir_ndjson_deep_line_is_rejected_and_escaped_nul_removed(tmp_path):
+    def response(rid: str, text: str) -> dict:
+        item = [{"linkId": "fft-good", "answer": [{"valueString": text}]}]
+        return {
+            "resourceType": "QuestionnaireResponse",
+            "id": rid,
+            "status": "completed",
+            "authored": "2026-01-01",
+            "item": item,
+        }
+
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "x.ndjson"
+    path.write_text(
+        json.dumps(response("a", "Kind\u0000 staff"))
+        + "\n"
+        + '{"resourceType": '
+        + deep
+        + "}\n"
+        + json.dumps(response("b", "Fine"))
+        + "\n"
+    )
+    read = read_fhir(fhir_config(), path)
+    assert read.extract.rows["response_id"].tolist() == ["a", "b"]
+    assert read.extract.answers["text"].tolist() == ["Kind staff", "Fine"]
+    assert [(r.row_number, r.failed_check) for r in read.rows.rejects] == [(2, "parse:json_depth")]
+    assert any("1 control character(s)" in note for note in read.rows.notes)
 
 
 # --- SQL ----------------------------------------------------------------------------------------

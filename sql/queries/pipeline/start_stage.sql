@@ -1,2 +1,3 @@
-insert or replace into ops.stage_runs (run_id, stage, started_at, status, seed)
-values ($run_id, $stage, $started_at, 'running', $seed);
+-- A stage starts: recorded as running, with the process that runs it (pid, host).
+insert or replace into ops.stage_runs (run_id, stage, started_at, status, seed, pid, host)
+values ($run_id, $stage, $started_at, 'running', $seed, $pid, $host);
