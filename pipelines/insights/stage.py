@@ -262,8 +262,12 @@ def _write(
     frame: pd.DataFrame,
     columns: list[str],
 ) -> None:
-    """Replace the run's rows of one insights table (``kind``: alerts, drivers or lift)."""
-    warehouse.run_sql(con, settings, f"queries/insights/delete_{kind}", {"run_id": run_id})
+    """Replace one insights table (``kind``: alerts, drivers or lift) with this run's rows.
+
+    The marts read only the latest run, and ``enrich.insight_runs`` keeps the run log, so earlier
+    runs' rows are deleted too: the table does not grow when the same data is run again.
+    """
+    warehouse.run_sql(con, settings, f"queries/insights/delete_{kind}")
     if frame.empty:
         return
     out = frame.assign(run_id=run_id).reindex(columns=columns)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipelines.sources.files import read_delimited, read_jsonl, read_xlsx
 from pipelines.sources.mapping import Mapped, build_records, map_rows
+from pipelines.sources.reshape import prepare_rows
 from pipelines.sources.types import SourceConfig, SourceError, SourceRows
 
 
@@ -40,7 +41,13 @@ class SourceRead:
 
 
 def map_source_rows(config: SourceConfig, rows: SourceRows) -> SourceRead:
-    """Map rows that are already read (CSV, Excel, JSON Lines or a SQL pull)."""
+    """Map rows that are already read (CSV, Excel, JSON Lines or a SQL pull).
+
+    A long export (one row per answer) is pivoted to one row per respondent first, and the
+    source's placeholder answers ("Did not answer", "N/A") are blanked (``options.long``,
+    ``options.placeholders``).
+    """
+    rows = prepare_rows(config, rows)
     return SourceRead(map_rows(config, rows), rows)
 
 

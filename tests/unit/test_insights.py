@@ -536,9 +536,18 @@ def test_run_insights_end_to_end_on_duckdb(small_warehouse):
     # Re-running the same run id replaces its rows; marts show the latest run only.
     insights.run_insights(settings, con, "run-1", config=overrides)
     assert con.execute("select count(*) from enrich.theme_alerts").fetchone()[0] == len(alerts)
+    sizes = {
+        table: con.execute(f"select count(*) from enrich.{table}").fetchone()[0]
+        for table in ("theme_alerts", "key_drivers", "segment_lift")
+    }
+    assert all(sizes.values()), sizes
     insights.run_insights(settings, con, "run-2", config=overrides)
     warehouse.build_models(con, settings)
     assert set(con.execute("select distinct run_id from marts.fct_theme_alerts").fetchall()) == {("run-2",)}
+    # A new run on unchanged data replaces the rows: no insights table grows run after run.
+    for table, size in sizes.items():
+        assert con.execute(f"select count(*) from enrich.{table}").fetchone()[0] == size, table
+        assert con.execute(f"select distinct run_id from enrich.{table}").fetchall() == [("run-2",)], table
 
 
 def test_run_insights_on_an_empty_warehouse(settings):

@@ -1,2 +1,3 @@
--- Remove a run's rows from enrich.theme_alerts before they are written again (re-runs are idempotent).
-delete from enrich.theme_alerts where run_id = $run_id
+-- Empty enrich.theme_alerts before a run writes its rows: the marts read only the latest run
+-- (enrich.insight_runs is the run log), so keeping earlier runs' rows only made the table grow.
+delete from enrich.theme_alerts
