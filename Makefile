@@ -7,13 +7,14 @@ PIP := $(PY) -m pip
 FEEDBACK := $(VENV)/bin/feedback
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml scripts/install.sh | sha1sum | cut -c1-12)
 SENTIMENT_MODEL := models/sentiment/build/current
+PRIVACY_MODEL := models/privacy/build/names/model.int8.onnx
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
-.PHONY: help install lock models demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
+.PHONY: help install lock models privacy-model demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
@@ -28,10 +29,14 @@ lock:  ## Re-resolve requirements.lock (hashes) from pyproject.toml, keeping cur
 	$(PIP) install --dry-run --ignore-installed --quiet --report .lock-report.json -c requirements.lock ".[airflow,gx,train]" --group dev
 	$(PY) scripts/write_lock.py .lock-report.json requirements.lock && rm -f .lock-report.json
 
-models: install $(SENTIMENT_MODEL)  ## Build the default models (sentiment classifier) from models/
+models: install $(SENTIMENT_MODEL) $(PRIVACY_MODEL)  ## Build the default models (sentiment classifier, PERSON names model) from models/
 
 $(SENTIMENT_MODEL): $(wildcard models/sentiment/*.yaml models/sentiment/*.py models/sentiment/data/*.jsonl pipelines/sentiment/*.py)
 	$(PY) models/sentiment/train.py
+
+privacy-model: install $(PRIVACY_MODEL)  ## Build the PERSON names model (MiniLM token classifier, ONNX int8)
+$(PRIVACY_MODEL): $(wildcard models/privacy/train_names.py models/privacy/names/*.yaml pipelines/privacy/synthetic.py pipelines/privacy/namemodel.py)
+	$(PY) models/privacy/train_names.py --force
 
 demo: install models  ## Generate demo data and run the whole pipeline into data/warehouse.duckdb
 	$(FEEDBACK) demo-data --rows 1000 --seed 42

@@ -22,6 +22,7 @@ Usage::
     python -m benchmarks.privacy --n 600 --seed 7
     python -m benchmarks.privacy --json
     python -m benchmarks.privacy --config variant.yaml   # measure another recognizer set
+    python -m benchmarks.privacy names --corpus names.jsonl   # PERSON figures (benchmarks/privacy_names.py)
 """
 
 from __future__ import annotations
@@ -639,17 +640,23 @@ def format_table(rows: Sequence[dict]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark and print the table (or JSON)."""
+    """Run the benchmark and print the table (or JSON); ``names ...`` runs the names benchmark."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["names"]:
+        from benchmarks.privacy_names import main as names_main
+
+        return names_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=600, help="number of planted comments")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print rows as JSON")
     parser.add_argument("--config", type=Path, default=None, help="recognizer YAML (default: the packaged one)")
+    parser.add_argument("--person", choices=("union", "rules", "model"), default="union", help="PERSON finder")
     args = parser.parse_args(argv)
 
     from pipelines.privacy.redactor import Redactor
 
-    redactor = Redactor(config_path=args.config, allow_list=SITE_NAMES)
+    redactor = Redactor(config_path=args.config, allow_list=SITE_NAMES, person=args.person)
     rows = evaluate(redactor, make_planted_set(args.n, args.seed))
     if args.json:
         print(json.dumps({"redactor": redactor.version, "rows": rows}, indent=2))

@@ -24,6 +24,8 @@ Environment variables (all optional):
 ``FEEDBACK_QUARANTINE_MAX``    max share of quarantined rows before a source fails (0.2)
 ``FEEDBACK_TIMEZONE``          default source time zone (default ``Europe/London``)
 ``FEEDBACK_RESOLUTION_TARGET_WD`` complaint resolution target in working days (default 25)
+``FEEDBACK_PRIVACY_PERSON``    how names are found: ``union`` (rules + the names model built by
+                               ``make models``, default) | ``rules`` | ``model``
 ``FEEDBACK_ENCRYPTION_KEY``    AES key for an encrypted warehouse (or ``..._KEY_FILE``)
 =============================  ===========================================================
 """
@@ -62,6 +64,7 @@ class Settings:
     quarantine_max: float = 0.2
     timezone: str = "Europe/London"
     resolution_target_working_days: int = 25
+    privacy_person: str = "union"
     encryption_key: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -91,6 +94,7 @@ class Settings:
             quarantine_max=float(env.get("FEEDBACK_QUARANTINE_MAX", "0.2")),
             timezone=env.get("FEEDBACK_TIMEZONE", "Europe/London"),
             resolution_target_working_days=int(env.get("FEEDBACK_RESOLUTION_TARGET_WD", "25")),
+            privacy_person=env.get("FEEDBACK_PRIVACY_PERSON", "union"),
             encryption_key=key,
         )
 

@@ -139,6 +139,9 @@ class PersonFinder:
         self.weak_titles = lower_set(p.get("weak_titles", []))
         self.cue_words = self.strong_titles | self.weak_titles | lower_set(p.get("role_cues", []))
         self.verbs = lower_set(p.get("common_verbs", []))
+        self.relations = lower_set(p["relations"])
+        # Words trimmed from the edges of names-model spans (see name_core).
+        self.never_names = self.cue_words | self.not_after_cue | self.relations | _MONTHS | _WEEKDAYS | self.facility
         self.lower_common = self.common | self.verbs
 
     def _compile_cues(self, p: dict[str, Any]) -> None:
@@ -303,6 +306,28 @@ class PersonFinder:
             and toks[i - 1].lower in self.place_prefix
             and self._adjacent(text, toks[i - 1], toks[i], allow_dot=True)
         )
+
+    def name_core(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """Trim a span found elsewhere (the names model) to its name part, or None if it has none.
+
+        Words that are never names are trimmed from both edges (titles, relations, role cues,
+        job words, months, weekdays: "nan edna" -> "edna"); a span that then reads as a place
+        (a facility word follows, "Victoria Wing"; a place prefix precedes, "Royal Victoria",
+        "St Thomas'") or is empty gives None.
+        """
+        toks = self._tokens(text)
+        inside = [k for k, t in enumerate(toks) if start <= t.start < end]
+        first, last = (inside[0], inside[-1]) if inside else (0, -1)
+        while inside and toks[inside[0]].lower in self.never_names:
+            inside.pop(0)
+        while inside and toks[inside[-1]].lower in self.never_names:
+            inside.pop()
+        if not inside:
+            return None
+        i, j = inside[0], inside[-1]
+        if self._followed_by_facility(text, toks, j) or self._preceded_by_place(text, toks, i):
+            return None
+        return (start if i == first else toks[i].start), (end if j == last else toks[j].end)
 
     # -- main ----------------------------------------------------------------------------------
     def find(self, text: str) -> list[PersonSpan]:

@@ -9,9 +9,17 @@ registers only the recognizers configured in ``models/privacy/recognizers.yaml``
 * Presidio's own recognizers where the privacy benchmark measured them as good as ours
   (:mod:`pipelines.privacy.engine`): emails, UK postcodes, phones via python-phonenumbers;
 * PERSON from title/relation/role cues and packaged first-name/surname lists (Faker's person
-  providers), see :class:`~pipelines.privacy.person.PersonFinder`.
+  providers), see :class:`~pipelines.privacy.person.PersonFinder`, united with the spans of a
+  fine-tuned token-classification model (:class:`~pipelines.privacy.namemodel.NameModel`,
+  built by ``models/privacy/train_names.py``). Model spans are trimmed of words that are never
+  names ("my nan edna" -> "edna") and dropped in a place context ("Royal Victoria", "Victoria
+  Wing") or when they hold only clinical words (``models/privacy/names/clinical_words.txt``:
+  drug names, acronyms); then the allow-list is applied to every span, and overlapping PERSON
+  spans merge.
 
-Heavy imports (presidio, spacy, faker) happen in :class:`Redactor.__init__`, never at import.
+Heavy imports (presidio, spacy, faker, onnxruntime) happen in :class:`Redactor.__init__`, never
+at import. Without a built names model the redactor raises
+:class:`~pipelines.privacy.namemodel.NamesModelMissing`, unless ``person="rules"``.
 
 Example::
 
@@ -22,18 +30,26 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["DEFAULT_CONFIG_PATH", "Redaction", "Redactor", "Span", "load_config"]
+__all__ = ["DEFAULT_CONFIG_PATH", "PERSON_MODES", "Redaction", "Redactor", "Span", "load_config"]
+
+PersonMode = Literal["union", "rules", "model"]
+PERSON_MODES: tuple[str, ...] = ("union", "rules", "model")
+_MODEL_SCORE = 0.7  # names-model spans enter overlap resolution with this score
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "models" / "privacy" / "recognizers.yaml"
+CLINICAL_WORDS_PATH = DEFAULT_CONFIG_PATH.parent / "names" / "clinical_words.txt"
+_SPAN_WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|&")
 _AUDITED_PACKAGES = ("presidio-analyzer", "presidio-anonymizer", "spacy", "faker", "phonenumbers", "tldextract")
 
 
@@ -79,11 +95,33 @@ def _allow_regex(allow: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
 
 
-def _recognizer_set_sha256(raw: bytes, first: Iterable[str], last: Iterable[str], allow: Iterable[str]) -> str:
-    """Hash of everything that decides the output: config bytes, name lists, allow-list."""
+def _merge_person(results: list[Any]) -> list[Any]:
+    """Overlapping or touching PERSON results (rules and model) become one, with the top score."""
+    people = sorted((r for r in results if r.entity_type == "PERSON"), key=lambda r: (r.start, r.end))
+    merged: list[Any] = []
+    for r in people:
+        if merged and r.start <= merged[-1].end:
+            last = merged[-1]
+            last.end = max(last.end, r.end)
+            last.score = max(last.score, r.score)
+        else:
+            merged.append(r)
+    return [*merged, *(r for r in results if r.entity_type != "PERSON")]
+
+
+def load_clinical_words(path: Path = CLINICAL_WORDS_PATH) -> frozenset[str]:
+    """Lower-case clinical words (drugs, acronyms) a names-model span may not consist of alone."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def _recognizer_set_sha256(
+    raw: bytes, first: Iterable[str], last: Iterable[str], allow: Iterable[str], clinical: Iterable[str] = ()
+) -> str:
+    """Hash of everything that decides the output: config bytes, name lists, allow-list, clinical words."""
     digest = hashlib.sha256()
     digest.update(raw)
-    for group in (sorted(first), sorted(last), sorted(a.casefold() for a in allow)):
+    for group in (sorted(first), sorted(last), sorted(a.casefold() for a in allow), sorted(clinical)):
         digest.update(b"\x00" + "\n".join(group).encode())
     return digest.hexdigest()
 
@@ -94,9 +132,26 @@ class Redactor:
     Args:
         config_path: Recognizer YAML (default ``models/privacy/recognizers.yaml``).
         allow_list: Site/service names never redacted (merged with the YAML allow-list).
+        person: How PERSON is found: ``"union"`` (rules + names model; production),
+            ``"rules"`` (rules only, no model needed: tests and machines without the build) or
+            ``"model"`` (model only; for the benchmark's comparison).
+        names_model: Folder of the built names model (default ``models/privacy/build/names``).
+
+    Raises:
+        NamesModelMissing: if ``person`` needs the names model and it has not been built.
+        ValueError: for an unknown ``person`` mode.
     """
 
-    def __init__(self, config_path: Path | None = None, allow_list: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        config_path: Path | None = None,
+        allow_list: Iterable[str] = (),
+        person: PersonMode = "union",
+        names_model: Path | None = None,
+    ) -> None:
+        if person not in PERSON_MODES:
+            raise ValueError(f"person must be one of {PERSON_MODES}, got {person!r}")
+        self.person = person
         # tldextract would otherwise try to download the public suffix list.
         if not os.environ.get("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "").strip():
             os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
@@ -114,11 +169,16 @@ class Redactor:
         self._allow_re = _allow_regex(allow)
 
         finder, stop_words, (first, last) = self._person_finder()
-        self._hash = _recognizer_set_sha256(raw, first, last, allow)
+        self._finder = finder
+        self._names = self._names_model(names_model) if person != "rules" else None
+        self._clinical = load_clinical_words() if self._names is not None else frozenset()
+        self._hash = _recognizer_set_sha256(raw, first, last, allow, self._clinical)
         self._config_sha256 = hashlib.sha256(raw).hexdigest()
         self._n_names = (len(first), len(last))
 
         self._recognizers = engine.build_recognizers(self._cfg, finder, stop_words)
+        if person == "model":
+            self._recognizers = [r for r in self._recognizers if "PERSON" not in r.supported_entities]
         self._analyzer = engine.build_analyzer(self._recognizers, self._threshold)
         self._build_anonymizer()
 
@@ -134,6 +194,12 @@ class Redactor:
         finder = PersonFinder(self._cfg, first, last, extra_common=[*STOP_WORDS, *LoremProvider.word_list])
         return finder, frozenset(STOP_WORDS), (first, last)
 
+    @staticmethod
+    def _names_model(path: Path | None) -> Any:
+        from pipelines.privacy.namemodel import NameModel
+
+        return NameModel(path)
+
     def _build_anonymizer(self) -> None:
         from presidio_anonymizer import AnonymizerEngine
         from presidio_anonymizer.entities import OperatorConfig
@@ -144,8 +210,12 @@ class Redactor:
     # -- audit ---------------------------------------------------------------------------------
     @property
     def version(self) -> str:
-        """Stable id of the recognizer set: presidio version + hash of config, name lists, allow-list."""
-        return f"presidio-{_pkg_version('presidio-analyzer')}/recognizers-{self._hash[:8]}"
+        """Stable id: presidio version, hash of config/name lists/allow-list, names-model file hash."""
+        names = f"names-{self._names.sha256[:8]}" if self._names is not None else "names-none"
+        rules = (
+            f"recognizers-{self._hash[:8]}" if self.person != "model" else f"recognizers-{self._hash[:8]}-nopersonrules"
+        )
+        return f"presidio-{_pkg_version('presidio-analyzer')}/{rules}/{names}"
 
     def describe(self) -> dict:
         """Return recognizer names, versions, entity types and hashes for the run's audit record."""
@@ -165,6 +235,15 @@ class Redactor:
                 "surnames": self._n_names[1],
             },
             "nlp_engine": f"spacy {_pkg_version('spacy')} blank('en') tokenizer, no NER",
+            "person": self.person,
+            "names_model": None
+            if self._names is None
+            else {
+                "path": str(self._names.path),
+                "sha256": self._names.sha256,
+                "threshold": self._names.threshold,
+                "manifest": self._names.manifest(),
+            },
             "packages": {name: _pkg_version(name) for name in _AUDITED_PACKAGES},
             "recognizers": [
                 {"name": r.name, "version": r.version, "entities": list(r.supported_entities)}
@@ -173,12 +252,33 @@ class Redactor:
         }
 
     # -- redaction -----------------------------------------------------------------------------
-    def _analyze(self, text: str) -> list[Span]:
+    def _model_results(self, text: str, spans: Iterable[tuple[int, int, float]]) -> list[Any]:
+        """Names-model spans as Presidio results, trimmed to their name part (places dropped)."""
+        from presidio_analyzer import RecognizerResult
+
+        out = []
+        for s, e, _p in spans:
+            core = self._finder.name_core(text, s, e)
+            if core is not None and not self._clinical_only(text[core[0] : core[1]]):
+                meta = {"recognizer_name": "NamesModel"}
+                out.append(RecognizerResult("PERSON", core[0], core[1], _MODEL_SCORE, recognition_metadata=meta))
+        return out
+
+    def _clinical_only(self, span_text: str) -> bool:
+        """True if every word of a model span is a clinical word ("Gabapentin", "CAMHS")."""
+        found = [w.lower().removesuffix("'s").removesuffix("’s") for w in _SPAN_WORD_RE.findall(span_text)]
+        return bool(found) and all(w in self._clinical for w in found)
+
+    def _analyze(self, text: str, model_spans: Iterable[tuple[int, int, float]] | None = None) -> list[Span]:
         results = self._analyzer.analyze(
             text=text, language="en", entities=list(self.entities), score_threshold=self._threshold
         )
+        if self._names is not None:
+            found = model_spans if model_spans is not None else self._names.find(text)
+            results = [*results, *self._model_results(text, found)]
         blocked = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re else []
         cands = [r for r in results if r.end > r.start and not any(r.start < be and bs < r.end for bs, be in blocked)]
+        cands = _merge_person(cands)
         # Overlaps: highest score wins, then the longer span.
         cands.sort(key=lambda r: (-r.score, -(r.end - r.start), r.start))
         kept: list[Any] = []
@@ -194,11 +294,15 @@ class Redactor:
         Raises:
             TypeError: if ``text`` is not a ``str`` (e.g. a missing value).
         """
+        return self._redact(text, None)
+
+    def _redact(self, text: str, model_spans: Sequence[tuple[int, int, float]] | None) -> Redaction:
+        """:meth:`redact` with the names-model spans already computed (None: compute them here)."""
         if not isinstance(text, str):
             raise TypeError(f"Redactor.redact expects str, got {type(text).__name__}")
         if not text.strip():
             return Redaction(text, ())
-        spans = self._analyze(text)
+        spans = self._analyze(text, model_spans)
         if not spans:
             return Redaction(text, ())
         from presidio_anonymizer.entities import RecognizerResult as AnonResult
@@ -210,16 +314,44 @@ class Redactor:
         )
         return Redaction(res.text, tuple(spans))
 
-    def redact_many(self, texts: Sequence[str], progress: bool = False) -> list[Redaction]:
-        """Redact many texts; identical texts are analysed once, output order matches input."""
-        unique = list(dict.fromkeys(texts))
-        iterator: Iterable[str] = unique
-        if progress:
-            from rich.progress import track
+    def redact_many(self, texts: Sequence[str], progress: bool = False, chunk: int = 256) -> list[Redaction]:
+        """Redact many texts; identical texts are analysed once, output order matches input.
 
-            iterator = track(unique, description="redact")
-        done = {t: self.redact(t) for t in iterator}
+        The names model runs on ``chunk`` texts at a time in length-sorted batches, in a worker
+        thread (onnxruntime releases the GIL) while the rules run on the previous chunk: on two
+        cores the model and the rules overlap instead of adding up.
+        """
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"Redactor.redact expects str, got {type(t).__name__}")
+        unique = list(dict.fromkeys(texts))
+        parts = [unique[c : c + chunk] for c in range(0, len(unique), chunk)]
+        done: dict[str, Redaction] = {}
+        with contextlib.ExitStack() as stack:
+            advance = self._progress(stack, len(unique)) if progress else None
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+            pending = self._submit_model(pool, parts[0]) if parts else None
+            for k, part in enumerate(parts):
+                model = pending.result() if pending is not None else [None] * len(part)
+                pending = self._submit_model(pool, parts[k + 1]) if k + 1 < len(parts) else None
+                for t, m in zip(part, model, strict=True):
+                    done[t] = self._redact(t, m)
+                if advance is not None:
+                    advance(len(part))
         return [done[t] for t in texts]
+
+    def _submit_model(self, pool: ThreadPoolExecutor, part: list[str]) -> Future | None:
+        """Names-model spans of ``part`` computed in ``pool`` (None without a model)."""
+        return pool.submit(self._names.find_many, part) if self._names is not None else None
+
+    @staticmethod
+    def _progress(stack: contextlib.ExitStack, total: int) -> Callable[[int], None]:
+        """A rich progress bar entered on ``stack``; returns its advance function."""
+        from rich.progress import Progress
+
+        bar = stack.enter_context(Progress())
+        task = bar.add_task("redact", total=total)
+        return lambda n: bar.advance(task, n)
 
     def __repr__(self) -> str:
         return f"Redactor({self.version!r})"

@@ -24,6 +24,11 @@ def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress:
     """Redact every record whose text is new/changed or was redacted by an older recognizer set.
 
     Site and service names in ``raw.feedback`` join the allow-list, so they are never redacted.
+    PERSON is found by rules plus the names model (``settings.privacy_person``, default
+    ``"union"``; ``"rules"`` needs no model).
+
+    Raises:
+        NamesModelMissing: if the names model is needed and not built (``make privacy-model``).
 
     Returns:
         ``{"redacted": n, "redactor_version": ...}``, plus ``"redactor"`` (its audit record,
@@ -32,7 +37,8 @@ def redact_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress:
     from pipelines.privacy.redactor import Redactor  # presidio/spaCy load lazily
 
     allow = [r[0] for r in warehouse.run_sql(con, settings, "queries/privacy/allow_list").fetchall()]
-    redactor = Redactor(allow_list=allow)
+    # "union" (rules + names model) unless the settings allow rules only; a missing model is an error.
+    redactor = Redactor(allow_list=allow, person=settings.privacy_person)
     pending = warehouse.run_sql(con, settings, "queries/privacy/pending_redaction", {"version": redactor.version}).df()
     if pending.empty:
         return {"redacted": 0, "redactor_version": redactor.version}

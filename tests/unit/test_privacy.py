@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def redactor() -> Redactor:
-    return Redactor(allow_list=["Rainbow Ward", *SITE_NAMES])
+    return Redactor(allow_list=["Rainbow Ward", *SITE_NAMES], person="rules")
 
 
 def _types(r: Redaction) -> set[str]:
@@ -140,8 +141,8 @@ def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: st
 
 def test_allow_list_from_constructor_wins_over_name_rules() -> None:
     text = "Dr Gray's Hospital was clean"
-    assert Redactor().redact(text).text != text
-    assert Redactor(allow_list=["Dr Gray's Hospital"]).redact(text).text == text
+    assert Redactor(person="rules").redact(text).text != text
+    assert Redactor(allow_list=["Dr Gray's Hospital"], person="rules").redact(text).text == text
 
 
 def test_hostile_text_passes_through_except_phi(redactor: Redactor) -> None:
@@ -175,13 +176,13 @@ def test_redact_many_with_progress_gives_the_same_result(redactor: Redactor) -> 
 
 def test_redact_many_dedupes_and_preserves_order(redactor: Redactor, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    original = redactor.redact
+    original = redactor._redact
 
-    def spy(text: str) -> Redaction:
+    def spy(text: str, model_spans: object) -> Redaction:
         calls.append(text)
-        return original(text)
+        return original(text, model_spans)
 
-    monkeypatch.setattr(redactor, "redact", spy)
+    monkeypatch.setattr(redactor, "_redact", spy)
     texts = ["Dr Patel", "fine", "Dr Patel", "call 07700 900123", "fine"]
     out = redactor.redact_many(texts)
     assert [r.text for r in out] == ["Dr [NAME]", "fine", "Dr [NAME]", "call [PHONE]", "fine"]
@@ -190,11 +191,10 @@ def test_redact_many_dedupes_and_preserves_order(redactor: Redactor, monkeypatch
 
 
 def test_version_is_stable_and_tracks_configuration(redactor: Redactor) -> None:
-    again = Redactor(allow_list=["Rainbow Ward", *SITE_NAMES])
+    again = Redactor(allow_list=["Rainbow Ward", *SITE_NAMES], person="rules")
     assert again.version == redactor.version
-    assert redactor.version.startswith("presidio-2.2.366/recognizers-")
-    assert len(redactor.version.rsplit("-", 1)[1]) == 8
-    assert Redactor(allow_list=["Some Other Site"]).version != redactor.version
+    assert re.fullmatch(r"presidio-2\.2\.366/recognizers-[0-9a-f]{8}/names-none", redactor.version)
+    assert Redactor(allow_list=["Some Other Site"], person="rules").version != redactor.version
 
 
 def test_describe_is_an_audit_record(redactor: Redactor) -> None:
@@ -274,9 +274,11 @@ def test_module_import_is_light_and_masks_are_removed() -> None:
         "import sys, benchmarks.privacy\n"
         "import pipelines.privacy.redactor, pipelines.privacy.engine, pipelines.privacy.person\n"
         "import pipelines.privacy.patterns, pipelines.privacy.names, pipelines.privacy.stage\n"
+        "import pipelines.privacy.namemodel, pipelines.privacy.synthetic, benchmarks.privacy_names\n"
         "assert 'presidio_analyzer' not in sys.modules and 'spacy' not in sys.modules\n"
+        "assert 'onnxruntime' not in sys.modules and 'tokenizers' not in sys.modules\n"
         "from pipelines.privacy.redactor import Redactor\n"
-        "Redactor()\n"
+        "Redactor(person='rules')\n"
         "assert sys.modules.get('torch', 'absent') is not None\n"
         "assert sys.modules.get('transformers', 'absent') is not None\n"
     )
@@ -365,9 +367,12 @@ def test_evaluate_counts_by_hand() -> None:
     assert "NHS_NUMBER" in format_table(list(rows.values()))
 
 
-def test_redact_pending_writes_redactions_incrementally(settings) -> None:
+def test_redact_pending_writes_redactions_incrementally(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipelines import warehouse
     from pipelines.privacy.stage import redact_pending
+
+    # Rules only, so this unit test needs no built names model (tests/model covers the union).
+    monkeypatch.setattr("pipelines.privacy.redactor.Redactor", lambda **kw: Redactor(**{**kw, "person": "rules"}))
 
     rows = [
         ("f1", "Nurse Joy on Rainbow Ward rang 07700 900123", "Rainbow Ward", "h1"),
@@ -396,3 +401,106 @@ def test_redact_pending_writes_redactions_incrementally(settings) -> None:
     ]
     assert second == {"redacted": 0, "redactor_version": first["redactor_version"]}
     assert views == []  # the frame is unregistered after the upsert
+
+
+# -- names model: pure helpers, union logic with a fake model, synthetic data, names benchmark ----
+class _FakeNames:
+    """Stands in for NameModel: returns fixed spans for a phrase wherever it occurs."""
+
+    sha256 = "f" * 64
+    threshold = 0.5
+    path = Path("fake.onnx")
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.phrases = phrases
+
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        return [(m.start(), m.end(), 0.9) for p in self.phrases for m in re.finditer(re.escape(p), text)]
+
+    def find_many(self, texts: list[str]) -> list[list[tuple[int, int, float]]]:
+        return [self.find(t) for t in texts]
+
+    def manifest(self) -> dict:
+        return {}
+
+
+def _with_fake_model(phrases: list[str], allow: tuple[str, ...] = ()) -> Redactor:
+    red = Redactor(allow_list=allow, person="rules")
+    red._names = _FakeNames(phrases)
+    return red
+
+
+def test_union_merges_model_and_rule_spans_into_one_name() -> None:
+    red = _with_fake_model(["Pemberton-Hughes"])
+    out = red.redact("my mum Margaret Pemberton-Hughes was kind")
+    assert out.text == "my mum [NAME] was kind"
+    assert [(s.entity_type, s.start, s.end) for s in out.spans] == [("PERSON", 7, 32)]
+    assert red.redact_many(["my mum Margaret Pemberton-Hughes was kind"]) == [out]
+
+
+def test_model_spans_in_a_place_context_and_allow_listed_are_dropped() -> None:
+    red = _with_fake_model(["Victoria", "Parkinson", "Gray"], allow=("Gray Ward",))
+    text = "Royal Victoria then the Victoria Wing; mum has Parkinson's; Gray Ward"
+    assert red.redact(text).text == text
+    assert red.redact("nurse Victoria was great").text == "nurse [NAME] was great"
+
+
+def test_model_spans_never_override_other_identifiers() -> None:
+    red = _with_fake_model(["07700"])
+    assert red.redact("ring 07700 900123 please").text == "ring [PHONE] please"
+
+
+def test_unknown_person_mode_and_missing_model_are_clear_errors(tmp_path: Path) -> None:
+    from pipelines.privacy.namemodel import NamesModelMissing
+
+    with pytest.raises(ValueError, match="person must be one of"):
+        Redactor(person="neural")  # type: ignore[arg-type]
+    with pytest.raises(NamesModelMissing, match="rules_only|person='rules'|make privacy-model"):
+        Redactor(names_model=tmp_path)
+
+
+def test_model_words_labels_and_decoding() -> None:
+    from pipelines.privacy.namemodel import bio_labels, case_flags, decode, words
+
+    text = "Signed, T. Ramsbottom's nurse"
+    spans = words(text)
+    assert [text[s:e] for s, e in spans] == ["Signed", ",", "T", ".", "Ramsbottom", "'s", "nurse"]
+    assert case_flags(text, spans) == [1, 0, 1, 0, 1, 0, 0]
+    assert case_flags("SIGNED T RAMSBOTTOM BY HAND", words("SIGNED T RAMSBOTTOM BY HAND")) == [0] * 5
+    assert bio_labels(spans, [(8, 21)]) == [0, 0, 1, 2, 2, 0, 0]
+    probs = [0.1, 0.0, 0.9, 0.6, 0.95, 0.2, 0.1]
+    assert decode(text, spans, probs, 0.5) == [(8, 21, 0.9)]  # the full stop joins, never starts a name
+
+
+def test_synthetic_rows_are_consistent_and_splits_are_disjoint() -> None:
+    from pipelines.privacy.synthetic import NamePool, Templates, make_corpus
+
+    rows = make_corpus("dev", 150, seed=5)
+    assert rows == make_corpus("dev", 150, seed=5)  # seeded
+    for r in rows:
+        assert [r["text"][s:e] for s, e in r["spans"]] and r["names"] or not r["spans"]
+        assert all(r["text"].find(k) >= 0 for k in r["keep"])
+    assert set(Templates.load("dev").named).isdisjoint(Templates.load("train").named)
+    dev, train = NamePool.build("dev"), NamePool.build("train")
+    assert set(dev.last["european"]).isdisjoint(train.last["european"])
+    assert "held_out" in dev.first and "held_out" not in train.first
+
+
+def test_names_benchmark_scores_by_hand() -> None:
+    from benchmarks.privacy_names import load_tricky, score
+
+    rows = [
+        {"id": "a", "kind": "k", "text": "Dr Okafor and Ward 7", "names": ["Dr Okafor"], "keep": ["Ward 7"]},
+        {"id": "b", "kind": "k", "text": "Ann Lee rang", "names": ["Ann Lee"], "keep": []},
+        {"id": "c", "kind": "k", "text": "Hope it helps", "names": [], "keep": ["Hope"]},
+    ]
+    results = [
+        Redaction("", (Span("PERSON", 3, 9, 0.9),)),  # title may stay: caught
+        Redaction("", (Span("PERSON", 0, 3, 0.9),)),  # "Lee" leaks
+        Redaction("", (Span("PERSON", 0, 4, 0.9),)),  # "Hope" wrongly redacted
+    ]
+    sc = score(rows, results)
+    assert (sc.with_names, sc.caught) == (2, 1)
+    assert (sc.tokens, sc.tokens_kept) == (6, 5)  # and Ward | rang | Hope it helps ("Dr" is part of a name)
+    assert (sc.keep_total, sc.keep_ok) == (2, 1)
+    assert len(load_tricky()) >= 150

@@ -1,0 +1,268 @@
+"""Synthetic patient comments with planted names, for training and measuring the names model.
+
+Pure Python (Faker's person providers as data, PyYAML): no model, no network. Templates live
+in ``models/privacy/names/templates.yaml``; each template and each name belongs to the
+``train`` or the ``dev`` split by a stable hash, and some Faker locales are ``dev`` only, so the
+development figures are measured on sentences and names the model never saw.
+
+A row has the fields that ``benchmarks.privacy names`` reads: ``id``, ``kind``, ``text``,
+``names`` (every name as written; titles excluded), ``keep`` (clinical and service words that
+must survive) and ``spans`` (character offsets of each planted name, for BIO labels).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import random
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TEMPLATES_PATH = Path(__file__).resolve().parents[2] / "models" / "privacy" / "names" / "templates.yaml"
+
+# Latin-script (or romanised) Faker person providers, grouped so every origin is sampled often.
+ORIGINS: dict[str, tuple[str, ...]] = {
+    "british_irish": ("en_GB", "en_IE", "ga_IE", "en_NZ", "en_US"),
+    "south_asian": ("en_IN", "en_PK"),
+    "african": ("yo_NG", "ig_NG", "ha_NG", "en_NG", "tw_GH", "en_KE", "zu_ZA"),
+    "european": ("pl_PL", "ro_RO", "pt_PT", "es_ES", "es_MX", "it_IT", "fr_FR", "de_DE", "nl_NL", "cs_CZ", "hr_HR"),
+    "east_asian": ("zh_CN", "ja_JP", "vi_VN"),
+    "arabic": (),
+}
+# Locales whose names appear only in the dev split (never in training).
+DEV_ONLY_LOCALES: tuple[str, ...] = ("hu_HU", "fi_FI", "id_ID", "sw", "lt_LT", "tr_TR", "sk_SK")
+_SURNAME_PREFIXES = ("O'", "Mc", "Mac", "D'", "Fitz")
+_TITLES_BEFORE = re.compile(r"(?:dr|mr|mrs|ms|miss|mx|prof|professor|sister|matron)\.?\s+$", re.IGNORECASE)
+_SLOT_RE = re.compile(r"\{(\w+)\}")
+NAME_SLOTS = ("first", "last", "full", "init_last", "word_first")
+
+
+def split_of(key: str, dev_share: float = 0.3) -> str:
+    """``"dev"`` or ``"train"`` for ``key`` by a stable hash (same answer on every machine)."""
+    h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") / 2**32
+    return "dev" if h < dev_share else "train"
+
+
+def ascii_fold(text: str) -> str:
+    """``text`` without diacritics ("Łukasz" -> "Lukasz"), as many patients type names."""
+    text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O").replace("ß", "ss")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _provider_names(loc: str) -> tuple[list[str], list[str]]:
+    provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+    if hasattr(provider, "first_romanized_names"):
+        firsts, lasts = provider.first_romanized_names, provider.last_romanized_names
+    else:
+        firsts = [
+            n
+            for attr in ("first_names", "first_names_male", "first_names_female")
+            for n in (getattr(provider, attr, ()) or ())
+        ]
+        lasts = list(getattr(provider, "last_names", ()) or ())
+
+    def ok(n: Any) -> bool:
+        return isinstance(n, str) and 2 <= len(n) <= 20 and n[:1].isupper() and all(c.isalpha() or c in "'-" for c in n)
+
+    return sorted({n for n in firsts if ok(n)}), sorted({n for n in lasts if ok(n)})
+
+
+@dataclass
+class NamePool:
+    """First names and surnames by origin for one split."""
+
+    first: dict[str, list[str]]
+    last: dict[str, list[str]]
+    word_first: tuple[str, ...]  # first names that are English words (Hope, Will): learnt from context
+
+    @classmethod
+    def build(cls, split: str, path: Path = TEMPLATES_PATH) -> NamePool:
+        """Names of ``split``: each name string is train or dev by hash; dev adds dev-only locales."""
+        import yaml
+
+        extra = yaml.safe_load(path.read_text(encoding="utf-8"))["names"]
+        first: dict[str, list[str]] = {}
+        last: dict[str, list[str]] = {}
+        origins = dict(ORIGINS)
+        if split == "dev":
+            origins["held_out"] = DEV_ONLY_LOCALES
+        for origin, locales in origins.items():
+            f: set[str] = set()
+            la: set[str] = set()
+            for loc in locales:
+                lf, ll = _provider_names(loc)
+                f.update(lf)
+                la.update(ll)
+            if origin == "arabic":  # Faker's ar_* providers are in Arabic script
+                f.update(extra["arabic_first"])
+                la.update(extra["arabic_last"])
+            if origin != "held_out":
+                f = {n for n in f if split_of("first:" + n) == split}
+                la = {n for n in la if split_of("last:" + n) == split}
+            first[origin], last[origin] = sorted(f), sorted(la)
+        return cls(first, last, tuple(extra["word_first_names"]))
+
+    def person(self, rng: random.Random) -> tuple[str, str]:
+        """A (first, last) pair of one origin, sometimes with an O'/Mc prefix or a double-barrel."""
+        origin = rng.choice(list(self.first))
+        first, last = rng.choice(self.first[origin]), rng.choice(self.last[origin])
+        r = rng.random()
+        if r < 0.06 and origin == "british_irish":
+            last = rng.choice(_SURNAME_PREFIXES) + last
+        elif r < 0.09:
+            last = f"{last}-{rng.choice(self.last[origin])}"
+        if rng.random() < 0.5:
+            first, last = ascii_fold(first), ascii_fold(last)
+        return first, last
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The template bank: named sentences, filler sentences and keep-word lists."""
+
+    named: tuple[str, ...]
+    filler: tuple[str, ...]
+    keep: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def load(cls, split: str, path: Path = TEMPLATES_PATH) -> Templates:
+        """Templates of ``split`` (by a stable hash of each template's text)."""
+        import yaml
+
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        named = tuple(t for t in raw["named"] if split_of("tpl:" + t, 0.25) == split)
+        filler = tuple(t for t in raw["filler"] if split_of("tpl:" + t, 0.25) == split)
+        return cls(named, filler, {k: tuple(v) for k, v in raw["keep"].items()})
+
+
+class _Builder:
+    """Builds one comment left to right, recording name and keep offsets."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.spans: list[tuple[int, int]] = []
+        self.keep: list[str] = []
+
+    def fill(self, template: str, values: dict[str, list[str]], rng: random.Random, keep: dict) -> None:
+        pos = 0
+        for m in _SLOT_RE.finditer(template):
+            self.text += template[pos : m.start()]
+            slot = m.group(1)
+            if slot in NAME_SLOTS:
+                value = values[slot].pop(0)
+                self.spans.append((len(self.text), len(self.text) + len(value)))
+            else:
+                value = rng.choice(keep[slot])
+                self.keep.append(value)
+            self.text += value
+            pos = m.end()
+        self.text += template[pos:]
+
+
+def _name_values(template: str, pool: NamePool, rng: random.Random) -> dict[str, list[str]]:
+    """One value per name slot of ``template``."""
+    values: dict[str, list[str]] = {s: [] for s in NAME_SLOTS}
+    for slot in _SLOT_RE.findall(template):
+        if slot not in NAME_SLOTS:
+            continue
+        first, last = pool.person(rng)
+        if slot == "word_first" or (slot == "first" and rng.random() < 0.08):
+            first = rng.choice(pool.word_first)
+            if slot == "word_first":
+                slot_value = first
+                values[slot].append(slot_value)
+                continue
+        if slot == "first":
+            values[slot].append(first)
+        elif slot == "last":
+            values[slot].append(last)
+        elif slot == "full":
+            values[slot].append(f"{first} {last}")
+        else:
+            sep = rng.choice([". ", " ", "."]) if rng.random() < 0.8 else ". "
+            initials = first[0] if rng.random() < 0.8 else f"{first[0]}.{rng.choice('ABCDEJKMPRST')}"
+            values[slot].append(f"{initials}{sep}{last}")
+    return values
+
+
+def _case(row_text: str, spans: list[tuple[int, int]], rng: random.Random) -> tuple[str, str]:
+    """Apply a casing style: as written, all lower, ALL CAPS, or names alone in lower case."""
+    r = rng.random()
+    if r < 0.08:
+        return row_text.lower(), "lower"
+    if r < 0.12:
+        return row_text.upper(), "upper"
+    if r < 0.2 and spans:
+        chars = list(row_text)
+        for s, e in spans:
+            chars[s:e] = list(row_text[s:e].lower())
+        return "".join(chars), "names_lower"
+    return row_text, "as_written"
+
+
+def _consistent(text: str, spans: list[tuple[int, int]], names: list[str], keep: list[str]) -> bool:
+    """Each name occurs only where planted, and keep items never overlap a name."""
+    covered = set()
+    for s, e in spans:
+        covered.update(range(s, e))
+    for n in names:
+        for m in re.finditer(re.escape(n), text):
+            if not set(range(m.start(), m.end())) <= covered:
+                return False
+    for k in keep:
+        i = text.find(k)
+        if i < 0 or covered & set(range(i, i + len(k))):
+            return False
+    return True
+
+
+def make_comment(templates: Templates, pool: NamePool, rng: random.Random, with_name: bool) -> dict[str, Any]:
+    """One synthetic comment: a named sentence (or none) between 0-2 filler sentences."""
+    sentences = [rng.choice(templates.filler) for _ in range(rng.choice([0, 1, 1, 2]))]
+    kind = "negative"
+    if with_name:
+        named = rng.choice(templates.named)
+        sentences.insert(rng.randrange(len(sentences) + 1), named)
+        kind = "named"
+    elif not sentences:
+        sentences = [rng.choice(templates.filler)]
+    b = _Builder()
+    for k, sentence in enumerate(sentences):
+        if k:
+            b.text += rng.choice([" ", " ", "  ", "\n", ". "]) if not b.text.endswith((".", "!", "?")) else " "
+        b.fill(sentence, _name_values(sentence, pool, rng), rng, templates.keep)
+    text, style = _case(b.text, b.spans, rng)
+    if style == "upper":
+        b.keep = [k.upper() for k in b.keep]
+    elif style == "lower":
+        b.keep = [k.lower() for k in b.keep]
+    names = list(dict.fromkeys(text[s:e] for s, e in b.spans))
+    return {
+        "kind": f"{kind}:{style}",
+        "text": text,
+        "names": names,
+        "spans": b.spans,
+        "keep": list(dict.fromkeys(b.keep)),
+    }
+
+
+def make_corpus(split: str, n: int, seed: int, name_share: float = 0.7) -> list[dict[str, Any]]:
+    """``n`` comments of ``split`` (``train`` or ``dev``); about ``name_share`` of them carry names."""
+    templates = Templates.load(split)
+    pool = NamePool.build(split)
+    rng = random.Random(f"{split}:{seed}")
+    rows: list[dict[str, Any]] = []
+    while len(rows) < n:
+        row = make_comment(templates, pool, rng, rng.random() < name_share)
+        if _consistent(row["text"], row["spans"], row["names"], row["keep"]):
+            rows.append({"id": f"{split}-{len(rows):05d}", **row})
+    return rows
+
+
+def spans_to_names(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """Distinct name strings at ``spans`` in ``text``, in order."""
+    return list(dict.fromkeys(text[s:e] for s, e in spans))

@@ -1,0 +1,128 @@
+"""Behavioural tests of PERSON redaction with the names model (rules + model, the default).
+
+Examples are written for these tests (not taken from any evaluation corpus). They need the built
+names model (``make privacy-model``); without it the module is skipped with that instruction.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipelines.privacy.namemodel import DEFAULT_BUILD_DIR, MODEL_FILE, NamesModelMissing
+from pipelines.privacy.redactor import Redactor
+
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT_BUILD_DIR / MODEL_FILE).is_file(),
+    reason=f"names model not built in {DEFAULT_BUILD_DIR}: run `make privacy-model`",
+)
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor()
+
+
+def _leaks(redactor: Redactor, text: str, names: list[str]) -> list[str]:
+    """Names (alphabetic characters) that are still readable in the redacted text."""
+    out = redactor.redact(text).text
+    return [n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", out)]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Signed, G. Throckmorton", ["Throckmorton"]),
+        ("signed miss d. fairweather-ozturk", ["fairweather-ozturk"]),
+        ("My details: Wieslaw Pietrzak, DOB 02/02/1950, ward 6", ["Wieslaw", "Pietrzak"]),
+        ("staff nurse Roisin made my stay bearable", ["Roisin"]),
+        ("Babajide Ogunleye the porter sang to me", ["Babajide", "Ogunleye"]),
+        ("Przemyslaw Lewandowicz on reception found my letter", ["Przemyslaw", "Lewandowicz"]),
+        ("dr eberechukwu came at 2am", ["eberechukwu"]),
+        ("my mum Winifred Gallagher-Boyce has Alzheimer's", ["Winifred", "Gallagher-Boyce"]),
+        ("MY DAD DESMOND OKORO WAS LEFT FOR HOURS", ["DESMOND", "OKORO"]),
+        ("thanks to Mr O'Callaghan and Dr D'Costa", ["O'Callaghan", "D'Costa"]),
+        ("Grace from the ward rang us every day", ["Grace"]),
+        ("Nurse Hope was amazing on nights", ["Hope"]),
+        ("Leokadia's kindness will stay with me", ["Leokadia"]),
+        ("Please ring Tunde Bakare on 07700 900877", ["Tunde", "Bakare"]),
+        ("thank you to siobhan and magda on the day unit", ["siobhan", "magda"]),
+        ("Seen by F.X. Delacroix in the eye clinic", ["Delacroix"]),
+        ("Huong and Thuy on the ward were so gentle", ["Huong", "Thuy"]),
+    ],
+)
+def test_names_written_the_way_patients_write_them_are_redacted(
+    redactor: Redactor, text: str, names: list[str]
+) -> None:
+    assert _leaks(redactor, text, names) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Ward 7 was spotless and A&E was quick", ["Ward 7", "A&E"]),
+        ("The Dr was late but the Crisis Team rang back", ["Dr", "Crisis Team"]),
+        ("Transferred from the Royal Victoria to St Thomas' on Monday", ["Royal Victoria", "St Thomas'", "Monday"]),
+        ("Mum has Parkinson's and was given Sinemet and Oramorph", ["Parkinson's", "Sinemet", "Oramorph"]),
+        ("I hope the staff get the thanks they deserve, by the grace of God", ["hope", "grace"]),
+        ("Will the consultant call me in March?", ["Will", "March"]),
+        ("The Victoria Wing is tired but clean", ["Victoria Wing"]),
+        ("Paracetamol and co-codamol every four hours on Ward 12", ["Paracetamol", "co-codamol", "Ward 12"]),
+    ],
+)
+def test_clinical_and_service_words_survive(redactor: Redactor, text: str, kept: list[str]) -> None:
+    out = redactor.redact(text).text
+    assert [k for k in kept if k not in out] == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Agata Wrobel",
+        "Chiamaka Eze",
+        "Nguyen Thi Hoa",
+        "Rajinder Kaur",
+        "Siobhan Kavanagh",
+        "Yusuf Al-Hashimi",
+        "Kenji Watanabe",
+        "Ioana Munteanu",
+    ],
+)
+def test_invariance_to_the_origin_of_the_name(redactor: Redactor, name: str) -> None:
+    text = f"The receptionist {name} was patient and kind"
+    assert _leaks(redactor, text, name.split()) == []
+
+
+@pytest.mark.parametrize("case", [str.lower, str.upper, lambda s: s])
+def test_invariance_to_case(redactor: Redactor, case) -> None:
+    text = case("Signed, Marianne Kowalczyk-Reid (daughter of the patient on Ward 4)")
+    out = redactor.redact(text).text
+    assert case("Kowalczyk-Reid") not in out and case("Marianne") not in out
+    assert case("Ward 4") in out
+
+
+def test_model_finds_names_that_the_rules_miss() -> None:
+    text = "Radomir Szczepanik on reception was very welcoming"
+    rules = Redactor(person="rules").redact(text).text
+    union = Redactor().redact(text).text
+    assert "Szczepanik" in rules  # no cue and not in the name lists
+    assert "Szczepanik" not in union and "reception was very welcoming" in union
+
+
+def test_redact_many_matches_redact(redactor: Redactor) -> None:
+    texts = ["Dr Adeyemi-Cole was kind", "Ward 7 was clean", "Dr Adeyemi-Cole was kind", "signed t. ramsbottom"]
+    assert redactor.redact_many(texts) == [redactor.redact(t) for t in texts]
+
+
+def test_version_and_audit_record_carry_the_model_hash(redactor: Redactor) -> None:
+    d = redactor.describe()
+    sha = d["names_model"]["sha256"]
+    assert len(sha) == 64 and redactor.version.endswith(f"/names-{sha[:8]}")
+    assert d["names_model"]["manifest"]["model_sha256"] == sha
+    assert Redactor(person="rules").version.endswith("/names-none")
+
+
+def test_missing_model_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(NamesModelMissing, match="make privacy-model"):
+        Redactor(names_model=tmp_path)
