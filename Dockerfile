@@ -25,9 +25,17 @@ RUN TORCH_INDEX_URL=$TORCH_INDEX_URL scripts/install.sh /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 COPY . .
+# The default sentiment model is part of the image. Folders that docker-compose.yml mounts as named
+# volumes (warehouse, theme models, reports, GX uncommitted, logs) are created here owned by uid 50000,
+# so a fresh volume starts writable by the airflow user.
 RUN python models/sentiment/train.py \
- && useradd --create-home --uid 50000 airflow \
- && mkdir -p /opt/airflow /opt/feedback/data /opt/feedback/reports \
- && chown -R airflow /opt/airflow /opt/feedback
+ && useradd --create-home --uid 50000 --gid 0 airflow \
+ && mkdir -p /opt/airflow/logs /opt/feedback/data /opt/feedback/reports /opt/feedback/models/themes/build \
+    /opt/feedback/great_expectations/gx/uncommitted \
+ && chown -R 50000:0 /opt/airflow /opt/feedback
 
-USER airflow
+USER 50000
+EXPOSE 8080
+# `command: scheduler` in docker-compose.yml runs `airflow scheduler`; airflow is PID 1, so it gets SIGTERM.
+ENTRYPOINT ["airflow"]
+CMD ["version"]

@@ -1,15 +1,18 @@
 """Ingest every configured feedback source (surveys, suggestion box, complaints).
 
-One mapped task per source YAML in `config/sources/`; each pulls only files it has not
-ingested before, validates rows with Great Expectations and quarantines bad rows with a reason.
-A source that quarantines more than `FEEDBACK_QUARANTINE_MAX` of its rows fails loudly.
-Updates the `feedback://warehouse/raw` asset, which triggers `feedback_enrich`.
+One mapped task per source YAML in `config/sources/`, named after its source; each pulls only
+files it has not ingested before, validates rows with Great Expectations and quarantines bad rows
+with a reason. A source that quarantines more than `FEEDBACK_QUARANTINE_MAX` of its rows fails
+loudly, without retries (data errors do not go away on a retry).
+`start`/`end` restrict a backfill to feedback dated in that window (once the library supports it).
+Updates the `feedback://warehouse/raw` asset (metadata: rows read and loaded per source),
+which triggers `feedback_enrich`.
 """
 
 from __future__ import annotations
 
 import pendulum
-from _common import DEFAULT_ARGS, RAW, TAGS
+from _common import DEFAULT_ARGS, RAW, TAGS, TIMEOUTS, WINDOW_PARAMS, asset_extra, call_stage, data_window
 from airflow.sdk import dag, task
 
 
@@ -21,32 +24,47 @@ from airflow.sdk import dag, task
     max_active_tasks=1,
     tags=[*TAGS, "ingest"],
     default_args=DEFAULT_ARGS,
+    params=WINDOW_PARAMS,
     doc_md=__doc__,
 )
 def feedback_ingest() -> None:  # noqa: D103 - the module docstring is the DAG's doc_md
-    @task
+    @task(execution_timeout=TIMEOUTS["list_sources"])
     def list_sources() -> list[str]:
         from pipelines.config import get_settings
         from pipelines.sources.base import load_source_configs
 
         return [c.name for c in load_source_configs(get_settings().sources_dir)]
 
-    @task(max_active_tis_per_dag=1)
+    @task(
+        max_active_tis_per_dag=1,
+        execution_timeout=TIMEOUTS["ingest_source"],
+        map_index_template="{{ task.op_kwargs['source'] }}",
+    )
     def ingest_source(source: str, **context) -> dict:
         from pipelines import stages as run
         from pipelines.config import get_settings
 
-        summary = run.ingest_stage(get_settings(), context["run_id"], sources=[source])
+        window = data_window(context["params"])
+        summary = call_stage(run.ingest_stage, get_settings(), context["run_id"], sources=[source], window=window)
         return {"source": source, "rows_in": summary["rows_in"], "rows_out": summary["rows_out"]}
 
-    @task(outlets=[RAW])
-    def build_models() -> int:
+    @task(outlets=[RAW], execution_timeout=TIMEOUTS["build_models"])
+    def build_models(results: list[dict], **context) -> int:
         from pipelines import warehouse
         from pipelines.config import get_settings
 
+        results = [results[i] for i in range(len(results))]  # by index: iterating probes one past the end
+        start, end = data_window(context["params"])
+        summary = {"rows_in": sum(r["rows_in"] for r in results), "rows_out": sum(r["rows_out"] for r in results)}
+        context["outlet_events"][RAW].extra = asset_extra(
+            summary,
+            sources=",".join(r["source"] for r in results),
+            window_start=start and start.isoformat(),
+            window_end=end and end.isoformat(),
+        )
         return len(warehouse.init(get_settings()))
 
-    ingest_source.expand(source=list_sources()) >> build_models()
+    build_models(ingest_source.expand(source=list_sources()))
 
 
 dag = feedback_ingest()
