@@ -29,6 +29,7 @@ COPY . .
 # volumes (warehouse, theme models, reports, GX uncommitted, logs) are created here owned by uid 50000,
 # so a fresh volume starts writable by the airflow user.
 RUN python models/sentiment/train.py \
+ && python models/privacy/train_names.py \
  && useradd --create-home --uid 50000 --gid 0 airflow \
  && mkdir -p /opt/airflow/logs /opt/feedback/data /opt/feedback/reports /opt/feedback/models/themes/build \
     /opt/feedback/great_expectations/gx/uncommitted \

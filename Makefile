@@ -14,7 +14,7 @@ export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
-.PHONY: help install lock models privacy-model demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
+.PHONY: help install lock models privacy-model reliability reliability-short demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
@@ -26,7 +26,9 @@ $(STAMP): requirements.lock pyproject.toml scripts/install.sh
 	touch $@
 
 lock:  ## Re-resolve requirements.lock (hashes) from pyproject.toml, keeping current pins where they fit
-	$(PIP) install --dry-run --ignore-installed --quiet --report .lock-report.json -c requirements.lock ".[airflow,gx,train]" --group dev
+	grep -E '^[A-Za-z0-9]' requirements.lock | sed 's/ \\$$//' > .lock-constraints.txt
+	$(PIP) install --dry-run --ignore-installed --quiet --report .lock-report.json -c .lock-constraints.txt ".[airflow,gx,train]" --group dev
+	rm -f .lock-constraints.txt
 	$(PY) scripts/write_lock.py .lock-report.json requirements.lock && rm -f .lock-report.json
 
 models: install $(SENTIMENT_MODEL) $(PRIVACY_MODEL)  ## Build the default models (sentiment classifier, PERSON names model) from models/
@@ -82,6 +84,12 @@ bench-privacy: install  ## PHI redaction recall/precision per entity type on a p
 
 bench-ingest: install  ## Ingestion throughput on a 100k-row CSV
 	$(PY) -m benchmarks.ingest --rows 100000
+
+reliability: models  ## Hostile inputs, property tests, fuzzing, kill -9 faults, leak scan: one table (long)
+	$(PY) -m benchmarks.reliability
+
+reliability-short: models  ## The same table with CI budgets (about 2.5 minutes)
+	$(PY) -m benchmarks.reliability --short
 
 airflow-standalone: install  ## Run Airflow locally (http://127.0.0.1:8080) with this repo's DAGs
 	AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
