@@ -177,7 +177,7 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str = "au
         )
     except csv.Error as exc:
         raise SourceError(f"{path.name}: cannot read the header line: {exc}") from exc
-    rows, numbers, rejects = _delimited_rows(reader, header, offset, text)
+    rows, numbers, rejects = _delimited_rows(reader, header, offset, text, delimiter)
     frame = pd.DataFrame(rows, columns=header, dtype="string") if rows else pd.DataFrame(columns=header, dtype="string")
     frame["_row_number"] = pd.Series(numbers, dtype="int64")
     notes = _decode_note(path.name, used, repaired) + _control_note(path.name, removed)
@@ -199,27 +199,64 @@ def _from_line(text: str, line: int) -> str:
 
 
 def _delimited_rows(
-    reader: Any, header: list[str], offset: int, text: str
+    reader: Any, header: list[str], offset: int, text: str, delimiter: str
 ) -> tuple[list[list[str]], list[int], list[Reject]]:
     """Rows of the header's width with their line numbers, and every other non-blank row as a reject."""
     width = len(header)
     rows: list[list[str]] = []
     numbers: list[int] = []
     rejects: list[Reject] = []
+    start = last_start = reader.line_num + 1  # first line of the next row / of the last row read
     try:
         for values in reader:
             number = reader.line_num + offset
             if not values or all(not v.strip() for v in values):
+                start = reader.line_num + 1
                 continue
             if len(values) != width:
                 rejects.append(_field_count_reject(header, values, number))
-                continue
-            rows.append(values)
-            numbers.append(number)
+            else:
+                rows.append(values)
+                numbers.append(number)
+            last_start, start = start, reader.line_num + 1
     except csv.Error as exc:
-        # Only an unterminated quote at end of file gets here: keep what was read, reject the rest.
+        # A field over the size limit gets here: keep what was read, reject the rest.
         rejects.append(Reject(reader.line_num + offset, text[-10_000:], "parse:csv", f"CSV syntax error: {exc}"))
+    else:
+        if (rows or rejects) and _unclosed_quote(text, last_start, delimiter):
+            _reject_unclosed(header, rows, numbers, rejects)
     return rows, numbers, rejects
+
+
+def _unclosed_quote(text: str, line: int, delimiter: str) -> bool:
+    """Whether the row starting on ``line`` opens a quote that is never closed.
+
+    ``strict=False`` (which keeps a stray quote inside a field) reads such a row as a field
+    running to the end of the file; only the last row can be one, so only it is read again,
+    strictly.
+    """
+    rest = io.StringIO(text, newline="")
+    for _ in range(line - 1):
+        rest.readline()
+    tail = rest.read()
+    if '"' not in tail:
+        return False
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _reject_unclosed(header: list[str], rows: list[list[str]], numbers: list[int], rejects: list[Reject]) -> None:
+    """Move the last row read (loaded or rejected for its width) to the rejects as an unclosed quote."""
+    if rejects and (not numbers or rejects[-1].row_number > numbers[-1]):
+        number, record = rejects[-1].row_number, json.loads(rejects.pop().raw_row)
+    else:
+        number, record = numbers.pop(), dict(zip(header, rows.pop(), strict=True))
+    reason = "unclosed quote: a quoted field runs to the end of the file (truncated export?)"
+    rejects.append(Reject(number, json.dumps(record, ensure_ascii=False), "parse:csv", reason))
 
 
 def _field_count_reject(header: list[str], values: list[str], number: int) -> Reject:
@@ -366,9 +403,34 @@ def read_xlsx(path: Path, sheet: str | int = 0, header_row: int = 1) -> SourceRo
     # pandas names empty header cells "Unnamed: N": name them column_N like the CSV reader does.
     frame.columns = _header(["" if re.fullmatch(r"Unnamed: \d+", str(c)) else str(c) for c in frame.columns])
     frame = frame.astype("string")
+    if frame.isna().any(axis=None):  # pandas reads an error cell (#REF!) as NaN, empty ones as ""
+        for row, column, error in _error_cells(path, sheet, header_row):
+            if row < len(frame) and column < len(frame.columns):
+                frame.iat[row, column] = error
     blank = frame.apply(lambda col: col.str.strip().eq("")).all(axis=1) if len(frame.columns) else None
     first = header_row + 1
     frame["_row_number"] = pd.Series(range(first, len(frame) + first), index=frame.index, dtype="int64")
     if blank is not None:
         frame = frame[~blank].reset_index(drop=True)
     return SourceRows(frame, notes=_control_note(path.name, clean_frame(frame)), name=path.name)
+
+
+def _error_cells(path: Path, sheet: str | int, header_row: int) -> list[tuple[int, int, str]]:
+    """(frame row, frame column, text) of each error cell ("#REF!", "#DIV/0!") below the header.
+
+    Kept as their text so that an error in a rating is quarantined as not an answer instead of
+    being read as no answer.
+    """
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet_ = book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]
+        return [
+            (cell.row - header_row - 1, cell.column - 1, str(cell.value))
+            for cells in sheet_.iter_rows(min_row=header_row + 1)
+            for cell in cells
+            if cell.data_type == "e"
+        ]
+    finally:
+        book.close()

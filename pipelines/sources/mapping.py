@@ -47,9 +47,21 @@ ANSWER_COLUMNS = ["_pos", "question_key", "question", "text"]
 ITEM_COLUMNS = ["_pos", "item_key", "question", "scale", "answer_raw"]
 
 
+# Characters that show as nothing: zero-width space/non-joiner/joiner, word joiner, BOM. Not
+# whitespace to str.strip(), so a comment of only a U+200B would otherwise be a comment.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + _INVISIBLE
+
+
 def _strip(values: pd.Series) -> pd.Series:
-    out = values.str.strip()
+    """Values without surrounding whitespace and invisible characters; null when nothing is left."""
+    out = values.str.strip(_BLANK)
     return out.mask(out.eq(""))
+
+
+def _clean_ids(values: pd.Series) -> pd.Series:
+    """Ids without invisible characters anywhere ("ZW-1" + U+200B is "ZW-1") nor surrounding whitespace."""
+    return _strip(values.str.replace(f"[{_INVISIBLE}]", "", regex=True))
 
 
 def _clean(series: pd.Series) -> pd.Series:
@@ -85,8 +97,8 @@ def tabular_extract(config: SourceConfig, rows: SourceRows) -> Extract:
 
 
 def _with_record_id(reject: Reject, id_column: str) -> Reject:
-    """A JSON line rejected for its content (not its syntax) keeps the record id it carries."""
-    if reject.source_record_id is not None or reject.failed_check != "parse:unicode":
+    """A rejected row keeps its record id (a JSON line with a lone surrogate, a CSV row with an unclosed quote)."""
+    if reject.source_record_id is not None or reject.failed_check not in ("parse:unicode", "parse:csv"):
         return reject
     try:
         value = json.loads(reject.raw_row).get(id_column)
@@ -137,12 +149,12 @@ def _canonical_fields(resolved: Resolved, frame: pd.DataFrame) -> pd.DataFrame:
             parts = [_strip(frame[c].astype("string")).fillna("") for c in present]
             joined = parts[0].str.cat(parts[1:], sep=" ").str.strip()
             out[key] = _clean(joined)
-        else:  # ids and free text are (nearly) all distinct: no point in per-value caching
-            out[key] = (
-                _strip(frame[present[0]].astype("string"))
-                if key in {"response_id", "text"}
-                else _clean(frame[present[0]])
-            )
+        elif key == "response_id":  # ids and free text are (nearly) all distinct: no per-value caching
+            out[key] = _clean_ids(frame[present[0]].astype("string"))
+        elif key == "text":
+            out[key] = _strip(frame[present[0]].astype("string"))
+        else:
+            out[key] = _clean(frame[present[0]])
     out["_row_number"] = frame["_row_number"].astype("int64")
     return out
 
@@ -288,10 +300,9 @@ def _local_to_utc(values: pd.Series, timezone: str, dayfirst: bool, excel_serial
     todo = naive.isna() & naive_text.str.contains(r"\d{4}", regex=True, na=False)
     if todo.any():
         # Rare layouts ("Tue 3 March 2026 10:00") through dateutil, one by one.
+        guessed = pd.to_datetime(naive_text[todo], errors="coerce", format="mixed", dayfirst=dayfirst)
         naive = naive.fillna(
-            pd.to_datetime(naive_text[todo], errors="coerce", format="mixed", dayfirst=dayfirst).astype(
-                "datetime64[us]"
-            )
+            guessed.where(_in_written_order(naive_text[todo], guessed, dayfirst)).astype("datetime64[us]")
         )
     if excel_serials:
         serial = pd.to_numeric(
@@ -302,6 +313,19 @@ def _local_to_utc(values: pd.Series, timezone: str, dayfirst: bool, excel_serial
         timezone, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward"
     ).dt.tz_convert("UTC")
     return localized.astype(_UTC).where(~has_offset, aware)
+
+
+def _in_written_order(text: pd.Series, parsed: pd.Series, dayfirst: bool) -> pd.Series:
+    """Whether dateutil kept the month and day of an ISO-ordered date (``YYYY-MM-DD``) in place.
+
+    dateutil swaps them when the written order gives no date: "2026-13-01" becomes 13 January,
+    which is not a date of any source (ISO order is never year-day-month). A day/month date that is
+    valid only in the other order ("02/16/2025" in a day-first export) is unambiguous and kept:
+    real UK exports carry a few US-style dates, and the source sniffer flags them.
+    """
+    ymd = text.str.extract(r"^\d{4}[/.-](\d{1,2})[/.-](\d{1,2})").astype("Float64")
+    kept = parsed.dt.month.eq(ymd[0]) & parsed.dt.day.eq(ymd[1])
+    return (ymd[0].isna() | kept).fillna(False).astype(bool)
 
 
 def content_ids(rows: pd.DataFrame) -> pd.Series:

@@ -1,8 +1,9 @@
 """Rows prepared for mapping: placeholder answers blanked, long exports pivoted to one row per respondent.
 
-Survey platforms write a placeholder where a question was skipped ("Did not answer", "N/A"); a
-source lists them in ``options.placeholders`` and they are read as blank cells, so they are not
-loaded as comments (a response left with nothing is then quarantined as empty, with its reason).
+Survey platforms write a placeholder where a question was skipped ("Did not answer", "N/A"): the
+common ones (:data:`DEFAULT_PLACEHOLDERS`) and those a source adds in ``options.placeholders`` are
+read as blank cells, so they are not loaded as comments or ratings (a response left with nothing
+is then quarantined as empty, with its reason).
 
 Some platforms export one row per answer::
 
@@ -59,10 +60,16 @@ class LongLayout:
         return {"id": self.id_column, "question": self.question_column, "answer": self.answer_column}
 
 
+# What exports write for "no answer" whatever the source; "Nothing" is an answer and is not here.
+DEFAULT_PLACEHOLDERS = ("N/A", "-", "--", "#N/A", "NULL", "Did not answer", "Not answered")
+
+
 def prepare_rows(config: SourceConfig, rows: SourceRows) -> SourceRows:
-    """``rows`` with the source's placeholders blanked and, for a long export, pivoted (else unchanged)."""
-    if config.options.get("placeholders"):
-        rows = blank_placeholders(rows, config.options["placeholders"])
+    """``rows`` with placeholders blanked and, for a long export, pivoted.
+
+    The placeholders are :data:`DEFAULT_PLACEHOLDERS` plus the source's ``options.placeholders``.
+    """
+    rows = blank_placeholders(rows, [*DEFAULT_PLACEHOLDERS, *(config.options.get("placeholders") or [])])
     if config.options.get("long"):
         rows = pivot_long(rows, LongLayout.from_options(config.options["long"], f"source {config.name}"))
     return rows
@@ -71,22 +78,25 @@ def prepare_rows(config: SourceConfig, rows: SourceRows) -> SourceRows:
 def blank_placeholders(rows: SourceRows, placeholders: list[str]) -> SourceRows:
     """Cells equal to a placeholder (ignoring case and surrounding spaces) become blank; counted in a note.
 
-    ``raw_row`` of a quarantined row then shows the cell blank, as the mapping saw it.
+    ``raw_row`` of a quarantined row then shows the cell blank, as the mapping saw it; ``rows``
+    itself is returned when no cell is a placeholder.
     """
     wanted = {str(v).strip().casefold() for v in placeholders}
     frame = rows.frame.copy()
-    blanked = 0
+    blanked: dict[str, int] = {}
     for column in [c for c in frame.columns if not str(c).startswith("_")]:
         text = frame[column].astype("string")
         hit = text.str.strip().str.casefold().isin(wanted).fillna(False)
         if hit.any():
-            blanked += int(hit.sum())
+            for value, count in text[hit].str.strip().value_counts().items():
+                blanked[str(value)] = blanked.get(str(value), 0) + int(count)
             frame[column] = text.mask(hit)
-    notes = list(rows.notes)
-    if blanked:
-        notes.append(
-            f"{rows.name}: {blanked} placeholder answer(s) ({', '.join(map(str, placeholders))}) read as blank"
-        )
+    if not blanked:
+        return rows
+    notes = [
+        *rows.notes,
+        f"{rows.name}: {sum(blanked.values())} placeholder answer(s) ({', '.join(blanked)}) read as blank",
+    ]
     return SourceRows(frame, list(rows.rejects), notes, rows.name)
 
 

@@ -49,7 +49,8 @@ class Scale:
 
     def _parse(self, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         if self.numeric:
-            number = pd.to_numeric(raw, errors="coerce")
+            # Only a plain whole number is a score: not "1e1", "0x0A", "NaN" or "Infinity".
+            number = pd.to_numeric(raw.where(raw.str.fullmatch(_PLAIN_NUMBER)), errors="coerce")
             lo, hi = self.numeric
             ok = number.between(lo, hi) & (number == number.round())
             key = number.where(ok).astype("Int64").astype("string").fillna(raw)
@@ -76,6 +77,8 @@ class Scale:
         return label.where(coded.isna() | coded.eq(label))
 
 
+# A whole number as people write one: "7", " 7 ", "+7", "9.0".
+_PLAIN_NUMBER = r"\s*\+?\d+(?:\.0*)?\s*"
 # A code, a separator and a label that starts with a letter: "1 - Very good", "4: Always", "2) Good".
 _CODED = r"^(?P<code>\d+)\s*[-:.)]\s*(?P<label>[^\d\s].*)$"
 

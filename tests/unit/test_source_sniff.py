@@ -24,7 +24,14 @@ from pipelines.cli import source as source_cli
 from pipelines.config import Settings
 from pipelines.sources import readers
 from pipelines.sources.base import load_source_config, parse_source_config
-from pipelines.sources.reshape import LongLayout, blank_placeholders, find_long_layout, pivot_long, prepare_rows
+from pipelines.sources.reshape import (
+    DEFAULT_PLACEHOLDERS,
+    LongLayout,
+    blank_placeholders,
+    find_long_layout,
+    pivot_long,
+    prepare_rows,
+)
 from pipelines.sources.sniff import file_period, find_files, sniff
 from pipelines.sources.sniff_columns import assign_roles, profile
 from pipelines.sources.sniff_shape import header_index, sniff_encoding
@@ -443,7 +450,13 @@ def _check_warehouse(settings: Settings, name: str) -> None:
         assert local[row["Response ID"]] == expected, row
     assert us >= 3, "the fixture has US-style dates"
     for key, column in (("Q2 - What was good about your experience?", Q_GOOD), (Q_IMPROVE, Q_IMPROVE)):
-        answered = {r["Response ID"] for r in rows if r[column].strip() and r["Response ID"] in local}
+        # A placeholder ("Did not answer", "N/A") is no comment: it never becomes a comment row.
+        placeholders = {p.lower() for p in DEFAULT_PLACEHOLDERS}
+        answered = {
+            r["Response ID"]
+            for r in rows
+            if r[column].strip() and r[column].strip().lower() not in placeholders and r["Response ID"] in local
+        }
         assert set(loaded.loc[loaded["question_key"] == key, "response_id"]) == answered
 
 
