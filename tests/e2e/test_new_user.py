@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.sources.reshape import DEFAULT_PLACEHOLDERS
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "newuser"
@@ -65,6 +66,11 @@ def _feedback(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([FEEDBACK, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
+def _is_answer(value: str | None) -> bool:
+    text = (value or "").strip()
+    return bool(text) and text.lower() not in {p.lower() for p in DEFAULT_PLACEHOLDERS}
+
+
 def _answers(path: Path, encoding: str, skip_lines: int, id_column: str, questions: list[str]) -> dict[str, int]:
     """Non-empty free-text answers per response id (first occurrence), read with the csv module only."""
     text = path.read_bytes().decode(encoding)
@@ -75,7 +81,9 @@ def _answers(path: Path, encoding: str, skip_lines: int, id_column: str, questio
         if not any((v or "").strip() for v in row.values()):
             continue
         # A repeated id (an exact repeat, or a conflicting one that is quarantined): the first counts.
-        out.setdefault(row[id_column], sum(bool((row[q] or "").strip()) for q in questions))
+        # Placeholders the survey platform writes into empty answers ("N/A", "Did not answer") are
+        # no comment: the pipeline records them as blank, so they are not counted as answers here.
+        out.setdefault(row[id_column], sum(_is_answer(row[q]) for q in questions))
     return out
 
 
