@@ -269,7 +269,15 @@ def celery_run(tmp_path_factory, metadata_db, broker) -> Iterator[dict]:  # noqa
             assert not failed, f"DAG runs failed: {failed}\n" + "\n".join(procs.tail(n) for n in procs.procs)
             return {d for d, s in runs if s == "success"} >= set(DAGS)
 
+        def results_settled() -> bool:
+            # A task instance is marked success by the task runner before its Celery task returns and
+            # the worker writes the result: wait for the backend to hold a final state for every task.
+            tis = _query(metadata_db, "select count(*) from task_instance")[0][0]
+            results = _query(metadata_db, "select status from celery_taskmeta")
+            return len(results) >= tis and all(s in ("SUCCESS", "FAILURE") for (s,) in results)
+
         _wait_for("the DAG runs to succeed", chain_done, procs, deadline)
+        _wait_for("the Celery results to settle", results_settled, procs, deadline)
         yield {"db": metadata_db, "env": env, "logs": logs, "tmp": tmp, "seconds": time.monotonic() - started}
     finally:
         procs.stop()
