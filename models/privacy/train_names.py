@@ -116,36 +116,6 @@ def train(model: Any, examples: list[Example], args: argparse.Namespace) -> dict
     return {"steps": step + 1, "planned_steps": len(batches), "final_loss": round(sum(losses[-25:]) / 25, 4)}
 
 
-def export_onnx(model: Any, path: Path) -> None:
-    """TorchScript ONNX export (``dynamo=False``) with dynamic batch and sequence axes."""
-    import torch
-
-    class _Wrapper(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            # transformers 5 needs keyword arguments here.
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
-
-    mask = torch.ones((2, 8), dtype=torch.long)
-    mask[1, 5:] = 0  # a padded row, so the traced graph applies the attention mask
-    dummy = (torch.full((2, 8), 1000, dtype=torch.long) * mask, mask, torch.zeros((2, 8), dtype=torch.long))
-    axes = {0: "batch", 1: "seq"}
-    torch.onnx.export(
-        _Wrapper(model).eval(),
-        dummy,
-        str(path),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logits"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": axes},
-        opset_version=17,
-        do_constant_folding=True,
-        dynamo=False,
-    )
-
-
 def _agreement(folder: Path, rows: list[dict[str, Any]]) -> dict[str, float]:
     """Share of dev comments where int8 and fp32 ONNX give the same name spans (offsets)."""
     fp32 = namemodel.NameModel(folder, threads=2)
@@ -170,7 +140,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     from transformers import AutoModelForTokenClassification
 
     sys.path.insert(0, str(ROOT))
-    from pipelines.sentiment.export import quantize_int8  # models/ may use any stage's export helper
+    from pipelines.sentiment.export import export_onnx, quantize_int8  # models/ may use any stage's helpers
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -192,7 +162,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     (tmp / "hf").mkdir(parents=True)
     model.save_pretrained(tmp / "hf", safe_serialization=True)
     shutil.copy2(base / "tokenizer.json", tmp / "tokenizer.json")
-    export_onnx(model, tmp / "model.fp32.onnx")
+    export_onnx(model, tmp / "model.fp32.onnx", token_level=True)
     quantize_int8(tmp / "model.fp32.onnx", tmp / namemodel.MODEL_FILE)
     agreement = _agreement(tmp, synthetic.make_corpus("dev", 300, args.seed))
     manifest = {

@@ -28,8 +28,12 @@ def save_hf(model: Any, base: Path, hf_dir: Path) -> None:
             shutil.copy2(base / name, hf_dir / name)
 
 
-def export_onnx(model: Any, path: Path) -> None:
-    """ONNX export with the TorchScript exporter (``dynamo=False``), dynamic batch and length."""
+def export_onnx(model: Any, path: Path, token_level: bool = False) -> None:
+    """ONNX export with the TorchScript exporter (``dynamo=False``), dynamic batch and length.
+
+    ``token_level``: logits per token (a token classifier such as the PERSON names model), so the
+    logits keep the sequence axis dynamic too.
+    """
     import torch
 
     class _Wrapper(torch.nn.Module):
@@ -55,7 +59,7 @@ def export_onnx(model: Any, path: Path) -> None:
             "input_ids": {0: "batch", 1: "seq"},
             "attention_mask": {0: "batch", 1: "seq"},
             "token_type_ids": {0: "batch", 1: "seq"},
-            "logits": {0: "batch"},
+            "logits": {0: "batch", 1: "seq"} if token_level else {0: "batch"},
         },
         opset_version=17,
         do_constant_folding=True,
