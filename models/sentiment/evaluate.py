@@ -2,7 +2,8 @@
 
     python models/sentiment/evaluate.py                 # the default build
     python models/sentiment/evaluate.py --build build/<version> --backend onnx-fp32
-Writes the JSON to stdout (and --out FILE).
+Writes the JSON to stdout (and --out FILE). The project held-out set is scored with the
+respondents' ratings where they exist (``project_heldout``) and without (``_text_only``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from pipelines.sentiment.base import LABELS3, LABELS5  # noqa: E402
 from pipelines.sentiment.data import TrainConfig, collect_default_data  # noqa: E402
+from pipelines.sentiment.evaluation import headline_metrics  # noqa: E402
 from pipelines.sentiment.metrics import binary_prf, classification_metrics, clause_mixed, confusion3  # noqa: E402
-from pipelines.sentiment.pointers import DEFAULT_FILE, current_build, read_manifest  # noqa: E402
+from pipelines.sentiment.pointers import DEFAULT_FILE, current_build  # noqa: E402
 from pipelines.sentiment.scorer import build_scorer  # noqa: E402
 
 
@@ -33,17 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     build = args.build or current_build(HERE / "build", DEFAULT_FILE)
     if build is None:
         raise SystemExit("no build: run models/sentiment/train.py")
-    manifest = read_manifest(build)
-    cfg = TrainConfig(**manifest["config"])
+    # Evaluate every build on today's data and split (older builds lack newer config keys).
+    cfg = TrainConfig.from_yaml(HERE / "config.yaml")
     sets, _ = collect_default_data(HERE / "data", cfg)
     scorer = build_scorer(build, args.backend)
     out: dict = {"version": scorer.version}
-    for name in ("project_heldout", "drugscom_test"):
+    for name in ("project_heldout", "project_heldout_text_only", "drugscom_test"):
         exs = sets[name]
-        res = scorer.score([e.text for e in exs], [e.question for e in exs])
+        res = scorer.score([e.text for e in exs], [e.question for e in exs], ratings=[e.rating for e in exs])
         pred3 = [LABELS3.index(r.label3) for r in res]
         pred5 = [LABELS5.index(r.label5) for r in res]
         out[name] = classification_metrics(exs, pred5, pred3)
+        out[name]["negative_recall"] = headline_metrics([e.label3 for e in exs], pred3, [], pred5)["negative_recall"]
         out[name]["confusion3_rows_gold_neg_neu_pos"] = confusion3([e.label3 for e in exs], pred3)
         if name == "project_heldout":
             by: dict[str, list[int]] = {}

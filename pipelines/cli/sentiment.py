@@ -7,14 +7,21 @@
     feedback train sentiment                              # new version with organisation labels
     feedback score-file comments.csv --text-column answer --question-column question --out scored.csv
     feedback bench sentiment                              # comments/s vs naive and vs the CPU bound
+    feedback eval sentiment coded.csv --text-column answer --label-column code \
+        --question-column question --rating-column fft --out disagreements.csv
+    feedback eval sentiment coded.csv --text-column answer --label-column code --simulate-reviewers 500
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 label_app = typer.Typer(
     help="Reviewer labels that teach the sentiment model your organisation's feedback (active learning).",
@@ -149,6 +156,13 @@ def score_file(
             "under 'What could we improve?' is positive, under 'What was good?' negative.",
         ),
     ] = None,
+    rating_column: Annotated[
+        str | None,
+        typer.Option("--rating-column", help="Column holding the respondent's own rating (context for the model)."),
+    ] = None,
+    rating_scale: Annotated[
+        str, typer.Option("--rating-scale", help="Scale of --rating-column (as for `feedback eval sentiment`).")
+    ] = "fft5",
 ) -> None:
     """Score any CSV of comments with the configured sentiment model.
 
@@ -169,16 +183,20 @@ def score_file(
         frame = pd.read_csv(input_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         _fail(f"cannot read {input_csv}: {exc}")
-    for col in (text_column, question_column):
+    for col in (text_column, question_column, rating_column):
         if col is not None and col not in frame.columns:
             _fail(f"{input_csv} has no column {col!r}; columns: {', '.join(frame.columns)}")
+    ratings = None
+    if rating_column is not None:
+        parsed = _rating_parser(rating_scale)(frame[rating_column].astype("string"))
+        ratings = [None if pd.isna(v) else float(v) for v in parsed.tolist()]
     try:
         scorer = load_scorer(get_settings())
     except SentimentModelError as exc:
         _fail(str(exc))
     texts = frame[text_column].tolist()
     questions = frame[question_column].tolist() if question_column else None
-    results = scorer.score(texts, questions, progress=len(texts) > 5000)
+    results = scorer.score(texts, questions, progress=len(texts) > 5000, ratings=ratings)
     frame["sentiment_label"] = [r.label5 for r in results]
     frame["sentiment3"] = [r.label3 for r in results]
     frame["sentiment_score"] = [round(r.score, 4) for r in results]
@@ -221,9 +239,122 @@ def bench_sentiment(
         json_out.write_text(result.to_json(), encoding="utf-8")
 
 
+def _rating_parser(scale: str) -> Callable[[pd.Series], pd.Series]:
+    # Raw ratings -> 0..1 (1 = best) with the ingest's own scale definitions (parse at the edge).
+    import pandas as pd
+
+    if scale == "value":
+        return lambda raw: pd.to_numeric(raw, errors="coerce").where(lambda v: v.between(0, 1))
+    from pipelines.sources.scales import SCALES
+
+    if scale not in SCALES:
+        _fail(f"unknown rating scale {scale!r}: use one of {', '.join([*SCALES, 'value'])}")
+    return lambda raw: SCALES[scale].parse(raw)[1]
+
+
+def eval_sentiment(  # ~70 lines: typer options and their help are most of it
+    coded_file: Annotated[Path, typer.Argument(help="Coded comments: CSV (UTF-8) or JSONL, one comment per row.")],
+    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment text.")],
+    label_column: Annotated[
+        str,
+        typer.Option(
+            "--label-column",
+            help="Column holding the coder's label: 1-5, very negative .. very positive, or "
+            "negative/neutral/positive (then only 3-class figures). Blank rows are skipped.",
+        ),
+    ],
+    question_column: Annotated[
+        str | None, typer.Option("--question-column", help="Column holding the question each comment answers.")
+    ] = None,
+    rating_column: Annotated[
+        str | None, typer.Option("--rating-column", help="Column holding the respondent's own rating.")
+    ] = None,
+    rating_scale: Annotated[
+        str,
+        typer.Option(
+            "--rating-scale",
+            help="Scale of --rating-column: fft5 (Very good .. Very poor or codes 1-6), nps11, rating0_10, "
+            "hcahps4, recommend4, likert5, or value (already 0..1, 1 = best).",
+        ),
+    ] = "fft5",
+    rating_scale_column: Annotated[
+        str | None,
+        typer.Option(
+            "--rating-scale-column",
+            help="Instead of --rating-scale: a column naming each row's scale as the project's labelled data "
+            "does (fft 1-6, nps 0-10, hcahps 0-10, stars 1-5, none).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="CSV of the rows where model and coder disagree (default: next to the file)."),
+    ] = None,
+    simulate_reviewers: Annotated[
+        int,
+        typer.Option(
+            "--simulate-reviewers",
+            min=0,
+            help="Instead: a learning curve from 0 to N reviewer labels (the model fine-tuned further on the "
+            "first k coded rows, scored on rows never labelled). Slow: one short fine-tune per step.",
+        ),
+    ] = 0,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Points on the learning curve after 0.")] = 4,
+) -> None:
+    """Measure the sentiment model on your own coded comments.
+
+    Prints 3-class macro-F1, accuracy and negative recall (5-class figures when every label is
+    1-5 or a 5-point name), the per-class table and the confusion matrix, and writes the rows
+    where model and coder disagree to a CSV for review. Code labels with models/sentiment/CODING.md.
+    """
+    from pipelines.config import get_settings
+    from pipelines.exports import write_csv
+    from pipelines.sentiment.base import SentimentModelError
+    from pipelines.sentiment.evaluation import CodedFileError, evaluate_coded, per_row_ratings, read_coded
+    from pipelines.sentiment.evaluation import simulate_reviewers as simulate
+    from pipelines.sentiment.pointers import current_build
+    from pipelines.sentiment.scorer import load_scorer
+
+    parser = _rating_parser(rating_scale) if rating_column and not rating_scale_column else None
+    try:
+        coded = read_coded(coded_file, text_column, label_column, question_column, rating_column, parser)
+        if rating_column and rating_scale_column:
+            coded.ratings = per_row_ratings(coded.frame, rating_column, rating_scale_column)
+    except CodedFileError as exc:
+        _fail(str(exc))
+    settings = get_settings()
+    if simulate_reviewers:
+        build = current_build(settings.sentiment_build_dir)
+        if build is None:
+            _fail("no sentiment model is built: run `make models` first")
+        try:
+            simulate(coded, build, simulate_reviewers, steps=steps, log=typer.echo)
+        except (CodedFileError, FileNotFoundError) as exc:
+            _fail(str(exc))
+        return
+    try:
+        result = evaluate_coded(coded, load_scorer(settings), progress=len(coded.texts) > 5000)
+    except SentimentModelError as exc:
+        _fail(str(exc))
+    typer.echo(result.table())
+    target = out or coded_file.with_name(f"{coded_file.stem}.disagreements.csv")
+    write_csv(result.disagreements, target)
+    typer.echo(f"\n{len(result.disagreements)} disagreements (3-class) -> {target}")
+
+
+def _eval_group(app: typer.Typer) -> typer.Typer:
+    # `feedback eval` is shared with other stages (eval themes): join the group if it exists.
+    for group in app.registered_groups:
+        if group.name == "eval" and group.typer_instance is not None:
+            return group.typer_instance
+    group_app = typer.Typer(help="Evaluate stages against coded data.", no_args_is_help=True)
+    app.add_typer(group_app, name="eval")
+    return group_app
+
+
 def register(app: typer.Typer) -> None:
     """Add the sentiment commands to the ``feedback`` CLI app."""
     app.add_typer(label_app, name="label")
     app.add_typer(train_app, name="train")
     app.add_typer(bench_app, name="bench")
     app.command("score-file")(score_file)
+    _eval_group(app).command("sentiment")(eval_sentiment)

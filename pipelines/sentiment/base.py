@@ -63,6 +63,7 @@ class SentimentScorer(ABC):
         texts: Sequence[str],
         questions: Sequence[str | None] | None = None,
         progress: bool = False,
+        ratings: Sequence[float | None] | None = None,
     ) -> list[Sentiment]:
         """Score ``texts`` (one :class:`Sentiment` each, same order).
 
@@ -71,6 +72,10 @@ class SentimentScorer(ABC):
             questions: the question each text answers (``None``/empty when unknown);
                 ``None`` means unknown for all.
             progress: show a progress bar on stderr while scoring.
+            ratings: the respondent's own rating of the same response, normalised to 0..1
+                (1 = best; ``raw.feedback.rating_value``), ``None`` where unrated. Context for
+                a model trained with it; the label still describes the text. Scorers that do
+                not use ratings ignore them.
         """
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from pipelines.provenance import git_sha, sha256_file
 from pipelines.sentiment.backends import OnnxPredictor
 from pipelines.sentiment.base import LABELS5
-from pipelines.sentiment.data import DRUGSCOM_PACKAGE, Example, TrainConfig
+from pipelines.sentiment.data import DRUGSCOM_PACKAGE, Example, TrainConfig, model_inputs
 from pipelines.sentiment.export import export_onnx, quantize_int8, save_hf
 from pipelines.sentiment.metrics import agreement3, binary_prf, clause_mixed, diagnostics, evaluate_probs
 from pipelines.sentiment.pointers import read_manifest, update_pointers, write_manifest
@@ -32,7 +32,9 @@ from pipelines.sentiment.scorer import RULES_VERSION, ModelSentimentScorer
 from pipelines.sentiment.train import base_model_path, train_model
 
 Log = Callable[[str], Any]
-DEFAULT_EVAL_SETS: tuple[str, ...] = ("project_heldout", "drugscom_test")
+DEFAULT_EVAL_SETS: tuple[str, ...] = ("project_heldout", "project_heldout_text_only", "drugscom_test")
+# int8 is checked against fp32 on these (the text-only copy of the held-out set would count it twice).
+AGREEMENT_SETS: tuple[str, ...] = ("project_heldout", "drugscom_test")
 # Recorded in the manifest; torch and transformers also enter the version hash.
 _LIBRARIES = (
     "torch",
@@ -79,7 +81,8 @@ def _serving(cfg: TrainConfig) -> dict[str, Any]:
         "mixed_threshold": cfg.mixed_threshold,
         "noncontent": cfg.noncontent,
         "max_len": cfg.max_len,
-        "input": "pair(question, text)",
+        "input": "pair(question [rating: band], text)" if cfg.rating_input else "pair(question, text)",
+        "rating_input": cfg.rating_input,
         "rules_version": RULES_VERSION,
     }
 
@@ -99,7 +102,7 @@ def run_build(
     prefix: str = "default",
     train_sets: Sequence[str] = ("project_train", "drugscom_train"),
     eval_sets: Sequence[str] = DEFAULT_EVAL_SETS,
-    agreement_sets: Sequence[str] = DEFAULT_EVAL_SETS,
+    agreement_sets: Sequence[str] = AGREEMENT_SETS,
     kind: str = "default",
     extra_manifest: dict[str, Any] | None = None,
     force: bool = False,
@@ -193,7 +196,7 @@ def _predict_sets(
         exs = sets.get(name, [])
         if exs:
             for variant, predict in predictors.items():
-                probs[variant][name] = predict([e.text for e in exs], [e.question for e in exs])
+                probs[variant][name] = predict(*model_inputs(exs))
     return probs
 
 
@@ -218,7 +221,7 @@ def package_metrics(
     sets: dict[str, list[Example]],
     cfg: TrainConfig,
     eval_sets: Sequence[str] = DEFAULT_EVAL_SETS,
-    agreement_sets: Sequence[str] = DEFAULT_EVAL_SETS,
+    agreement_sets: Sequence[str] = AGREEMENT_SETS,
     log: Log = print,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Quantise ``folder/model.onnx``, decide int8 acceptance, measure fp32 and int8.
@@ -272,7 +275,7 @@ def refresh_build(folder: Path, sets: dict[str, list[Example]], cfg: TrainConfig
     """Re-quantise and re-measure an existing build with the current code (no retraining)."""
     manifest = read_manifest(folder)
     eval_sets = [n for n in ("org_heldout", *DEFAULT_EVAL_SETS) if n in sets]
-    quant, metrics = package_metrics(folder, sets, cfg, eval_sets, DEFAULT_EVAL_SETS, log)
+    quant, metrics = package_metrics(folder, sets, cfg, eval_sets, AGREEMENT_SETS, log)
     manifest.update(
         {
             "quantization": quant,

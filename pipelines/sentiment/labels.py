@@ -110,11 +110,16 @@ def _out_paths(out: Path) -> tuple[Path, Path]:
 
 
 HELP_LINES = (
+    "Code each row with the coding guide models/sentiment/CODING.md (open it before your first batch).",
     "Fill the 'label' column with the sentiment of the text as an answer to its question:",
     "very negative | negative | neutral | positive | very positive (or 1-5).",
-    "'Nothing' answering 'What could we improve?' is positive; answering 'What was good?' it is negative.",
-    "Suggestions written without emotion are neutral. Leave a row blank to skip it.",
-    "Then: feedback label import <this file>",
+    "Code what the text says, not the star rating: a suggestion is criticism (negative, 2), even a calm one",
+    "and even when the patient rated the service 'very good'; very negative (1) when angry or it describes harm.",
+    "'Nothing' answering 'What could we improve?' is a satisfied patient (positive, 4);",
+    "answering 'What was good?' it is negative (2).",
+    "Neutral (3) is a mixed comment whose praise and criticism balance, a plain account with no evaluation,",
+    "or a non-answer ('Did not answer', 'N/A', '-', 'no comment', 'see above').",
+    "Leave a row blank if you cannot decide (blank rows are skipped). Then: feedback label import <this file>",
 )
 
 

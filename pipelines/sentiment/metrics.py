@@ -79,6 +79,14 @@ def evaluate_probs(
     examples: Sequence[Example], probs: Any, mixed_threshold: float, noncontent: str = "rule"
 ) -> dict[str, Any]:
     """Metrics of the served decision (rule for non-informative answers when ``noncontent='rule'``)."""
+    pred5, pred3 = served_labels(examples, probs, mixed_threshold, noncontent)
+    return classification_metrics(examples, pred5, pred3)
+
+
+def served_labels(
+    examples: Sequence[Example], probs: Any, mixed_threshold: float, noncontent: str = "rule"
+) -> tuple[list[int], list[int]]:
+    """(5-class, 3-class) indices of the served decision: the rule for non-informative answers, else the model."""
     pred5, pred3 = [], []
     for e, row in zip(examples, probs, strict=True):
         if noncontent == "rule" and not is_informative(e.text):
@@ -89,7 +97,7 @@ def evaluate_probs(
             s = sentiment_from_probs(row, mixed_threshold)
             pred5.append(LABELS5.index(s.label5))
             pred3.append(LABELS3.index(s.label3))
-    return classification_metrics(examples, pred5, pred3)
+    return pred5, pred3
 
 
 def score_examples(scorer: Any, examples: Sequence[Example]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The no-content rule: which answers say nothing, and what their label is given the question.
 
 An answer is *non-informative* (:func:`is_informative`) when it has no letters, is a
-complaint-form placeholder ("see attached letter"), or is at most 8 words all from a stock
+complaint-form or survey-platform placeholder ("see attached letter", "Did not answer",
+"Not answered"), or is at most 8 words all from a stock
 vocabulary of empty answers ("nothing", "none", "no", "n/a", "all good", "fine thanks",
 "everything", "no comment", "can't think of anything", ...). Such answers carry no theme (the
 pipeline keeps them out of clustering) and their label comes from the question
@@ -87,10 +88,21 @@ _PLACEHOLDER = re.compile(
     r"details (are )?in|please (call|ring|phone|contact) me|i would prefer to (explain|discuss)|"
     r"same as (above|before)|as previously)"
 )
+# What survey platforms and exports write into an empty answer: the whole answer, never a prefix
+# ("No response from the ward for 3 hours" is a comment).
+_PLATFORM_PLACEHOLDER = re.compile(
+    r"(did not|didnt|chose not to|declined to|prefer not to) (answer|respond|comment|say)( (this|the))?( question)?|"
+    r"declined|not (answered|given|stated|provided|completed|recorded|known)|"
+    r"no (answer|response|reply|text|data|entry)( given| provided| recorded)?|"
+    r"(question |answer )?(skipped|left blank|blank)|none (given|provided|stated|recorded)|"
+    r"(no|nil) (further |other )?comments?( given| made| to make)?( at this (time|stage))?|"
+    r"see (my |the )?(other |previous |earlier )?(comments?|answers?)( (above|below))?|see below"
+)
 # fmt: off
 NON_CONTENT_EXAMPLES: tuple[str, ...] = (
     "Nothing", "N/A", "-", "no", "none", "all good", "fine", "everything", "no comment", "can't think of anything",
-    "nothing at this time, thanks", "not sure", "see attached letter",
+    "nothing at this time, thanks", "not sure", "see attached letter", "Did not answer", "Not answered", "nil",
+    "see above",
 )
 # fmt: on
 
@@ -106,7 +118,9 @@ def is_informative(text: str) -> bool:
     """Apply the no-content rule: False for empty, letter-less or stock answers.
 
     Non-informative: no letters ("-", "?", "..."), a complaint-form placeholder ("see
-    attached letter", "please call me"), or at most 8 words all from the stock vocabulary
+    attached letter", "please call me"), a survey platform's placeholder for an empty answer
+    as the whole answer ("Did not answer", "Not answered", "No response", "see above"), or at
+    most 8 words all from the stock vocabulary
     of no-content answers ("Nothing", "N/A", "no", "none", "all good", "fine thanks",
     "everything", "no comment", "can't think of anything", "not sure", "nothing at this
     time"). A negated verdict ("not good", "not happy") and any specific word ("Nothing,
@@ -115,7 +129,7 @@ def is_informative(text: str) -> bool:
     if not re.search(r"[A-Za-z]", text or ""):
         return False
     a = _normalise_answer(text)
-    if _PLACEHOLDER.match(a):
+    if _PLACEHOLDER.match(a) or _PLATFORM_PLACEHOLDER.fullmatch(a):
         return False
     tokens = a.split()
     if not tokens or len(tokens) > _MAX_STOCK_TOKENS:
@@ -133,6 +147,7 @@ def noncontent_label(text: str, question: str | None) -> str:
     answer family (first match)    "improve" q.    "good" q.       other / none
     =============================  ==============  ==============  ==========
     unsure / n/a / placeholder     neutral         neutral         neutral
+    "no comment" (declines)        neutral         neutral         neutral
     ok / average / "I suppose"     neutral         neutral         neutral
     everything + good/fine         positive        very positive   positive
     all good / fine / no issues    positive        positive        positive
@@ -145,7 +160,10 @@ def noncontent_label(text: str, question: str | None) -> str:
     kind = question_kind(question)
     tokens = a.split()
     words = set(tokens)
-    if not tokens or _PLACEHOLDER.match(a) or words & _W_UNSURE:
+    if not tokens or _PLACEHOLDER.match(a) or _PLATFORM_PLACEHOLDER.fullmatch(a) or words & _W_UNSURE:
+        return "neutral"
+    # "no comment", "nil comments": declines to comment, under any question (CODING.md).
+    if words & {"comment", "comments"} and not words & _W_FINE:
         return "neutral"
     if (
         words & _LUKEWARM

@@ -43,13 +43,14 @@ from pipelines.sentiment.base import (
 from pipelines.sentiment.clauses import split_clauses
 from pipelines.sentiment.noncontent import is_informative, noncontent_label
 from pipelines.sentiment.pointers import current_build, read_manifest
+from pipelines.sentiment.rating import with_rating
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 # Bumped whenever the rules around the model change (no-content rule, clauses, mixed flag):
 # part of every scorer version, so the pipeline re-scores when they change.
-RULES_VERSION = "r2"
+RULES_VERSION = "r3"
 # Comments per call of the predictor (bounds memory; one progress step each).
 _CHUNK = 2048
 
@@ -72,6 +73,8 @@ class ModelSentimentScorer(SentimentScorer):
 
     Non-informative answers are labelled by the no-content rule (``noncontent="rule"``)
     or by the model (``"model"``); either way ``is_informative`` is False for them.
+    ``rating_input`` (from the build's manifest) makes whole comments read the respondent's
+    rating as ``[rating: <band>]`` after the question (:mod:`pipelines.sentiment.rating`).
     """
 
     def __init__(
@@ -83,6 +86,7 @@ class ModelSentimentScorer(SentimentScorer):
         noncontent: str = "rule",
         pair_input: bool = True,
         mixed_rule: str = "clauses",
+        rating_input: bool = False,
     ) -> None:
         if noncontent not in ("rule", "model"):
             raise ValueError("noncontent must be 'rule' or 'model'")
@@ -94,6 +98,7 @@ class ModelSentimentScorer(SentimentScorer):
         self.noncontent = noncontent
         self.pair_input = pair_input
         self.mixed_rule = mixed_rule
+        self.rating_input = rating_input and pair_input
 
     def probabilities(self, texts: Sequence[str], questions: Sequence[str | None] | None = None) -> np.ndarray:
         """Raw 5-class probabilities (n x 5), model only (no rule)."""
@@ -105,10 +110,17 @@ class ModelSentimentScorer(SentimentScorer):
         texts: Sequence[str],
         questions: Sequence[str | None] | None = None,
         progress: bool = False,
+        ratings: Sequence[float | None] | None = None,
     ) -> list[Sentiment]:
-        """Score ``texts``; see :class:`SentimentScorer`."""
+        """Score ``texts``; see :class:`SentimentScorer`.
+
+        Ratings reach the model only for whole comments, and only when the build was trained
+        with them (``rating_input``): clauses are scored on their own words (the mixed flag
+        asks what each clause says), and the no-content rule reads the question alone.
+        """
         texts = [t or "" for t in texts]
         qs = _questions(texts, questions)
+        firsts = self._first_segments(qs, ratings)
         informative = [is_informative(t) for t in texts]
         by_rule = self.noncontent == "rule"
         out: dict[int, Sentiment] = {
@@ -120,7 +132,7 @@ class ModelSentimentScorer(SentimentScorer):
         # Mixed by clauses: comments with several clauses also have each clause scored, in
         # the same length-sorted batches; mixed = one clause positive and another negative.
         clause_texts, clause_owner = self._clauses_to_score(texts, [i for i in todo if informative[i]])
-        all_qs = [qs[i] for i in todo] + [qs[i] for i in clause_owner]
+        all_qs = [firsts[i] for i in todo] + [qs[i] for i in clause_owner]
         probs = _chunked(
             self._predict, [texts[i] for i in todo] + clause_texts, all_qs if self.pair_input else None, progress
         )
@@ -131,6 +143,14 @@ class ModelSentimentScorer(SentimentScorer):
             s = sentiment_from_probs(row, self.mixed_threshold, informative[i])
             out[i] = replace(s, is_mixed={0, 2} <= sides.get(i, set())) if self.mixed_rule == "clauses" else s
         return [out[i] for i in range(len(texts))]
+
+    def _first_segments(self, qs: list[str], ratings: Sequence[float | None] | None) -> list[str]:
+        # The question segment of each whole comment: with "[rating: ...]" when the model reads ratings.
+        if ratings is None or not self.rating_input:
+            return qs
+        if len(ratings) != len(qs):
+            raise ValueError(f"{len(qs)} texts but {len(ratings)} ratings")
+        return [with_rating(q, _rating_or_none(r)) for q, r in zip(qs, ratings, strict=True)]
 
     def _clauses_to_score(self, texts: list[str], candidates: list[int]) -> tuple[list[str], list[int]]:
         # The clauses of multi-clause comments, and the comment each belongs to.
@@ -144,6 +164,15 @@ class ModelSentimentScorer(SentimentScorer):
                 clause_texts.extend(clauses)
                 owner.extend([i] * len(clauses))
         return clause_texts, owner
+
+
+def _rating_or_none(value: object) -> float | None:
+    # DuckDB/pandas hand back a missing rating as None, NaN or pd.NA.
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if v != v else v
 
 
 def _questions(texts: Sequence[str], questions: Sequence[str | None] | None) -> list[str]:
@@ -202,6 +231,7 @@ def build_scorer(build: Path, backend: str = "onnx") -> ModelSentimentScorer:
         noncontent=str(serving.get("noncontent", "rule")),
         pair_input=True,
         mixed_rule=str(serving.get("mixed_rule", "clauses")),
+        rating_input=bool(serving.get("rating_input", False)),
     )
 
 

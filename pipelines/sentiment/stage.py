@@ -1,7 +1,9 @@
 """Sentiment stage: score comments and their clauses on the *redacted* text.
 
 Incremental: a record is (re)scored only when its redacted text or the model version changed.
-Names never influence a score, because scoring reads only what the privacy stage wrote.
+Names never influence a score, because scoring reads only what the privacy stage wrote. The
+respondent's own rating of the same response (``raw.feedback.rating_value``) goes with each
+comment as context; clauses are scored on their words alone.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def score_pending(settings: Settings, con: duckdb.DuckDBPyConnection, progress: 
     texts = [t if isinstance(t, str) else "" for t in pending["text_redacted"].tolist()]
     # DuckDB hands back NULL questions as None or NaN depending on dtype: normalise to None.
     questions = [q if isinstance(q, str) else None for q in pending["question"].tolist()]
-    results = scorer.score(texts, questions, progress=progress)
+    ratings = [None if pd.isna(r) else float(r) for r in pending["rating_value"].tolist()]
+    results = scorer.score(texts, questions, progress=progress, ratings=ratings)
     comments = _comment_frame(pending, results, scorer.version)
     aspects = _score_clauses(scorer, pending["feedback_id"].tolist(), texts, questions, results, progress)
     with warehouse.registered(con, incoming_sentiment=comments, incoming_aspects=aspects), warehouse.transaction(con):

@@ -20,7 +20,8 @@ from typing import Any
 
 from pipelines.sentiment.backends import encode, length_batches, load_tokenizer, pad_batch
 from pipelines.sentiment.base import LABELS5, ROLLUP
-from pipelines.sentiment.data import Example, TrainConfig
+from pipelines.sentiment.data import Example, TrainConfig, model_inputs, training_view
+from pipelines.sentiment.rating import with_rating
 
 # Parameters without weight decay (biases and layer norms).
 _NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
@@ -50,7 +51,7 @@ def _encode_examples(tok: Any, examples: Sequence[Example], cfg: TrainConfig) ->
     for e in examples:
         limit = cfg.drugscom_max_len if e.source.startswith("drugscom") else cfg.max_len
         tok.enable_truncation(max_length=limit, strategy="longest_first")
-        out.append(tok.encode(e.question, e.text))
+        out.append(tok.encode(with_rating(e.question, e.rating), e.text))
     tok.enable_truncation(max_length=cfg.max_len, strategy="longest_first")
     return out
 
@@ -132,12 +133,15 @@ def _batch_loss(model: Any, encs: Sequence[Any], batch: list[int], targets: _Tar
     return per.sum() / targets.weights[b].sum()
 
 
-def _load_base_model() -> Any:
+def _load_base_model(init_from: Path | None = None) -> Any:
+    # MiniLM with a fresh 5-class head, or an earlier build's fine-tuned weights (continued fine-tuning).
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    if init_from is not None:
+        return AutoModelForSequenceClassification.from_pretrained(str(init_from))
     return AutoModelForSequenceClassification.from_pretrained(
         base_model_path(),
         num_labels=5,
@@ -147,13 +151,18 @@ def _load_base_model() -> Any:
 
 
 def train_model(
-    train: Sequence[Example], cfg: TrainConfig, log: Callable[[str], Any] = print
+    train: Sequence[Example], cfg: TrainConfig, log: Callable[[str], Any] = print, init_from: Path | None = None
 ) -> tuple[Any, Any, dict[str, Any]]:
-    """Fine-tune MiniLM on (question, text) pairs; returns (model, tokenizer, stats)."""
+    """Fine-tune MiniLM (or continue from the weights in ``init_from``) on (question [+ rating], text) pairs.
+
+    Returns:
+        (model, tokenizer, stats).
+    """
     import torch
 
+    train = training_view(train, cfg)
     set_determinism(cfg.seed)
-    model = _load_base_model()
+    model = _load_base_model(init_from)
     tok = load_tokenizer(Path(base_model_path()) / "tokenizer.json", cfg.max_len)
     encs = _encode_examples(tok, train, cfg)
     lengths = [len(e.ids) for e in encs]
@@ -187,6 +196,7 @@ def train_model(
         "train_seconds": round(time.perf_counter() - started, 1),
         "steps": total,
         "n_train": len(train),
+        "n_train_with_rating": sum(e.rating is not None for e in train),
         "train_tokens": sum(lengths),
     }
     return model, tok, stats
@@ -198,7 +208,7 @@ def predict_torch(model: Any, tok: Any, examples: Sequence[Example], max_len: in
     import torch
 
     tok.enable_truncation(max_length=max_len, strategy="longest_first")
-    encs = encode(tok, [e.text for e in examples], [e.question for e in examples])
+    encs = encode(tok, *model_inputs(examples))
     out = np.zeros((len(examples), 5), dtype=np.float32)
     with torch.inference_mode():
         for batch in length_batches([len(e.ids) for e in encs]):

@@ -159,3 +159,41 @@ def test_plain_verdicts_without_a_question(default_scorer):
     assert terrible.label3 == "negative" and terrible.score < -0.25, terrible
     for s in (ok, dash, empty):
         assert (s.label3, s.is_informative, s.confidence, s.score) == ("neutral", False, 1.0, 0.0), s
+
+
+# CODING.md: a suggestion under an improvement question is criticism (2), even a calm one, and
+# even when the respondent rated the service "very good" (the label describes the text).
+SUGGESTIONS = [
+    "A water fountain in the waiting room would be nice.",
+    "Text reminders the day before would help.",
+    "More people answering the phones",
+    "get there quicker",
+    "Maybe a call back when you say you will",
+    "shorter waits",
+]
+
+
+def test_suggestions_under_improvement_questions_are_criticism(default_scorer):
+    for ratings in (None, [1.0] * len(SUGGESTIONS)):
+        results = default_scorer.score(SUGGESTIONS, [IMPROVE] * len(SUGGESTIONS), ratings=ratings)
+        negative = [r.label3 == "negative" for r in results]
+        assert sum(negative) >= len(SUGGESTIONS) - 1, (ratings, list(zip(SUGGESTIONS, results, strict=True)))
+        assert not any(r.label3 == "positive" for r in results), (ratings, results)
+
+
+@pytest.mark.parametrize("answer", ["Did not answer", "Not answered", "N/A", "-", "no comment", "see above", "nil"])
+def test_placeholders_are_recorded_as_no_comment(default_scorer, answer):
+    result = _one(default_scorer, answer)
+    assert (result.label3, result.is_informative, result.score) == ("neutral", False, 0.0), result
+
+
+def test_clear_comments_keep_their_label_whatever_the_rating(default_scorer):
+    # The model works without a rating, and a rating is context, not the label: clear praise
+    # stays positive under a "very poor" rating and clear criticism stays negative under "very good".
+    praise = ["The crew were amazing, calm and so kind to my dad.", "Brilliant care from every nurse on the ward."]
+    criticism = ["Waited 7 hours for an ambulance, disgraceful.", "The receptionist was rude and dismissive."]
+    texts = praise + criticism
+    expected = ["positive"] * len(praise) + ["negative"] * len(criticism)
+    for ratings in (None, [0.0] * len(texts), [1.0] * len(texts), [0.5] * len(texts)):
+        labels = [r.label3 for r in default_scorer.score(texts, [WHY] * len(texts), ratings=ratings)]
+        assert labels == expected, (ratings, labels)

@@ -104,6 +104,24 @@ def test_export_picks_uncertain_redacted_only(settings, tmp_path):
     assert any(str(c.value).startswith("'=HYPERLINK") for row in ws.iter_rows(min_row=2) for c in row)
 
 
+def test_help_sheet_follows_the_coding_guide(settings, tmp_path):
+    # The reviewers' help sheet points to CODING.md and states its conventions (suggestions are negative).
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    from pipelines.sentiment.labels import HELP_LINES
+
+    _, xlsx_path, _ = export_uncertain(settings, ModelSentimentScorer(_Fake(), "fake"), 2, tmp_path / "review")
+    lines = [row[0] for row in load_workbook(xlsx_path)["how to label"].iter_rows(min_row=2, values_only=True)]
+    assert lines == list(HELP_LINES)
+    text = " ".join(lines)
+    assert "models/sentiment/CODING.md" in text
+    assert (Path(__file__).resolve().parents[2] / "models/sentiment/CODING.md").is_file()
+    assert "suggestion is criticism (negative, 2)" in text and "neutral" not in text.split("suggestion is")[1][:60]
+    assert "Did not answer" in text and "mixed comment" in text
+
+
 def _write_csv(path, rows):
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -191,6 +209,7 @@ def test_cli_commands_registered_with_help():
         ["train", "sentiment", "--help"],
         ["score-file", "--help"],
         ["bench", "sentiment", "--help"],
+        ["eval", "sentiment", "--help"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)

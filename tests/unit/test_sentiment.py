@@ -97,6 +97,43 @@ def test_informative(text):
     assert is_informative(text)
 
 
+PLACEHOLDERS = (
+    "Did not answer", "Not answered", "N/A", "-", "no comment", "see above", "nil", "No response",
+    "did not answer.", "NOT ANSWERED", "[no answer]", "Declined to answer", "No comments", "See previous answer",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("text", PLACEHOLDERS)
+def test_survey_placeholders_are_no_comment(text):
+    # Survey platforms write these into empty answers (CODING.md: code 3, not informative): never scored.
+    assert not is_informative(text)
+    if text.lower() != "nil":  # "nil" is "none": a satisfied patient under an improvement question
+        for question in ("What could we do better?", "What was good?", "Why did you give this rating?", None):
+            assert noncontent_label(text, question) == "neutral", (text, question)
+    assert noncontent_label(text, "Why did you give this rating?") == "neutral"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No response from the ward for 3 hours",
+        "did not answer the phone for hours",
+        "nil by mouth for two days and nobody explained why",
+        "not answered my questions",
+        "see a doctor sooner",
+    ],
+)
+def test_placeholder_words_inside_a_comment_stay_informative(text):
+    assert is_informative(text)
+
+
+def test_model_scorer_never_scores_placeholders():
+    fake = _FakePredict()
+    out = ModelSentimentScorer(fake, "f").score(list(PLACEHOLDERS), ["What could we do better?"] * len(PLACEHOLDERS))
+    assert not any(s.is_informative for s in out)
+    assert fake.calls == []
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
@@ -244,6 +281,49 @@ def test_model_scorer_uses_rule_for_noncontent_and_passes_questions():
     assert all(isinstance(s, Sentiment) and s.label3 in LABELS3 for s in out)
 
 
+def test_rating_reaches_whole_comments_only_when_the_build_reads_ratings():
+    texts = ["good food but bad wait", "Nothing", "the wait"]
+    qs = ["Q1", "What could we improve?", None]
+    ratings = [1.0, 0.75, float("nan")]
+    fake = _FakePredict()
+    out = ModelSentimentScorer(fake, "f", rating_input=True).score(texts, qs, ratings=ratings)
+    texts_seen, qs_seen = fake.calls[0]
+    assert texts_seen == ["good food but bad wait", "the wait", "good food", "bad wait"]
+    # Whole comments carry the rating band; clauses and unrated comments do not; the rule ignores it.
+    assert qs_seen == ["Q1 [rating: very good]", "", "Q1", "Q1"]
+    assert out[1].label3 == "positive" and not out[1].is_informative
+    # A build trained without ratings never sees them; a length mismatch is an error.
+    plain = _FakePredict()
+    ModelSentimentScorer(plain, "f").score(texts, qs, ratings=ratings)
+    assert plain.calls[0][1][:2] == ["Q1", ""]
+    with pytest.raises(ValueError):
+        ModelSentimentScorer(_FakePredict(), "f", rating_input=True).score(texts, qs, ratings=[1.0])
+
+
+def test_rating_segment():
+    from pipelines.sentiment.rating import keeps_rating, rating_value, rating_words, with_rating
+
+    assert [rating_value("fft", r) for r in (1, 2, 3, 4, 5, 6)] == [1.0, 0.75, 0.5, 0.25, 0.0, None]
+    assert rating_value("nps", 9) == pytest.approx(0.9)
+    assert rating_value("hcahps", 10) == 1.0
+    assert rating_value("stars", 1) == 0.0
+    assert rating_value("none", None) is None and rating_value("nps", None) is None
+    assert [rating_words(v) for v in (1.0, 0.75, 0.5, 0.25, 0.0)] == [
+        "very good", "good", "neither good nor poor", "poor", "very poor"]  # fmt: skip
+    assert (
+        rating_words(0.9) == "very good"
+        and rating_words(0.7) == "good"
+        and rating_words(0.6) == "neither good nor poor"
+    )
+    assert rating_words(None) is None and rating_words(float("nan")) is None
+    assert with_rating("How could we improve?", 1.0) == "How could we improve? [rating: very good]"
+    assert with_rating(None, 0.0) == "[rating: very poor]"
+    assert with_rating("Q", None) == "Q"
+    kept = sum(keeps_rating(f"id-{i}", 0.5) for i in range(2000))
+    assert 900 < kept < 1100
+    assert all(keeps_rating(f"id-{i}", 0.0) for i in range(50))
+
+
 def test_mixed_rules():
     texts = ["good food but bad wait", "good food and a good wait", "good and bad all at once"]
     by_clause = ModelSentimentScorer(_FakePredict(), "f", mixed_rule="clauses").score(texts)
@@ -290,17 +370,18 @@ def test_score_pending_writes_comments_and_clauses(tmp_path, monkeypatch):
         }
     )
     fake = _FakePredict()
-    monkeypatch.setattr(scorer_module, "load_scorer", lambda s: ModelSentimentScorer(fake, "fake-1"))
-    rows = [("a", "What was good?", "good food but bad wait"), ("b", "What could we improve?", "Nothing"),
-            ("c", None, "good care")]  # fmt: skip
+    monkeypatch.setattr(scorer_module, "load_scorer", lambda s: ModelSentimentScorer(fake, "fake-1", rating_input=True))
+    rows = [("a", "What was good?", "good food but bad wait", 0.25), ("b", "What could we improve?", "Nothing", 1.0),
+            ("c", None, "good care", None)]  # fmt: skip
     now = datetime(2025, 1, 1, tzinfo=UTC)
     with connect(settings) as con:
         apply_schema(con, settings)
-        for fid, question, text in rows:
+        for fid, question, text, rating in rows:
             con.execute(
                 "insert into raw.feedback (feedback_id, channel, source, source_record_id, question, text, "
-                "record_hash, batch_id, ingested_at) values (?, 'survey', 'test', ?, ?, ?, 'h', 'b', ?)",
-                [fid, fid, question, text, now],
+                "rating_value, record_hash, batch_id, ingested_at) "
+                "values (?, 'survey', 'test', ?, ?, ?, ?, 'h', 'b', ?)",
+                [fid, fid, question, text, rating, now],
             )
             con.execute("insert into enrich.redactions values (?, 'h', ?, '{}', 'r1', ?)", [fid, text, now])
         assert score_pending(settings, con) == {"scored": 3, "clauses": 3, "model_version": "fake-1"}
@@ -326,3 +407,6 @@ def test_score_pending_writes_comments_and_clauses(tmp_path, monkeypatch):
         ["good food but bad wait", "good care", "good food", "bad wait"],  # comments (+ clauses for the mixed flag)
         ["good food", "bad wait"],  # aspect clauses; "good care" is not scored twice
     ]
+    # The warehouse rating (rating_value) goes with the whole comment, not with its clauses.
+    assert fake.calls[0][1] == ["What was good? [rating: poor]", "", "What was good?", "What was good?"]
+    assert fake.calls[1][1] == ["What was good?", "What was good?"]

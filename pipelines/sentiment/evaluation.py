@@ -1,0 +1,345 @@
+"""``feedback eval sentiment``: measure a sentiment model on an organisation's own coded comments.
+
+A coded file (CSV or JSONL) holds comment text, a coder's label (1-5, a 5-point name, or
+negative/neutral/positive) and optionally the question and the respondent's rating.
+:func:`evaluate_coded` scores it and returns 3-class (and, when every label is 5-point,
+5-class) macro-F1, the per-class table, the confusion matrix and the rows where model and
+coder disagree. :func:`simulate_reviewers` draws a learning curve: the model is fine-tuned
+further on the first k coded rows (k = 0 .. N, the way reviewers' labels would arrive) and
+scored on rows that are never used for training. The counting is scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines.sentiment.base import LABELS3, LABELS5, ROLLUP, SentimentScorer, label5_from_value
+from pipelines.sentiment.data import Example, TrainConfig
+from pipelines.sentiment.metrics import macro_f1
+
+Log = Callable[[str], Any]
+
+
+class CodedFileError(ValueError):
+    """A coded file cannot be read or has unusable columns or labels."""
+
+
+@dataclass
+class Coded:
+    """A coded file parsed once: the original rows plus the model inputs and gold labels."""
+
+    frame: pd.DataFrame
+    texts: list[str]
+    questions: list[str | None] | None
+    ratings: list[float | None] | None
+    gold5: list[int | None]  # index in LABELS5, None where the coder gave only 3 classes
+    gold3: list[int]  # index in LABELS3
+
+    @property
+    def five_point(self) -> bool:
+        """True when every label is on the 5-point scale (5-class metrics are meaningful)."""
+        return all(g is not None for g in self.gold5)
+
+    def examples(self, ids: Sequence[int] | None = None) -> list[Example]:
+        """Rows as training :class:`~pipelines.sentiment.data.Example` objects (id = row number)."""
+        rows = range(len(self.texts)) if ids is None else ids
+        return [
+            Example(
+                id=f"coded-{i}",
+                question=(self.questions[i] or "") if self.questions else "",
+                text=self.texts[i],
+                label3=self.gold3[i],
+                label5=self.gold5[i],
+                source="coded",
+                rating=self.ratings[i] if self.ratings else None,
+            )
+            for i in rows
+        ]
+
+
+def parse_gold(value: object) -> tuple[int | None, int]:
+    """(5-point index or None, 3-class index) of a coder's label.
+
+    Accepts 1-5, the five names ("very negative" .. "very positive") and the three classes
+    ("negative", "neutral", "positive" count as 3-class labels when the file has no 1/5 or
+    "very ..." labels; see :func:`read_coded`).
+
+    Raises:
+        ValueError: for anything else.
+    """
+    label = label5_from_value(value)
+    idx = LABELS5.index(label)
+    return idx, ROLLUP[idx]
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    # CSV (UTF-8, BOM tolerated) or JSONL, every cell as text.
+    if not path.is_file():
+        raise CodedFileError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+            frame = pd.DataFrame(rows)
+            return frame.astype(object).where(frame.notna(), "").astype(str).replace({"None": "", "nan": ""})
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise CodedFileError(f"cannot read {path}: {exc}") from exc
+
+
+def read_coded(
+    path: Path,
+    text_column: str,
+    label_column: str,
+    question_column: str | None = None,
+    rating_column: str | None = None,
+    rating_parser: Callable[[pd.Series], pd.Series] | None = None,
+) -> Coded:
+    """Read a coded CSV/JSONL; rows with a blank label are dropped (not guessed).
+
+    ``rating_parser`` maps the raw rating column to 0..1 (1 = best, null when unscored); the
+    CLI builds it from the rating scale the user names.
+
+    Raises:
+        CodedFileError: missing columns, no labelled rows, or labels that are not 1-5 or names.
+    """
+    frame = _read_table(path)
+    for col in (text_column, label_column, question_column, rating_column):
+        if col is not None and col not in frame.columns:
+            raise CodedFileError(f"{path} has no column {col!r}; columns: {', '.join(map(str, frame.columns))}")
+    frame = frame[frame[label_column].astype(str).str.strip() != ""].reset_index(drop=True)
+    if frame.empty:
+        raise CodedFileError(f"{path}: no row has a label in {label_column!r}")
+    gold5, gold3, bad = [], [], []
+    three_only = not frame[label_column].map(_is_five_point_only).any()
+    for row, value in enumerate(frame[label_column].tolist(), start=2):
+        try:
+            g5, g3 = parse_gold(value)
+        except ValueError:
+            bad.append(f"row {row}: {value!r}")
+            continue
+        gold5.append(None if three_only else g5)
+        gold3.append(g3)
+    if bad:
+        shown = "; ".join(bad[:10]) + (f"; ... ({len(bad)} in all)" if len(bad) > 10 else "")
+        raise CodedFileError(f"{path}: labels must be 1-5, {', '.join(LABELS5)} or negative/neutral/positive: {shown}")
+    ratings = None
+    if rating_column is not None and rating_parser is not None:
+        parsed = rating_parser(frame[rating_column].astype("string"))
+        ratings = [None if pd.isna(v) else float(v) for v in parsed.tolist()]
+    return Coded(
+        frame=frame,
+        texts=frame[text_column].astype(str).tolist(),
+        questions=frame[question_column].astype(str).tolist() if question_column else None,
+        ratings=ratings,
+        gold5=gold5,
+        gold3=gold3,
+    )
+
+
+def per_row_ratings(frame: pd.DataFrame, rating_column: str, scale_column: str) -> list[float | None]:
+    """Ratings normalised to 0..1 where each row names its own scale (the labelled data's format).
+
+    Raises:
+        CodedFileError: when ``scale_column`` is missing.
+    """
+    from pipelines.sentiment.rating import rating_value
+
+    if scale_column not in frame.columns:
+        raise CodedFileError(f"no column {scale_column!r}; columns: {', '.join(map(str, frame.columns))}")
+    out: list[float | None] = []
+    for scale, raw in zip(frame[scale_column].tolist(), frame[rating_column].tolist(), strict=True):
+        try:
+            out.append(rating_value(str(scale).strip().lower(), float(raw)) if str(raw).strip() else None)
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def _is_five_point_only(value: object) -> bool:
+    # A label that exists only on the 5-point scale: 1, 2, 3, 4, 5 or "very ...".
+    text = str(value).strip().lower()
+    return text.startswith("very") or text.rstrip("0").rstrip(".") in {"1", "2", "3", "4", "5"}
+
+
+@dataclass
+class EvalResult:
+    """Metrics of one model on a coded file, and the rows it disagrees on."""
+
+    version: str
+    metrics: dict[str, Any]
+    per_class3: pd.DataFrame
+    confusion3: pd.DataFrame
+    per_class5: pd.DataFrame | None = None
+    confusion5: pd.DataFrame | None = None
+    disagreements: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def table(self) -> str:
+        """Plain-text report: headline metrics, per-class tables and confusion matrices."""
+        m = self.metrics
+        lines = [
+            f"model {self.version} on {m['n']} coded comments ({m['n_informative']} informative)",
+            f"3-class macro-F1 {m['macro_f1_3']:.3f}  accuracy {m['acc3']:.3f}  "
+            f"negative recall {m['negative_recall']:.3f}",
+        ]
+        if "macro_f1_5" in m:
+            lines.append(f"5-class macro-F1 {m['macro_f1_5']:.3f}  accuracy {m['acc5']:.3f}")
+        lines += ["", "per class (3):", self.per_class3.to_string(), "", "confusion (rows coder, columns model):"]
+        lines.append(self.confusion3.to_string())
+        if self.per_class5 is not None and self.confusion5 is not None:
+            lines += ["", "per class (5):", self.per_class5.to_string(), "", "confusion 5-class:"]
+            lines.append(self.confusion5.to_string())
+        return "\n".join(lines)
+
+
+def _per_class(gold: Sequence[int], pred: Sequence[int], names: Sequence[str]) -> pd.DataFrame:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(gold, pred, labels=list(range(len(names))), zero_division=0.0)
+    return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(names)).round(3)
+
+
+def _confusion(gold: Sequence[int], pred: Sequence[int], names: Sequence[str]) -> pd.DataFrame:
+    from sklearn.metrics import confusion_matrix
+
+    m = confusion_matrix(gold, pred, labels=list(range(len(names))))
+    return pd.DataFrame(m, index=[f"coder {n}" for n in names], columns=list(names))
+
+
+def headline_metrics(
+    gold3: Sequence[int], pred3: Sequence[int], gold5: Sequence[int | None], pred5: Sequence[int]
+) -> dict[str, Any]:
+    """3-class accuracy, macro-F1 and negative recall; 5-class too when every gold label is 5-point."""
+    from sklearn.metrics import accuracy_score, recall_score
+
+    out: dict[str, Any] = {
+        "n": len(gold3),
+        "acc3": round(float(accuracy_score(gold3, pred3)), 4),
+        "macro_f1_3": round(macro_f1(gold3, pred3, 3), 4),
+        "negative_recall": round(float(recall_score(gold3, pred3, labels=[0], average="macro", zero_division=0.0)), 4),
+    }
+    if gold5 and all(g is not None for g in gold5):
+        g5 = [int(g) for g in gold5 if g is not None]
+        out["acc5"] = round(float(accuracy_score(g5, pred5)), 4)
+        out["macro_f1_5"] = round(macro_f1(g5, pred5, 5), 4)
+    return out
+
+
+def evaluate_coded(coded: Coded, scorer: SentimentScorer, progress: bool = False) -> EvalResult:
+    """Score a coded file and compare with the coders (the served decision, rule included)."""
+    results = scorer.score(coded.texts, coded.questions, progress=progress, ratings=coded.ratings)
+    pred5 = [LABELS5.index(r.label5) for r in results]
+    pred3 = [LABELS3.index(r.label3) for r in results]
+    metrics = headline_metrics(coded.gold3, pred3, coded.gold5, pred5)
+    metrics["n_informative"] = sum(r.is_informative for r in results)
+    res = EvalResult(
+        version=scorer.version,
+        metrics=metrics,
+        per_class3=_per_class(coded.gold3, pred3, LABELS3),
+        confusion3=_confusion(coded.gold3, pred3, LABELS3),
+    )
+    if coded.five_point:
+        g5 = [int(g) for g in coded.gold5 if g is not None]
+        res.per_class5 = _per_class(g5, pred5, LABELS5)
+        res.confusion5 = _confusion(g5, pred5, LABELS5)
+    frame = coded.frame.copy()
+    frame["coder_label3"] = [LABELS3[g] for g in coded.gold3]
+    frame["model_label5"] = [r.label5 for r in results]
+    frame["model_label3"] = [r.label3 for r in results]
+    frame["model_score"] = [round(r.score, 4) for r in results]
+    frame["model_confidence"] = [round(r.confidence, 4) for r in results]
+    frame["is_informative"] = [r.is_informative for r in results]
+    res.disagreements = frame[[g != p for g, p in zip(coded.gold3, pred3, strict=True)]]
+    return res
+
+
+# --------------------------------------------------------------------------------------
+# Reviewer simulation (learning curve)
+# --------------------------------------------------------------------------------------
+def curve_steps(n_labels: int, steps: int) -> list[int]:
+    """Label counts of the curve: 0 and ``steps`` evenly spaced counts up to ``n_labels``."""
+    return sorted({0, *(round(n_labels * k / steps) for k in range(1, steps + 1))})
+
+
+def simulate_reviewers(
+    coded: Coded,
+    build: Path,
+    n_labels: int,
+    *,
+    steps: int = 4,
+    seed: int = 13,
+    cfg: TrainConfig | None = None,
+    data_dir: Path | None = None,
+    log: Log = print,
+) -> list[dict[str, Any]]:
+    """Learning curve: fine-tune the build further on the first k coded rows, score the rest.
+
+    The coded rows are shuffled once (``seed``); the first ``n_labels`` play the reviewers'
+    labels, arriving in ``steps`` equal batches, and every row after them is the test set,
+    the same at every step and never trained on. Each step continues fine-tuning the build's
+    weights (not the previous step's) on the labelled rows plus as many shipped training
+    examples (replayed so the model keeps what it knew), for ``cfg.epochs`` epochs at half the
+    learning rate. Scoring uses the torch model with the served rule for non-informative answers.
+
+    Raises:
+        CodedFileError: when fewer than ``n_labels + 50`` rows are coded.
+    """
+    from pipelines.sentiment.data import collect_default_data
+    from pipelines.sentiment.metrics import served_labels
+    from pipelines.sentiment.pointers import read_manifest
+    from pipelines.sentiment.train import predict_torch, train_model
+
+    if len(coded.texts) < n_labels + 50:
+        raise CodedFileError(
+            f"{len(coded.texts)} coded rows: need at least {n_labels + 50} (N labels plus 50 never-labelled test rows)"
+        )
+    manifest = read_manifest(build)
+    cfg = cfg or TrainConfig(**manifest["config"])
+    order = list(range(len(coded.texts)))
+    random.Random(seed).shuffle(order)
+    labelled, test_ids = order[:n_labels], order[n_labels:]
+    test = coded.examples(test_ids)
+    replay_pool = collect_default_data(data_dir or _data_dir(build), cfg)[0]["project_train"]
+    tune_cfg = TrainConfig(**{**asdict(cfg), "lr": cfg.lr / 2})
+    curve = []
+    for k in curve_steps(n_labels, steps):
+        if k == 0:
+            model, tok = _load_build_model(build, cfg.max_len)
+        else:
+            org = [replace(e, weight=cfg.org_weight, source="organisation") for e in coded.examples(labelled[:k])]
+            replay = random.Random(seed + k).sample(replay_pool, min(k, len(replay_pool)))
+            model, tok, _ = train_model(org + replay, tune_cfg, log=lambda _m: None, init_from=build / "hf")
+        pred5, pred3 = served_labels(
+            test, predict_torch(model, tok, test, cfg.max_len), cfg.mixed_threshold, cfg.noncontent
+        )
+        point = {"labels": k, **headline_metrics([e.label3 for e in test], pred3, [e.label5 for e in test], pred5)}
+        curve.append(point)
+        log(
+            f"labels {k:>4}: 3-class macro-F1 {point['macro_f1_3']:.3f}  acc {point['acc3']:.3f}  "
+            f"negative recall {point['negative_recall']:.3f}"
+            + (f"  5-class macro-F1 {point['macro_f1_5']:.3f}" if "macro_f1_5" in point else "")
+            + f"  (n test {len(test)})"
+        )
+    return curve
+
+
+def _data_dir(build: Path) -> Path:
+    # Shipped data live next to the build folder: models/sentiment/{build/<version>, data}.
+    return build.resolve().parents[1] / "data"
+
+
+def _load_build_model(build: Path, max_len: int) -> tuple[Any, Any]:
+    # The build's own weights in torch, with its tokenizer (step 0 of the curve).
+    from transformers import AutoModelForSequenceClassification
+
+    from pipelines.sentiment.backends import load_tokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(build / "hf"))
+    model.eval()
+    return model, load_tokenizer(build / "hf" / "tokenizer.json", max_len)
