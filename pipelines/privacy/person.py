@@ -32,6 +32,7 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Titles that are names only when capitalised ("Miss Jones", not "I miss home").
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
 _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
+_PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
 
@@ -113,7 +114,7 @@ class PersonFinder:
         self.last = surnames
         self._load_word_lists(cfg["names"], cfg["person"], extra_common)
         self._compile_cues(cfg["person"])
-        self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*)")
+        self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+or\s+|\s*&\s*)")
 
     def _load_word_lists(self, n: dict[str, Any], p: dict[str, Any], extra_common: Iterable[str]) -> None:
         """Lower-cased word sets from the ``names:`` and ``person:`` config sections."""
@@ -140,6 +141,11 @@ class PersonFinder:
         self.cue_words = self.strong_titles | self.weak_titles | lower_set(p.get("role_cues", []))
         self.verbs = lower_set(p.get("common_verbs", []))
         self.relations = lower_set(p["relations"])
+        self.role_nouns = lower_set(p.get("role_nouns", []))
+        # Cues after which a lower-case unknown word may be a name ("nurse ngozi", "the porter kwesi").
+        self.job_words = lower_set(p.get("job_cues", [])) | self.role_nouns | self.weak_titles
+        self.name_followers = lower_set(p.get("name_followers", []))
+        self.lower_acronyms = lower_set(p.get("acronyms", []))
         # Words trimmed from the edges of names-model spans (see name_core).
         self.never_names = self.cue_words | self.not_after_cue | self.relations | _MONTHS | _WEEKDAYS | self.facility
         self.lower_common = self.common | self.verbs
@@ -151,11 +157,26 @@ class PersonFinder:
             rf"(?<![\w'])(?:{alt(p['relation_determiners'])})\s+(?:(?:{alt(p['relation_modifiers'])})[\s\-]+){{0,2}}"
             rf"(?:{alt(p['relations'])})"
         )
+        patterns = "".join(f"|(?<![\\w'])(?:{x})" for x in p.get("naming_cue_patterns", []))
         self._strong_cue_re = re.compile(
-            rf"(?:{rel}|(?<![\w'])(?:{alt(p['naming_cues'])})){_CUE_SEPARATOR}", re.IGNORECASE
+            rf"(?:{rel}|(?<![\w'])(?:{alt(p['naming_cues'])}){patterns}){_CUE_SEPARATOR}", re.IGNORECASE
         )
-        weak = list(p.get("weak_titles", [])) + list(p.get("role_cues", []))
+        weak = list(p.get("weak_titles", [])) + list(p.get("role_cues", [])) + list(p.get("job_cues", []))
         self._weak_cue_re = re.compile(rf"(?<![\w'])(?:{alt(weak)}){_CUE_SEPARATOR}", re.IGNORECASE)
+        # Sign-offs and "my details" blocks: anywhere ("signed", "regards") or only where a line
+        # or sentence starts ("From ...", "Name: ...", "Cheers, ...").
+        self._signoff_re = re.compile(
+            rf"(?:(?<![\w'])(?:{alt(p.get('signoff_cues', []))})"
+            rf"|(?:^|(?<=[\n.!?;])|(?<=\s[-–—]))\s*(?:{alt(p.get('line_start_cues', []))}))"
+            r"(?![\w'])[\s,:\-–—(]*",
+            re.IGNORECASE,
+        )
+        # Role nouns after a name: "Obi Nwosu the porter", "Zbigniew on reception".
+        self._role_after_re = re.compile(
+            rf"\s*,?\s*\(?\s*(?:(?:the|our|my|a|one|their)\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}"
+            rf"(?:{alt(p.get('role_nouns', []))})|(?:{alt(p.get('place_of_work', []))}))(?![\w'])",
+            re.IGNORECASE,
+        )
 
     # -- token predicates ----------------------------------------------------------------------
     @staticmethod
@@ -285,7 +306,11 @@ class PersonFinder:
             if len(nxt.text) == 1 and nxt.text.isupper():
                 j += 1
                 continue
-            shaped = self._title_case(nxt) or (upper_ok and self._upper_name(nxt))
+            shaped = (
+                self._title_case(nxt)
+                or (upper_ok and self._upper_name(nxt))
+                or bool(_PARTICLE_HYPHEN_RE.match(nxt.text))
+            )
             if shaped and (self._known_last(lw) or self._known(lw) or lw not in self.common):
                 if lw in _MONTHS or lw in _WEEKDAYS:
                     break
@@ -338,8 +363,10 @@ class PersonFinder:
             return []
         scan = _Scan(work, toks, {t.start: k for k, t in enumerate(toks)})
         self._strong_titles(scan)
+        self._signoffs(scan)
         self._relation_cues(scan)
         self._role_cues(scan)
+        self._before_role(scan)
         self._name_lists(scan)
         self._coordination(scan)
         return _merge(scan.spans)
@@ -393,12 +420,17 @@ class PersonFinder:
         work, toks = scan.work, scan.toks
         t, nxt = toks[k], toks[k + 1]
         initial = len(nxt.text) == 1 and nxt.text.isupper()
+        if self._lower_initial_name(work, toks, k + 1):
+            return self._extend(work, toks, k + 2, lower_ok=True, upper_ok=False)
         if t.lower in self.cased_titles:
             ok = self._nameish_after_cue(nxt, allow_upper=True) or initial
             lower = False
         else:
             ok = self._nameish_after_cue(nxt, allow_upper=True) or initial or self._lower_after_title(nxt)
             lower = nxt.text.islower()
+        if not ok and nxt.lower in _MONTHS and self._title_case(nxt) and k + 2 < len(toks):
+            after = toks[k + 2]
+            ok = self._adjacent(work, nxt, after) and self._title_case(after) and self._nameish_after_cue(after, False)
         if not ok:
             return None
         j = self._extend(work, toks, k + 1, lower_ok=lower, upper_ok=True)
@@ -418,8 +450,20 @@ class PersonFinder:
             t = toks[i]
             if self._nameish_after_cue(t, allow_upper=True) or (t.lower in self.ambiguous and self._title_case(t)):
                 scan.add(i, self._extend(work, toks, i, lower_ok=False, upper_ok=True), 0.85)
-            elif self._lower_after_relation(t):
+            elif self._lower_after_relation(t) or self._lower_name_here(scan, i) or self._called_word_name(scan, m, i):
                 scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.8)
+
+    def _called_word_name(self, scan: _Scan, m: re.Match[str], i: int) -> bool:
+        """A lower-case name that is also a word, after a role noun + "called" ("the receptionist called dawn")."""
+        t = scan.toks[i]
+        if (
+            not t.text.islower()
+            or t.lower not in self.first
+            or not m.group().strip().lower().startswith(("called", "named"))
+        ):
+            return False
+        before = re.findall(r"[^\W\d_]+", scan.work[max(0, m.start() - 40) : m.start()].lower())
+        return bool(before) and before[-1] in self.job_words | {"lady", "man", "woman", "girl", "guy", "chap", "bloke"}
 
     # 3. role cues / weak titles (capitalised names only) ----------------------------------------
     def _role_cues(self, scan: _Scan) -> None:
@@ -429,6 +473,10 @@ class PersonFinder:
             if i is None or i in scan.taken:
                 continue
             t = toks[i]
+            cue = re.sub(r"[\W_]+", " ", m.group()).strip().lower()
+            if cue.split(" ")[-1] in self.job_words and self._lower_name_here(scan, i):
+                scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.7)
+                continue
             if not (
                 self._nameish_after_cue(t, allow_upper=False) or (t.lower in self.ambiguous and self._title_case(t))
             ):
@@ -439,6 +487,160 @@ class PersonFinder:
             if self._followed_by_facility(work, toks, j) and not is_title:
                 continue
             scan.add(i, j, 0.75)
+
+    # 2b. sign-offs and "my details" blocks --------------------------------------------------------
+    def _signoffs(self, scan: _Scan) -> None:
+        """Names in sign-offs and details blocks: "Signed, T. Ramsbottom", "regards tony", "Name: ..."."""
+        work, toks = scan.work, scan.toks
+        for m in self._signoff_re.finditer(work):
+            i = scan.first_token_at(m.end())
+            # skip a title or relation word: "signed mrs e. higginbottom", "love from Nanna Pat"
+            while (
+                i is not None
+                and i + 1 < len(toks)
+                and (toks[i].lower in self.strong_titles or toks[i].lower in self.relations)
+                and self._adjacent(work, toks[i], toks[i + 1], allow_dot=True)
+            ):
+                i += 1
+            if i is None or i in scan.taken:
+                continue
+            j = self._signature_name(scan, i)
+            if j is not None:
+                scan.add(i, j, 0.8)
+
+    def _signature_name(self, scan: _Scan, i: int) -> int | None:
+        """Last token of a signed name starting at token ``i`` (initials, any case), or None."""
+        work, toks = scan.work, scan.toks
+        j, cased = i - 1, False
+        while j + 1 < len(toks) and j + 1 - i < 4:
+            t = toks[j + 1]
+            initial_dot = len(toks[j].text) == 1 and work[toks[j].end : t.start] == "."
+            if (
+                j >= i
+                and not initial_dot
+                and (
+                    not self._adjacent(work, toks[j], t, allow_dot=len(toks[j].text) == 1)
+                    or work[toks[j].end : toks[j].end + 1] in "'’"
+                )
+            ):
+                break
+            if len(t.text) == 1 and (t.text.isupper() or self._lower_initial(work, t)):
+                j += 1
+                continue
+            if j >= i and t.lower in self.particles and t.text.islower():
+                j += 1
+                continue
+            if self._nameish_after_cue(t, allow_upper=True) and t.lower not in self.relations:
+                cased, j = True, j + 1
+                continue
+            if t.text.islower() and self._lower_after_title(t) and t.lower not in self.lower_acronyms:
+                j += 1
+                continue
+            break
+        while j >= i and (len(toks[j].text) == 1 or toks[j].lower in self.particles):
+            j -= 1
+        if j < i:
+            return None
+        if not cased and not re.match(r"\s*(?:$|[\n(\d]|[-–—]|,\s*(?:\d|$)|x+\b|\.\s*$|!)", work[toks[j].end :]):
+            return None  # a lower-case tail counts only where a signature ends
+        return j
+
+    @staticmethod
+    def _lower_initial(work: str, t: _Tok) -> bool:
+        """A lower-case initial: one letter other than "a"/"i", or any letter with a full stop."""
+        return t.text.islower() and (t.text not in ("a", "i") or work[t.end : t.end + 1] == ".")
+
+    def _lower_initial_name(self, work: str, toks: list[_Tok], k: int) -> bool:
+        """Token ``k`` is a lower-case initial followed by a lower-case surname ("e. higginbottom")."""
+        if k + 1 >= len(toks) or len(toks[k].text) != 1 or not self._lower_initial(work, toks[k]):
+            return False
+        nxt = toks[k + 1]
+        return self._adjacent(work, toks[k], nxt, allow_dot=True) and self._lower_after_title(nxt)
+
+    # 3b. a name before its role: "Obi Nwosu the porter", "Zbigniew on reception" ------------------
+    def _before_role(self, scan: _Scan) -> None:
+        work, toks = scan.work, scan.toks
+        ends = {t.end: k for k, t in enumerate(toks)}
+        for m in self._role_after_re.finditer(work):
+            j = ends.get(m.start())
+            if j is None or j in scan.taken or work[toks[j].end : toks[j].end + 1] in "'’":
+                continue
+            i = j + 1
+            while (
+                i - 1 >= 0
+                and j - i < 2
+                and i - 1 not in scan.taken
+                and (i == j + 1 or self._adjacent(work, toks[i - 1], toks[i], allow_dot=len(toks[i - 1].text) == 1))
+                and self._name_before_role(toks[i - 1], i - 1 < j)
+            ):
+                i -= 1
+            while i <= j and len(toks[i].text) == 1:
+                i += 1
+            if i > j or self._preceded_by_place(work, toks, i):
+                continue
+            lower = any(toks[k].text.islower() for k in range(i, j + 1))
+            start = toks[i - 1].end if i > 0 else 0
+            if lower and not (i == 0 or re.search(r"[.!?\n]\s*$", work[start : toks[i].start])):
+                continue  # lower case only where the name starts the comment or a sentence
+            scan.add(i, j, 0.75)
+
+    def _name_before_role(self, t: _Tok, inner: bool) -> bool:
+        """``t`` can be part of a name just before a role phrase (``inner``: not its last word)."""
+        if t.lower in self.relations or t.lower in self.place_prefix or t.lower in self.job_words:
+            return False
+        if len(t.text) == 1:
+            return inner and t.text.isupper()
+        if t.lower in self.ambiguous or t.lower in self.lower_common:  # "Will the doctor call?"
+            return inner and self._title_case(t)
+        if self._nameish_after_cue(t, allow_upper=False):
+            return True
+        return t.text.islower() and self._lower_after_title(t) and t.lower not in self.lower_acronyms
+
+    def _lower_name_here(self, scan: _Scan, i: int) -> bool:
+        """Lower-case token ``i`` after a job cue is a name.
+
+        A known first name, or an unknown word that is not a common word and is followed by
+        what follows names ("was", ",", the end).
+        """
+        t = scan.toks[i]
+        if not t.text.islower() or t.lower in self.lower_acronyms or not self._lower_after_title(t):
+            return False
+        if self._lower_after_relation(t):
+            return True
+        rest = scan.work[t.end :]
+        if re.match(r"\s*(?:$|[,.!)\n;:(]|-\s)", rest):
+            return True
+        nxt = re.match(r"\s+([^\W\d_]+)", rest)
+        return bool(nxt) and nxt.group(1).lower() in self.name_followers
+
+    # 6. the same name again: "Sandra was great. Sandra Okoye deserves a medal" -------------------
+    def propagate(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Other occurrences (any case) of the name words of ``spans`` in ``text``, as new spans.
+
+        A word that is also a common word or an ambiguous name ("Will", "Rose", "Grace") is
+        repeated only with the same capitalisation and not at the start of a sentence.
+        """
+        spans = list(spans)
+        toks = self._tokens(self._working_text(text))
+        covered = [False] * len(text)
+        for s, e in spans:
+            covered[s:e] = [True] * (e - s)
+        found: dict[str, str] = {}
+        for t in toks:
+            if covered[t.start] and len(t.text) >= 2 and t.lower not in self.never_names:
+                found.setdefault(t.lower, text[t.start : t.end])
+        out = []
+        for k, t in enumerate(toks):
+            if t.lower not in found or covered[t.start]:
+                continue
+            risky = t.lower in self.lower_common or t.lower in self.ambiguous or t.lower in self.word_names
+            if risky:
+                prev_end = toks[k - 1].end if k else 0
+                initial = k == 0 or bool(re.search(r"[.!?\n]\s*$", text[prev_end : t.start]))
+                if initial or text[t.start : t.end] != found[t.lower]:
+                    continue
+            out.append((t.start, t.end))
+        return out
 
     # 4. name lists ------------------------------------------------------------------------------
     def _name_lists(self, scan: _Scan) -> None:
@@ -499,7 +701,7 @@ class PersonFinder:
         changed = True
         while changed:
             changed = False
-            for _s, e, score in list(scan.spans):
+            for _s, e, score in list(scan.spans):  # noqa: B007
                 m = self._conj_re.match(work, e)
                 if not m or m.end() == e:
                     continue
@@ -507,7 +709,13 @@ class PersonFinder:
                 if i is None or i in scan.taken:
                     continue
                 t = toks[i]
-                if self._nameish_after_cue(t, allow_upper=False) and t.lower not in self.ambiguous:
+                lower_prev = work[_s:e].islower()
+                if lower_prev and self._lower_name_here(scan, i):
+                    scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), min(score, 0.7))
+                    changed = True
+                    continue
+                listed = "," in m.group() or "&" in m.group() or self._title_case(t)
+                if self._nameish_after_cue(t, allow_upper=False) and (t.lower not in self.ambiguous or listed):
                     j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
                     if not self._followed_by_facility(work, toks, j):
                         scan.add(i, j, min(score, 0.7))

@@ -46,6 +46,7 @@ __all__ = ["DEFAULT_CONFIG_PATH", "PERSON_MODES", "Redaction", "Redactor", "Span
 PersonMode = Literal["union", "rules", "model"]
 PERSON_MODES: tuple[str, ...] = ("union", "rules", "model")
 _MODEL_SCORE = 0.7  # names-model spans enter overlap resolution with this score
+_REPEAT_SCORE = 0.65  # another occurrence of a name found elsewhere in the same text
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "models" / "privacy" / "recognizers.yaml"
 CLINICAL_WORDS_PATH = DEFAULT_CONFIG_PATH.parent / "names" / "clinical_words.txt"
@@ -278,6 +279,7 @@ class Redactor:
             results = [*results, *self._model_results(text, found)]
         blocked = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re else []
         cands = [r for r in results if r.end > r.start and not any(r.start < be and bs < r.end for bs, be in blocked)]
+        cands = self._repeat_names(text, cands, blocked)
         cands = _merge_person(cands)
         # Overlaps: highest score wins, then the longer span.
         cands.sort(key=lambda r: (-r.score, -(r.end - r.start), r.start))
@@ -287,6 +289,21 @@ class Redactor:
                 kept.append(r)
         kept.sort(key=lambda r: r.start)
         return [Span(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in kept]
+
+    def _repeat_names(self, text: str, cands: list[Any], blocked: list[tuple[int, int]]) -> list[Any]:
+        """Add the other occurrences of every found name ("Sandra ... Sandra Okoye")."""
+        people = [(r.start, r.end) for r in cands if r.entity_type == "PERSON"]
+        if not people:
+            return cands
+        from presidio_analyzer import RecognizerResult
+
+        meta = {"recognizer_name": "RepeatedName"}
+        extra = [
+            RecognizerResult("PERSON", s, e, _REPEAT_SCORE, recognition_metadata=meta)
+            for s, e in self._finder.propagate(text, people)
+            if not any(s < be and bs < e for bs, be in blocked)
+        ]
+        return [*cands, *extra]
 
     def redact(self, text: str) -> Redaction:
         """Redact one text: every detected span is replaced by its entity placeholder.
