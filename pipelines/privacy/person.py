@@ -533,7 +533,7 @@ class PersonFinder:
             if self._nameish_after_cue(t, allow_upper=True) and t.lower not in self.relations:
                 cased, j = True, j + 1
                 continue
-            if t.text.islower() and self._lower_after_title(t) and t.lower not in self.lower_acronyms:
+            if t.text.islower() and self._lower_signature_word(t):
                 j += 1
                 continue
             break
@@ -544,6 +544,15 @@ class PersonFinder:
         if not cased and not re.match(r"\s*(?:$|[\n(\d]|[-–—]|,\s*(?:\d|$)|x+\b|\.\s*$|!)", work[toks[j].end :]):
             return None  # a lower-case tail counts only where a signature ends
         return j
+
+    def _lower_signature_word(self, t: _Tok) -> bool:
+        """A lower-case word that can end a signature ("regards jaswant"): not a common word or verb form."""
+        lw = t.lower
+        if lw in self.lower_common or lw in self.not_names or lw in self.lower_acronyms or self._contraction(t):
+            return False
+        if self._known(lw):
+            return True
+        return len(lw) >= 3 and not lw.endswith(("ed", "ing", "ly", "'s"))
 
     @staticmethod
     def _lower_initial(work: str, t: _Tok) -> bool:
@@ -639,7 +648,8 @@ class PersonFinder:
                 initial = k == 0 or bool(re.search(r"[.!?\n]\s*$", text[prev_end : t.start]))
                 if initial or text[t.start : t.end] != found[t.lower]:
                     continue
-            out.append((t.start, t.end))
+            j = self._extend(text, toks, k, lower_ok=t.text.islower(), upper_ok=False)
+            out.append((t.start, toks[j].end))
         return out
 
     # 4. name lists ------------------------------------------------------------------------------

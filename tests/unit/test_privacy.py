@@ -139,6 +139,54 @@ def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: st
     assert redactor.redact(text).text == text
 
 
+# Issue 17: names the way patients write them, found by the rules alone (person="rules").
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Signed, G. Thrupp", "Signed, [NAME]"),
+        ("signed mrs d. fairclough", "signed mrs [NAME]"),
+        ("My details: Wawrzyniec Kotecki, DOB 02/02/1950", "My details: [NAME], DOB [DATE]"),
+        ("Kind regards, A.J. Pennyfeather (Mrs)", "Kind regards, [NAME] (Mrs)"),
+        ("many thanks jaswant kaur", "many thanks [NAME]"),
+        ("Name: Oyinkansola Bello  Ward 6", "Name: [NAME]  Ward 6"),
+        ("Obiora Nwachukwu the porter sang to me", "[NAME] the porter sang to me"),
+        ("Zdzislaw Wozniakowski on reception found my letter", "[NAME] on reception found my letter"),
+        ("emt kasandra and her partner were calm", "emt [NAME] and her partner were calm"),
+        ("nurse olamiposi was sweet to my mum", "nurse [NAME] was sweet to my mum"),
+        ("Bed 12 Tadeusz Wrzesniewski needs a wheelchair", "Bed 12 [NAME] needs a wheelchair"),
+        ("Many thanks - the Przybyszewski family", "Many thanks - the [NAME] family"),
+        (
+            "Nurse Ngozika was great. Ngozika Obiefuna deserves a medal",
+            "Nurse [NAME] was great. [NAME] deserves a medal",
+        ),
+        ("the hca called precious was a gem", "the hca called [NAME] was a gem"),
+        ("ask for Priya or Temperance", "ask for [NAME] or [NAME]"),
+    ],
+)
+def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor, text: str, expected: str) -> None:
+    assert redactor.redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will the doctor call me back?",
+        "Kind regards to all on Ward 7.",
+        "Cheers to the whole team!",
+        "From start to finish the care was great.",
+        "Thanks again for everything.",
+        "Signed off work for 2 weeks.",
+        "My details were wrong on the letter.",
+        "the nurse call bell was broken",
+        "Edith Cavell ward was spotless and the porter was kind.",
+        "Later the nurse came back. Eventually the doctor came.",
+        "I am grateful to the whole team.",
+    ],
+)
+def test_new_name_rules_keep_ordinary_sentences(redactor: Redactor, text: str) -> None:
+    assert redactor.redact(text).text == text
+
+
 def test_allow_list_from_constructor_wins_over_name_rules() -> None:
     text = "Dr Gray's Hospital was clean"
     assert Redactor(person="rules").redact(text).text != text
