@@ -8,6 +8,7 @@ in :mod:`pipelines.privacy.engine`. Every word list it uses comes from the ``nam
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,11 @@ _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
+
+
+def _non_latin(word: str) -> bool:
+    """True if every letter of ``word`` is outside the Latin script (CJK, Arabic, Cyrillic, ...)."""
+    return all(c.isalpha() and not unicodedata.name(c, "LATIN").startswith("LATIN") for c in word)
 
 
 @dataclass(frozen=True)
@@ -367,6 +373,7 @@ class PersonFinder:
         self._relation_cues(scan)
         self._role_cues(scan)
         self._before_role(scan)
+        self._other_scripts(scan)
         self._name_lists(scan)
         self._coordination(scan)
         return _merge(scan.spans)
@@ -651,6 +658,27 @@ class PersonFinder:
             j = self._extend(text, toks, k, lower_ok=t.text.islower(), upper_ok=False)
             out.append((t.start, toks[j].end))
         return out
+
+    # 3c. words in other scripts: "my mum 王秀英", "Dr محمد" ----------------------------------------
+    def _other_scripts(self, scan: _Scan) -> None:
+        """Runs of words written wholly outside the Latin script are taken as names.
+
+        The rules and the names model read English; a word in Chinese, Arabic, Cyrillic or
+        Devanagari script in a UK or US comment is most often a name, and cannot be checked.
+        """
+        toks = scan.toks
+        k = 0
+        while k < len(toks):
+            if k in scan.taken or not _non_latin(toks[k].text):
+                k += 1
+                continue
+            j = k
+            while (
+                j + 1 < len(toks) and _non_latin(toks[j + 1].text) and self._adjacent(scan.work, toks[j], toks[j + 1])
+            ):
+                j += 1
+            scan.add(k, j, 0.6)
+            k = j + 1
 
     # 4. name lists ------------------------------------------------------------------------------
     def _name_lists(self, scan: _Scan) -> None:
