@@ -161,6 +161,8 @@ def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: st
         ),
         ("the hca called precious was a gem", "the hca called [NAME] was a gem"),
         ("ask for Priya or Temperance", "ask for [NAME] or [NAME]"),
+        ("my mum 王秀英 needed an interpreter", "my mum [NAME] needed an interpreter"),
+        ("Dr محمد علي was kind", "Dr [NAME] was kind"),
     ],
 )
 def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor, text: str, expected: str) -> None:
@@ -181,6 +183,7 @@ def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor,
         "Edith Cavell ward was spotless and the porter was kind.",
         "Later the nurse came back. Eventually the doctor came.",
         "I am grateful to the whole team.",
+        "Transferred from Stepping Hill to the John Radcliffe, then Alder Hey.",
     ],
 )
 def test_new_name_rules_keep_ordinary_sentences(redactor: Redactor, text: str) -> None:
