@@ -33,6 +33,7 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Titles that are names only when capitalised ("Miss Jones", not "I miss home").
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
 _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
+_HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z])")
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
@@ -368,6 +369,9 @@ class PersonFinder:
         if not toks:
             return []
         scan = _Scan(work, toks, {t.start: k for k, t in enumerate(toks)})
+        # social-media handles ("thanks @nurse_kate"); e-mail addresses are the EMAIL recognizer's
+        handles = (m for m in _HANDLE_RE.finditer(work) if m.group()[1:].lower() not in self.lower_common)
+        scan.spans.extend((m.start(), m.end(), 0.7) for m in handles)
         self._strong_titles(scan)
         self._signoffs(scan)
         self._relation_cues(scan)

@@ -163,6 +163,7 @@ def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: st
         ("ask for Priya or Temperance", "ask for [NAME] or [NAME]"),
         ("my mum 王秀英 needed an interpreter", "my mum [NAME] needed an interpreter"),
         ("Dr محمد علي was kind", "Dr [NAME] was kind"),
+        ("thanks @nurse_kate for everything", "thanks [NAME] for everything"),
     ],
 )
 def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor, text: str, expected: str) -> None:
@@ -184,6 +185,7 @@ def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor,
         "Later the nurse came back. Eventually the doctor came.",
         "I am grateful to the whole team.",
         "Transferred from Stepping Hill to the John Radcliffe, then Alder Hey.",
+        "see you @ 5pm, meet @the desk",
     ],
 )
 def test_new_name_rules_keep_ordinary_sentences(redactor: Redactor, text: str) -> None:
