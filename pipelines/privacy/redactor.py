@@ -173,7 +173,7 @@ class Redactor:
         self._finder = finder
         self._names = self._names_model(names_model) if person != "rules" else None
         self._clinical = load_clinical_words() if self._names is not None else frozenset()
-        self._hash = _recognizer_set_sha256(raw, first, last, allow, self._clinical)
+        self._hash = _recognizer_set_sha256(raw, first, last, allow, [*self._clinical, *self._english])
         self._config_sha256 = hashlib.sha256(raw).hexdigest()
         self._n_names = (len(first), len(last))
 
@@ -188,11 +188,14 @@ class Redactor:
         from faker.providers.lorem.en_US import Provider as LoremProvider
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        from pipelines.privacy.names import load_name_lists
+        from pipelines.privacy.names import load_english_words, load_name_lists
         from pipelines.privacy.person import PersonFinder
 
         first, last = load_name_lists(self._cfg)
-        finder = PersonFinder(self._cfg, first, last, extra_common=[*STOP_WORDS, *LoremProvider.word_list])
+        self._english = load_english_words()
+        finder = PersonFinder(
+            self._cfg, first, last, extra_common=[*STOP_WORDS, *LoremProvider.word_list], english_words=self._english
+        )
         return finder, frozenset(STOP_WORDS), (first, last)
 
     @staticmethod
