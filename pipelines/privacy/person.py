@@ -475,7 +475,7 @@ class PersonFinder:
         t = scan.toks[i]
         if (
             not t.text.islower()
-            or t.lower not in self.first
+            or (t.lower not in self.first and t.lower not in self.ambiguous)
             or not m.group().strip().lower().startswith(("called", "named"))
         ):
             return False
