@@ -41,6 +41,8 @@ PersonSpan = tuple[int, int, float]  # (start, end, score)
 
 def _non_latin(word: str) -> bool:
     """True if every letter of ``word`` is outside the Latin script (CJK, Arabic, Cyrillic, ...)."""
+    if word.isascii():
+        return False
     return all(c.isalpha() and not unicodedata.name(c, "LATIN").startswith("LATIN") for c in word)
 
 
@@ -186,7 +188,7 @@ class PersonFinder:
         )
         # Role nouns after a name: "Obi Nwosu the porter", "Zbigniew on reception".
         self._role_after_re = re.compile(
-            rf"\s*,?\s*\(?\s*(?:(?:the|our|my|a|one|their)\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}"
+            rf"(?<![\w'])(?:(?:the|our|my|a|one|their)\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}"
             rf"(?:{alt(p.get('role_nouns', []))})|(?:{alt(p.get('place_of_work', []))}))(?![\w'])",
             re.IGNORECASE,
         )
@@ -601,7 +603,8 @@ class PersonFinder:
         work, toks = scan.work, scan.toks
         ends = {t.end: k for k, t in enumerate(toks)}
         for m in self._role_after_re.finditer(work):
-            j = ends.get(m.start())
+            gap = re.search(r"\s*,?\s*\(?\s*$", work[max(0, m.start() - 8) : m.start()])
+            j = ends.get(m.start() - len(gap.group()) if gap else m.start())
             if j is None or j in scan.taken or work[toks[j].end : toks[j].end + 1] in "'’":
                 continue
             i = j + 1
@@ -698,6 +701,8 @@ class PersonFinder:
         The rules and the names model read English; a word in Chinese, Arabic, Cyrillic or
         Devanagari script in a UK or US comment is most often a name, and cannot be checked.
         """
+        if scan.work.isascii():
+            return
         toks = scan.toks
         k = 0
         while k < len(toks):
