@@ -29,6 +29,13 @@ _WEEKDAYS = frozenset(
         *("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"),
     }
 )
+_MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan"})
+_TIME_WORDS = frozenset(
+    {
+        *("in", "on", "of", "since", "until", "till", "by", "last", "next", "early", "late", "mid", "this"),
+        *("from", "during", "before", "after", "through", "throughout", "every", "each", "that", "since"),
+    }
+)
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Titles that are names only when capitalised ("Miss Jones", not "I miss home").
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
@@ -297,6 +304,8 @@ class PersonFinder:
         gap = text[a.end : b.start]
         if a.end < b.start and text[a.end] in "'’":  # possessive ends the name
             return False
+        if allow_dot and gap == "." and len(a.text) == 1 and a.text.isupper():  # "A.J. Patel"
+            return True
         return bool(re.fullmatch(r"\.?\s{1,2}" if allow_dot else r"\s{1,2}", gap))
 
     def _extend(self, text: str, toks: list[_Tok], i: int, lower_ok: bool, upper_ok: bool) -> int:
@@ -497,7 +506,9 @@ class PersonFinder:
                 scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.7)
                 continue
             if not (
-                self._nameish_after_cue(t, allow_upper=False) or (t.lower in self.ambiguous and self._title_case(t))
+                self._nameish_after_cue(t, allow_upper=False)
+                or (t.lower in self.ambiguous and self._title_case(t))
+                or self._month_name(scan, i)
             ):
                 continue
             if scan.shouting and not self._rare_word(t.lower):  # "THE DRIVER SHOUTED AT ..."
@@ -508,6 +519,20 @@ class PersonFinder:
             if self._followed_by_facility(work, toks, j) and not is_title:
                 continue
             scan.add(i, j, 0.75)
+
+    def _month_name(self, scan: _Scan, k: int) -> bool:
+        """A capitalised month that is a first name here ("Jan and Kasia", "May on reception").
+
+        Only April, May, June, August and Jan, never after a time word ("in May", "last June")
+        nor before a number ("May 3rd", "June 2023").
+        """
+        t = scan.toks[k]
+        if t.lower not in _MONTH_NAMES or not self._title_case(t) or scan.shouting:
+            return False
+        before = scan.work[max(0, t.start - 12) : t.start].lower().split()
+        if before and (before[-1] in _TIME_WORDS or (before[-1] in ("to", "-", "and") and _MONTHS & set(before))):
+            return False  # "in May", "from April to June", "April and May"
+        return not re.match(r"\s*(?:\d|of\b|the\s+\d)", scan.work[t.end :])
 
     # 2b. sign-offs and "my details" blocks --------------------------------------------------------
     def _signoffs(self, scan: _Scan) -> None:
@@ -635,6 +660,8 @@ class PersonFinder:
             return False
         if len(t.text) == 1:
             return inner and t.text.isupper()
+        if self._month_name(scan, k):  # "May on reception", "June the HCA"
+            return True
         if t.lower in self.lower_common:  # "Good scan, the lady was nice"
             return False
         if t.lower in self.ambiguous:  # "Will the doctor call?"; "Grace Adeleke the nurse"
@@ -790,7 +817,9 @@ class PersonFinder:
                     changed = True
                     continue
                 listed = "," in m.group() or "&" in m.group() or self._title_case(t)
-                if self._nameish_after_cue(t, allow_upper=False) and (t.lower not in self.ambiguous or listed):
+                if self._month_name(scan, i) or (
+                    self._nameish_after_cue(t, allow_upper=False) and (t.lower not in self.ambiguous or listed)
+                ):
                     j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
                     if not self._followed_by_facility(work, toks, j):
                         scan.add(i, j, min(score, 0.7))
