@@ -50,6 +50,7 @@ _REPEAT_SCORE = 0.65  # another occurrence of a name found elsewhere in the same
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "models" / "privacy" / "recognizers.yaml"
 CLINICAL_WORDS_PATH = DEFAULT_CONFIG_PATH.parent / "names" / "clinical_words.txt"
+_INITIALS_BEFORE_RE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?)+$")
 _SPAN_WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|&")
 _AUDITED_PACKAGES = ("presidio-analyzer", "presidio-anonymizer", "spacy", "faker", "phonenumbers", "tldextract")
 
@@ -265,7 +266,9 @@ class Redactor:
             core = self._finder.name_core(text, s, e)
             if core is not None and not self._clinical_only(text[core[0] : core[1]]):
                 meta = {"recognizer_name": "NamesModel"}
-                out.append(RecognizerResult("PERSON", core[0], core[1], _MODEL_SCORE, recognition_metadata=meta))
+                initials = _INITIALS_BEFORE_RE.search(text, 0, core[0])  # "A." of "A.J. Patel"
+                start = initials.start() if initials else core[0]
+                out.append(RecognizerResult("PERSON", start, core[1], _MODEL_SCORE, recognition_metadata=meta))
         return out
 
     def _clinical_only(self, span_text: str) -> bool:
