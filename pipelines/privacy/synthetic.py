@@ -29,8 +29,13 @@ ORIGINS: dict[str, tuple[str, ...]] = {
     "british_irish": ("en_GB", "en_IE", "ga_IE", "en_NZ", "en_US"),
     "south_asian": ("en_IN", "en_PK"),
     "african": ("yo_NG", "ig_NG", "ha_NG", "en_NG", "tw_GH", "en_KE", "zu_ZA"),
-    "european": ("pl_PL", "ro_RO", "pt_PT", "es_ES", "es_MX", "it_IT", "fr_FR", "de_DE", "nl_NL", "cs_CZ", "hr_HR"),
-    "east_asian": ("zh_CN", "ja_JP", "vi_VN"),
+    "european": (
+        *("pl_PL", "ro_RO", "pt_PT", "es_ES", "es_MX", "it_IT", "fr_FR", "de_DE", "nl_NL", "cs_CZ", "hr_HR"),
+        *("pt_BR", "lv_LV", "sv_SE", "nl_BE", "de_AT", "sl_SI"),
+    ),
+    "central_asian": ("az_AZ", "uz_UZ"),
+    "east_asian": ("zh_CN", "ja_JP", "vi_VN", "zh_TW"),
+    "southeast_asian": (),
     "arabic": (),
     "celtic": (),
     "caribbean": (),
@@ -72,6 +77,9 @@ def _provider_names(loc: str) -> tuple[list[str], list[str]]:
             for n in (getattr(provider, attr, ()) or ())
         ]
         lasts = list(getattr(provider, "last_names", ()) or ())
+
+    firsts = [n.title() if isinstance(n, str) and n.isupper() else n for n in firsts]  # zh_TW: "CHE-WEI"
+    lasts = [n.title() if isinstance(n, str) and n.isupper() else n for n in lasts]
 
     def ok(n: Any) -> bool:
         return isinstance(n, str) and 2 <= len(n) <= 20 and n[:1].isupper() and all(c.isalpha() or c in "'-" for c in n)
