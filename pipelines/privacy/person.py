@@ -29,7 +29,7 @@ _WEEKDAYS = frozenset(
         *("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"),
     }
 )
-_MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan"})
+_MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan", "jun"})
 _TIME_WORDS = frozenset(
     {
         *("in", "on", "of", "since", "until", "till", "by", "last", "next", "early", "late", "mid", "this"),
@@ -618,10 +618,13 @@ class PersonFinder:
 
     def _lower_initial_name(self, work: str, toks: list[_Tok], k: int) -> bool:
         """Token ``k`` is a lower-case initial followed by a lower-case surname ("e. higginbottom")."""
-        if k + 1 >= len(toks) or len(toks[k].text) != 1 or not self._lower_initial(work, toks[k]):
+        if k + 1 >= len(toks) or len(toks[k].text) != 1 or not toks[k].text.islower():
             return False
         nxt = toks[k + 1]
-        return self._adjacent(work, toks[k], nxt, allow_dot=True) and self._lower_after_title(nxt)
+        if not self._adjacent(work, toks[k], nxt, allow_dot=True) or not self._lower_after_title(nxt):
+            return False
+        # "mrs a samelova": "a"/"i" after a title only before a word that is not English
+        return self._lower_initial(work, toks[k]) or self._rare_word(nxt.lower)
 
     # 3b. a name before its role: "Obi Nwosu the porter", "Zbigniew on reception" ------------------
     def _before_role(self, scan: _Scan) -> None:
@@ -690,6 +693,49 @@ class PersonFinder:
             return True
         nxt = re.match(r"\s+([^\W\d_]+)", rest)
         return bool(nxt) and nxt.group(1).lower() in self.name_followers
+
+    # 7. around a name found by rules or model: "Châu, Ahmed-Filipova, Sadina", "Mercy Magić" ---------
+    def grow(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """New name spans next to ``spans``: names listed after them, and a first name just before.
+
+        Listed: ", X", " and X", " & X", " or X" where X is capitalised and not a common word
+        (nor an English-vocabulary word unless the name lists know it). After: such a word
+        directly after a span ("Mercy Magić"). Before: a known first name (also an ambiguous
+        one) directly before a capitalised span.
+        """
+        work = self._working_text(text)
+        toks = self._tokens(work)
+        starts = {t.start: k for k, t in enumerate(toks)}
+        ends = {t.end: k for k, t in enumerate(toks)}
+        spans = list(spans)
+        covered = [False] * len(text)
+        for s, e in spans:
+            covered[s:e] = [True] * (e - s)
+        out: list[tuple[int, int]] = []
+        for s, e in spans:
+            m = self._conj_re.match(work, e)
+            k = starts.get(m.end()) if m and m.end() > e else None
+            if k is not None and not covered[toks[k].start]:
+                t = toks[k]
+                if self._title_case(t) and self._nameish_after_cue(t, allow_upper=False) and self._rare_word(t.lower):
+                    out.append((t.start, toks[self._extend(work, toks, k, lower_ok=False, upper_ok=False)].end))
+            k = starts.get(e + 1) if work[e : e + 1] == " " else None
+            if k is not None and not covered[toks[k].start] and work[e - 1 : e].isalpha():
+                t = toks[k]  # "Mercy Magić": a surname the span stopped before
+                if (
+                    self._title_case(t)
+                    and t.lower not in self.never_names
+                    and self._nameish_after_cue(t, allow_upper=False)
+                    and (self._known_last(t.lower) or self._rare_word(t.lower))
+                ):
+                    out.append((t.start, t.end))
+            gap = re.search(r"[ \t]$", work[max(0, s - 1) : s])
+            j = ends.get(s - 1) if gap else None
+            if j is not None and not covered[toks[j].start] and self._title_case(toks[j]) and work[s : s + 1].isupper():
+                t = toks[j]
+                if (t.lower in self.first or t.lower in self.ambiguous) and t.lower not in self.never_names:
+                    out.append((t.start, t.end))
+        return out
 
     # 6. the same name again: "Sandra was great. Sandra Okoye deserves a medal" -------------------
     def propagate(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

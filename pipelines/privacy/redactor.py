@@ -297,7 +297,7 @@ class Redactor:
         return [Span(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in kept]
 
     def _repeat_names(self, text: str, cands: list[Any], blocked: list[tuple[int, int]]) -> list[Any]:
-        """Add the other occurrences of every found name ("Sandra ... Sandra Okoye")."""
+        """Add the other occurrences of every found name ("Sandra ... Sandra Okoye") and names listed beside it."""
         people = [(r.start, r.end) for r in cands if r.entity_type == "PERSON"]
         if not people:
             return cands
@@ -306,7 +306,7 @@ class Redactor:
         meta = {"recognizer_name": "RepeatedName"}
         extra = [
             RecognizerResult("PERSON", s, e, _REPEAT_SCORE, recognition_metadata=meta)
-            for s, e in self._finder.propagate(text, people)
+            for s, e in [*self._finder.propagate(text, people), *self._finder.grow(text, people)]
             if not any(s < be and bs < e for bs, be in blocked)
         ]
         return [*cands, *extra]
