@@ -694,6 +694,28 @@ class PersonFinder:
         nxt = re.match(r"\s+([^\W\d_]+)", rest)
         return bool(nxt) and nxt.group(1).lower() in self.name_followers
 
+    def word_not_name(self, text: str, start: int, end: int) -> bool:
+        """True for a name that is a word, starting a sentence before a word no name is followed by.
+
+        "Rose garden ...", "Frank conversation ...", "Daisy chain ...", "Rose early ...": the span
+        is one word of ``ambiguous_first_names``/``names_that_are_words`` at the start of a
+        sentence, and the next word is an ordinary lower-case English word that is not a verb
+        form ("-s", "-ed", irregular pasts) nor one of ``name_followers``. Used on names-model
+        spans ("Rose gave me my morphine", "Grace, the HCA, ..." stay names).
+        """
+        word = text[start:end]
+        lw = _norm(word).lower().removesuffix("'s")
+        if not word[:1].isupper() or not (lw in self.ambiguous or lw in self.word_names):
+            return False
+        if start and not re.search(r"(?:^|[.!?\n])\s*$", text[max(0, start - 4) : start]):
+            return False
+        m = re.match(r" ([a-z]+)\b(?![-'’])", text[end:])
+        if not m:
+            return False
+        nxt = m.group(1)
+        verbish = nxt.endswith(("s", "ed")) or nxt in self.verbs or nxt in self.name_followers
+        return nxt in self.english and not verbish and nxt not in self.cue_words and nxt not in self.job_words
+
     # 7. around a name found by rules or model: "Châu, Ahmed-Filipova, Sadina", "Mercy Magić" ---------
     def grow(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """New name spans next to ``spans``: names listed after them, and a first name just before.

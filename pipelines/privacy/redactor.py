@@ -258,13 +258,21 @@ class Redactor:
 
     # -- redaction -----------------------------------------------------------------------------
     def _model_results(self, text: str, spans: Iterable[tuple[int, int, float]]) -> list[Any]:
-        """Names-model spans as Presidio results, trimmed to their name part (places dropped)."""
+        """Names-model spans as Presidio results, trimmed to their name part.
+
+        Places, clinical words and sentence-initial word-names before an ordinary word ("Rose
+        garden") are dropped.
+        """
         from presidio_analyzer import RecognizerResult
 
         out = []
         for s, e, _p in spans:
             core = self._finder.name_core(text, s, e)
-            if core is not None and not self._clinical_only(text[core[0] : core[1]]):
+            if (
+                core is not None
+                and not self._clinical_only(text[core[0] : core[1]])
+                and not self._finder.word_not_name(text, *core)
+            ):
                 meta = {"recognizer_name": "NamesModel"}
                 initials = _INITIALS_BEFORE_RE.search(text, 0, core[0])  # "A." of "A.J. Patel"
                 start = initials.start() if initials else core[0]

@@ -63,6 +63,7 @@ def _leaks(redactor: Redactor, text: str, names: list[str]) -> list[str]:
         ("many thanks, tamsin", ["tamsin"]),
         ("my grandmother 陈秀英 needed an interpreter", ["陈秀英"]),
         ("the porters (esp. Dimitrios) were cheerful", ["Dimitrios"]),
+        ("Rose gave me my morphine on time", ["Rose"]),
     ],
 )
 def test_names_written_the_way_patients_write_them_are_redacted(
@@ -83,7 +84,8 @@ def test_names_written_the_way_patients_write_them_are_redacted(
         ("The Victoria Wing is tired but clean", ["Victoria Wing"]),
         ("Nightingale ward and Edith Cavell ward were both full", ["Nightingale ward", "Edith Cavell ward"]),
         ("Kind regards to everyone on Ward 9", ["Kind regards", "Ward 9"]),
-        ("Rose bushes outside the maternity unit were lovely", ["Rose"]),
+        ("Rose garden outside the maternity unit was lovely", ["Rose"]),
+        ("Frank conversation with the consultant. Daisy chain of referrals", ["Frank", "Daisy"]),
         ("Paracetamol and co-codamol every four hours on Ward 12", ["Paracetamol", "co-codamol", "Ward 12"]),
     ],
 )
