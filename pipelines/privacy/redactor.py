@@ -280,7 +280,9 @@ class Redactor:
         return out
 
     def _clinical_only(self, span_text: str) -> bool:
-        """True if every word of a model span is a clinical word ("Gabapentin", "CAMHS")."""
+        """True if every word of a model span is a clinical word ("Gabapentin", "CAMHS"), or it is "D.O.B."."""
+        if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]?\.?", span_text.strip()):
+            return span_text.replace(".", "").strip().upper() in self._finder.acronyms
         found = [w.lower().removesuffix("'s").removesuffix("’s") for w in _SPAN_WORD_RE.findall(span_text)]
         return bool(found) and all(w in self._clinical for w in found)
 
