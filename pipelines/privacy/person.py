@@ -127,12 +127,14 @@ class PersonFinder:
         surnames: frozenset[str],
         extra_common: Iterable[str] = (),
         english_words: Iterable[str] = (),
+        any_names: Iterable[str] = (),
     ) -> None:
         self.first = first_names
         self.last = surnames
         # Whole words of an English (BERT) vocabulary: a lower-case word found there is an
         # ordinary word unless the name lists know it ("gym", "referral" vs "kwesi", "tayo").
         self.english = lower_set(english_words)
+        self.any_names = lower_set(any_names)  # names of any locale (see ordinary_lower_words)
         self._load_word_lists(cfg["names"], cfg["person"], extra_common)
         self._compile_cues(cfg["person"])
         self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+or\s+|\s*&\s*)")
@@ -693,6 +695,19 @@ class PersonFinder:
             return True
         nxt = re.match(r"\s+([^\W\d_]+)", rest)
         return bool(nxt) and nxt.group(1).lower() in self.name_followers
+
+    def ordinary_lower_words(self, span_text: str) -> bool:
+        """True if a span is only lower-case English words that are no name anywhere ("calm", "rang").
+
+        Words known to the rule lists, the ambiguous names or any Faker locale's names
+        ("abdullah", "rosa", "vi tang") are names; without ``any_names`` this is never true.
+        """
+        words = [_norm(w) for w in _TOKEN_RE.findall(span_text)]
+        return (
+            bool(words)
+            and bool(self.any_names)
+            and all(w.islower() and w in self.english and w not in self.any_names and not self._known(w) for w in words)
+        )
 
     def word_not_name(self, text: str, start: int, end: int) -> bool:
         """True for a name that is a word, starting a sentence before a word no name is followed by.

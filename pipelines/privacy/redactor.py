@@ -174,7 +174,9 @@ class Redactor:
         self._finder = finder
         self._names = self._names_model(names_model) if person != "rules" else None
         self._clinical = load_clinical_words() if self._names is not None else frozenset()
-        self._hash = _recognizer_set_sha256(raw, first, last, allow, [*self._clinical, *self._english])
+        self._hash = _recognizer_set_sha256(
+            raw, first, last, allow, [*self._clinical, *self._english, *self._any_names]
+        )
         self._config_sha256 = hashlib.sha256(raw).hexdigest()
         self._n_names = (len(first), len(last))
 
@@ -189,13 +191,19 @@ class Redactor:
         from faker.providers.lorem.en_US import Provider as LoremProvider
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        from pipelines.privacy.names import load_english_words, load_name_lists
+        from pipelines.privacy.names import load_any_locale_name_words, load_english_words, load_name_lists
         from pipelines.privacy.person import PersonFinder
 
         first, last = load_name_lists(self._cfg)
         self._english = load_english_words()
+        self._any_names = load_any_locale_name_words() if self.person != "rules" else frozenset()
         finder = PersonFinder(
-            self._cfg, first, last, extra_common=[*STOP_WORDS, *LoremProvider.word_list], english_words=self._english
+            self._cfg,
+            first,
+            last,
+            extra_common=[*STOP_WORDS, *LoremProvider.word_list],
+            english_words=self._english,
+            any_names=self._any_names,
         )
         return finder, frozenset(STOP_WORDS), (first, last)
 
@@ -272,6 +280,7 @@ class Redactor:
                 core is not None
                 and not self._clinical_only(text[core[0] : core[1]])
                 and not self._finder.word_not_name(text, *core)
+                and not self._finder.ordinary_lower_words(text[core[0] : core[1]])
             ):
                 meta = {"recognizer_name": "NamesModel"}
                 initials = _INITIALS_BEFORE_RE.search(text, 0, core[0])  # "A." of "A.J. Patel"
