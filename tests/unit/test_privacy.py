@@ -558,3 +558,30 @@ def test_names_benchmark_scores_by_hand() -> None:
     assert (sc.tokens, sc.tokens_kept) == (6, 5)  # and Ward | rang | Hope it helps ("Dr" is part of a name)
     assert (sc.keep_total, sc.keep_ok) == (2, 1)
     assert len(load_tricky()) >= 150
+
+
+def test_union_filters_on_model_spans(redactor: Redactor) -> None:
+    f = redactor._finder  # noqa: SLF001 - the pure functions the union applies to names-model spans
+    # sentence-initial word-names before an ordinary word are words; before a verb, names
+    assert f.word_not_name("Rose garden by the unit was lovely", 0, 4)
+    assert f.word_not_name("Lovely stay. Frank conversation with the consultant", 13, 18)
+    assert not f.word_not_name("Rose gave me my morphine", 0, 4)
+    assert not f.word_not_name("I saw Rose garden", 6, 10)  # not at the start of a sentence
+    # lower-case ordinary words are dropped only when no locale knows them as a name
+    finder = PersonFinder(load_config()[0], f.first, f.last, english_words=["calm", "rosa", "rang"], any_names=["rosa"])
+    assert finder.ordinary_lower_words("calm") and finder.ordinary_lower_words("rang")
+    assert not finder.ordinary_lower_words("rosa")
+    assert not finder.ordinary_lower_words("Calm")
+    assert not f.ordinary_lower_words("calm")  # without any_names (rules mode) never
+
+
+def test_names_grow_around_and_repeat(redactor: Redactor) -> None:
+    f = redactor._finder  # noqa: SLF001
+    text = "Chau, Ahmed-Filipova, Sadina - all brilliant"
+    assert (22, 28) in f.grow(text, [(0, 4), (6, 20)])
+    text = "Thanks to Mercy Magovcic in Outpatients"
+    assert (10, 15) in f.grow(text, [(16, 24)])
+    text = "Nurse Zelda was kind. Zelda Oyinlola deserves a medal"
+    assert f.propagate(text, [(6, 11)]) == [(22, 36)]  # "Zelda Oyinlola"
+    # a common-word name repeats only with the same capitals, never at a sentence start
+    assert f.propagate("Dr Will came. Will the doctor call? I will", [(3, 7)]) == []
