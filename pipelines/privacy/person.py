@@ -172,6 +172,7 @@ class PersonFinder:
         # Words trimmed from the edges of names-model spans (see name_core).
         self.never_names = self.cue_words | self.not_after_cue | self.relations | _MONTHS | _WEEKDAYS | self.facility
         self.never_names |= frozenset(w for w in self.job_words if " " not in w and not self._known(w))
+        self.never_names |= frozenset(a.lower() for a in self.acronyms if not self._known(a.lower()))
         self.lower_common = self.common | self.verbs
 
     def _compile_cues(self, p: dict[str, Any]) -> None:
