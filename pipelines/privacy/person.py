@@ -41,6 +41,7 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
 _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
 _HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z])")
+_HASHTAG_RE = re.compile(r"(?<![\w#])#[A-Za-z][A-Za-z0-9_]{2,40}")
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
@@ -392,6 +393,9 @@ class PersonFinder:
         # social-media handles ("thanks @nurse_kate"); e-mail addresses are the EMAIL recognizer's
         handles = (m for m in _HANDLE_RE.finditer(work) if m.group()[1:].lower() not in self.lower_common)
         scan.spans.extend((m.start(), m.end(), 0.7) for m in handles)
+        scan.spans.extend(
+            (m.start(), m.end(), 0.7) for m in _HASHTAG_RE.finditer(work) if self._names_hashtag(m.group())
+        )
         self._strong_titles(scan)
         self._signoffs(scan)
         self._relation_cues(scan)
@@ -601,6 +605,14 @@ class PersonFinder:
         if not self.english or lw in self.english or lw in self.job_words or re.fullmatch(r"x+", lw):
             return False
         return not lw.endswith(self.suffixes + ("al", "er", "ers", "ness", "ful", "less", "ous", "ive", "able"))
+
+    def _names_hashtag(self, tag: str) -> bool:
+        """A hashtag holding a known name among its CamelCase parts ("#NurseSarah", "#ThankYouPriya")."""
+        parts = [w.lower() for w in re.findall(r"[A-Z][a-z]+|[a-z]+", tag[1:])]
+        return any(
+            (w in self.first or w in self.last) and w not in self.ambiguous and w not in self.lower_common
+            for w in parts
+        )
 
     def _lower_signature_word(self, t: _Tok, lenient: bool = False) -> bool:
         """A lower-case word that can end a signature ("regards jaswant"): not a common word or verb form.

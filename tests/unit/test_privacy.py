@@ -164,6 +164,7 @@ def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: st
         ("my mum 王秀英 needed an interpreter", "my mum [NAME] needed an interpreter"),
         ("Dr محمد علي was kind", "Dr [NAME] was kind"),
         ("thanks @nurse_kate for everything", "thanks [NAME] for everything"),
+        ("#NurseSarah is a legend, #NHSheroes", "[NAME] is a legend, #NHSheroes"),
     ],
 )
 def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor, text: str, expected: str) -> None:
