@@ -174,6 +174,9 @@ class PersonFinder:
         self.never_names = self.cue_words | self.not_after_cue | self.relations | _MONTHS | _WEEKDAYS | self.facility
         self.never_names |= frozenset(w for w in self.job_words if " " not in w and not self._known(w))
         self.never_names |= frozenset(a.lower() for a in self.acronyms if not self._known(a.lower()))
+        self.never_names |= frozenset(
+            w for w in lower_set(p.get("naming_cues", [])) if w.isalpha() and not self._known(w)
+        )  # "esp", "aka", "called"
         self.lower_common = self.common | self.verbs
 
     def _compile_cues(self, p: dict[str, Any]) -> None:
