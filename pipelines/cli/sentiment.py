@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pipelines.cli.pipeline import DEFAULT_WAIT, Wait
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -79,6 +81,7 @@ def label_import(
     reviewer: Annotated[
         str | None, typer.Option("--reviewer", help="Who labelled the file (kept with each label).")
     ] = None,
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Validate and store reviewers' labels (all rows or none).
 
@@ -88,11 +91,13 @@ def label_import(
     """
     from pipelines.config import get_settings
     from pipelines.sentiment.labels import LabelImportError, import_labels, label_counts
-    from pipelines.warehouse import WarehouseError
+    from pipelines.warehouse import WarehouseError, run_lock
 
     settings = get_settings()
     try:
-        result = import_labels(settings, file, reviewer)
+        # A writer outside the pipeline's stages: it takes the run lock a run holds.
+        with run_lock(settings, timeout=wait, on_wait=lambda m: typer.secho(m, fg=typer.colors.YELLOW, err=True)):
+            result = import_labels(settings, file, reviewer)
         counts = label_counts(settings)
     except (LabelImportError, WarehouseError) as exc:
         _fail(str(exc))
