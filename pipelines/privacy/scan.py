@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -145,11 +145,20 @@ def scan_cells(scanner: TextScanner, target: str, cells: Mapping[str, Iterable[A
     findings = []
     for column, values in cells.items():
         counts: Counter[str] = Counter()
-        for value in values:
-            if isinstance(value, str) and value:
-                counts.update(scanner.kinds(value))
+        for text in _texts(values):
+            counts.update(scanner.kinds(text))
         findings += [Finding(target, str(column), kind, n) for kind, n in sorted(counts.items())]
     return findings
+
+
+def _texts(values: Iterable[Any]) -> Iterator[str]:
+    """The non-empty strings among ``values``, and inside list cells (theme ids and labels)."""
+    for value in values:
+        if isinstance(value, str):
+            if value:
+                yield value
+        elif isinstance(value, list | tuple) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
+            yield from _texts(value.tolist() if hasattr(value, "tolist") else value)
 
 
 class ExportScan:
