@@ -234,6 +234,7 @@ def _write_index(
         theme_report=page_name("theme_report", ctx.period),
         trend_pack=page_name("trend_pack", ctx.period),
         run_status=RUN_STATUS.file,
+        held_back=[key for key in REPORTS if not (out_dir / page_name(key, ctx.period)).is_file()],
         available=rows,
         min_responses=ctx.choice.min_responses,
     )
