@@ -15,8 +15,10 @@ from pipelines.periods import MIN_RESPONSES
 
 console = Console()
 
+
 def _waiting(message: str) -> None:
     console.print(f"[yellow]{message}[/]")
+
 
 REPORT_HELP = """Write the three HTML reports and CSV/XLSX exports of every table they show.
 

@@ -199,9 +199,7 @@ def _write_report(
     return path, written
 
 
-def _write_index(
-    ctx: ReportContext, volumes: choice.Volumes, out_dir: Path, guard: ExportGuard | None
-) -> Path | None:
+def _write_index(ctx: ReportContext, volumes: choice.Volumes, out_dir: Path, guard: ExportGuard | None) -> Path | None:
     """The index: the chosen period's pages, then every month and quarter with data."""
     rows = []
     for a in choice.available(volumes, ctx.choice.min_responses, also=ctx.period):

@@ -131,7 +131,7 @@ def test_a_planted_identifier_in_any_sheet_blocks_the_whole_workbook(scanner, tm
 
 
 def test_clean_files_are_written_byte_for_byte_as_without_a_guard(scanner, tmp_path):
-    frame = _frame("=HYPERLINK(\"http://x\") the food was cold")
+    frame = _frame('=HYPERLINK("http://x") the food was cold')
     guard = ScanGuard(scanner)
     plain = exports.write_csv(frame, tmp_path / "plain.csv")
     guarded = exports.write_csv(frame, tmp_path / "guarded.csv", guard=guard)
@@ -164,7 +164,9 @@ class _Chart:
 def test_text_cells_finds_every_string_a_page_shows():
     context = {
         "themes": [{"label": "Car parking", "n": 3}, {"label": "Food", "n": None}],
-        "chart": _Chart("Trend", Markup('<svg><text x="1234567" y="07700900123">North Hospital</text></svg>'), [["a", 1]]),
+        "chart": _Chart(
+            "Trend", Markup('<svg><text x="1234567" y="07700900123">North Hospital</text></svg>'), [["a", 1]]
+        ),
         "table": pd.DataFrame({"site": ["X"], "n": [1]}),
         "flags": (True, 2.5),
     }

@@ -171,7 +171,9 @@ def test_files_carrying_unredacted_text_are_held_back_and_the_others_written(cle
 def test_the_reason_is_recorded_never_the_value(bypassed):
     settings, blocked = bypassed
     with warehouse.connect(settings, read_only=True) as con:
-        rows = con.execute("select run_id, file, column_name, kind, count from ops.export_blocks order by all").fetchall()
+        rows = con.execute(
+            "select run_id, file, column_name, kind, count from ops.export_blocks order by all"
+        ).fetchall()
         stage = con.execute("select status, message from ops.stage_runs where run_id = 'bypass-run'").fetchone()
         view = con.execute("select count(*) from reporting.rpt_export_blocks").fetchone()[0]
     assert sorted((f.file, f.column, f.kind, f.count) for f in blocked.findings) == sorted(r[1:] for r in rows)

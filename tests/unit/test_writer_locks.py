@@ -107,7 +107,11 @@ def test_the_console_script_says_so_in_one_line_and_exits_2(held, tmp_path):
     holder = hold(60)
     env = {**os.environ, **_env(settings), "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [FEEDBACK, *COMMANDS["action add"](tmp_path), "--wait", "0"], env=env, capture_output=True, text=True, timeout=120
+        [FEEDBACK, *COMMANDS["action add"](tmp_path), "--wait", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 2, out.stdout + out.stderr
     assert f"warehouse: another run (pid {holder.pid} on " in " ".join(out.stdout.split())
