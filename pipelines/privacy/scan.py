@@ -5,8 +5,9 @@ module is the second line behind that rule: every CSV, XLSX and HTML file the re
 writes is scanned, cell by cell, just before it is written, with the recognizers of the
 redactor itself (``models/privacy/recognizers.yaml``):
 
-* NHS numbers (mod-11 check digit), hospital numbers, UK/US phones, e-mails, UK postcodes and US
-  ZIP codes (the redactor's regexes and Presidio's own recognizers, exactly as configured);
+* NHS numbers (mod-11 check digit), hospital numbers, UK/US phones, e-mails, UK postcodes, US
+  ZIP codes and street addresses (the redactor's regexes and Presidio's own recognizers, exactly
+  as configured; URLs are not looked for: pages may link documentation);
 * dates of birth: a full date *after a birth cue* ("DOB 12/03/1985", "born 3 March 1961"). The
   redactor removes every full date from comments, so a date left in an export is a column of
   dates (a month, a run time); only a cued date is a birth date;
@@ -42,7 +43,16 @@ from pipelines.exports import Finding
 log = logging.getLogger(__name__)
 
 # Entity types the scan looks for (the redactor's names; placeholders are not matched by any).
-KINDS: tuple[str, ...] = ("NHS_NUMBER", "MRN", "PHONE", "EMAIL", "POSTCODE", "DATE_OF_BIRTH", "PERSON")
+KINDS: tuple[str, ...] = (
+    "NHS_NUMBER",
+    "MRN",
+    "PHONE",
+    "EMAIL",
+    "POSTCODE",
+    "STREET_ADDRESS",
+    "DATE_OF_BIRTH",
+    "PERSON",
+)
 # A date counts as a date of birth only with a birth cue (the patterns' cue score).
 _CUED_SCORE = 0.95
 # Machine-made tokens (hashes, run and batch ids, git shas): letters and digits run together,

@@ -22,6 +22,7 @@ PLANTED = {
     "POSTCODE": "we live at LS1 4AP now",
     "DATE_OF_BIRTH": "DOB 12/03/1985",
     "MRN": "hospital number K1234567",
+    "STREET_ADDRESS": "I live at 14 Acacia Avenue",
     "PERSON": "thank you to Dr Okafor",
 }
 # Text that reports legitimately carry: placeholders, machine dates, ids, hashes, versions, markup.

@@ -225,3 +225,20 @@ def test_feedback_report_ends_non_zero_with_a_clear_message(bypassed, monkeypatc
     assert "theme-report/comments.csv" in result.output
     assert (tmp_path / "out" / "trend-pack-2026-10.html").is_file()
     assert not (tmp_path / "out" / "exports" / "2026-10" / "theme-report" / "comments.csv").exists()
+
+
+def test_the_console_script_prints_the_reason_in_one_line_and_exits_3(monkeypatch, capsys):
+    """`feedback run` raises ExportBlocked out of the stage; the console script turns it into a plain message."""
+    from pipelines import cli
+    from pipelines.exports import Finding
+
+    def blocked() -> None:
+        raise ExportBlocked([Finding("exports/2026-10/theme-report/comments.csv", "text_redacted", "PHONE", 2)], 28)
+
+    monkeypatch.setattr(cli, "app", blocked)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 3
+    out = " ".join(capsys.readouterr().out.split())
+    assert "privacy scan: the final privacy scan held back 1 file(s) holding identifiers:" in out
+    assert "theme-report/comments.csv (text_redacted PHONE x2); the other 28 file(s) were written" in out
