@@ -59,17 +59,21 @@ def label_export(
     to skip them, then run `feedback label import FILE`.
     """
     from pipelines.config import get_settings
+    from pipelines.exports import ExportBlocked
+    from pipelines.privacy.scan import ExportScan
     from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.labels import LabelImportError, export_uncertain
     from pipelines.sentiment.scorer import load_scorer
-    from pipelines.warehouse import WarehouseError
+    from pipelines.warehouse import WarehouseError, connect
 
     settings = get_settings()
     out = out or settings.reports_dir / "labels" / "to_review"
     try:
         scorer = load_scorer(settings)
-        csv_path, xlsx_path, count = export_uncertain(settings, scorer, n, out)
-    except (LabelImportError, SentimentModelError, WarehouseError) as exc:
+        with connect(settings, read_only=True) as con:  # the final privacy scan, as for the reports
+            guard = ExportScan(settings, con, "label-export", root=out.parent, record=False)
+        csv_path, xlsx_path, count = export_uncertain(settings, scorer, n, out, guard=guard)
+    except (LabelImportError, SentimentModelError, WarehouseError, ExportBlocked) as exc:
         _fail(str(exc))
     typer.echo(f"exported {count} comments for review (model {scorer.version}):\n  {csv_path}\n  {xlsx_path}")
     typer.echo("Fill the 'label' column, then: feedback label import " + str(xlsx_path))

@@ -181,6 +181,8 @@ class ExportScan:
         scanner: the scanner (default: the redactor's recognizers with the warehouse's
             site and service names on the allow-list).
         root: paths are recorded relative to this folder (the reports folder).
+        record: store blocked files in ``ops.export_blocks`` (False for a read-only connection:
+            the caller reports :class:`~pipelines.exports.ExportBlocked` itself).
     """
 
     def __init__(
@@ -190,6 +192,7 @@ class ExportScan:
         run_id: str,
         scanner: TextScanner | None = None,
         root: Path | None = None,
+        record: bool = True,
     ) -> None:
         self.settings = settings
         self.con = con
@@ -199,6 +202,7 @@ class ExportScan:
             scanner = TextScanner(allow_list=allow)
         self.scanner = scanner
         self.root = root
+        self.record = record
         self.blocked: list[Finding] = []
         self.files_scanned = 0
 
@@ -215,7 +219,8 @@ class ExportScan:
         self.files_scanned += 1
         findings = scan_cells(self.scanner, self._name(path), cells)
         if findings:
-            self._record(findings)
+            if self.record:
+                self._record(findings)
             self.blocked += findings
             log.error(
                 "privacy scan held back %s: %s",

@@ -15,6 +15,8 @@ from pipelines import exports
 from pipelines.exports import ExportBlocked, Finding
 from pipelines.privacy.scan import TextScanner, scan_cells
 
+ROOT = Path(__file__).resolve().parents[2]
+
 PLANTED = {
     "NHS_NUMBER": "my NHS number is 943 476 5919",
     "PHONE": "please call me on 07700 900123",
@@ -198,3 +200,46 @@ def test_the_scan_of_a_10k_row_export_is_fast(scanner, tmp_path):
     seconds = time.perf_counter() - started
     assert findings == []
     assert seconds < 20, f"scanning 10k rows took {seconds:.1f} s"
+
+
+def test_the_reviewers_label_export_is_guarded_too(tmp_path):
+    """`feedback label export` writes redacted comments for reviewers through the same scan."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from pipelines import warehouse
+    from pipelines.config import Settings
+    from pipelines.privacy.scan import ExportScan
+    from pipelines.sentiment.labels import export_uncertain
+    from pipelines.sentiment.scorer import ModelSentimentScorer
+
+    settings = Settings.from_env({"FEEDBACK_HOME": str(ROOT), "FEEDBACK_WAREHOUSE": str(tmp_path / "wh.duckdb")})
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    # f2's "redacted" text is its raw text: redaction was skipped for it.
+    rows = [("f1", "[NAME] was lovely"), ("f2", PLANTED["PHONE"]), ("f3", "the food was cold")]
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        for fid, text in rows:
+            con.execute(
+                "insert into raw.feedback (feedback_id, channel, source, source_record_id, question, text, "
+                "record_hash, batch_id, ingested_at, site) values (?, 'survey', 't', ?, 'Q?', ?, 'h', 'b', ?, 'North')",
+                [fid, fid, text, now],
+            )
+            con.execute("insert into enrich.redactions values (?, 'h', ?, '{}', 'r1', ?)", [fid, text, now])
+            con.execute(
+                "insert into enrich.sentiment values (?, 'h', true, 'neutral', 'neutral', 0, 0.5, false, 'm1', ?)",
+                [fid, now],
+            )
+    scorer = ModelSentimentScorer(lambda texts, questions: np.full((len(texts), 5), 0.2, dtype=np.float32), "fake")
+    out = tmp_path / "review" / "to_review"
+    with warehouse.connect(settings, read_only=True) as con:
+        guard = ExportScan(settings, con, "label-export", root=out.parent, record=False)
+    with pytest.raises(ExportBlocked) as caught:
+        export_uncertain(settings, scorer, 3, out, guard=guard)
+    assert caught.value.findings == [Finding("to_review.csv", "text", "PHONE", 1)]
+    assert not out.with_suffix(".csv").exists() and not out.with_suffix(".xlsx").exists()
+    with warehouse.connect(settings) as con:
+        con.execute("update enrich.redactions set text_redacted = 'call me on [PHONE]' where feedback_id = 'f2'")
+    csv_path, xlsx_path, count = export_uncertain(settings, scorer, 3, out, guard=guard)
+    assert count == 3 and csv_path.is_file() and xlsx_path.is_file()
