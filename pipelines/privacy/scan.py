@@ -53,8 +53,6 @@ KINDS: tuple[str, ...] = (
     "DATE_OF_BIRTH",
     "PERSON",
 )
-# A date counts as a date of birth only with a birth cue (the patterns' cue score).
-_CUED_SCORE = 0.95
 # Machine-made tokens (hashes, run and batch ids, git shas): letters and digits run together,
 # 12 characters or more. Digits inside them are not phone or NHS numbers.
 _MACHINE_TOKEN = re.compile(r"(?<![\w-])(?=[0-9a-f-]*\d)(?=[0-9a-f-]*[a-f])[0-9a-f][0-9a-f-]{11,}(?![\w-])", re.I)
@@ -83,6 +81,8 @@ class TextScanner:
         self._threshold = float(cfg.get("score_threshold", 0.4))
         compiled = compile_patterns(cfg, STOP_WORDS)
         self._patterns = {kind: compiled[kind] for kind in KINDS if kind in compiled}
+        # A date counts as a date of birth only when a birth cue raised its score above the base.
+        self._date_base = {p.name: p.score for p in compiled.get("DATE_OF_BIRTH", [])}
         self._presidio = [
             (kind, engine.predefined_recognizer(kind, spec))
             for kind, spec in (cfg.get("presidio_recognizers") or {}).items()
@@ -127,8 +127,8 @@ class TextScanner:
         out = []
         for kind, patterns in self._patterns.items():
             for m in find_matches(text, patterns):
-                if kind == "DATE_OF_BIRTH" and m.score < _CUED_SCORE:
-                    continue
+                if kind == "DATE_OF_BIRTH" and m.score <= self._date_base[m.pattern_name]:
+                    continue  # a full date without a birth cue: a date column, not a birth date
                 out.append((kind, m.start, m.end, m.score))
         for kind, recognizer in self._presidio:
             out += [
