@@ -113,6 +113,8 @@ def _strings(value: Any, path: str, depth: int) -> Iterator[tuple[str, str]]:
             yield from ((f"{path}.{column}", v) for v in value[column].tolist() if isinstance(v, str))
         return
     if isinstance(value, Mapping):
+        if "bdata" in value and "dtype" in value:
+            return  # a chart's numbers as a base64 typed array (Plotly), not text
         items: Iterable[tuple[Any, Any]] = value.items()
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         items = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))

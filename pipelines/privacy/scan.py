@@ -56,6 +56,9 @@ KINDS: tuple[str, ...] = (
 # Machine-made tokens (hashes, run and batch ids, git shas): letters and digits run together,
 # 12 characters or more. Digits inside them are not phone or NHS numbers.
 _MACHINE_TOKEN = re.compile(r"(?<![\w-])(?=[0-9a-f-]*\d)(?=[0-9a-f-]*[a-f])[0-9a-f][0-9a-f-]{11,}(?![\w-])", re.I)
+# Encoded blobs (base64, long ids, paths without spaces): letters and digits run together, 16+
+# characters. Their letter runs are not names.
+_BLOB = re.compile(r"(?=[A-Za-z0-9+/=_-]*\d)[A-Za-z0-9+/=_-]{16,}")
 _STRUCTURED_HINT = re.compile(r"[\d@]")
 _CACHE_MAX = 200_000
 
@@ -108,7 +111,8 @@ class TextScanner:
             work = _MACHINE_TOKEN.sub(lambda m: "x" * len(m.group()), text)
             spans += self._structured(work)
         if self._finder is not None:
-            spans += [("PERSON", s, e, sc) for s, e, sc in self._finder.find(text)]
+            words = _BLOB.sub(lambda m: " " * len(m.group()), text)  # same length: offsets hold
+            spans += [("PERSON", s, e, sc) for s, e, sc in self._finder.find(words)]
         if not spans:
             return Counter()
         blocked = [m.span() for m in self._allow.finditer(text)] if self._allow else []

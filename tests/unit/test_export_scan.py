@@ -46,6 +46,9 @@ CLEAN = [
     '<script>alert(1)</script> <img src=x onerror=alert(1)> <a href="javascript:alert(1)">click me</a>',
     "fft_rating 'Excellent' is not an FFT answer",
     "exports/2026-10/theme-report/comments.csv",
+    # Plotly's base64 numbers from a real trend pack: the rules read "JAd" in it as a name.
+    "GIZhGIYBUkCyySabbLJTQC3OaPew9VJAS9SuRO1KUkBfWb1LHgxSQF+9evXq1VJAOtIcaY40U0CYIp91g2lSQHIcx3Ec"
+    "Z1JAd5Vigu4qUkC3bdu2bdtRQBFCCCGEEFJA",
 ]
 
 
@@ -171,6 +174,7 @@ def test_text_cells_finds_every_string_a_page_shows():
             "Trend", Markup('<svg><text x="1234567" y="07700900123">North Hospital</text></svg>'), [["a", 1]]
         ),
         "table": pd.DataFrame({"site": ["X"], "n": [1]}),
+        "figure": {"data": [{"name": "Responses", "y": {"dtype": "f8", "bdata": "GIZhGIYBUkCyySab"}}]},
         "flags": (True, 2.5),
     }
     cells = exports.text_cells(context)
@@ -180,6 +184,7 @@ def test_text_cells_finds_every_string_a_page_shows():
         "chart.svg": ["North Hospital"],  # an SVG's text, not its coordinates
         "chart.rows": ["a"],
         "table.site": ["X"],
+        "figure.data.name": ["Responses"],  # the numbers' base64 typed array is not text
     }
 
 
