@@ -13,7 +13,7 @@ redactor itself (``models/privacy/recognizers.yaml``):
   dates (a month, a run time); only a cued date is a birth date;
 * person names, by the redactor's rules (:class:`~pipelines.privacy.person.PersonFinder`: titles,
   relations, roles, name lists), with the same allow-list (site and service names). The names
-  model is not run here: on a 10,000-row comments export it would take ~24 CPU s against 2.2 CPU s
+  model is not run here: on a 10,000-row comments export it would take ~23 CPU s against 2.3 CPU s
   for the whole scan (``python -m benchmarks.export_scan``; docs/reports.md, "Safety").
 
 A hit blocks the file (:class:`pipelines.exports.ExportBlocked`); what is recorded is where and
