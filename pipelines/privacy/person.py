@@ -41,7 +41,8 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
 _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
 _HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z])")
-_HASHTAG_RE = re.compile(r"(?<![\w#])#[A-Za-z][A-Za-z0-9_]{2,40}")
+# A hashtag, but never a CSS/HTML hex colour ("#fdca26", "#bad"): charts carry those.
+_HASHTAG_RE = re.compile(r"(?<![\w#])#(?![0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?(?:[0-9A-Fa-f]{2})?\b)[A-Za-z][A-Za-z0-9_]{2,40}")
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
