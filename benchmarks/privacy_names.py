@@ -4,7 +4,8 @@ A corpus is JSON lines with ``id``, ``kind``, ``text``, ``names`` (every name as
 ``keep`` (words that must survive). Three figures, defined as in the lead's ``names_eval.py``:
 
 * **PERSON recall per comment**: a comment with names counts as caught when every alphabetic
-  character of every occurrence of each name is redacted (a leading title such as "Dr" may stay);
+  character of every occurrence of each name is redacted (leading title words such as "Dr" or
+  "Staff Nurse", any title the redactor configures, may stay: they name no one);
 * **non-identifier tokens kept**: words outside names and outside non-PERSON spans that no span
   touches;
 * **keep items intact**: the first occurrence of each keep item is untouched.
@@ -18,6 +19,7 @@ model or their union (the production default).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import time
@@ -26,7 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 TRICKY_PATH = Path(__file__).resolve().parents[1] / "models" / "privacy" / "names" / "dev_tricky.txt"
+RECOGNIZERS_PATH = TRICKY_PATH.parents[1] / "recognizers.yaml"
 _TITLES = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sister", "father", "nurse"}
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _NAME_WORD_RE = re.compile(r"[A-Za-z'\-]+")
@@ -75,14 +80,25 @@ class NameScores:
         }
 
 
+@functools.cache
+def _titles() -> frozenset[str]:
+    """Title words: the fixed set plus every word of the redactor's strong and weak titles."""
+    cfg = yaml.safe_load(RECOGNIZERS_PATH.read_text(encoding="utf-8"))["person"]
+    words = {w.lower().rstrip(".") for t in (*cfg["strong_titles"], *cfg["weak_titles"]) for w in t.split()}
+    return frozenset(_TITLES | words)
+
+
 def _name_caught(text: str, name: str, cover: list[bool], name_idx: set[int]) -> bool:
     ok, start = True, 0
     while (i := text.find(name, start)) >= 0:
         name_idx.update(range(i, i + len(name)))
         core = [j for j in range(i, i + len(name)) if text[j].isalpha()]
         words = list(_NAME_WORD_RE.finditer(name))
-        if words and words[0].group(0).lower().rstrip(".") in _TITLES and len(words) > 1:
-            core = [j for j in core if j >= i + words[1].start()]
+        lead = 0  # leading title words ("Dr", "Staff Nurse", "Rev.") may stay: they name no one
+        while lead < len(words) - 1 and words[lead].group(0).lower().rstrip(".") in _titles():
+            lead += 1
+        if lead:
+            core = [j for j in core if j >= i + words[lead].start()]
         ok = ok and all(cover[j] for j in core)
         start = i + len(name)
     return ok

@@ -38,11 +38,40 @@ _TIME_WORDS = frozenset(
 )
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Titles that are names only when capitalised ("Miss Jones", not "I miss home").
+# Facility words that always make the words before them a place ("Nightingale Ward").
+_CARE_PLACES = frozenset(
+    [
+        "ward",
+        "wards",
+        "unit",
+        "wing",
+        "hospital",
+        "hospitals",
+        "clinic",
+        "centre",
+        "center",
+        "suite",
+        "surgery",
+        "practice",
+        "department",
+        "theatre",
+        "theatres",
+        "hospice",
+        "infirmary",
+        "trust",
+        "foundation",
+        "medical",
+        "health",
+        "healthcare",
+        "memorial",
+    ]
+)
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
 _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
 _HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z])")
 # A hashtag, but never a CSS/HTML hex colour ("#fdca26", "#bad"): charts carry those.
-_HASHTAG_RE = re.compile(r"(?<![\w#])#(?![0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?(?:[0-9A-Fa-f]{2})?\b)[A-Za-z][A-Za-z0-9_]{2,40}")
+_HEX_COLOUR = r"[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?(?:[0-9A-Fa-f]{2})?\b"
+_HASHTAG_RE = re.compile(rf"(?<![\w#])#(?!{_HEX_COLOUR})[A-Za-z][A-Za-z0-9_]{{2,40}}")
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
@@ -476,8 +505,21 @@ class PersonFinder:
         if j == k + 1 and len(nxt.text) == 1:  # a lone initial is not a name
             return None
         if self._followed_by_facility(work, toks, j):
-            return None
+            if not self._surname_not_place(work, toks, j + 1):
+                return None
+            j += 1  # "Dr Hyun-woo Park explained": a surname that is also a place word
         return j
+
+    def _surname_not_place(self, work: str, toks: list[_Tok], f: int) -> bool:
+        """Facility word ``f`` after a titled name that is the end of the name, not a place.
+
+        Only surnames that double as place words (Park, Hall, Field, ...) and only when no
+        capitalised word follows; care places (Ward, Unit, Hospital, ...) never are.
+        """
+        fac = toks[f]
+        if fac.lower in _CARE_PLACES or not self._title_case(fac) or not self._known_last(fac.lower):
+            return False
+        return f + 1 == len(toks) or not self._adjacent(work, fac, toks[f + 1]) or not self._title_case(toks[f + 1])
 
     # 2. relation / naming cues (lower case allowed) ---------------------------------------------
     def _relation_cues(self, scan: _Scan) -> None:

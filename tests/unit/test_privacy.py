@@ -165,6 +165,10 @@ def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: st
         ("Dr محمد علي was kind", "Dr [NAME] was kind"),
         ("thanks @nurse_kate for everything", "thanks [NAME] for everything"),
         ("#NurseSarah is a legend, #NHSheroes", "[NAME] is a legend, #NHSheroes"),
+        ("Dr Hyun-woo Park explained the scan", "Dr [NAME] explained the scan"),
+        ("we saw Dr Lee at Heaton Park", "we saw Dr [NAME] at Heaton Park"),
+        ("Name (optional): Abena Owusu\nWard: 4", "Name (optional): [NAME]\nWard: 4"),
+        ("she let me call her Toyin!", "she let me call her [NAME]!"),
     ],
 )
 def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor, text: str, expected: str) -> None:
@@ -586,3 +590,18 @@ def test_names_grow_around_and_repeat(redactor: Redactor) -> None:
     assert f.propagate(text, [(6, 11)]) == [(22, 36)]  # "Zelda Oyinlola"
     # a common-word name repeats only with the same capitals, never at a sentence start
     assert f.propagate("Dr Will came. Will the doctor call? I will", [(3, 7)]) == []
+
+
+def test_names_benchmark_lets_leading_titles_stay_but_nothing_else() -> None:
+    from benchmarks.privacy_names import _name_caught
+
+    def caught(text: str, name: str, redacted: str) -> bool:
+        cover = [False] * len(text)
+        i = text.find(redacted)
+        cover[i : i + len(redacted)] = [True] * len(redacted)
+        return _name_caught(text, name, cover, set())
+
+    assert caught("Staff Nurse Mbeki was kind", "Staff Nurse Mbeki", "Mbeki")
+    assert caught("Rev. Alun Jenkins wrote", "Rev. Alun Jenkins", "Alun Jenkins")
+    assert not caught("From Big Tel", "Big Tel", "Tel")
+    assert not caught("Dr Hyun-woo Park", "Dr Hyun-woo Park", "Hyun-woo")
