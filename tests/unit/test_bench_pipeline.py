@@ -20,7 +20,18 @@ def result(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "pipeline-200.json"
     code = bench.main(
-        ["--rows", "200", "--naive-sample", "16", "--bertopic-sample", "120", "--workdir", str(tmp / "w"), "--out", str(out)]
+        [
+            "--rows",
+            "200",
+            "--naive-sample",
+            "16",
+            "--bertopic-sample",
+            "120",
+            "--workdir",
+            str(tmp / "w"),
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0
     return json.loads(out.read_text(encoding="utf-8"))
