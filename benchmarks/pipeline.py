@@ -190,8 +190,10 @@ def _rows_for_rate(stage: str, summary: dict[str, Any], records: int) -> int:
     return int(summary.get("rows_in") or 0)
 
 
-def run_stages(rows: int, workdir: Path, env: dict[str, str], log: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Generate the demo data, then run and measure every stage; (generate row, stage rows)."""
+def run_stages(
+    rows: int, workdir: Path, env: dict[str, str], log: Any, until: str = STAGES[-1]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Generate the demo data, then run and measure every stage up to ``until``; (generate row, stage rows)."""
     feedback = str(Path(sys.executable).parent / "feedback")
     log(f"generating {rows} demo records ...")
     gen = _measure([feedback, "demo-data", "--rows", str(rows), "--seed", "42"], env, workdir / "generate.log")
@@ -200,7 +202,7 @@ def run_stages(rows: int, workdir: Path, env: dict[str, str], log: Any) -> tuple
     generate = {"stage": "generate (not timed in total)", "rows_in": rows, "rows_out": records, **gen}
     run_id = f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     out: list[dict[str, Any]] = []
-    for stage in STAGES:
+    for stage in STAGES[: STAGES.index(until) + 1]:
         log(f"stage {stage} ...")
         summary_path = workdir / f"{stage}.summary.json"
         child = [sys.executable, "-m", "benchmarks.pipeline", "--child", stage, "--run-id", run_id]
@@ -225,7 +227,8 @@ def run_baselines(
 ) -> list[dict[str, Any]]:
     """Measure the naive baselines on samples and extrapolate them to this run's volume."""
     by = {s["stage"]: s for s in stages}
-    enrich_sum, themes_sum = by["enrich"]["summary"], by["themes"]["summary"]
+    enrich_sum = by["enrich"]["summary"] if "enrich" in by else {}
+    themes_sum = by["themes"]["summary"] if "themes" in by else {}
     scored = int(enrich_sum.get("rows_out") or 0) + int(enrich_sum.get("clauses") or 0)
     clauses = int(themes_sum.get("rows_in") or 0)
     plan = [
@@ -278,12 +281,14 @@ def totals(stages: list[dict[str, Any]], records: int) -> dict[str, Any]:
     }
 
 
-def measure(rows: int, samples: dict[str, int], workdir: Path, log: Any = print) -> dict[str, Any]:
+def measure(
+    rows: int, samples: dict[str, int], workdir: Path, log: Any = print, until: str = STAGES[-1]
+) -> dict[str, Any]:
     """The whole benchmark at ``rows`` generated records; the result written to JSON by :func:`main`."""
     env = bench_env(workdir)
     load_before = [round(x, 2) for x in os.getloadavg()]
     started = datetime.now(UTC)
-    generate, stages = run_stages(rows, workdir, env, log)
+    generate, stages = run_stages(rows, workdir, env, log, until)
     baselines = run_baselines(stages, env, workdir, samples, log)
     return {
         "rows_requested": rows,
@@ -294,6 +299,7 @@ def measure(rows: int, samples: dict[str, int], workdir: Path, log: Any = print)
         "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "extrapolated": False,
+        "stages_run": [s["stage"] for s in stages],
         "generate": generate,
         "stages": stages,
         "total": totals(stages, generate["rows_out"]),
@@ -360,7 +366,7 @@ def render(result: dict[str, Any], file: Any = None) -> str:
         )
     tot = result["total"]
     t.add_row(
-        "total (4 stages)",
+        f"total ({len(result['stages'])} stages)",
         "",
         "",
         f"{tot['wall_s']:.1f}",
@@ -410,6 +416,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-baselines", action="store_true", help="Skip both naive baselines.")
     parser.add_argument(
+        "--until",
+        choices=STAGES,
+        default=STAGES[-1],
+        help="Last stage to run (each needs the ones before it); baselines of stages not run are skipped.",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="JSON path (default benchmarks/results/pipeline-N.json)."
     )
     parser.add_argument("--workdir", type=Path, default=None, help="Scratch folder (default: a new temp dir).")
@@ -436,7 +448,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-pipeline-"))
         workdir.mkdir(parents=True, exist_ok=True)
         try:
-            result = measure(args.rows, samples, workdir, log=lambda m: print(m, file=sys.stderr, flush=True))
+            result = measure(
+                args.rows, samples, workdir, log=lambda m: print(m, file=sys.stderr, flush=True), until=args.until
+            )
         finally:
             if not args.keep:
                 shutil.rmtree(workdir, ignore_errors=True)
