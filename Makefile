@@ -14,7 +14,7 @@ export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
-.PHONY: help install lock models privacy-model reliability reliability-short demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
+.PHONY: help install lock models privacy-model reliability reliability-short demo report test test-fast test-browser lint bench bench-10k bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
@@ -65,6 +65,13 @@ report: install  ## Write the HTML reports and exports for the latest month with
 
 test-browser: install  ## Report tests in headless Chromium (installs Debian chromium if missing)
 	$(PY) -m pytest -q -m browser tests/e2e/test_reports_browser.py
+
+bench: models  ## End to end at 10k and 100k records: per-stage wall, CPU, rows/s, peak RSS, naive baselines (long)
+	$(PY) -m benchmarks.pipeline --rows 10000
+	$(PY) -m benchmarks.pipeline --rows 100000
+
+bench-10k: models  ## End to end at 10k records only (about 10 min on 2 idle cores): benchmarks/results/pipeline-10000.json
+	$(PY) -m benchmarks.pipeline --rows 10000
 
 bench-sentiment: models  ## Sentiment throughput: naive vs ours (fp32/int8) vs compute bound
 	$(FEEDBACK) bench sentiment
