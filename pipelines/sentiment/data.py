@@ -79,6 +79,7 @@ class TrainConfig:
     exclude_sources: list[str] = field(default_factory=list)
     rating_input: bool = True
     rating_dropout: float = 0.5
+    encoder_layers: list[int] = field(default_factory=list)  # base-model layers kept (empty: all)
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:

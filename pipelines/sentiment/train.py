@@ -133,21 +133,31 @@ def _batch_loss(model: Any, encs: Sequence[Any], batch: list[int], targets: _Tar
     return per.sum() / targets.weights[b].sum()
 
 
-def _load_base_model(init_from: Path | None = None) -> Any:
-    # MiniLM with a fresh 5-class head, or an earlier build's fine-tuned weights (continued fine-tuning).
+def _load_base_model(init_from: Path | None = None, layers: Sequence[int] = ()) -> Any:
+    # MiniLM with a fresh 5-class head, or an earlier build's fine-tuned weights (continued
+    # fine-tuning). `layers` keeps only those encoder layers of the base model (a layer-dropped
+    # student, fine-tuned as a whole); an earlier build already has its own layer count.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     if init_from is not None:
         return AutoModelForSequenceClassification.from_pretrained(str(init_from))
-    return AutoModelForSequenceClassification.from_pretrained(
+    model = AutoModelForSequenceClassification.from_pretrained(
         base_model_path(),
         num_labels=5,
         id2label=dict(enumerate(LABELS5)),
         label2id={n: i for i, n in enumerate(LABELS5)},
     )
+    if layers:
+        encoder = model.bert.encoder
+        if not all(0 <= i < len(encoder.layer) for i in layers) or list(layers) != sorted(set(layers)):
+            raise ValueError(f"encoder_layers must be increasing indices below {len(encoder.layer)}: {list(layers)}")
+        encoder.layer = torch.nn.ModuleList([encoder.layer[i] for i in layers])
+        model.config.num_hidden_layers = len(layers)
+    return model
 
 
 def train_model(
@@ -162,7 +172,7 @@ def train_model(
 
     train = training_view(train, cfg)
     set_determinism(cfg.seed)
-    model = _load_base_model(init_from)
+    model = _load_base_model(init_from, cfg.encoder_layers)
     tok = load_tokenizer(Path(base_model_path()) / "tokenizer.json", cfg.max_len)
     encs = _encode_examples(tok, train, cfg)
     lengths = [len(e.ids) for e in encs]
