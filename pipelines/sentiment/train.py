@@ -216,13 +216,17 @@ def train_model(
     return model, tok, stats
 
 
-def predict_torch(model: Any, tok: Any, examples: Sequence[Example], max_len: int) -> Any:
-    """5-class probabilities with the in-memory torch model (evaluation during training)."""
+def predict_torch(model: Any, tok: Any, examples: Sequence[Example], max_len: int, rating_input: bool = True) -> Any:
+    """5-class probabilities with the in-memory torch model (evaluation during training).
+
+    ``rating_input=False`` for a model trained on text only (``cfg.rating_input``): the ratings of
+    the examples then stay out of its input (apply them as a feature with ``rating.apply_rating``).
+    """
     import numpy as np
     import torch
 
     tok.enable_truncation(max_length=max_len, strategy="longest_first")
-    encs = encode(tok, *model_inputs(examples))
+    encs = encode(tok, *model_inputs(examples, rating_input))
     out = np.zeros((len(examples), 5), dtype=np.float32)
     with torch.inference_mode():
         for batch in length_batches([len(e.ids) for e in encs]):
