@@ -1,6 +1,6 @@
 """Assemble ``feedback_labelled_part4c.jsonl`` from the hand-written lists below (see DATASHEET_part4c.md).
 
-Part 4c covers two gaps found by the behavioural tests of issue 13:
+Part 4c covers three gaps found by the behavioural tests of issue 13:
 
 1. **Bare topic answers**: an answer that names a topic without judging it ("the parking", "Reception.").
    CODING.md's one rule: code the text in the light of the question. Under a what-was-good question the
@@ -9,6 +9,7 @@ Part 4c covers two gaps found by the behavioural tests of issue 13:
 2. **Text and rating pointing opposite ways** (a ticked-the-wrong-end FFT box, a 0 on NPS with warm
    thanks): the label describes the text (CODING.md), so clear praise stays 4/5 under "very poor" and
    clear criticism stays 1/2 under "very good".
+3. **Short verdicts with no question** ("Awful", "Superb"): parts 1-4b have few answers without a question.
 
 Every answer below was written by hand for this part. The script only crosses the topic answers with
 question wordings, draws a question wording and a rating for each row with a seeded generator, and
@@ -218,6 +219,50 @@ DISAGREE: list[tuple[str, str, str, int, str, int]] = [
     ("health visiting", "why", "health visitor made me feel like a bad mum", 2, "fft", 1),
 ]
 
+# One-word or short verdicts, often with no question at all (a free-text box without a prompt, a
+# suggestion card): the verdict is the label (CODING.md: 1-2 criticism, 4-5 praise; 1 and 5 when
+# strong). Kept out: the verdicts of the behavioural tests ("Excellent", "Terrible", "It was ok").
+# (text, label, question kind: "" = no question, "why", "other")
+VERDICTS: list[tuple[str, int, str]] = [
+    ("Awful", 1, ""),
+    ("Dreadful.", 1, ""),
+    ("Appalling", 1, ""),
+    ("shocking", 1, ""),
+    ("Rubbish", 1, ""),
+    ("Horrendous!", 1, ""),
+    ("Disgraceful", 1, "why"),
+    ("Atrocious", 1, ""),
+    ("Abysmal.", 1, "why"),
+    ("Useless", 1, ""),
+    ("Pathetic", 1, "other"),
+    ("Awful service", 1, "why"),
+    ("Horrible", 1, ""),
+    ("Poor", 2, ""),
+    ("Very poor", 2, "why"),
+    ("Not good", 2, ""),
+    ("Bad experience", 2, ""),
+    ("Pretty poor", 2, "other"),
+    ("Not great", 2, ""),
+    ("Disappointing", 2, ""),
+    ("Really rude", 2, ""),
+    ("Superb", 5, ""),
+    ("Outstanding", 5, ""),
+    ("Fantastic!", 5, ""),
+    ("Brilliant", 5, "why"),
+    ("Amazing", 5, ""),
+    ("Wonderful", 5, "other"),
+    ("Faultless", 5, ""),
+    ("Exceptional", 5, ""),
+    ("Top notch", 5, "why"),
+    ("Lovely", 4, ""),
+    ("Very nice", 4, ""),
+    ("Pleasant", 4, ""),
+    ("Spot on", 4, ""),
+    ("Helpful", 4, "why"),
+    ("Efficient", 4, ""),
+    ("Quick and easy", 4, "other"),
+]
+
 _SCALE_RANGE = {"fft": (1, 2, 3, 4, 5), "nps": tuple(range(11)), "hcahps": tuple(range(11)), "stars": (1, 2, 3, 4, 5)}
 
 
@@ -252,6 +297,10 @@ def rows() -> list[dict]:
             raise ValueError(f"rating {rating} outside {scale}: {text}")
         question = rng.choice(OTHER_QS[:1] if kind == "why" else OTHER_QS[1:3])
         out.append(_row(question, text, label, setting, scale, rating))
+    for text, label, kind in VERDICTS:
+        question = "" if not kind else rng.choice(OTHER_QS[:1] if kind == "why" else OTHER_QS[1:3])
+        scale, rating = ("none", None) if not question else _rating_for("other", rng)
+        out.append(_row(question, text, label, "any", scale, rating))
     rng.shuffle(out)
     for i, row in enumerate(out, 1):
         row["id"] = f"p4c-{i:04d}"
