@@ -2,6 +2,7 @@
 
     python models/sentiment/evaluate.py                 # the default build
     python models/sentiment/evaluate.py --build build/<version> --backend onnx-fp32
+    python models/sentiment/evaluate.py --build build/<version> --rating-modes   # rating as input / feature / none
 Writes the JSON to stdout (and --out FILE). The project held-out set is scored with the
 respondents' ratings where they exist (``project_heldout``) and without (``_text_only``).
 """
@@ -31,6 +32,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=Path, default=None)
     parser.add_argument("--backend", default="onnx")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--rating-modes",
+        action="store_true",
+        help="also compare the rating as model input, text only and the rating as a feature (same build)",
+    )
+    parser.add_argument(
+        "--table-exclude",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="with --rating-modes: leave training rows whose source starts with this out of the likelihood table "
+        "(a build trained before that part existed), e.g. feedback_labelled_part4c",
+    )
     args = parser.parse_args(argv)
     build = args.build or current_build(HERE / "build", DEFAULT_FILE)
     if build is None:
@@ -66,11 +80,41 @@ def main(argv: list[str] | None = None) -> int:
                 "clause_rule": binary_prf(gold, clause_rule),
                 "either": binary_prf(gold, either),
             }
+    if args.rating_modes:
+        out["rating_modes"] = rating_modes(scorer, sets, args.table_exclude)
     text = json.dumps(out, indent=1)
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def rating_modes(scorer, sets: dict, exclude: list[str]) -> dict:
+    """Held-out metrics of one build's model with the rating as input, without it, and as a feature.
+
+    Model only plus the no-content rule (no clause rule needed: labels do not depend on it). The
+    feature's likelihood table is counted on the project training rows, as ``train.py`` does.
+    """
+    from pipelines.sentiment.data import model_inputs, without_ratings
+    from pipelines.sentiment.metrics import evaluate_probs
+    from pipelines.sentiment.rating import apply_rating, rating_likelihoods
+
+    held = sets["project_heldout"]
+    rated = [i for i, e in enumerate(held) if e.rating is not None]
+    table = rating_likelihoods([e for e in sets["project_train"] if not any(e.source.startswith(x) for x in exclude)])
+    text_only = scorer._predict(*model_inputs(without_ratings(held)))
+    modes = {
+        "rating_as_input": scorer._predict(*model_inputs(held)),
+        "text_only": text_only,
+        "rating_as_feature": apply_rating(text_only, [e.rating for e in held], table),
+    }
+    out = {}
+    for name, probs in modes.items():
+        out[name] = {
+            "all": evaluate_probs(held, probs, scorer.mixed_threshold),
+            "rated": evaluate_probs([held[i] for i in rated], probs[rated], scorer.mixed_threshold),
+        }
+    return out
 
 
 if __name__ == "__main__":

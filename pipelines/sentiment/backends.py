@@ -85,7 +85,15 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 
 class OnnxPredictor:
-    """ONNX Runtime inference: explicit threads, length-sorted batches, per-batch padding."""
+    """ONNX Runtime inference: length-sorted batches, per-batch padding, one batch per core at a time.
+
+    ``threads`` cores are used as ``threads`` workers that each run whole batches on one
+    intra-op thread (a shared session; ``run`` is thread-safe and releases the GIL), not as
+    intra-op threads that split every operator. Measured on 2 cores (MODEL_CARD.md, speed):
+    a 44-token comment's operators are small, and waking a second thread for each of them
+    cost more than it gave. ``workers=1`` with ``threads=2`` is the intra-op layout.
+    Batches and their padding do not depend on the layout, so neither do the probabilities.
+    """
 
     def __init__(
         self,
@@ -95,6 +103,7 @@ class OnnxPredictor:
         threads: int = ONNX_THREADS,
         max_batch: int = 32,
         max_tokens: int = 1024,
+        workers: int | None = None,
     ) -> None:
         # Batches of <= 32 comments and <= 1024 padded tokens: measured 5-10% more
         # comments per CPU-second than 64/4096 on 2 cores (activations stay in cache).
@@ -102,8 +111,9 @@ class OnnxPredictor:
             import onnxruntime as ort
         except ImportError as exc:  # pragma: no cover - depends on install
             raise SentimentModelError("onnxruntime is not installed: pip install onnxruntime") from exc
+        self.workers = max(1, threads if workers is None else workers)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
+        opts.intra_op_num_threads = max(1, threads // self.workers)
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -116,6 +126,7 @@ class OnnxPredictor:
         self.tok = load_tokenizer(tokenizer_json, max_len)
         self.max_batch = max_batch
         self.max_tokens = max_tokens
+        self._pool: Any = None
 
     def __call__(self, texts: list[str], questions: list[str] | None) -> np.ndarray:
         """5-class probabilities for ``texts`` (n x 5)."""
@@ -123,10 +134,22 @@ class OnnxPredictor:
 
         encs = encode(self.tok, texts, questions)
         out = np.zeros((len(texts), 5), dtype=np.float32)
-        for batch in length_batches([len(e.ids) for e in encs], self.max_batch, self.max_tokens):
+
+        def run(batch: list[int]) -> None:
             feed = {k: v for k, v in pad_batch([encs[i] for i in batch]).items() if k in self.input_names}
-            logits = self.session.run(None, feed)[0]
-            out[batch] = _softmax(logits.astype(np.float32))
+            out[batch] = _softmax(self.session.run(None, feed)[0].astype(np.float32))
+
+        batches = length_batches([len(e.ids) for e in encs], self.max_batch, self.max_tokens)
+        if self.workers == 1 or len(batches) == 1:
+            for batch in batches:
+                run(batch)
+        else:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sentiment-onnx")
+            # Longest batches first: the last batch to finish is a short one (less idle tail).
+            list(self._pool.map(run, batches[::-1]))
         return out
 
 

@@ -28,6 +28,7 @@ from pipelines.sentiment.data import DRUGSCOM_PACKAGE, Example, TrainConfig, mod
 from pipelines.sentiment.export import export_onnx, quantize_int8, save_hf
 from pipelines.sentiment.metrics import agreement3, binary_prf, clause_mixed, diagnostics, evaluate_probs
 from pipelines.sentiment.pointers import read_manifest, update_pointers, write_manifest
+from pipelines.sentiment.rating import RATING_BANDS, apply_rating, rating_likelihoods
 from pipelines.sentiment.scorer import RULES_VERSION, ModelSentimentScorer
 from pipelines.sentiment.train import base_model_path, train_model
 
@@ -75,16 +76,28 @@ def build_version(prefix: str, cfg: TrainConfig, data_hashes: dict[str, str]) ->
     return f"{prefix}-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 
 
-def _serving(cfg: TrainConfig) -> dict[str, Any]:
-    return {
+def rating_table(sets: dict[str, list[Example]], cfg: TrainConfig) -> list[list[float]] | None:
+    """P(rating band | label) counted on the rated project training rows, when the rating is a feature."""
+    if not cfg.rating_feature:
+        return None
+    return rating_likelihoods(sets.get("project_train", []))
+
+
+def _serving(cfg: TrainConfig, likelihoods: list[list[float]] | None = None) -> dict[str, Any]:
+    out = {
         "mixed_rule": "clauses",
         "mixed_threshold": cfg.mixed_threshold,
         "noncontent": cfg.noncontent,
         "max_len": cfg.max_len,
         "input": "pair(question [rating: band], text)" if cfg.rating_input else "pair(question, text)",
         "rating_input": cfg.rating_input,
+        "rating_feature": likelihoods is not None,
         "rules_version": RULES_VERSION,
     }
+    if likelihoods is not None:
+        out["rating_likelihoods"] = likelihoods
+        out["rating_likelihoods_axes"] = {"rows": list(LABELS5), "columns": [name for _, name in RATING_BANDS]}
+    return out
 
 
 def _file_hashes(folder: Path) -> dict[str, str]:
@@ -133,7 +146,8 @@ def run_build(
     tmp = build_dir / f".{version}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     stats = {**stats, "export_seconds": _export(model, tmp), "threads": 2}
-    quant, metrics = package_metrics(tmp, sets, cfg, eval_sets, agreement_sets, log)
+    likelihoods = rating_table(sets, cfg)
+    quant, metrics = package_metrics(tmp, sets, cfg, eval_sets, agreement_sets, log, likelihoods)
     manifest = {
         "version": version,
         "kind": kind,
@@ -141,7 +155,7 @@ def run_build(
         **_provenance(cfg, sets, data_hashes, train_sets, repo_root),
         "training": stats,
         "quantization": quant,
-        "serving": _serving(cfg),
+        "serving": _serving(cfg, likelihoods),
         "files": _file_hashes(tmp),
         "metrics": metrics,
         **(extra_manifest or {}),
@@ -158,7 +172,15 @@ def _export(model: Any, folder: Path) -> float:
     # safetensors + tokenizer files into folder/hf, ONNX fp32 into folder; returns the export seconds.
     save_hf(model, Path(base_model_path()), folder / "hf")
     started = time.perf_counter()
-    export_onnx(model, folder / "model.onnx")
+    # The ONNX graph is traced from the plain ("eager") attention: the SDPA trace adds a
+    # masking chain (Where, IsNaN) to every layer that costs ~5% of int8 inference (measured,
+    # MODEL_CARD.md). Same weights and outputs; the saved hf/ model keeps its default.
+    previous = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    try:
+        export_onnx(model, folder / "model.onnx")
+    finally:
+        model.set_attn_implementation(previous)
     return round(time.perf_counter() - started, 1)
 
 
@@ -188,15 +210,23 @@ def _provenance(
 
 
 def _predict_sets(
-    predictors: dict[str, OnnxPredictor], sets: dict[str, list[Example]], names: Sequence[str]
+    predictors: dict[str, OnnxPredictor],
+    sets: dict[str, list[Example]],
+    names: Sequence[str],
+    cfg: TrainConfig,
+    likelihoods: list[list[float]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    # {variant: {set name: n x 5 probabilities}} for the non-empty sets among `names`.
+    # {variant: {set name: n x 5 probabilities}} for the non-empty sets among `names`, as served:
+    # the rating in the model input (rating_input) or combined with the text model (likelihoods).
     probs: dict[str, dict[str, Any]] = {variant: {} for variant in predictors}
     for name in dict.fromkeys(names):
         exs = sets.get(name, [])
         if exs:
             for variant, predict in predictors.items():
-                probs[variant][name] = predict(*model_inputs(exs))
+                p = predict(*model_inputs(exs, cfg.rating_input))
+                if likelihoods is not None:
+                    p = apply_rating(p, [e.rating for e in exs], likelihoods)
+                probs[variant][name] = p
     return probs
 
 
@@ -223,8 +253,11 @@ def package_metrics(
     eval_sets: Sequence[str] = DEFAULT_EVAL_SETS,
     agreement_sets: Sequence[str] = AGREEMENT_SETS,
     log: Log = print,
+    likelihoods: list[list[float]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Quantise ``folder/model.onnx``, decide int8 acceptance, measure fp32 and int8.
+
+    ``likelihoods``: the rating is served as a feature (naive Bayes with this table).
 
     Deletes ``folder/model.int8.onnx`` again when int8 is rejected.
 
@@ -239,7 +272,7 @@ def package_metrics(
         "fp32": OnnxPredictor(folder / "model.onnx", tok, cfg.max_len),
         "int8": OnnxPredictor(folder / "model.int8.onnx", tok, cfg.max_len),
     }
-    probs = _predict_sets(predictors, sets, [*eval_sets, *agreement_sets])
+    probs = _predict_sets(predictors, sets, [*eval_sets, *agreement_sets], cfg, likelihoods)
     agree_names = [n for n in agreement_sets if n in probs["fp32"]]
     agree = agreement3(
         np.concatenate([probs["fp32"][n] for n in agree_names]),
@@ -256,7 +289,7 @@ def package_metrics(
     metrics["diagnostics"] = diagnostics(sets, probs[served], cfg)
     held = sets.get("project_heldout", [])
     if held:
-        scorer = ModelSentimentScorer(predictors[served], "eval")
+        scorer = ModelSentimentScorer(predictors[served], "eval", rating_likelihoods=likelihoods)
         prf = binary_prf([bool(e.mixed) for e in held], clause_mixed(scorer.probabilities, held))
         metrics["diagnostics"]["mixed_clause_rule_heldout"] = {k: round(v, 4) for k, v in prf.items()}
     if not accepted:
@@ -275,12 +308,13 @@ def refresh_build(folder: Path, sets: dict[str, list[Example]], cfg: TrainConfig
     """Re-quantise and re-measure an existing build with the current code (no retraining)."""
     manifest = read_manifest(folder)
     eval_sets = [n for n in ("org_heldout", *DEFAULT_EVAL_SETS) if n in sets]
-    quant, metrics = package_metrics(folder, sets, cfg, eval_sets, AGREEMENT_SETS, log)
+    likelihoods = rating_table(sets, cfg)
+    quant, metrics = package_metrics(folder, sets, cfg, eval_sets, AGREEMENT_SETS, log, likelihoods)
     manifest.update(
         {
             "quantization": quant,
             "metrics": metrics,
-            "serving": _serving(cfg),
+            "serving": _serving(cfg, likelihoods),
             "refreshed_unix": int(time.time()),
             "libraries": _versions(),
             "files": _file_hashes(folder),

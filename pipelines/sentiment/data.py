@@ -79,6 +79,9 @@ class TrainConfig:
     exclude_sources: list[str] = field(default_factory=list)
     rating_input: bool = True
     rating_dropout: float = 0.5
+    rating_feature: bool = False  # naive Bayes: text-model probabilities x P(rating band | label)
+    encoder_layers: list[int] = field(default_factory=list)  # base-model layers kept (empty: all)
+    freeze_word_embeddings: bool = False  # keep the 30k x 384 token embeddings fixed (15% less CPU per step)
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:
@@ -189,8 +192,14 @@ def split_examples(examples: Sequence[Example], fraction: float, salt: str) -> t
     return train, held
 
 
-def model_inputs(examples: Sequence[Example]) -> tuple[list[str], list[str]]:
-    """(texts, first segments) for the model: each question, with its example's rating when it has one."""
+def model_inputs(examples: Sequence[Example], rating_input: bool = True) -> tuple[list[str], list[str]]:
+    """(texts, first segments) for the model: each question, with its example's rating when it has one.
+
+    ``rating_input=False``: the question alone (a model that reads the text only; the rating may
+    still be used as a feature, :func:`pipelines.sentiment.rating.apply_rating`).
+    """
+    if not rating_input:
+        return [e.text for e in examples], [e.question for e in examples]
     return [e.text for e in examples], [with_rating(e.question, e.rating) for e in examples]
 
 
@@ -218,7 +227,7 @@ def collect_default_data(data_dir: Path, cfg: TrainConfig) -> tuple[dict[str, li
     project = [e for e in load_project(files) if not any(e.source.startswith(s) for s in cfg.exclude_sources)]
     p_train, p_held = split_examples(project, cfg.holdout, cfg.split_salt)
     hashes = {f"{data_dir.name}/{f.name}": sha256_file(f) for f in files}
-    if not cfg.rating_input:
+    if not cfg.rating_input and not cfg.rating_feature:
         p_held = without_ratings(p_held)
     sets = {"project_train": p_train, "project_heldout": p_held, "project_heldout_text_only": without_ratings(p_held)}
     if cfg.use_drugscom:

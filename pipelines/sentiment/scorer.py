@@ -43,7 +43,7 @@ from pipelines.sentiment.base import (
 from pipelines.sentiment.clauses import split_clauses
 from pipelines.sentiment.noncontent import is_informative, noncontent_label
 from pipelines.sentiment.pointers import current_build, read_manifest
-from pipelines.sentiment.rating import with_rating
+from pipelines.sentiment.rating import apply_rating, with_rating
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -74,7 +74,9 @@ class ModelSentimentScorer(SentimentScorer):
     Non-informative answers are labelled by the no-content rule (``noncontent="rule"``)
     or by the model (``"model"``); either way ``is_informative`` is False for them.
     ``rating_input`` (from the build's manifest) makes whole comments read the respondent's
-    rating as ``[rating: <band>]`` after the question (:mod:`pipelines.sentiment.rating`).
+    rating as ``[rating: <band>]`` after the question; ``rating_likelihoods`` (a 5 labels x 5
+    bands table from the manifest) instead combines the text model's probabilities of whole
+    comments with their rating band by naive Bayes (:mod:`pipelines.sentiment.rating`).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class ModelSentimentScorer(SentimentScorer):
         pair_input: bool = True,
         mixed_rule: str = "clauses",
         rating_input: bool = False,
+        rating_likelihoods: Sequence[Sequence[float]] | None = None,
     ) -> None:
         if noncontent not in ("rule", "model"):
             raise ValueError("noncontent must be 'rule' or 'model'")
@@ -99,6 +102,7 @@ class ModelSentimentScorer(SentimentScorer):
         self.pair_input = pair_input
         self.mixed_rule = mixed_rule
         self.rating_input = rating_input and pair_input
+        self.rating_likelihoods = rating_likelihoods
 
     def probabilities(self, texts: Sequence[str], questions: Sequence[str | None] | None = None) -> np.ndarray:
         """Raw 5-class probabilities (n x 5), model only (no rule)."""
@@ -136,6 +140,16 @@ class ModelSentimentScorer(SentimentScorer):
         probs = _chunked(
             self._predict, [texts[i] for i in todo] + clause_texts, all_qs if self.pair_input else None, progress
         )
+        if ratings is not None and self.rating_likelihoods is not None:
+            # The rating as a feature: whole comments only (a clause is judged on its own words).
+            import numpy as np
+
+            if len(ratings) != len(texts):
+                raise ValueError(f"{len(texts)} texts but {len(ratings)} ratings")
+            whole = apply_rating(
+                probs[: len(todo)], [_rating_or_none(ratings[i]) for i in todo], self.rating_likelihoods
+            )
+            probs = np.concatenate([whole, probs[len(todo) :]], axis=0)
         sides: dict[int, set[int]] = {}
         for row, i in zip(probs[len(todo) :], clause_owner, strict=True):
             sides.setdefault(i, set()).add(side3(row))
@@ -232,6 +246,7 @@ def build_scorer(build: Path, backend: str = "onnx") -> ModelSentimentScorer:
         pair_input=True,
         mixed_rule=str(serving.get("mixed_rule", "clauses")),
         rating_input=bool(serving.get("rating_input", False)),
+        rating_likelihoods=serving.get("rating_likelihoods") if serving.get("rating_feature") else None,
     )
 
 

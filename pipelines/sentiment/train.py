@@ -105,7 +105,7 @@ def _optimizer(model: Any, cfg: TrainConfig, total_steps: int) -> tuple[Any, Any
     # AdamW (no decay on biases and norms) with linear warm-up then linear decay to 0.
     import torch
 
-    named = list(model.named_parameters())
+    named = [(nm, p) for nm, p in model.named_parameters() if p.requires_grad]
     groups = [
         {"params": [p for nm, p in named if not any(k in nm for k in _NO_DECAY)], "weight_decay": cfg.weight_decay},
         {"params": [p for nm, p in named if any(k in nm for k in _NO_DECAY)], "weight_decay": 0.0},
@@ -133,21 +133,31 @@ def _batch_loss(model: Any, encs: Sequence[Any], batch: list[int], targets: _Tar
     return per.sum() / targets.weights[b].sum()
 
 
-def _load_base_model(init_from: Path | None = None) -> Any:
-    # MiniLM with a fresh 5-class head, or an earlier build's fine-tuned weights (continued fine-tuning).
+def _load_base_model(init_from: Path | None = None, layers: Sequence[int] = ()) -> Any:
+    # MiniLM with a fresh 5-class head, or an earlier build's fine-tuned weights (continued
+    # fine-tuning). `layers` keeps only those encoder layers of the base model (a layer-dropped
+    # student, fine-tuned as a whole); an earlier build already has its own layer count.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     if init_from is not None:
         return AutoModelForSequenceClassification.from_pretrained(str(init_from))
-    return AutoModelForSequenceClassification.from_pretrained(
+    model = AutoModelForSequenceClassification.from_pretrained(
         base_model_path(),
         num_labels=5,
         id2label=dict(enumerate(LABELS5)),
         label2id={n: i for i, n in enumerate(LABELS5)},
     )
+    if layers:
+        encoder = model.bert.encoder
+        if not all(0 <= i < len(encoder.layer) for i in layers) or list(layers) != sorted(set(layers)):
+            raise ValueError(f"encoder_layers must be increasing indices below {len(encoder.layer)}: {list(layers)}")
+        encoder.layer = torch.nn.ModuleList([encoder.layer[i] for i in layers])
+        model.config.num_hidden_layers = len(layers)
+    return model
 
 
 def train_model(
@@ -162,7 +172,11 @@ def train_model(
 
     train = training_view(train, cfg)
     set_determinism(cfg.seed)
-    model = _load_base_model(init_from)
+    model = _load_base_model(init_from, cfg.encoder_layers)
+    if cfg.freeze_word_embeddings:
+        # The token embedding table is as large as the encoder: its AdamW update and dense
+        # gradient were measured at ~15% of each step's CPU (MODEL_CARD.md, training time).
+        model.get_input_embeddings().weight.requires_grad_(False)
     tok = load_tokenizer(Path(base_model_path()) / "tokenizer.json", cfg.max_len)
     encs = _encode_examples(tok, train, cfg)
     lengths = [len(e.ids) for e in encs]
@@ -202,13 +216,17 @@ def train_model(
     return model, tok, stats
 
 
-def predict_torch(model: Any, tok: Any, examples: Sequence[Example], max_len: int) -> Any:
-    """5-class probabilities with the in-memory torch model (evaluation during training)."""
+def predict_torch(model: Any, tok: Any, examples: Sequence[Example], max_len: int, rating_input: bool = True) -> Any:
+    """5-class probabilities with the in-memory torch model (evaluation during training).
+
+    ``rating_input=False`` for a model trained on text only (``cfg.rating_input``): the ratings of
+    the examples then stay out of its input (apply them as a feature with ``rating.apply_rating``).
+    """
     import numpy as np
     import torch
 
     tok.enable_truncation(max_length=max_len, strategy="longest_first")
-    encs = encode(tok, *model_inputs(examples))
+    encs = encode(tok, *model_inputs(examples, rating_input))
     out = np.zeros((len(examples), 5), dtype=np.float32)
     with torch.inference_mode():
         for batch in length_batches([len(e.ids) for e in encs]):

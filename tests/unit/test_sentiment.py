@@ -21,6 +21,7 @@ from pipelines.sentiment.base import (
     sentiment_from_probs,
 )
 from pipelines.sentiment.clauses import split_clauses
+from pipelines.sentiment.data import Example
 from pipelines.sentiment.noncontent import is_informative, noncontent_label, question_kind
 from pipelines.sentiment.scorer import ModelSentimentScorer, load_scorer
 
@@ -298,6 +299,42 @@ def test_rating_reaches_whole_comments_only_when_the_build_reads_ratings():
     assert plain.calls[0][1][:2] == ["Q1", ""]
     with pytest.raises(ValueError):
         ModelSentimentScorer(_FakePredict(), "f", rating_input=True).score(texts, qs, ratings=[1.0])
+
+
+def test_rating_as_a_feature_breaks_ties_but_not_clear_texts():
+    from pipelines.sentiment.rating import apply_rating, rating_band, rating_likelihoods
+
+    assert [rating_band(v) for v in (1.0, 0.7, 0.5, 0.2, 0.0, None)] == [0, 1, 2, 3, 4, None]
+    # Counted on rated examples (add-one smoothed), rows = labels, columns = bands (very good first).
+    rated = [Example(f"e{i}", "", "t", 2, 4, rating=1.0) for i in range(18)]
+    rated += [Example(f"n{i}", "", "t", 0, 0, rating=0.0) for i in range(18)]
+    rated += [Example("u", "", "t", 1, 2, rating=None), Example("w", "", "t", 1, None, rating=1.0)]
+    table = rating_likelihoods(rated)
+    assert np.allclose(np.sum(table, axis=1), 1.0)
+    assert table[4][0] == pytest.approx(19 / 23) and table[2] == pytest.approx([0.2] * 5)
+    clear = [0.0, 0.0, 0.02, 0.18, 0.8]
+    unsure = [0.1, 0.25, 0.3, 0.25, 0.1]
+    out = apply_rating(np.array([clear, unsure, unsure]), [0.0, 0.0, None], table)
+    assert out[0][3:].sum() > 0.5  # clear praise stays praise under "very poor"
+    assert out[1][:2].sum() > out[1][3:].sum()  # an unsure text leans to the rating
+    assert np.allclose(out[2], unsure)  # no rating, no change
+    with pytest.raises(ValueError):
+        apply_rating(np.array([clear]), [1.0, 0.0], table)
+
+
+def test_scorer_combines_whole_comments_with_the_rating_feature():
+    poor_first = [[0.9 if b == 4 else 0.025 for b in range(5)], *[[0.2] * 5] * 3]
+    table = [*poor_first, [0.9 if b == 0 else 0.025 for b in range(5)]]
+    texts = ["good and bad wait", "good and bad wait", "good food but bad wait"]
+    fake = _FakePredict()
+    scorer = ModelSentimentScorer(fake, "f", rating_likelihoods=table)
+    out = scorer.score(texts, ["Q"] * 3, ratings=[0.0, None, 0.0])
+    # The model reads the text only; the rating tips the undecided text, not the unrated one.
+    assert fake.calls[0][1] == ["Q"] * 5
+    assert (out[0].label3, out[1].label3) == ("negative", "positive")
+    assert out[2].is_mixed  # the clauses are judged on their own words
+    with pytest.raises(ValueError):
+        ModelSentimentScorer(_FakePredict(), "f", rating_likelihoods=table).score(texts, ratings=[1.0])
 
 
 def test_rating_segment():

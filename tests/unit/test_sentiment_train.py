@@ -31,7 +31,9 @@ def test_config_yaml_is_complete():
     cfg = TrainConfig.from_yaml(ROOT / "models" / "sentiment" / "config.yaml")
     assert cfg.seed == 42 and cfg.max_len == 128 and 0 < cfg.holdout < 1
     assert cfg.noncontent == "rule" and cfg.min_int8_agreement == pytest.approx(0.97)
-    assert cfg.rating_input and 0 < cfg.rating_dropout < 1
+    # The rating is a feature next to the text model (MODEL_CARD.md measures it against the rating
+    # as model input, which leaned on the rating when text and rating disagreed).
+    assert cfg.rating_feature and not cfg.rating_input and 0 < cfg.rating_dropout < 1
 
 
 def test_shipped_labels_follow_the_coding_guide():
@@ -209,6 +211,32 @@ def test_backends_agree_on_a_tiny_model(tiny_build):
     assert out[3].label3 == "positive" and not out[3].is_informative
     with pytest.raises(Exception, match="unknown sentiment backend"):
         build_scorer(tiny_build, "tpu")
+
+
+def test_workers_score_whole_batches_with_the_same_result(tiny_build):
+    # Batches run on one core each (workers) or one at a time over intra-op threads: same batches,
+    # same padding, so the same probabilities, in the input order.
+    texts = [f"comment {i} " + "word " * (i % 9) for i in range(40)]
+    questions = ["What was good?"] * 40
+    tok = tiny_build / "hf" / "tokenizer.json"
+    by_workers = OnnxPredictor(tiny_build / "model.onnx", tok, 32, max_batch=4)
+    by_threads = OnnxPredictor(tiny_build / "model.onnx", tok, 32, max_batch=4, workers=1)
+    assert by_workers.workers == 2 and by_threads.workers == 1
+    np.testing.assert_array_equal(by_workers(texts, questions), by_threads(texts, questions))
+    np.testing.assert_array_equal(by_workers(texts[:3], questions[:3]), by_threads(texts, questions)[:3])
+
+
+def test_layer_dropped_student_keeps_the_named_layers():
+    from pipelines.sentiment.train import _load_base_model
+
+    full = _load_base_model()
+    student = _load_base_model(layers=[0, 2, 4])
+    assert student.config.num_hidden_layers == 3 and len(student.bert.encoder.layer) == 3
+    kept = student.bert.encoder.layer[1].attention.self.query.weight
+    assert bool((kept == full.bert.encoder.layer[2].attention.self.query.weight).all())
+    for bad in ([0, 6], [2, 1], [1, 1]):
+        with pytest.raises(ValueError, match="encoder_layers"):
+            _load_base_model(layers=bad)
 
 
 def test_load_scorer_routes(tiny_build, tmp_path):
