@@ -47,18 +47,32 @@ def label_export(
             "Default: $FEEDBACK_REPORTS_DIR/labels/to_review.",
         ),
     ] = None,
+    uncertain_share: Annotated[
+        float,
+        typer.Option(
+            "--uncertain-share",
+            min=0.0,
+            max=1.0,
+            help="Share of the rows chosen because the model is unsure; the rest are representative comments.",
+        ),
+    ] = 0.5,
 ) -> None:
-    """Export the N comments the current model is least sure about, for reviewers to label.
+    """Export N comments for reviewers to label: uncertain and representative ones, one per near-duplicate.
 
-    Picks, among scored and not yet labelled comments, those whose 5-class prediction has
-    the highest entropy. Writes feedback_id, question, the PHI-redacted text, the predicted
-    label and an empty 'label' column (XLSX has a drop-down). Reviewers fill 'label' with
-    very negative | negative | neutral | positive | very positive (or 1-5), leave rows blank
-    to skip them, then run `feedback label import FILE`.
+    Half (--uncertain-share) are the comments whose two most probable classes are closest
+    (the model is unsure), the rest the comment nearest the centre of each cluster of
+    sentence embeddings of the unlabelled comments (what the organisation's feedback
+    typically says). Near-duplicates (same normalised text, or embeddings with cosine
+    similarity >= 0.9) are exported once. Writes feedback_id, question, the PHI-redacted
+    text, the predicted label and an empty 'label' column (XLSX has a drop-down). Reviewers
+    fill 'label' with very negative | negative | neutral | positive | very positive (or 1-5)
+    following models/sentiment/CODING.md, leave rows blank to skip them, then run
+    `feedback label import FILE`. Two reviewers labelling copies of the same file measure
+    their agreement with `feedback label import FILE_A FILE_B`.
     """
     from pipelines.config import get_settings
     from pipelines.sentiment.base import SentimentModelError
-    from pipelines.sentiment.labels import LabelImportError, export_uncertain
+    from pipelines.sentiment.labels import LabelImportError, default_embedder, export_for_review
     from pipelines.sentiment.scorer import load_scorer
     from pipelines.warehouse import WarehouseError
 
@@ -66,18 +80,37 @@ def label_export(
     out = out or settings.reports_dir / "labels" / "to_review"
     try:
         scorer = load_scorer(settings)
-        csv_path, xlsx_path, count = export_uncertain(settings, scorer, n, out)
+        embed = default_embedder() if uncertain_share < 1.0 else None
+        res = export_for_review(settings, scorer, n, out, embed=embed, uncertain_share=uncertain_share)
     except (LabelImportError, SentimentModelError, WarehouseError) as exc:
         _fail(str(exc))
-    typer.echo(f"exported {count} comments for review (model {scorer.version}):\n  {csv_path}\n  {xlsx_path}")
-    typer.echo("Fill the 'label' column, then: feedback label import " + str(xlsx_path))
+    typer.echo(
+        f"exported {res.rows} comments for review (model {scorer.version}): {res.uncertain} uncertain, "
+        f"{res.representative} representative, {res.duplicates_skipped} near-duplicates skipped\n"
+        f"  {res.csv_path}\n  {res.xlsx_path}"
+    )
+    typer.echo(
+        "Code them with models/sentiment/CODING.md, fill 'label', then: feedback label import " + str(res.xlsx_path)
+    )
 
 
 @label_app.command("import")
 def label_import(
     file: Annotated[Path, typer.Argument(help="A reviewed .csv or .xlsx from `feedback label export`.")],
+    second: Annotated[
+        Path | None,
+        typer.Argument(help="Optional: a second reviewer's copy of the same rows (agreement is reported)."),
+    ] = None,
     reviewer: Annotated[
-        str | None, typer.Option("--reviewer", help="Who labelled the file (kept with each label).")
+        list[str] | None,
+        typer.Option("--reviewer", help="Who labelled the file (kept with each label); give it twice for two files."),
+    ] = None,
+    disagreements: Annotated[
+        Path | None,
+        typer.Option(
+            "--disagreements",
+            help="With two files: CSV of the rows they label differently (default: next to the first file).",
+        ),
     ] = None,
 ) -> None:
     """Validate and store reviewers' labels (all rows or none).
@@ -85,19 +118,37 @@ def label_import(
     Each non-blank 'label' must be one of the five names or 1-5 and each feedback_id must
     exist in the warehouse; otherwise nothing is stored and every bad row is listed by its
     row number (header = row 1). Importing a comment again replaces its label.
+
+    With two files (two reviewers' copies of the same export) it prints Cohen's kappa
+    (5- and 3-class) on the rows both labelled, stores the rows they agree on (and rows only
+    one of them labelled), and writes the rows they disagree on to a CSV: settle those and
+    import the settled file.
     """
     from pipelines.config import get_settings
-    from pipelines.sentiment.labels import LabelImportError, import_labels, label_counts
+    from pipelines.exports import write_csv
+    from pipelines.sentiment.labels import LabelImportError, import_labels, import_two_reviewers, label_counts
     from pipelines.warehouse import WarehouseError
 
     settings = get_settings()
+    names = list(reviewer or [])
+    if len(names) > (2 if second else 1):
+        _fail("give --reviewer once per file")
     try:
-        result = import_labels(settings, file, reviewer)
+        if second is None:
+            result = import_labels(settings, file, names[0] if names else None)
+        else:
+            pair = (names[0] if names else None, names[1] if len(names) > 1 else None)
+            result, agreement = import_two_reviewers(settings, file, second, pair)
+            typer.echo(agreement.table((pair[0] or file.name, pair[1] or second.name)))
+            target = disagreements or file.with_name(f"{file.stem}.disagreements.csv")
+            write_csv(agreement.disagreements, target)
+            typer.echo(f"rows they disagree on (not stored; settle and import them) -> {target}")
         counts = label_counts(settings)
     except (LabelImportError, WarehouseError) as exc:
         _fail(str(exc))
     typer.echo(
-        f"stored {result.stored} labels from {file} (batch {result.batch}); {result.skipped_blank} blank rows skipped"
+        f"stored {result.stored} labels from {file}{' and ' + str(second) if second else ''} "
+        f"(batch {result.batch}); {result.skipped_blank} blank rows skipped"
     )
     typer.echo("labels in the warehouse: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     typer.echo("Next: feedback train sentiment")

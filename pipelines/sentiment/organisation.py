@@ -22,6 +22,9 @@ from pipelines.sentiment.pointers import current_build, read_manifest, write_man
 from pipelines.sentiment.scorer import build_scorer
 
 ORG_SPLIT_SALT = "organisation-labels-v1"
+# Continued fine-tuning from the served build: learning rate relative to the config's, epochs at most.
+TUNE_LR_SCALE = 0.5
+TUNE_EPOCHS = 4
 EVAL_SETS: tuple[str, ...] = ("org_heldout", "project_heldout", "drugscom_test")
 
 
@@ -65,6 +68,75 @@ def org_data_hash(examples: Sequence[Example]) -> str:
     for e in sorted(examples, key=lambda x: x.id):
         h.update(json.dumps([e.id, e.question, e.text, e.label5], ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+@dataclass
+class TuneResult:
+    """A model fine-tuned further on organisation labels, at the epoch chosen on held-out labels."""
+
+    model: Any
+    tokenizer: Any
+    epoch: int  # 0 = the starting build was kept
+    held_curve: list[dict[str, Any]]  # held-out metrics per epoch (0 = before tuning)
+    stats: dict[str, Any]
+
+
+def _held_score(metrics: dict[str, Any]) -> tuple[float, float]:
+    # Which epoch wins on the held-out labels: 3-class macro-F1, then accuracy.
+    return metrics["macro_f1_3"], metrics["acc3"]
+
+
+def choose_epoch(curve: Sequence[dict[str, Any]]) -> int:
+    """The epoch kept: best held-out 3-class macro-F1, then accuracy; the later epoch wins a tie."""
+    best = max(range(len(curve)), key=lambda i: (*_held_score(curve[i]), i))
+    return int(curve[best]["epoch"])
+
+
+def continue_finetuning(
+    init_from: Path,
+    org_train: Sequence[Example],
+    org_held: Sequence[Example],
+    replay: Sequence[Example],
+    cfg: TrainConfig,
+    *,
+    epochs: int = TUNE_EPOCHS,
+    lr_scale: float = TUNE_LR_SCALE,
+    log: Callable[[str], Any] = print,
+) -> TuneResult:
+    """Fine-tune the weights in ``init_from`` further on organisation labels, choose the epoch on held-out labels.
+
+    The organisation examples (with their ``weight``) are trained together with ``replay``
+    (shipped examples, so the model keeps what it knew) at ``lr_scale`` times the config's
+    learning rate. Before training and after each epoch the model is measured on ``org_held``
+    (the served decision); the epoch with the best 3-class macro-F1 (then accuracy; later
+    epochs win ties) is kept, so epoch 0, the unchanged starting model, can win.
+    """
+    from pipelines.sentiment.backends import load_tokenizer
+    from pipelines.sentiment.metrics import classification_metrics, served_labels
+    from pipelines.sentiment.train import predict_torch, train_model
+
+    held_tok = load_tokenizer(init_from / "tokenizer.json", cfg.max_len)
+    curve: list[dict[str, Any]] = []
+    kept: dict[str, Any] = {}
+
+    def on_epoch(epoch: int, model: Any) -> None:
+        probs = predict_torch(model, held_tok, org_held, cfg.max_len)
+        pred5, pred3 = served_labels(org_held, probs, cfg.mixed_threshold, cfg.noncontent)
+        curve.append({"epoch": epoch, **classification_metrics(org_held, pred5, pred3)})
+        log(f"  epoch {epoch}: held-out organisation labels 3-class macro-F1 {curve[-1]['macro_f1_3']:.3f}")
+        if choose_epoch(curve) == epoch:  # the best so far: keep its weights
+            kept["state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    tune_cfg = TrainConfig(**{**asdict(cfg), "lr": cfg.lr * lr_scale, "epochs": epochs})
+    model, tok, stats = train_model(
+        [*org_train, *replay], tune_cfg, log=log, init_from=init_from, on_epoch=on_epoch if org_held else None
+    )
+    epoch = epochs
+    if curve:
+        epoch = choose_epoch(curve)
+        model.load_state_dict(kept["state"])
+    model.eval()
+    return TuneResult(model, tok, epoch, curve, stats)
 
 
 def _split_org(org_examples: Sequence[Example], cfg: TrainConfig, min_labels: int) -> tuple[list[Example], ...]:
