@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -160,8 +161,21 @@ def train_sentiment(
         int, typer.Option("--min-labels", help="Refuse to train with fewer organisation labels than this.")
     ] = 50,
     epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Override the epochs of models/sentiment/config.yaml.")
+        int | None,
+        typer.Option(
+            "--epochs",
+            help="Most epochs of continued fine-tuning (default 4); with --method retrain, "
+            "the epochs of models/sentiment/config.yaml.",
+        ),
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="finetune: continue fine-tuning the shipped default on your labels (about a minute per few "
+            "hundred labels); retrain: train from the base encoder on shipped data plus your labels (slow).",
+        ),
+    ] = "finetune",
     activate: Annotated[
         bool,
         typer.Option(
@@ -170,25 +184,36 @@ def train_sentiment(
         ),
     ] = True,
 ) -> None:
-    """Train a new sentiment version on the shipped data plus your organisation's labels.
+    """A new sentiment version that has learned your organisation's labels.
 
-    The organisation labels are split 80/20 by feedback_id; the 20% are held out. Prints
-    accuracy and macro-F1 (3- and 5-class) on that held-out split for the model in use
-    before and for the new one after, plus the shipped held-out sets as a regression check.
-    The new version is written to models/sentiment/build/<version>/ and becomes current, so
-    the next pipeline run re-scores (the model version changes).
+    The organisation labels are split 80/20 by feedback_id; the 20% are held out. By default
+    the shipped model is fine-tuned further on the 80% (with as many shipped examples
+    replayed, so it keeps what it knew), and the epoch that scores best on the held-out 20%
+    is kept. Prints accuracy and macro-F1 (3- and 5-class) on the held-out split for the model
+    in use before and for the new one, plus the shipped held-out sets as a regression check.
+    The new version goes to models/sentiment/build/<version>/ (its manifest.json records the
+    method, the label count and their sha256) and becomes current, so the next pipeline run
+    re-scores.
     """
     from pipelines.config import get_settings
     from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.labels import organisation_examples
-    from pipelines.sentiment.organisation import OrgTrainingError, train_with_organisation_labels
+    from pipelines.sentiment.organisation import ORG_METHODS, OrgTrainingError, train_with_organisation_labels
     from pipelines.warehouse import WarehouseError
 
+    if method not in ORG_METHODS:
+        _fail(f"unknown --method {method!r}: use one of {', '.join(ORG_METHODS)}")
     settings = get_settings()
     try:
         examples = organisation_examples(settings)
         report = train_with_organisation_labels(
-            settings, examples, min_labels=min_labels, epochs=epochs, activate=activate, log=typer.echo
+            settings,
+            examples,
+            min_labels=min_labels,
+            epochs=epochs,
+            method=method,
+            activate=activate,
+            log=typer.echo,
         )
     except (OrgTrainingError, SentimentModelError, WarehouseError, FileNotFoundError) as exc:
         _fail(str(exc))
@@ -350,6 +375,17 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
         ),
     ] = 0,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Points on the learning curve after 0.")] = 4,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="With --simulate-reviewers: finetune (what `feedback train sentiment` does) or head "
+            "(a logistic-regression head on the model's frozen embeddings, for comparison).",
+        ),
+    ] = "finetune",
+    curve_json: Annotated[
+        Path | None, typer.Option("--json", help="With --simulate-reviewers: also write the curve as JSON here.")
+    ] = None,
 ) -> None:
     """Measure the sentiment model on your own coded comments.
 
@@ -362,7 +398,7 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
     from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.evaluation import CodedFileError, evaluate_coded, per_row_ratings, read_coded
     from pipelines.sentiment.evaluation import simulate_reviewers as simulate
-    from pipelines.sentiment.pointers import current_build
+    from pipelines.sentiment.pointers import DEFAULT_FILE, current_build
     from pipelines.sentiment.scorer import load_scorer
 
     parser = _rating_parser(rating_scale) if rating_column and not rating_scale_column else None
@@ -374,13 +410,16 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
         _fail(str(exc))
     settings = get_settings()
     if simulate_reviewers:
-        build = current_build(settings.sentiment_build_dir)
+        build = current_build(settings.sentiment_build_dir, DEFAULT_FILE)  # where `train sentiment` starts
         if build is None:
             _fail("no sentiment model is built: run `make models` first")
         try:
-            simulate(coded, build, simulate_reviewers, steps=steps, log=typer.echo)
-        except (CodedFileError, FileNotFoundError) as exc:
+            curve = simulate(coded, build, simulate_reviewers, steps=steps, method=method, log=typer.echo)
+        except (CodedFileError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
+        if curve_json is not None:
+            curve_json.parent.mkdir(parents=True, exist_ok=True)
+            curve_json.write_text(json.dumps({"coded_file": str(coded_file), "curve": curve}, indent=1) + "\n")
         return
     try:
         result = evaluate_coded(coded, load_scorer(settings), progress=len(coded.texts) > 5000)

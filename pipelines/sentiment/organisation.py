@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pipelines.config import Settings
 from pipelines.sentiment.build import run_build
 from pipelines.sentiment.data import Example, TrainConfig, collect_default_data, split_examples
 from pipelines.sentiment.metrics import score_examples
-from pipelines.sentiment.pointers import current_build, read_manifest, write_manifest
+from pipelines.sentiment.pointers import DEFAULT_FILE, current_build, read_manifest, write_manifest
 from pipelines.sentiment.scorer import build_scorer
 
 ORG_SPLIT_SALT = "organisation-labels-v1"
@@ -164,24 +165,58 @@ def _score_current(
     return scorer.version, {name: score_examples(scorer, sets[name]) for name in EVAL_SETS}
 
 
-def train_with_organisation_labels(
+ORG_METHODS: tuple[str, ...] = ("finetune", "retrain")
+
+
+def _replay(sets: dict[str, list[Example]], n: int, seed: int) -> list[Example]:
+    # A seeded sample of shipped training examples trained alongside the organisation labels.
+    pool = sets["project_train"]
+    return random.Random(seed).sample(pool, min(n, len(pool)))
+
+
+def _finetune_trainer(
+    start: Path, org_held: Sequence[Example], epochs: int, record: dict[str, Any]
+) -> Callable[[Sequence[Example], TrainConfig, Callable[[str], Any]], tuple[Any, Any, dict[str, Any]]]:
+    # A `run_build` trainer: continued fine-tuning of `start`, epoch chosen on the held-out labels.
+    def trainer(examples: Sequence[Example], cfg: TrainConfig, log: Callable[[str], Any]) -> tuple[Any, Any, Any]:
+        tuned = continue_finetuning(start / "hf", examples, org_held, [], cfg, epochs=epochs, log=log)
+        record.update(chosen_epoch=tuned.epoch, heldout_by_epoch=tuned.held_curve)
+        return tuned.model, tuned.tokenizer, {**tuned.stats, "chosen_epoch": tuned.epoch}
+
+    return trainer
+
+
+def train_with_organisation_labels(  # long: split, data, before-scores, build and the manifest record
     settings: Settings,
     org_examples: Sequence[Example],
     *,
     min_labels: int = 50,
     epochs: int | None = None,
+    method: str = "finetune",
+    replay_ratio: float = 1.0,
     activate: bool = True,
     config_path: Path | None = None,
     log: Callable[[str], Any] = print,
 ) -> OrgReport:
-    """Train shipped data + organisation labels; compare before/after on held-out org labels.
+    """A new model version that has learned the organisation's labels; before/after on held-out labels.
+
+    The labels are split 80/20 by feedback id. ``finetune`` (the default, chosen by the
+    learning curves in MODEL_CARD.md) continues fine-tuning the shipped default build on
+    the 80% (weight ``org_weight``) plus ``replay_ratio`` x as many shipped examples, at half
+    the learning rate for at most ``epochs`` (default 4) epochs, and keeps the epoch that
+    scores best on the held-out 20% (epoch 0 = the default unchanged). ``retrain`` trains
+    from the base encoder on all shipped data plus the 80% (the first version; slow).
 
     Raises:
-        OrgTrainingError: fewer than ``min_labels`` labels or an empty held-out split.
+        OrgTrainingError: fewer than ``min_labels`` labels, an empty held-out split, or no
+            default build to continue from.
+        ValueError: for an unknown ``method``.
     """
+    if method not in ORG_METHODS:
+        raise ValueError(f"unknown method {method!r}: use one of {', '.join(ORG_METHODS)}")
     sent_dir = settings.models_dir / "sentiment"
     cfg = TrainConfig.from_yaml(config_path or sent_dir / "config.yaml")
-    if epochs is not None:
+    if epochs is not None and method == "retrain":
         cfg.epochs = epochs
     org, org_train, org_held = _split_org(org_examples, cfg, min_labels)
     sets, hashes = collect_default_data(sent_dir / "data", cfg)
@@ -191,6 +226,35 @@ def train_with_organisation_labels(
     build_dir = settings.sentiment_build_dir
     build_dir.mkdir(parents=True, exist_ok=True)
     before_version, before = _score_current(build_dir, settings.sentiment_backend, sets)
+    record: dict[str, Any] = {
+        "method": method,
+        "n_labels": len(org),
+        "n_train": len(org_train),
+        "n_heldout": len(org_held),
+        "split_salt": ORG_SPLIT_SALT,
+        "labels_sha256": hashes["organisation_labels"],
+        "weight": cfg.org_weight,
+    }
+    trainer = None
+    train_sets: tuple[str, ...] = ("project_train", "drugscom_train", "org_train")
+    if method == "finetune":
+        start = current_build(build_dir, DEFAULT_FILE)
+        if start is None or read_manifest(start).get("kind") != "default":
+            raise OrgTrainingError(f"no default sentiment build in {build_dir} to continue from: run `make models`")
+        n_epochs = epochs or TUNE_EPOCHS
+        sets["replay"] = _replay(sets, round(len(org_train) * replay_ratio), cfg.seed)
+        train_sets = ("org_train", "replay")
+        start_version = read_manifest(start)["version"]
+        hashes["organisation_method"] = (
+            f"finetune:from={start_version}:epochs={n_epochs}:lr_scale={TUNE_LR_SCALE}:replay={replay_ratio}"
+        )
+        record |= {
+            "from_version": start_version,
+            "max_epochs": n_epochs,
+            "lr": cfg.lr * TUNE_LR_SCALE,
+            "n_replay": len(sets["replay"]),
+        }
+        trainer = _finetune_trainer(start, org_held, n_epochs, record)
     result = run_build(
         build_dir,
         sets,
@@ -198,18 +262,12 @@ def train_with_organisation_labels(
         cfg,
         prefix="org",
         kind="organisation",
-        train_sets=("project_train", "drugscom_train", "org_train"),
+        train_sets=train_sets,
         eval_sets=EVAL_SETS,
         set_current=activate,
         log=log,
-        extra_manifest={
-            "organisation": {
-                "n_labels": len(org),
-                "n_train": len(org_train),
-                "n_heldout": len(org_held),
-                "split_salt": ORG_SPLIT_SALT,
-            }
-        },
+        extra_manifest={"organisation": record},
+        trainer=trainer,
     )
     after_scorer = build_scorer(result.folder, settings.sentiment_backend)
     after = {name: score_examples(after_scorer, sets[name]) for name in EVAL_SETS}
