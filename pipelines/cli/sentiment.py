@@ -328,7 +328,7 @@ def _rating_parser(scale: str) -> Callable[[pd.Series], pd.Series]:
     return lambda raw: SCALES[scale].parse(raw)[1]
 
 
-def eval_sentiment(  # ~70 lines: typer options and their help are most of it
+def eval_sentiment(  # long: typer options and their help are most of it
     coded_file: Annotated[Path, typer.Argument(help="Coded comments: CSV (UTF-8) or JSONL, one comment per row.")],
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment text.")],
     label_column: Annotated[
@@ -375,6 +375,11 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
         ),
     ] = 0,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Points on the learning curve after 0.")] = 4,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Instead of --steps: label counts of the curve, e.g. 100,200,500 (0 is added)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the shuffle that picks the labelled rows.")] = 13,
     method: Annotated[
         str,
         typer.Option(
@@ -414,7 +419,10 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
         if build is None:
             _fail("no sentiment model is built: run `make models` first")
         try:
-            curve = simulate(coded, build, simulate_reviewers, steps=steps, method=method, log=typer.echo)
+            points = [int(x) for x in at.split(",") if x.strip()] if at else None
+            curve = simulate(
+                coded, build, simulate_reviewers, steps=steps, points=points, seed=seed, method=method, log=typer.echo
+            )
         except (CodedFileError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
         if curve_json is not None:

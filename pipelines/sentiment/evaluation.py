@@ -277,6 +277,7 @@ def simulate_reviewers(  # long: the learning-curve loop with its two methods an
     n_labels: int,
     *,
     steps: int = 4,
+    points: Sequence[int] | None = None,
     seed: int = 13,
     method: str = "finetune",
     replay_ratio: float = 1.0,
@@ -288,8 +289,9 @@ def simulate_reviewers(  # long: the learning-curve loop with its two methods an
     """Learning curve: teach the build the first k coded rows, score the rows never labelled.
 
     The coded rows are shuffled once (``seed``); the first ``n_labels`` play the reviewers'
-    labels, arriving in ``steps`` equal batches, and every row after them is the test set,
-    the same at every step and never trained on or used for any choice. At each step:
+    labels, arriving in ``steps`` equal batches (or at the label counts ``points``), and every
+    row after them is the test set, the same at every step and never trained on or used for
+    any choice. At each step:
 
     * ``finetune`` (what ``feedback train sentiment`` does): the k labels are split 80/20 by
       a hash of their row; the build's weights (not the previous step's) are fine-tuned
@@ -325,7 +327,10 @@ def simulate_reviewers(  # long: the learning-curve loop with its two methods an
 
         replay_pool = collect_default_data(data_dir or _data_dir(build), cfg)[0]["project_train"]
     curve = []
-    for k in curve_steps(n_labels, steps):
+    counts = sorted({0, *points}) if points else curve_steps(n_labels, steps)
+    if counts[-1] > n_labels:
+        raise ValueError(f"curve points go up to {counts[-1]} labels but only {n_labels} are simulated")
+    for k in counts:
         extra: dict[str, Any] = {}
         if k == 0:
             probs = base_probs
