@@ -64,6 +64,33 @@ class Coded:
         ]
 
 
+def coded_from_examples(examples: Sequence[Example]) -> Coded:
+    """Labelled examples as a coded file (columns id, question, text, label, rating; rating 0..1).
+
+    ``label`` is 1-5 where the 5-point label is known, else negative/neutral/positive. Written as
+    CSV, it reads back with ``--text-column text --label-column label --question-column question
+    --rating-column rating --rating-scale value``.
+    """
+    frame = pd.DataFrame(
+        {
+            "id": [e.id for e in examples],
+            "question": [e.question for e in examples],
+            "text": [e.text for e in examples],
+            "label": [str(e.label5 + 1) if e.label5 is not None else LABELS3[e.label3] for e in examples],
+            "rating": ["" if e.rating is None else f"{e.rating:.4f}" for e in examples],
+        }
+    )
+    five = all(e.label5 is not None for e in examples)
+    return Coded(
+        frame=frame,
+        texts=[e.text for e in examples],
+        questions=[e.question for e in examples],
+        ratings=[e.rating for e in examples],
+        gold5=[e.label5 if five else None for e in examples],
+        gold3=[e.label3 for e in examples],
+    )
+
+
 def parse_gold(value: object) -> tuple[int | None, int]:
     """(5-point index or None, 3-class index) of a coder's label.
 
