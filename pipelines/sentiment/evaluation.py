@@ -354,6 +354,7 @@ def simulate_reviewers(  # long: the learning-curve loop with its two methods an
 
         replay_pool = collect_default_data(data_dir or _data_dir(build), cfg)[0]["project_train"]
     curve = []
+    test_features = None
     counts = sorted({0, *points}) if points else curve_steps(n_labels, steps)
     if counts[-1] > n_labels:
         raise ValueError(f"curve points go up to {counts[-1]} labels but only {n_labels} are simulated")
@@ -366,7 +367,9 @@ def simulate_reviewers(  # long: the learning-curve loop with its two methods an
                 build, coded.examples(labelled[:k]), test, cfg, replay_pool, replay_ratio, seed + k, epochs
             )
         else:
-            probs = _head_step(base_model, tok, coded.examples(labelled[:k]), test, base_probs, cfg.max_len)
+            if test_features is None:
+                test_features = head_features(_pooled(base_model, tok, test, cfg.max_len), base_probs)
+            probs = _head_step(base_model, tok, coded.examples(labelled[:k]), test_features, base_probs, cfg.max_len)
         pred5, pred3 = _served(test, probs, cfg)
         point = {
             "labels": k,
@@ -461,24 +464,27 @@ def reweight_sides(probs5: Any, probs3: Any) -> Any:
     return out
 
 
-def _head_step(
-    model: Any, tok: Any, labelled: list[Example], test: list[Example], test_probs: Any, max_len: int
-) -> Any:
+def _head_step(model: Any, tok: Any, labelled: list[Example], test_features: Any, test_probs: Any, max_len: int) -> Any:
     # Logistic-regression head on frozen features of the labelled rows; test probabilities.
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     x_train = head_features(_pooled(model, tok, labelled, max_len), _predict(model, tok, labelled, max_len))
     y = np.array([e.label3 for e in labelled])
-    x_test = head_features(_pooled(model, tok, test, max_len), test_probs)
     if len(set(y.tolist())) < 2:
         return test_probs
-    head = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
+    # C chosen by 5-fold cross-validated macro-F1 when every class has 5 labels, else a strong prior.
+    counts = np.bincount(y, minlength=3)
+    if counts[counts > 0].min() >= 5:
+        clf: Any = LogisticRegressionCV(Cs=[0.01, 0.03, 0.1, 0.3, 1.0], cv=5, scoring="f1_macro", max_iter=2000)
+    else:
+        clf = LogisticRegression(C=0.03, max_iter=2000)
+    head = make_pipeline(StandardScaler(), clf)
     head.fit(x_train, y)
-    p3 = np.zeros((len(test), 3))
-    p3[:, head.classes_] = head.predict_proba(x_test)
+    p3 = np.zeros((len(test_probs), 3))
+    p3[:, head.classes_] = head.predict_proba(test_features)
     return reweight_sides(test_probs, p3)
 
 

@@ -96,9 +96,9 @@ def test_simulation_never_trains_or_chooses_on_the_test_rows(tmp_path, monkeypat
             chosen_on.extend(e.text for e in examples)
         return real_predict(model, tok, examples, max_len)
 
-    def recording_head(model, tok, labelled, test, test_probs, max_len):
+    def recording_head(model, tok, labelled, test_features, test_probs, max_len):
         trained.extend(e.text for e in labelled)
-        return real_head(model, tok, labelled, test, test_probs, max_len)
+        return real_head(model, tok, labelled, test_features, test_probs, max_len)
 
     monkeypatch.setattr(train, "train_model", recording_train)
     monkeypatch.setattr(train, "predict_torch", recording_predict)
