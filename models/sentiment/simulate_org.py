@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at", default="100,200,300,500", help="label counts of the curve (those <= N per set)")
     parser.add_argument("--methods", nargs="+", default=list(SIM_METHODS), choices=SIM_METHODS)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--replay-ratio", type=float, default=1.0, help="finetune: shipped examples per label")
+    parser.add_argument("--epochs", type=int, help="finetune: most epochs (default: the library's)")
+    parser.add_argument("--lr-scale", type=float, help="finetune: learning rate relative to config.yaml's")
     parser.add_argument("--build-dir", type=Path, default=HERE / "build")
     parser.add_argument("--out", type=Path, default=HERE / "org_simulation.json")
     parser.add_argument("--write-coded", type=Path, help="only write the coded sets as CSV into this folder")
@@ -70,7 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {method}, up to {n_labels} labels", flush=True)
             started = time.perf_counter()
             curve = simulate_reviewers(
-                coded_from_examples(sets[name]), build, n_labels, points=points, seed=args.seed, method=method
+                coded_from_examples(sets[name]),
+                build,
+                n_labels,
+                points=points,
+                seed=args.seed,
+                method=method,
+                replay_ratio=args.replay_ratio,
+                epochs=args.epochs,
+                lr_scale=args.lr_scale,
             )
             runs.append(
                 {
@@ -78,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                     "method": method,
                     "n_labels": n_labels,
                     "seed": args.seed,
+                    "replay_ratio": args.replay_ratio,
+                    "epochs": args.epochs,
+                    "lr_scale": args.lr_scale,
                     "seconds": round(time.perf_counter() - started),
                     "curve": curve,
                 }

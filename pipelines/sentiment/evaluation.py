@@ -309,6 +309,7 @@ def simulate_reviewers(  # long: the learning-curve loop with its two methods an
     method: str = "finetune",
     replay_ratio: float = 1.0,
     epochs: int | None = None,
+    lr_scale: float | None = None,
     cfg: TrainConfig | None = None,
     data_dir: Path | None = None,
     log: Log = print,
@@ -363,8 +364,9 @@ def simulate_reviewers(  # long: the learning-curve loop with its two methods an
         if k == 0:
             probs = base_probs
         elif method == "finetune":
+            tune = {"epochs": epochs, "lr_scale": lr_scale}
             probs, extra = _finetune_step(
-                build, coded.examples(labelled[:k]), test, cfg, replay_pool, replay_ratio, seed + k, epochs
+                build, coded.examples(labelled[:k]), test, cfg, replay_pool, replay_ratio, seed + k, tune
             )
         else:
             if test_features is None:
@@ -408,18 +410,25 @@ def _finetune_step(
     replay_pool: Sequence[Example],
     replay_ratio: float,
     seed: int,
-    epochs: int | None,
+    tune: dict[str, Any],
 ) -> tuple[Any, dict[str, Any]]:
     # Continued fine-tuning on 80% of the labels, epoch chosen on the other 20%; test probabilities.
     from pipelines.sentiment.data import split_examples
-    from pipelines.sentiment.organisation import ORG_SPLIT_SALT, TUNE_EPOCHS, continue_finetuning
+    from pipelines.sentiment.organisation import ORG_SPLIT_SALT, TUNE_EPOCHS, TUNE_LR_SCALE, continue_finetuning
 
     org = [replace(e, weight=cfg.org_weight, source="organisation") for e in labelled]
     org_train, org_held = split_examples(org, SIM_HELDOUT, ORG_SPLIT_SALT)
     n_replay = min(round(len(org_train) * replay_ratio), len(replay_pool))
     replay = random.Random(seed).sample(list(replay_pool), n_replay)
     tuned = continue_finetuning(
-        build / "hf", org_train, org_held, replay, cfg, epochs=epochs or TUNE_EPOCHS, log=lambda _m: None
+        build / "hf",
+        org_train,
+        org_held,
+        replay,
+        cfg,
+        epochs=tune.get("epochs") or TUNE_EPOCHS,
+        lr_scale=tune.get("lr_scale") or TUNE_LR_SCALE,
+        log=lambda _m: None,
     )
     extra = {"epoch": tuned.epoch, "n_train": len(org_train), "n_heldout": len(org_held), "n_replay": n_replay}
     return _predict(tuned.model, tuned.tokenizer, test, cfg.max_len), extra
