@@ -4,9 +4,10 @@ A coded file (CSV or JSONL) holds comment text, a coder's label (1-5, a 5-point 
 negative/neutral/positive) and optionally the question and the respondent's rating.
 :func:`evaluate_coded` scores it and returns 3-class (and, when every label is 5-point,
 5-class) macro-F1, the per-class table, the confusion matrix and the rows where model and
-coder disagree. :func:`simulate_reviewers` draws a learning curve: the model is fine-tuned
-further on the first k coded rows (k = 0 .. N, the way reviewers' labels would arrive) and
-scored on rows that are never used for training. The counting is scikit-learn's.
+coder disagree. :func:`simulate_reviewers` draws a learning curve: the default build learns
+the first k coded rows (k = 0 .. N, the way reviewers' labels would arrive) the way
+``feedback train sentiment`` does, or through a comparison head, and is scored on rows that
+are never labelled. The counting is scikit-learn's.
 """
 
 from __future__ import annotations

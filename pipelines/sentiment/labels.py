@@ -1,14 +1,18 @@
-"""Reviewer labels for sentiment: active-learning export, validated import, training set.
+"""Reviewer labels for sentiment: review export, validated import, agreement, training set.
 
-* :func:`export_uncertain` picks the comments the current model is least sure about
-  (highest entropy of its 5-class distribution, from a pool of the least confident scored
-  comments) and writes them as CSV **and** XLSX with ``feedback_id, question, text,
-  predicted_label`` and an empty ``label`` column. Only PHI-redacted text is exported.
+* :func:`export_for_review` picks comments for reviewers: uncertain ones (smallest margin
+  between the model's two most probable classes) and representative ones (nearest the centre
+  of each k-means cluster of sentence embeddings), one per near-duplicate (normalised text,
+  embedding cosine similarity), and writes them as CSV **and** XLSX with ``feedback_id,
+  question, text, predicted_label`` and an empty ``label`` column. Only PHI-redacted text is
+  exported. :func:`export_uncertain` is the uncertain-only variant.
 * :func:`import_labels` reads such a file back (CSV or XLSX), validates every row (label
   is one of the five names or 1-5; feedback id known; no conflicting duplicates) and
   stores the labels in ``enrich.sentiment_labels``. Any bad row rejects the whole file
   with the row numbers (spreadsheet numbering: the header is row 1). Rows left blank are
   skipped: reviewers need not label everything.
+* :func:`import_two_reviewers` imports two reviewers' copies of the same rows: Cohen's kappa
+  (:func:`reviewer_agreement`), the rows they agree on stored, the others listed.
 * :func:`organisation_examples` returns the stored labels as training examples.
 """
 

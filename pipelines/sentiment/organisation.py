@@ -1,8 +1,11 @@
-"""``feedback train sentiment``: a new model version with the organisation's reviewer labels.
+"""``feedback train sentiment``: a new model version that has learned the organisation's reviewer labels.
 
 The labels (:func:`pipelines.sentiment.labels.organisation_examples`) are split 80/20 by
-feedback id; the model is retrained on the shipped data plus the 80% and compared before and
-after on the held-out 20% and on the shipped held-out sets.
+feedback id. By default the shipped default build is fine-tuned further on the 80% with
+shipped examples replayed, and the epoch that scores best on the held-out 20% is kept
+(:func:`continue_finetuning`, chosen over a per-organisation head by the learning curves in
+MODEL_CARD.md); ``method="retrain"`` trains from the base encoder on shipped data plus the
+80%. Before and after are compared on the held-out 20% and on the shipped held-out sets.
 """
 
 from __future__ import annotations
