@@ -215,3 +215,28 @@ def test_reweight_sides_moves_side_mass_and_keeps_the_shape_within_a_side():
     assert out[1, :2] == pytest.approx([0.1, 0.1])  # no mass on a side: spread evenly
     feats = head_features(np.zeros((2, 4)), p5)
     assert feats.shape == (2, 7) and feats[0, 4] == pytest.approx(np.log(0.4))
+
+
+def test_cli_export_reports_the_mix(settings, tmp_path, monkeypatch):
+    import typer
+    from typer.testing import CliRunner
+
+    import pipelines.sentiment.labels as labels
+    import pipelines.sentiment.scorer as scorer
+    from pipelines.cli.sentiment import register
+
+    monkeypatch.setattr(scorer, "load_scorer", lambda s: ModelSentimentScorer(_probs, "fake-v"))
+    monkeypatch.setattr(labels, "default_embedder", lambda: _embed)
+    for key, value in (("HOME", settings.home), ("SQL_DIR", settings.sql_dir), ("WAREHOUSE", settings.warehouse)):
+        monkeypatch.setenv(f"FEEDBACK_{key}", str(value))
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Root."""
+
+    register(app)
+    result = CliRunner().invoke(app, ["label", "export", "--n", "4", "--out", str(tmp_path / "batch")])
+    assert result.exit_code == 0, result.output
+    assert "2 uncertain, 2 representative" in result.output and "CODING.md" in result.output
+    assert sorted(_ids(tmp_path / "batch.csv")) == ["a1", "b1", "u1", "u4"]
