@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -49,20 +50,34 @@ def label_export(
             "Default: $FEEDBACK_REPORTS_DIR/labels/to_review.",
         ),
     ] = None,
+    uncertain_share: Annotated[
+        float,
+        typer.Option(
+            "--uncertain-share",
+            min=0.0,
+            max=1.0,
+            help="Share of the rows chosen because the model is unsure; the rest are representative comments.",
+        ),
+    ] = 0.5,
 ) -> None:
-    """Export the N comments the current model is least sure about, for reviewers to label.
+    """Export N comments for reviewers to label: uncertain and representative ones, one per near-duplicate.
 
-    Picks, among scored and not yet labelled comments, those whose 5-class prediction has
-    the highest entropy. Writes feedback_id, question, the PHI-redacted text, the predicted
-    label and an empty 'label' column (XLSX has a drop-down). Reviewers fill 'label' with
-    very negative | negative | neutral | positive | very positive (or 1-5), leave rows blank
-    to skip them, then run `feedback label import FILE`.
+    Half (--uncertain-share) are the comments whose two most probable classes are closest
+    (the model is unsure), the rest the comment nearest the centre of each cluster of
+    sentence embeddings of the unlabelled comments (what the organisation's feedback
+    typically says). Near-duplicates (same normalised text, or embeddings with cosine
+    similarity >= 0.9) are exported once. Writes feedback_id, question, the PHI-redacted
+    text, the predicted label and an empty 'label' column (XLSX has a drop-down). Reviewers
+    fill 'label' with very negative | negative | neutral | positive | very positive (or 1-5)
+    following models/sentiment/CODING.md, leave rows blank to skip them, then run
+    `feedback label import FILE`. Two reviewers labelling copies of the same file measure
+    their agreement with `feedback label import FILE_A FILE_B`.
     """
     from pipelines.config import get_settings
     from pipelines.exports import ExportBlocked
     from pipelines.privacy.scan import ExportScan
     from pipelines.sentiment.base import SentimentModelError
-    from pipelines.sentiment.labels import LabelImportError, export_uncertain
+    from pipelines.sentiment.labels import LabelImportError, default_embedder, export_for_review
     from pipelines.sentiment.scorer import load_scorer
     from pipelines.warehouse import WarehouseError, connect
 
@@ -70,20 +85,39 @@ def label_export(
     out = out or settings.reports_dir / "labels" / "to_review"
     try:
         scorer = load_scorer(settings)
+        embed = default_embedder() if uncertain_share < 1.0 else None
         with connect(settings, read_only=True) as con:  # the final privacy scan, as for the reports
             guard = ExportScan(settings, con, "label-export", root=out.parent, record=False)
-        csv_path, xlsx_path, count = export_uncertain(settings, scorer, n, out, guard=guard)
+        res = export_for_review(settings, scorer, n, out, embed=embed, uncertain_share=uncertain_share, guard=guard)
     except (LabelImportError, SentimentModelError, WarehouseError, ExportBlocked) as exc:
         _fail(str(exc))
-    typer.echo(f"exported {count} comments for review (model {scorer.version}):\n  {csv_path}\n  {xlsx_path}")
-    typer.echo("Fill the 'label' column, then: feedback label import " + str(xlsx_path))
+    typer.echo(
+        f"exported {res.rows} comments for review (model {scorer.version}): {res.uncertain} uncertain, "
+        f"{res.representative} representative, {res.duplicates_skipped} near-duplicates skipped\n"
+        f"  {res.csv_path}\n  {res.xlsx_path}"
+    )
+    typer.echo(
+        "Code them with models/sentiment/CODING.md, fill 'label', then: feedback label import " + str(res.xlsx_path)
+    )
 
 
 @label_app.command("import")
 def label_import(
     file: Annotated[Path, typer.Argument(help="A reviewed .csv or .xlsx from `feedback label export`.")],
+    second: Annotated[
+        Path | None,
+        typer.Argument(help="Optional: a second reviewer's copy of the same rows (agreement is reported)."),
+    ] = None,
     reviewer: Annotated[
-        str | None, typer.Option("--reviewer", help="Who labelled the file (kept with each label).")
+        list[str] | None,
+        typer.Option("--reviewer", help="Who labelled the file (kept with each label); give it twice for two files."),
+    ] = None,
+    disagreements: Annotated[
+        Path | None,
+        typer.Option(
+            "--disagreements",
+            help="With two files: CSV of the rows they label differently (default: next to the first file).",
+        ),
     ] = None,
     wait: Wait = DEFAULT_WAIT,
 ) -> None:
@@ -92,21 +126,39 @@ def label_import(
     Each non-blank 'label' must be one of the five names or 1-5 and each feedback_id must
     exist in the warehouse; otherwise nothing is stored and every bad row is listed by its
     row number (header = row 1). Importing a comment again replaces its label.
+
+    With two files (two reviewers' copies of the same export) it prints Cohen's kappa
+    (5- and 3-class) on the rows both labelled, stores the rows they agree on (and rows only
+    one of them labelled), and writes the rows they disagree on to a CSV: settle those and
+    import the settled file.
     """
     from pipelines.config import get_settings
-    from pipelines.sentiment.labels import LabelImportError, import_labels, label_counts
+    from pipelines.exports import write_csv
+    from pipelines.sentiment.labels import LabelImportError, import_labels, import_two_reviewers, label_counts
     from pipelines.warehouse import WarehouseError, run_lock
 
     settings = get_settings()
+    names = list(reviewer or [])
+    if len(names) > (2 if second else 1):
+        _fail("give --reviewer once per file")
     try:
         # A writer outside the pipeline's stages: it takes the run lock a run holds.
         with run_lock(settings, timeout=wait, on_wait=lambda m: typer.secho(m, fg=typer.colors.YELLOW, err=True)):
-            result = import_labels(settings, file, reviewer)
+            if second is None:
+                result = import_labels(settings, file, names[0] if names else None)
+            else:
+                pair = (names[0] if names else None, names[1] if len(names) > 1 else None)
+                result, agreement = import_two_reviewers(settings, file, second, pair)
+                typer.echo(agreement.table((pair[0] or file.name, pair[1] or second.name)))
+                target = disagreements or file.with_name(f"{file.stem}.disagreements.csv")
+                write_csv(agreement.disagreements, target)
+                typer.echo(f"rows they disagree on (not stored; settle and import them) -> {target}")
         counts = label_counts(settings)
     except (LabelImportError, WarehouseError) as exc:
         _fail(str(exc))
     typer.echo(
-        f"stored {result.stored} labels from {file} (batch {result.batch}); {result.skipped_blank} blank rows skipped"
+        f"stored {result.stored} labels from {file}{' and ' + str(second) if second else ''} "
+        f"(batch {result.batch}); {result.skipped_blank} blank rows skipped"
     )
     typer.echo("labels in the warehouse: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     typer.echo("Next: feedback train sentiment")
@@ -118,8 +170,21 @@ def train_sentiment(
         int, typer.Option("--min-labels", help="Refuse to train with fewer organisation labels than this.")
     ] = 50,
     epochs: Annotated[
-        int | None, typer.Option("--epochs", help="Override the epochs of models/sentiment/config.yaml.")
+        int | None,
+        typer.Option(
+            "--epochs",
+            help="Most epochs of continued fine-tuning (default 4); with --method retrain, "
+            "the epochs of models/sentiment/config.yaml.",
+        ),
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="finetune: continue fine-tuning the shipped default on your labels (about a minute per few "
+            "hundred labels); retrain: train from the base encoder on shipped data plus your labels (slow).",
+        ),
+    ] = "finetune",
     activate: Annotated[
         bool,
         typer.Option(
@@ -128,25 +193,36 @@ def train_sentiment(
         ),
     ] = True,
 ) -> None:
-    """Train a new sentiment version on the shipped data plus your organisation's labels.
+    """A new sentiment version that has learned your organisation's labels.
 
-    The organisation labels are split 80/20 by feedback_id; the 20% are held out. Prints
-    accuracy and macro-F1 (3- and 5-class) on that held-out split for the model in use
-    before and for the new one after, plus the shipped held-out sets as a regression check.
-    The new version is written to models/sentiment/build/<version>/ and becomes current, so
-    the next pipeline run re-scores (the model version changes).
+    The organisation labels are split 80/20 by feedback_id; the 20% are held out. By default
+    the shipped model is fine-tuned further on the 80% (with as many shipped examples
+    replayed, so it keeps what it knew), and the epoch that scores best on the held-out 20%
+    is kept. Prints accuracy and macro-F1 (3- and 5-class) on the held-out split for the model
+    in use before and for the new one, plus the shipped held-out sets as a regression check.
+    The new version goes to models/sentiment/build/<version>/ (its manifest.json records the
+    method, the label count and their sha256) and becomes current, so the next pipeline run
+    re-scores.
     """
     from pipelines.config import get_settings
     from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.labels import organisation_examples
-    from pipelines.sentiment.organisation import OrgTrainingError, train_with_organisation_labels
+    from pipelines.sentiment.organisation import ORG_METHODS, OrgTrainingError, train_with_organisation_labels
     from pipelines.warehouse import WarehouseError
 
+    if method not in ORG_METHODS:
+        _fail(f"unknown --method {method!r}: use one of {', '.join(ORG_METHODS)}")
     settings = get_settings()
     try:
         examples = organisation_examples(settings)
         report = train_with_organisation_labels(
-            settings, examples, min_labels=min_labels, epochs=epochs, activate=activate, log=typer.echo
+            settings,
+            examples,
+            min_labels=min_labels,
+            epochs=epochs,
+            method=method,
+            activate=activate,
+            log=typer.echo,
         )
     except (OrgTrainingError, SentimentModelError, WarehouseError, FileNotFoundError) as exc:
         _fail(str(exc))
@@ -261,7 +337,7 @@ def _rating_parser(scale: str) -> Callable[[pd.Series], pd.Series]:
     return lambda raw: SCALES[scale].parse(raw)[1]
 
 
-def eval_sentiment(  # ~70 lines: typer options and their help are most of it
+def eval_sentiment(  # long: typer options and their help are most of it
     coded_file: Annotated[Path, typer.Argument(help="Coded comments: CSV (UTF-8) or JSONL, one comment per row.")],
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment text.")],
     label_column: Annotated[
@@ -308,6 +384,22 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
         ),
     ] = 0,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Points on the learning curve after 0.")] = 4,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Instead of --steps: label counts of the curve, e.g. 100,200,500 (0 is added)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the shuffle that picks the labelled rows.")] = 13,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="With --simulate-reviewers: finetune (what `feedback train sentiment` does) or head "
+            "(a logistic-regression head on the model's frozen embeddings, for comparison).",
+        ),
+    ] = "finetune",
+    curve_json: Annotated[
+        Path | None, typer.Option("--json", help="With --simulate-reviewers: also write the curve as JSON here.")
+    ] = None,
 ) -> None:
     """Measure the sentiment model on your own coded comments.
 
@@ -320,7 +412,7 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
     from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.evaluation import CodedFileError, evaluate_coded, per_row_ratings, read_coded
     from pipelines.sentiment.evaluation import simulate_reviewers as simulate
-    from pipelines.sentiment.pointers import current_build
+    from pipelines.sentiment.pointers import DEFAULT_FILE, current_build
     from pipelines.sentiment.scorer import load_scorer
 
     parser = _rating_parser(rating_scale) if rating_column and not rating_scale_column else None
@@ -332,13 +424,19 @@ def eval_sentiment(  # ~70 lines: typer options and their help are most of it
         _fail(str(exc))
     settings = get_settings()
     if simulate_reviewers:
-        build = current_build(settings.sentiment_build_dir)
+        build = current_build(settings.sentiment_build_dir, DEFAULT_FILE)  # where `train sentiment` starts
         if build is None:
             _fail("no sentiment model is built: run `make models` first")
         try:
-            simulate(coded, build, simulate_reviewers, steps=steps, log=typer.echo)
-        except (CodedFileError, FileNotFoundError) as exc:
+            points = [int(x) for x in at.split(",") if x.strip()] if at else None
+            curve = simulate(
+                coded, build, simulate_reviewers, steps=steps, points=points, seed=seed, method=method, log=typer.echo
+            )
+        except (CodedFileError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
+        if curve_json is not None:
+            curve_json.parent.mkdir(parents=True, exist_ok=True)
+            curve_json.write_text(json.dumps({"coded_file": str(coded_file), "curve": curve}, indent=1) + "\n")
         return
     try:
         result = evaluate_coded(coded, load_scorer(settings), progress=len(coded.texts) > 5000)

@@ -33,6 +33,7 @@ from pipelines.sentiment.scorer import RULES_VERSION, ModelSentimentScorer
 from pipelines.sentiment.train import base_model_path, train_model
 
 Log = Callable[[str], Any]
+Trainer = Callable[[Sequence[Example], TrainConfig, Log], tuple[Any, Any, dict[str, Any]]]
 DEFAULT_EVAL_SETS: tuple[str, ...] = ("project_heldout", "project_heldout_text_only", "drugscom_test")
 # int8 is checked against fp32 on these (the text-only copy of the held-out set would count it twice).
 AGREEMENT_SETS: tuple[str, ...] = ("project_heldout", "drugscom_test")
@@ -122,8 +123,12 @@ def run_build(
     set_current: bool | None = None,
     log: Log = print,
     repo_root: Path | None = None,
+    trainer: Trainer | None = None,
 ) -> BuildResult:
     """Train, evaluate, export (safetensors, ONNX fp32/int8) and write ``manifest.json``.
+
+    ``trainer(examples, cfg, log) -> (model, tokenizer, stats)`` replaces the default
+    :func:`~pipelines.sentiment.train.train_model` (e.g. continued fine-tuning of an earlier build).
 
     Skips training when ``build_dir/<version>`` already holds a complete build (same
     config and data), unless ``force``. Moves ``build_dir/current`` to this version when
@@ -141,7 +146,7 @@ def run_build(
     train = [e for name in train_sets for e in sets.get(name, [])]
     sizes = ", ".join(f"{n}={len(sets.get(n, []))}" for n in train_sets)
     log(f"training {version} on {len(train)} examples ({sizes})")
-    model, _, stats = train_model(train, cfg, log)
+    model, _, stats = (trainer or train_model)(train, cfg, log)
 
     tmp = build_dir / f".{version}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -4,9 +4,10 @@ A coded file (CSV or JSONL) holds comment text, a coder's label (1-5, a 5-point 
 negative/neutral/positive) and optionally the question and the respondent's rating.
 :func:`evaluate_coded` scores it and returns 3-class (and, when every label is 5-point,
 5-class) macro-F1, the per-class table, the confusion matrix and the rows where model and
-coder disagree. :func:`simulate_reviewers` draws a learning curve: the model is fine-tuned
-further on the first k coded rows (k = 0 .. N, the way reviewers' labels would arrive) and
-scored on rows that are never used for training. The counting is scikit-learn's.
+coder disagree. :func:`simulate_reviewers` draws a learning curve: the default build learns
+the first k coded rows (k = 0 .. N, the way reviewers' labels would arrive) the way
+``feedback train sentiment`` does, or through a comparison head, and is scored on rows that
+are never labelled. The counting is scikit-learn's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,33 @@ class Coded:
             )
             for i in rows
         ]
+
+
+def coded_from_examples(examples: Sequence[Example]) -> Coded:
+    """Labelled examples as a coded file (columns id, question, text, label, rating; rating 0..1).
+
+    ``label`` is 1-5 where the 5-point label is known, else negative/neutral/positive. Written as
+    CSV, it reads back with ``--text-column text --label-column label --question-column question
+    --rating-column rating --rating-scale value``.
+    """
+    frame = pd.DataFrame(
+        {
+            "id": [e.id for e in examples],
+            "question": [e.question for e in examples],
+            "text": [e.text for e in examples],
+            "label": [str(e.label5 + 1) if e.label5 is not None else LABELS3[e.label3] for e in examples],
+            "rating": ["" if e.rating is None else f"{e.rating:.4f}" for e in examples],
+        }
+    )
+    five = all(e.label5 is not None for e in examples)
+    return Coded(
+        frame=frame,
+        texts=[e.text for e in examples],
+        questions=[e.question for e in examples],
+        ratings=[e.rating for e in examples],
+        gold5=[e.label5 if five else None for e in examples],
+        gold3=[e.label3 for e in examples],
+    )
 
 
 def parse_gold(value: object) -> tuple[int | None, int]:
@@ -267,66 +295,208 @@ def curve_steps(n_labels: int, steps: int) -> list[int]:
     return sorted({0, *(round(n_labels * k / steps) for k in range(1, steps + 1))})
 
 
-def simulate_reviewers(
+SIM_METHODS: tuple[str, ...] = ("finetune", "head")
+SIM_HELDOUT = 0.2  # share of each step's labels held out to choose the epoch (as `feedback train sentiment`)
+
+
+def simulate_reviewers(  # long: the learning-curve loop with its two methods and its log line
     coded: Coded,
     build: Path,
     n_labels: int,
     *,
     steps: int = 4,
+    points: Sequence[int] | None = None,
     seed: int = 13,
+    method: str = "finetune",
+    replay_ratio: float = 1.0,
+    epochs: int | None = None,
+    lr_scale: float | None = None,
     cfg: TrainConfig | None = None,
     data_dir: Path | None = None,
     log: Log = print,
 ) -> list[dict[str, Any]]:
-    """Learning curve: fine-tune the build further on the first k coded rows, score the rest.
+    """Learning curve: teach the build the first k coded rows, score the rows never labelled.
 
     The coded rows are shuffled once (``seed``); the first ``n_labels`` play the reviewers'
-    labels, arriving in ``steps`` equal batches, and every row after them is the test set,
-    the same at every step and never trained on. Each step continues fine-tuning the build's
-    weights (not the previous step's) on the labelled rows plus as many shipped training
-    examples (replayed so the model keeps what it knew), for ``cfg.epochs`` epochs at half the
-    learning rate. Scoring uses the torch model with the served rule for non-informative answers.
+    labels, arriving in ``steps`` equal batches (or at the label counts ``points``), and every
+    row after them is the test set, the same at every step and never trained on or used for
+    any choice. At each step:
+
+    * ``finetune`` (what ``feedback train sentiment`` does): the k labels are split 80/20 by
+      a hash of their row; the build's weights (not the previous step's) are fine-tuned
+      further on the 80% (weight ``org_weight``) plus ``replay_ratio`` x as many shipped
+      training examples, and the epoch that scores best on the 20% is kept (epoch 0 = the
+      build unchanged);
+    * ``head``: a logistic-regression head on the build's frozen pooled embeddings and its
+      log-probabilities, trained on the k labels (3 classes), re-weights the build's
+      5-class distribution per side (a per-organisation calibration).
 
     Raises:
         CodedFileError: when fewer than ``n_labels + 50`` rows are coded.
+        ValueError: for an unknown ``method``.
     """
-    from pipelines.sentiment.data import collect_default_data
-    from pipelines.sentiment.metrics import served_labels
     from pipelines.sentiment.pointers import read_manifest
-    from pipelines.sentiment.train import predict_torch, train_model
 
+    if method not in SIM_METHODS:
+        raise ValueError(f"unknown method {method!r}: use one of {', '.join(SIM_METHODS)}")
     if len(coded.texts) < n_labels + 50:
         raise CodedFileError(
             f"{len(coded.texts)} coded rows: need at least {n_labels + 50} (N labels plus 50 never-labelled test rows)"
         )
-    manifest = read_manifest(build)
-    cfg = cfg or TrainConfig(**manifest["config"])
+    cfg = cfg or TrainConfig(**read_manifest(build)["config"])
     order = list(range(len(coded.texts)))
     random.Random(seed).shuffle(order)
     labelled, test_ids = order[:n_labels], order[n_labels:]
     test = coded.examples(test_ids)
-    replay_pool = collect_default_data(data_dir or _data_dir(build), cfg)[0]["project_train"]
-    tune_cfg = TrainConfig(**{**asdict(cfg), "lr": cfg.lr / 2})
+    base_model, tok = _load_build_model(build, cfg.max_len)
+    base_probs = _predict(base_model, tok, test, cfg.max_len, cfg.rating_input)
+    replay_pool: list[Example] = []
+    if method == "finetune" and replay_ratio > 0:
+        from pipelines.sentiment.data import collect_default_data
+
+        replay_pool = collect_default_data(data_dir or _data_dir(build), cfg)[0]["project_train"]
     curve = []
-    for k in curve_steps(n_labels, steps):
+    test_features = None
+    counts = sorted({0, *points}) if points else curve_steps(n_labels, steps)
+    if counts[-1] > n_labels:
+        raise ValueError(f"curve points go up to {counts[-1]} labels but only {n_labels} are simulated")
+    for k in counts:
+        extra: dict[str, Any] = {}
         if k == 0:
-            model, tok = _load_build_model(build, cfg.max_len)
+            probs = base_probs
+        elif method == "finetune":
+            tune = {"epochs": epochs, "lr_scale": lr_scale}
+            probs, extra = _finetune_step(
+                build, coded.examples(labelled[:k]), test, cfg, replay_pool, replay_ratio, seed + k, tune
+            )
         else:
-            org = [replace(e, weight=cfg.org_weight, source="organisation") for e in coded.examples(labelled[:k])]
-            replay = random.Random(seed + k).sample(replay_pool, min(k, len(replay_pool)))
-            model, tok, _ = train_model(org + replay, tune_cfg, log=lambda _m: None, init_from=build / "hf")
-        pred5, pred3 = served_labels(
-            test, predict_torch(model, tok, test, cfg.max_len), cfg.mixed_threshold, cfg.noncontent
-        )
-        point = {"labels": k, **headline_metrics([e.label3 for e in test], pred3, [e.label5 for e in test], pred5)}
+            if test_features is None:
+                test_features = head_features(_pooled(base_model, tok, test, cfg.max_len), base_probs)
+            probs = _head_step(base_model, tok, coded.examples(labelled[:k]), test_features, base_probs, cfg.max_len)
+        pred5, pred3 = _served(test, probs, cfg)
+        point = {
+            "labels": k,
+            "method": method,
+            **headline_metrics([e.label3 for e in test], pred3, [e.label5 for e in test], pred5),
+            **extra,
+        }
         curve.append(point)
         log(
             f"labels {k:>4}: 3-class macro-F1 {point['macro_f1_3']:.3f}  acc {point['acc3']:.3f}  "
             f"negative recall {point['negative_recall']:.3f}"
             + (f"  5-class macro-F1 {point['macro_f1_5']:.3f}" if "macro_f1_5" in point else "")
-            + f"  (n test {len(test)})"
+            + (f"  (epoch {extra['epoch']})" if "epoch" in extra else "")
+            + f"  (n test {len(test)}, {method})"
         )
     return curve
+
+
+def _served(test: Sequence[Example], probs: Any, cfg: TrainConfig) -> tuple[list[int], list[int]]:
+    from pipelines.sentiment.metrics import served_labels
+
+    return served_labels(test, probs, cfg.mixed_threshold, cfg.noncontent)
+
+
+def _predict(model: Any, tok: Any, examples: Sequence[Example], max_len: int, rating_input: bool = False) -> Any:
+    # Text-only models (cfg.rating_input false, the default) never see the rating in their input.
+    from pipelines.sentiment.train import predict_torch
+
+    return predict_torch(model, tok, examples, max_len, rating_input)
+
+
+def _finetune_step(
+    build: Path,
+    labelled: list[Example],
+    test: list[Example],
+    cfg: TrainConfig,
+    replay_pool: Sequence[Example],
+    replay_ratio: float,
+    seed: int,
+    tune: dict[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    # Continued fine-tuning on 80% of the labels, epoch chosen on the other 20%; test probabilities.
+    from pipelines.sentiment.data import split_examples
+    from pipelines.sentiment.organisation import ORG_SPLIT_SALT, TUNE_EPOCHS, TUNE_LR_SCALE, continue_finetuning
+
+    org = [replace(e, weight=cfg.org_weight, source="organisation") for e in labelled]
+    org_train, org_held = split_examples(org, SIM_HELDOUT, ORG_SPLIT_SALT)
+    n_replay = min(round(len(org_train) * replay_ratio), len(replay_pool))
+    replay = random.Random(seed).sample(list(replay_pool), n_replay)
+    tuned = continue_finetuning(
+        build / "hf",
+        org_train,
+        org_held,
+        replay,
+        cfg,
+        epochs=tune.get("epochs") or TUNE_EPOCHS,
+        lr_scale=tune.get("lr_scale") or TUNE_LR_SCALE,
+        log=lambda _m: None,
+    )
+    extra = {"epoch": tuned.epoch, "n_train": len(org_train), "n_heldout": len(org_held), "n_replay": n_replay}
+    return _predict(tuned.model, tuned.tokenizer, test, cfg.max_len, cfg.rating_input), extra
+
+
+def _pooled(model: Any, tok: Any, examples: Sequence[Example], max_len: int) -> Any:
+    # The frozen pooled embedding the classification layer reads (n x hidden).
+    import numpy as np
+    import torch
+
+    from pipelines.sentiment.backends import encode, length_batches, pad_batch
+    from pipelines.sentiment.data import model_inputs
+
+    tok.enable_truncation(max_length=max_len, strategy="longest_first")
+    encs = encode(tok, *model_inputs(examples, rating_input=False))
+    out = np.zeros((len(examples), model.config.hidden_size), dtype=np.float32)
+    with torch.inference_mode():
+        for batch in length_batches([len(e.ids) for e in encs]):
+            arrays = pad_batch([encs[i] for i in batch])
+            hidden = model.base_model(**{k: torch.from_numpy(v) for k, v in arrays.items()})
+            out[batch] = hidden.pooler_output.numpy()
+    return out
+
+
+def head_features(pooled: Any, probs: Any) -> Any:
+    """Features of the per-organisation head: pooled embedding and the model's 3-class log-probabilities."""
+    import numpy as np
+
+    side = np.stack([probs[:, 0] + probs[:, 1], probs[:, 2], probs[:, 3] + probs[:, 4]], 1)
+    return np.hstack([pooled, np.log(np.clip(side, 1e-6, 1.0))])
+
+
+def reweight_sides(probs5: Any, probs3: Any) -> Any:
+    """5-class distribution whose side masses are ``probs3``, keeping the shape within each side."""
+    import numpy as np
+
+    out = np.array(probs5, dtype=np.float64, copy=True)
+    for side, cols in enumerate(([0, 1], [2], [3, 4])):
+        mass = out[:, cols].sum(1, keepdims=True)
+        out[:, cols] = np.where(mass > 0, out[:, cols] / np.clip(mass, 1e-12, None), 1.0 / len(cols))
+        out[:, cols] *= probs3[:, [side]]
+    return out
+
+
+def _head_step(model: Any, tok: Any, labelled: list[Example], test_features: Any, test_probs: Any, max_len: int) -> Any:
+    # Logistic-regression head on frozen features of the labelled rows; test probabilities.
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x_train = head_features(_pooled(model, tok, labelled, max_len), _predict(model, tok, labelled, max_len))
+    y = np.array([e.label3 for e in labelled])
+    if len(set(y.tolist())) < 2:
+        return test_probs
+    # C chosen by 5-fold cross-validated macro-F1 when every class has 5 labels, else a strong prior.
+    counts = np.bincount(y, minlength=3)
+    if counts[counts > 0].min() >= 5:
+        clf: Any = LogisticRegressionCV(Cs=[0.01, 0.03, 0.1, 0.3, 1.0], cv=5, scoring="f1_macro", max_iter=2000)
+    else:
+        clf = LogisticRegression(C=0.03, max_iter=2000)
+    head = make_pipeline(StandardScaler(), clf)
+    head.fit(x_train, y)
+    p3 = np.zeros((len(test_probs), 3))
+    p3[:, head.classes_] = head.predict_proba(test_features)
+    return reweight_sides(test_probs, p3)
 
 
 def _data_dir(build: Path) -> Path:

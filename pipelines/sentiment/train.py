@@ -161,9 +161,16 @@ def _load_base_model(init_from: Path | None = None, layers: Sequence[int] = ()) 
 
 
 def train_model(
-    train: Sequence[Example], cfg: TrainConfig, log: Callable[[str], Any] = print, init_from: Path | None = None
+    train: Sequence[Example],
+    cfg: TrainConfig,
+    log: Callable[[str], Any] = print,
+    init_from: Path | None = None,
+    on_epoch: Callable[[int, Any], Any] | None = None,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Fine-tune MiniLM (or continue from the weights in ``init_from``) on (question [+ rating], text) pairs.
+
+    ``on_epoch(epoch, model)`` is called with the model in eval mode before training (epoch 0)
+    and after each epoch, e.g. to measure a held-out split and keep the best epoch's weights.
 
     Returns:
         (model, tokenizer, stats).
@@ -184,6 +191,9 @@ def train_model(
     rng = random.Random(cfg.seed)
     total = len(_epoch_batches(lengths, cfg.batch_size, random.Random(0))) * cfg.epochs
     opt, sched = _optimizer(model, cfg, total)
+    if on_epoch is not None:
+        model.eval()
+        on_epoch(0, model)
     model.train()
     started = time.perf_counter()
     step = 0
@@ -205,6 +215,10 @@ def train_model(
             f"epoch {epoch + 1}/{cfg.epochs}: loss {running / max(seen, 1):.4f} "
             f"({time.perf_counter() - started:.0f} s, {step}/{total} steps)"
         )
+        if on_epoch is not None:
+            model.eval()
+            on_epoch(epoch + 1, model)
+            model.train()
     model.eval()
     stats = {
         "train_seconds": round(time.perf_counter() - started, 1),
