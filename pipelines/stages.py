@@ -302,7 +302,8 @@ def _skip_or_run(
             summary = _carried(state)
             if summary is not None:
                 log.info("stage %s: %s since run %s", stage, SKIPPED, state.run_id)
-                warehouse.refresh_models(con, settings)  # an edited SQL model still gets rebuilt
+                # An edited SQL model is still rebuilt (cheap when nothing changed).
+                summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
                 return summary
     summary = body()
     summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
