@@ -115,6 +115,7 @@ def report(
         period=report_period,
         out_dir=(out.resolve() if out else None),
         min_responses=min_responses,
+        force=True,  # asked for by name: written even when `feedback run` would skip it
     )
     for path in summary["files"]:
         if path.endswith(".html"):
