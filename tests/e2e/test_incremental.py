@@ -33,11 +33,20 @@ from pipelines.demo import generator as demo_data
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
-ROWS = 400
+ROWS = 300
 SEED = 11
 SHARE = 0.03
 # Bookkeeping columns that differ between two histories of the same data by construction.
-VOLATILE = {"run_id", "batch_id", "theme_run_id", "generated_at", "ingested_at", "scored_at", "redacted_at"}
+VOLATILE = {
+    "run_id",
+    "batch_id",
+    "theme_run_id",
+    "generated_at",
+    "ingested_at",
+    "scored_at",
+    "redacted_at",
+    "recorded_at",
+}
 # Views over the run log itself (stage runs, batches with their ids and times).
 RUN_LOG_VIEWS = {"rpt_run_status", "rpt_model_versions", "rpt_ingest_reconciliation", "rpt_quarantine_batches"}
 COUNTED = (
