@@ -301,9 +301,9 @@ def _skip_or_run(
         if state is not None and state.fingerprint == changes.fingerprint(con, settings, watching):
             summary = _carried(state)
             if summary is not None:
+                # Nothing it reads changed, so no model input did: ingest, which always runs
+                # first, has already brought the models up to date (edited SQL files included).
                 log.info("stage %s: %s since run %s", stage, SKIPPED, state.run_id)
-                # An edited SQL model is still rebuilt (cheap when nothing changed).
-                summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
                 return summary
     summary = body()
     summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
@@ -325,7 +325,7 @@ def _carried(state: changes.StageState) -> dict[str, Any] | None:
     if any(not Path(f).is_file() for f in files):
         return None
     kept = {k: v for k, v in previous.items() if "version" in k or k in {"redactor", "files"}}
-    return {"outcome": SKIPPED, "same_as_run": state.run_id, "rows_in": 0, "rows_out": 0, **kept}
+    return {"outcome": SKIPPED, "same_as_run": state.run_id, "rows_in": 0, "rows_out": 0, "models_rebuilt": 0, **kept}
 
 
 def _run_own_connections(

@@ -302,6 +302,14 @@ def models(settings: Settings) -> list[Model]:
     files = {
         f"{p.parent.name}.{p.stem}": p for layer in LAYERS for p in sorted((settings.sql_dir / layer).glob("*.sql"))
     }
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files.values())
+    return list(_parsed_models(stamp))
+
+
+@cache
+def _parsed_models(stamp: tuple[tuple[str, int, int], ...]) -> tuple[Model, ...]:
+    """The models of these files (path, mtime, size): parsed once per process while unchanged."""
+    files = {f"{Path(p).parent.name}.{Path(p).stem}": Path(p) for p, _, _ in stamp}
     texts = {name: path.read_text(encoding="utf-8") for name, path in files.items()}
     order: list[str] = []
     state: dict[str, str] = {}
@@ -334,7 +342,7 @@ def models(settings: Settings) -> list[Model]:
                 tuple(tables),
             )
         )
-    return out
+    return tuple(out)
 
 
 def _model_refs(text: str, name: str, files: Mapping[str, Path]) -> list[str]:
@@ -472,7 +480,7 @@ def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bo
         if current:
             continue
         try:
-            run_script(con, settings, file)
+            con.execute(m.text)  # the text its key was computed from (sql_text caches per process)
         except duckdb.Error as exc:
             raise WarehouseError(f"model {file} failed: {exc}") from exc
         _record(con, settings, file, m.kind, defs[m.name], inputs)
