@@ -230,9 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         held = prepare(work, args.rows, args.seed)
-        steps = [run(work, "full"), run(work, "no-op")]
-        added = append(work / "data" / "demo", held)
-        steps += [run(work, "1% increment"), run(work, "no-op after")]
+        steps: list[Step] = []
+        for name in ("full", "no-op", "1% increment", "no-op after"):
+            if name == "1% increment":
+                added = append(work / "data" / "demo", held)
+            steps.append(run(work, name))
+            print(f"{name}: {steps[-1].seconds:.1f} s {steps[-1].stages} {steps[-1].outcomes}", flush=True)
         print(f"demo rows {args.rows} (seed {args.seed}); increment: {added} source lines appended")
         print(_table(steps))
         failed = [s.name for s in steps if s.returncode != 0]
