@@ -19,7 +19,6 @@ other themes by design, so the comparison starts from the same fit.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from benchmarks.incremental import append, hold_back
+from benchmarks.incremental import append, hold_back, reporting_snapshot
 from pipelines import stages, warehouse
 from pipelines.config import Settings
 from pipelines.demo import generator as demo_data
@@ -37,37 +36,6 @@ pytestmark = pytest.mark.slow
 ROWS = 300
 SEED = 11
 SHARE = 0.03
-# Bookkeeping columns that differ between two histories of the same data by construction.
-VOLATILE = {
-    "run_id",
-    "batch_id",
-    "theme_run_id",
-    "generated_at",
-    "ingested_at",
-    "scored_at",
-    "redacted_at",
-    "recorded_at",
-}
-# Views over the run log itself (stage runs, batches with their ids and times).
-RUN_LOG_VIEWS = {"rpt_run_status", "rpt_model_versions", "rpt_ingest_reconciliation", "rpt_quarantine_batches"}
-COUNTED = (
-    "raw.feedback",
-    "raw.feedback_history",
-    "raw.quarantine",
-    "enrich.redactions",
-    "enrich.sentiment",
-    "enrich.aspects",
-    "enrich.theme_assignments",
-    "enrich.theme_outliers",
-    "enrich.themes",
-    "enrich.theme_alerts",
-    "enrich.key_drivers",
-    "enrich.segment_lift",
-    "marts.fct_feedback",
-    "marts.fct_feedback_theme",
-    "marts.fct_responses",
-    "marts.fct_kpi_monthly",
-)
 
 
 def _missing_model() -> str | None:
@@ -109,23 +77,7 @@ def _outcomes(summary: dict[str, Any]) -> dict[str, str]:
 
 
 def _snapshot(settings: Settings) -> dict[str, Any]:
-    """Row counts, and every reporting view's rows (volatile columns dropped), sorted."""
-    out: dict[str, Any] = {}
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        for table in COUNTED:
-            out[table] = con.execute("select count(*) from query_table($t)", {"t": table}).fetchone()[0]
-        views = con.execute(
-            "select view_name from duckdb_views() where schema_name = 'reporting' order by view_name"
-        ).fetchall()
-        for (view,) in views:
-            if view in RUN_LOG_VIEWS:
-                continue
-            cursor = con.execute("select * from query_table($v)", {"v": f"reporting.{view}"})
-            columns = [d[0] for d in cursor.description]
-            keep = [i for i, c in enumerate(columns) if c not in VOLATILE]
-            rows = [tuple(row[i] for i in keep) for row in cursor.fetchall()]
-            out[view] = sorted(json.dumps(r, default=str) for r in rows)
-    return out
+    return reporting_snapshot(settings.warehouse)
 
 
 @pytest.fixture(scope="module")
