@@ -14,7 +14,11 @@ export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
+<<<<<<< HEAD
 .PHONY: help install lock models privacy-model reliability reliability-short demo report test test-fast test-browser lint bench bench-10k bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
+=======
+.PHONY: help install lock models privacy-model reliability reliability-short demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest bench-incremental airflow-standalone up down clean eval-themes stability-themes
+>>>>>>> h/incremental
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
@@ -91,6 +95,10 @@ bench-privacy: install  ## PHI redaction recall/precision per entity type on a p
 
 bench-ingest: install  ## Ingestion throughput on a 100k-row CSV
 	$(PY) -m benchmarks.ingest --rows 100000
+
+BENCH_INCREMENTAL_ROWS ?= 10000
+bench-incremental: models  ## Full run vs no-op run vs a 1% increment (targets: no-op <= 3 s, 1% <= 5% of full)
+	$(PY) -m benchmarks.incremental --rows $(BENCH_INCREMENTAL_ROWS)
 
 reliability: models  ## Hostile inputs, property tests, fuzzing, kill -9 faults, leak scan: one table (long)
 	$(PY) -m benchmarks.reliability

@@ -1,14 +1,22 @@
 """The one orchestration: ingest -> enrich -> themes -> report, called by the CLI and the DAG tasks.
 
 Stages never import each other: each reads what the one before wrote to the warehouse. Each
-stage here opens the warehouse, does its work, rebuilds every SQL model (all layers, staging to
-reporting, in dependency order), and records
-an ``ops.stage_runs`` row with row counts, seed, data window and the versions of every model
+stage here opens the warehouse, does its work, brings the SQL models up to date (only those whose
+SQL or input data changed: :func:`pipelines.warehouse.refresh_models`), and records an
+``ops.stage_runs`` row with row counts, seed, data window and the versions of every model
 involved, so a committee report can always be traced back to what produced it.
+
+Incremental by construction: before enrich, themes and report do anything, the fingerprint of
+what they read (:mod:`pipelines.changes`) is compared with the one they left when they last
+succeeded; when it is the same the stage is recorded as ``skipped (no change)`` (status
+success, the versions and files of the run that did the work carried over) without importing a
+model library. Ingest skips files it has already loaded by their sha256. ``force`` runs a stage
+whatever the fingerprint says.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,13 +30,15 @@ from typing import Any
 
 import duckdb
 
-from pipelines import __version__, exports, provenance, warehouse
+from pipelines import __version__, changes, exports, provenance, warehouse
 from pipelines.config import Settings
 from pipelines.periods import PeriodRequest
 
 log = logging.getLogger(__name__)
 
 STAGES = ("ingest", "enrich", "themes", "report")
+# How a stage that found nothing new is recorded (in its summary, hence its stage_runs message).
+SKIPPED = "skipped (no change)"
 
 
 def new_run_id() -> str:
@@ -73,8 +83,14 @@ def _finish(
     summary: dict[str, Any],
     error: BaseException | None,
 ) -> None:
-    """Record how the stage ended: its counts, data window, versions, and the error if it failed."""
+    """Record how the stage ended: its counts, data window, versions, and the error if it failed.
+
+    The data window (first and last ``received_at`` the warehouse holds) also goes into
+    ``summary`` as ISO text, for the callers (asset events, the CLI).
+    """
     data_from, data_to, _ = warehouse.run_sql(con, settings, "queries/pipeline/data_window").fetchone()
+    summary["data_from"] = data_from.isoformat() if data_from is not None else None
+    summary["data_to"] = data_to.isoformat() if data_to is not None else None
     versions = {
         "pipelines": __version__,
         "git_sha": provenance.git_sha(settings.home),
@@ -105,54 +121,38 @@ def _finish(
     )
 
 
-def _recorded(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    run_id: str,
-    stage: str,
-    body: Callable[[], dict[str, Any]],
-) -> dict[str, Any]:
-    """``body()`` between its start and finish records; a failure is recorded, then re-raised."""
-    _start(con, settings, run_id, stage, datetime.now(UTC))
-    try:
-        summary = body()
-    except BaseException as exc:  # Ctrl-C too: never leave the row "running"
-        _finish(con, settings, run_id, stage, {}, exc)
-        raise
-    _finish(con, settings, run_id, stage, summary, None)
-    return summary
-
-
 def ingest_stage(
     settings: Settings, run_id: str, sources: list[str] | None = None, force: bool = False
 ) -> dict[str, Any]:
-    """Ingest configured sources (all, or ``sources``), then rebuild the models.
+    """Ingest configured sources (all, or ``sources``), then bring the models up to date.
 
-    ``force`` re-reads files already ingested (unchanged rows still count as duplicates).
+    ``force`` re-reads files already ingested (unchanged rows still count as duplicates). When
+    every file was already loaded the summary says ``skipped (no change)``.
     """
-    from pipelines.ingest import load as ingest
-
-    results: list[ingest.BatchResult] = []
 
     def body() -> dict[str, Any]:
-        nonlocal results
+        from pipelines.ingest import load as ingest
+
         results = ingest.ingest_all(settings, sources, force=force)
-        return {
+        summary: dict[str, Any] = {
             "rows_in": sum(r.rows_read for r in results),
             "rows_out": sum(r.rows_loaded for r in results),
             "batches": [r.as_dict() for r in results if r.status != "skipped"],
         }
+        if not summary["batches"]:
+            summary = {"outcome": SKIPPED, **summary}
+        return summary
 
-    summary = _run_stage(settings, run_id, "ingest", body)
-    return summary
+    return _run_stage(settings, run_id, "ingest", body)
 
 
-def enrich_stage(settings: Settings, run_id: str, progress: bool = False) -> dict[str, Any]:
-    """Redact PHI, then score sentiment for comments and clauses."""
-    from pipelines.privacy import stage as privacy
-    from pipelines.sentiment import stage as sentiment
+def enrich_stage(settings: Settings, run_id: str, progress: bool = False, force: bool = False) -> dict[str, Any]:
+    """Redact PHI, then score sentiment for comments and clauses (skipped when nothing changed)."""
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        from pipelines.privacy import stage as privacy
+        from pipelines.sentiment import stage as sentiment
+
         redaction = privacy.redact_pending(settings, con, progress=progress)
         scoring = sentiment.score_pending(settings, con, progress=progress)
         return {
@@ -164,15 +164,23 @@ def enrich_stage(settings: Settings, run_id: str, progress: bool = False) -> dic
             "clauses": scoring.get("clauses", 0),
         }
 
-    return _run_stage(settings, run_id, "enrich", body, needs_con=True)
+    return _run_stage(
+        settings, run_id, "enrich", body, needs_con=True, watch=lambda: changes.enrich_watch(settings), force=force
+    )
 
 
-def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, progress: bool = False) -> dict[str, Any]:
-    """Assign themes to informative clauses (refitting BERTopic when due), then insights."""
-    from pipelines.insights import stage as insights
-    from pipelines.themes import stage as themes
+def themes_stage(
+    settings: Settings, run_id: str, refit: bool | None = None, progress: bool = False, force: bool = False
+) -> dict[str, Any]:
+    """Assign themes to informative clauses (refitting BERTopic when due), then insights.
+
+    Skipped when nothing it reads changed and no refit is asked for or due.
+    """
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        from pipelines.insights import stage as insights
+        from pipelines.themes import stage as themes
+
         summary = themes.run_themes(settings, con, run_id, refit=refit, progress=progress)
         summary["insights"] = insights.run_insights(settings, con, run_id)
         summary.setdefault("rows_in", summary.get("clauses"))
@@ -181,7 +189,15 @@ def themes_stage(settings: Settings, run_id: str, refit: bool | None = None, pro
             summary["theme_model_version"] = summary.pop("model_version")
         return summary
 
-    return _run_stage(settings, run_id, "themes", body, needs_con=True)
+    return _run_stage(
+        settings,
+        run_id,
+        "themes",
+        body,
+        needs_con=True,
+        watch=lambda: changes.themes_watch(settings, refit),
+        force=force,
+    )
 
 
 def report_stage(
@@ -190,24 +206,28 @@ def report_stage(
     period: PeriodRequest | None = None,
     out_dir: Path | None = None,
     min_responses: int | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Prepare the KPI inputs (calendars, settings), then write the reports from the reporting views.
 
     ``period`` is parsed at the edge (``pipelines.periods.parse_period``); None = the latest
     complete month with at least ``min_responses`` responses (default ``report.MIN_RESPONSES``).
     Every page and export passes the final privacy scan (``pipelines.privacy.scan``) first.
+    Skipped when nothing feeding the reports changed since the last successful report for the
+    same period, folder and settings, and every file it wrote is still there (``force``: write).
 
     Raises:
         exports.ExportBlocked: after every other file is written, when the scan held files back
             (each is recorded in ``ops.export_blocks``: file, column, kind, count).
     """
-    from pipelines import report
-    from pipelines.insights import kpis
-    from pipelines.privacy import scan
+    target = out_dir or settings.reports_dir
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        from pipelines import report
+        from pipelines.insights import kpis
+        from pipelines.privacy import scan
+
         kpis.prepare_reporting(settings, con, source_calendars=source_calendars(settings))
-        target = out_dir or settings.reports_dir
         guard = scan.ExportScan(settings, con, run_id, root=target)
         written = report.write_reports(
             settings,
@@ -222,7 +242,15 @@ def report_stage(
             raise exports.ExportBlocked(guard.blocked, written=len(written))
         return {"rows_out": len(written), "files": [str(p) for p in written]}
 
-    return _run_stage(settings, run_id, "report", body, needs_con=True)
+    return _run_stage(
+        settings,
+        run_id,
+        "report",
+        body,
+        needs_con=True,
+        watch=lambda: changes.report_watch(settings, period, target, min_responses),
+        force=force,
+    )
 
 
 def source_calendars(settings: Settings) -> dict[str, str]:
@@ -242,33 +270,97 @@ def _run_stage(
     stage: str,
     body: Callable[..., dict[str, Any]],
     needs_con: bool = False,
+    watch: Callable[[], changes.Watch | None] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Run one stage under the warehouse run lock, recorded in ops.stage_runs, then rebuild the models."""
+    """Run one stage under the warehouse run lock, recorded in ops.stage_runs, then refresh the models.
+
+    With a ``watch`` (what the stage reads, :mod:`pipelines.changes`) the stage is skipped when
+    its fingerprint equals the one it left when it last succeeded (unless ``force``).
+    """
     with warehouse.run_lock(settings):
-        if needs_con:
-            with warehouse.connect(settings) as con:
-                warehouse.apply_schema(con, settings)
-                summary = _recorded(con, settings, run_id, stage, lambda: body(con))
-                warehouse.build_models(con, settings)
-            return summary
-        # Ingest opens its own short transaction per file: the run record is written around it.
+        if not needs_con:
+            return _run_own_connections(settings, run_id, stage, body)
         with warehouse.connect(settings) as con:
             warehouse.apply_schema(con, settings)
             _start(con, settings, run_id, stage, datetime.now(UTC))
-        outcome: dict[str, Any] = {}
-        error: BaseException | None = None
-        try:
-            outcome = body()
-        except BaseException as exc:  # recorded below, then re-raised
-            error = exc
-        with warehouse.connect(settings) as con:
             try:
-                _finish(con, settings, run_id, stage, outcome, error)
-            finally:
-                warehouse.build_models(con, settings)
-        if error is not None:
-            raise error
-        return outcome
+                summary = _skip_or_run(con, settings, run_id, stage, lambda: body(con), watch, force)
+            except BaseException as exc:  # Ctrl-C too: never leave the row "running"
+                _finish(con, settings, run_id, stage, {}, exc)
+                with contextlib.suppress(duckdb.Error):  # its next run does the work
+                    changes.forget(con, settings, stage)
+                raise
+            _finish(con, settings, run_id, stage, summary, None)
+            return summary
+
+
+def _skip_or_run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    stage: str,
+    body: Callable[[], dict[str, Any]],
+    watch: Callable[[], changes.Watch | None] | None,
+    force: bool,
+) -> dict[str, Any]:
+    """The stage's summary: carried over when nothing it reads changed, else from running ``body``."""
+    watching = watch() if watch is not None else None
+    if watching is not None and not force:
+        state = changes.last_state(con, settings, stage)
+        if state is not None and state.fingerprint == changes.fingerprint(con, settings, watching):
+            summary = _carried(state)
+            if summary is not None:
+                # Nothing it reads changed, so no model input did: ingest, which always runs
+                # first, has already brought the models up to date (edited SQL files included).
+                log.info("stage %s: %s since run %s", stage, SKIPPED, state.run_id)
+                return summary
+    summary = body()
+    summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
+    after = watch() if watch is not None else None  # e.g. a refit was due before the body, not now
+    if after is not None:
+        changes.record(con, settings, stage, changes.fingerprint(con, settings, after), run_id, summary)
+    else:
+        changes.forget(con, settings, stage)
+    return summary
+
+
+def _carried(state: changes.StageState) -> dict[str, Any] | None:
+    """Summary of a skipped stage: the versions and files of the run that did the work.
+
+    None when a file that run wrote is gone (the stage must write it again).
+    """
+    previous = state.summary
+    files = previous.get("files") or []
+    if any(not Path(f).is_file() for f in files):
+        return None
+    kept = {k: v for k, v in previous.items() if "version" in k or k in {"redactor", "files"}}
+    return {"outcome": SKIPPED, "same_as_run": state.run_id, "rows_in": 0, "rows_out": 0, "models_rebuilt": 0, **kept}
+
+
+def _run_own_connections(
+    settings: Settings, run_id: str, stage: str, body: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Ingest opens its own short transaction per file: the run record is written around it."""
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        _start(con, settings, run_id, stage, datetime.now(UTC))
+    outcome: dict[str, Any] = {}
+    error: BaseException | None = None
+    try:
+        outcome = body()
+    except BaseException as exc:  # recorded below, then re-raised
+        error = exc
+    with warehouse.connect(settings) as con:
+        try:
+            # What did load (other sources, earlier files) reaches the models even after a failure.
+            outcome["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
+        except BaseException as exc:
+            error = error or exc
+        _finish(con, settings, run_id, stage, outcome if error is None else {}, error)
+    if error is not None:
+        raise error
+    return outcome
 
 
 class RunIncomplete(RuntimeError):
@@ -287,6 +379,7 @@ def run_all(
     period: PeriodRequest | None = None,
     lock_timeout: float | None = None,
     on_wait: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Run every stage in order: ingest -> enrich -> themes -> report, holding the warehouse throughout.
 
@@ -300,6 +393,7 @@ def run_all(
         period: the report period, parsed at the edge (default: the latest complete month with enough responses).
         lock_timeout: seconds to wait for another run holding the warehouse (see :func:`warehouse.run_lock`).
         on_wait: told, in words, when this run has to wait for another one.
+        force: run enrich, themes and report even when nothing they read changed.
 
     Raises:
         RunIncomplete: after the reports, when one or more sources failed to ingest.
@@ -317,9 +411,9 @@ def run_all(
             failures = exc.failures or {"ingest": str(exc)}
             log.error("ingest failed for %s; enriching and reporting the other sources", ", ".join(failures))
             out["ingest"] = {"batches": [r.as_dict() for r in exc.results if r.status != "skipped"], "error": str(exc)}
-        out["enrich"] = enrich_stage(settings, run_id, progress=progress)
-        out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress)
-        out["report"] = report_stage(settings, run_id, period=period)
+        out["enrich"] = enrich_stage(settings, run_id, progress=progress, force=force)
+        out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress, force=force)
+        out["report"] = report_stage(settings, run_id, period=period, force=force)
     if failures:
         raise RunIncomplete(f"{len(failures)} source(s) failed to ingest: {', '.join(failures)}", out, failures)
     return out

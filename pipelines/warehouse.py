@@ -24,6 +24,8 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from typing import Any
 import duckdb
 
 from pipelines.config import Settings
+from pipelines.provenance import sha256_parts
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,10 @@ LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts", "reporting")
 LOCK_TIMEOUT_SECONDS = 1800.0
 _REF = re.compile(r"\b(staging|intermediate|marts|reporting)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _ALIAS = "wh"
+# Base tables (written by the library, not models) a model reads: its data inputs.
+_BASE_REF = re.compile(r"\b(raw|enrich|ops)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_CREATES = re.compile(r"create\s+table\s+if\s+not\s+exists\s+([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_KIND = re.compile(r"create\s+or\s+replace\s+(table|view)\s", re.IGNORECASE)
 
 
 class WarehouseError(RuntimeError):
@@ -269,11 +276,41 @@ def run_script(con: duckdb.DuckDBPyConnection, settings: Settings, name: str) ->
     con.execute(sql_text(settings, name))
 
 
-def model_files(settings: Settings) -> list[Path]:
-    """Model files of all layers in dependency order (layer order, then references)."""
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: ``name`` is ``layer.stem``; it reads other models and base tables."""
+
+    name: str
+    path: Path
+    kind: str  # "table" (materialised: rebuilt when its data changes) or "view" (live)
+    text: str
+    deps: tuple[str, ...]  # models it reads
+    tables: tuple[str, ...]  # base tables (raw, enrich, ops) it reads directly
+
+
+@dataclass(frozen=True)
+class ModelBuild:
+    """What :func:`refresh_models` did: every model in dependency order, and those it (re)built."""
+
+    models: list[str]
+    built: list[str]
+    seconds: float
+
+
+def models(settings: Settings) -> list[Model]:
+    """Models of all layers in dependency order (layer order, then references)."""
     files = {
         f"{p.parent.name}.{p.stem}": p for layer in LAYERS for p in sorted((settings.sql_dir / layer).glob("*.sql"))
     }
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files.values())
+    return list(_parsed_models(stamp))
+
+
+@cache
+def _parsed_models(stamp: tuple[tuple[str, int, int], ...]) -> tuple[Model, ...]:
+    """The models of these files (path, mtime, size): parsed once per process while unchanged."""
+    files = {f"{Path(p).parent.name}.{Path(p).stem}": Path(p) for p, _, _ in stamp}
+    texts = {name: path.read_text(encoding="utf-8") for name, path in files.items()}
     order: list[str] = []
     state: dict[str, str] = {}
 
@@ -283,46 +320,197 @@ def model_files(settings: Settings) -> list[Path]:
         if state.get(name) == "visiting":
             raise WarehouseError(f"circular reference between models: {' -> '.join((*chain, name))}")
         state[name] = "visiting"
-        text = files[name].read_text(encoding="utf-8")
-        for layer, model in _REF.findall(text):
-            dep = f"{layer.lower()}.{model.lower()}"
-            if dep != name and dep in files:
-                visit(dep, (*chain, name))
+        for dep in _model_refs(texts[name], name, files):
+            visit(dep, (*chain, name))
         state[name] = "done"
         order.append(name)
 
     for name in sorted(files, key=lambda n: (LAYERS.index(n.split(".")[0]), n)):
         visit(name, ())
-    return [files[n] for n in order]
+    out = []
+    for name in order:
+        text = texts[name]
+        kind = _KIND.search(text)
+        tables = sorted({f"{s.lower()}.{t.lower()}" for s, t in _BASE_REF.findall(text)})
+        out.append(
+            Model(
+                name,
+                files[name],
+                kind.group(1).lower() if kind else "view",
+                text,
+                tuple(_model_refs(text, name, files)),
+                tuple(tables),
+            )
+        )
+    return tuple(out)
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Create schemas and library-written tables (safe to re-run)."""
-    for path in sorted((settings.sql_dir / "schema").glob("*.sql")):
-        run_script(con, settings, f"schema/{path.stem}")
+def _model_refs(text: str, name: str, files: Mapping[str, Path]) -> list[str]:
+    refs = {f"{layer.lower()}.{model.lower()}" for layer, model in _REF.findall(text)}
+    return sorted(r for r in refs if r != name and r in files)
 
 
-def build_models(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """(Re)build every staging/intermediate/marts/reporting model; returns their names."""
+def model_files(settings: Settings) -> list[Path]:
+    """Model files of all layers in dependency order (layer order, then references)."""
+    return [m.path for m in models(settings)]
+
+
+def model_inputs(settings: Settings, layers: tuple[str, ...] = LAYERS) -> list[str]:
+    """Base tables (raw, enrich, ops) the models of ``layers`` read, directly or through other models."""
+    ordered = models(settings)
+    tables = {t for m in ordered if m.name.split(".")[0] in layers for t in model_inputs_of(m.name, ordered)}
+    return sorted(tables)
+
+
+def definition_keys(settings: Settings) -> dict[str, str]:
+    """sha256 per model of its text and, recursively, the definitions of the models it reads.
+
+    A model whose key is unchanged has the same SQL all the way down: a view need not be
+    recreated, and a table only when its data changed.
+    """
+    keys: dict[str, str] = {}
+    for m in models(settings):  # dependency order: a model's deps have their keys already
+        keys[m.name] = sha256_parts([m.text, *(f"{d}={keys[d]}" for d in m.deps)])
+    return keys
+
+
+def table_fingerprints(con: duckdb.DuckDBPyConnection, settings: Settings, tables: list[str]) -> dict[str, str]:
+    """Content fingerprint per table (``count:hashsum``); ``missing`` for a table that does not exist.
+
+    A cheap full-content watermark: one vectorised scan per table, no ordering.
+    """
+    out: dict[str, str] = {}
+    for table in tables:
+        try:
+            n, h = run_sql(con, settings, "queries/pipeline/table_fingerprint", {"relation": table}).fetchone()
+        except duckdb.CatalogException:
+            out[table] = "missing"
+            continue
+        out[table] = f"{n}:{h}"
+    return out
+
+
+def _applied(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, tuple[str, str | None]]:
+    """The (sha256, inputs_sha256) recorded per SQL file applied to this warehouse."""
+    run_script(con, settings, "queries/pipeline/ensure_migrations")
+    rows = run_sql(con, settings, "queries/pipeline/applied_migrations").fetchall()
+    return {name: (sha, inputs) for name, sha, inputs in rows}
+
+
+def _existing(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
+    """'schema.name' -> 'table' | 'view' for every relation in the warehouse."""
+    return dict(run_sql(con, settings, "queries/pipeline/existing_relations").fetchall())
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection, settings: Settings, name: str, kind: str, sha: str, inputs: str | None = None
+) -> None:
+    params = {"name": name, "kind": kind, "sha256": sha, "inputs_sha256": inputs, "applied_at": datetime.now(UTC)}
+    run_sql(con, settings, "queries/pipeline/record_migration", params)
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool = False) -> list[str]:
+    """Create schemas and library-written tables; returns the schema files that ran.
+
+    Every file is idempotent (``create ... if not exists``, ``add column if not exists``). A file
+    runs when its content differs from the one recorded in ``ops.schema_migrations`` (or it was
+    never applied); all of them run when a table one of them creates is missing (``force``: always).
+    """
+    applied = _applied(con, settings)
+    paths = sorted((settings.sql_dir / "schema").glob("*.sql"))
+    texts = {f"schema/{p.stem}": sql_text(settings, f"schema/{p.stem}") for p in paths}
+    existing = _existing(con, settings)
+    created = {f"{s.lower()}.{t.lower()}" for text in texts.values() for s, t in _CREATES.findall(text)}
+    everything = force or any(name not in existing for name in created)
+    ran = []
+    for name, text in texts.items():
+        sha = sha256_parts([text])
+        if not everything and applied.get(name, (None, None))[0] == sha:
+            continue
+        run_script(con, settings, name)
+        _record(con, settings, name, "schema", sha)
+        ran.append(name)
+    if ran:
+        log.info("schema applied: %s", ", ".join(ran))
+    return ran
+
+
+def build_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool = False) -> list[str]:
+    """Bring every staging/intermediate/marts/reporting model up to date; returns all their names.
+
+    Only what changed is rebuilt (see :func:`refresh_models`); ``force`` rebuilds everything.
+    """
+    return refresh_models(con, settings, force=force).models
+
+
+def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool = False) -> ModelBuild:
+    """(Re)build the models that are not current, in dependency order.
+
+    A view is (re)created when it is missing or its definition key (:func:`definition_keys`:
+    its SQL and that of every model it reads) changed: views are live, so new data needs no
+    rebuild. A table is rebuilt when it is missing, its definition key changed, or the data it
+    is built from changed: the content fingerprints (:func:`table_fingerprints`) of the base
+    tables it reads, directly and through the models it reads, and the data keys of those
+    models. Both keys are recorded in ``ops.schema_migrations``.
+
+    Raises:
+        WarehouseError: naming the model whose SQL failed (the models before it are kept).
+    """
+    started = time.perf_counter()
     apply_schema(con, settings)
     run_sql(
         con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
     )
+    ordered = models(settings)
+    applied = {} if force else _applied(con, settings)
+    existing = _existing(con, settings)
+    defs = definition_keys(settings)
+    needed = {t for m in ordered if m.kind == "table" for t in model_inputs_of(m.name, ordered)}
+    prints = table_fingerprints(con, settings, sorted(needed))
+    data: dict[str, str] = {}
     built = []
-    for path in model_files(settings):
-        name = f"{path.parent.name}/{path.stem}"
+    for m in ordered:
+        data[m.name] = sha256_parts(
+            [defs[m.name], *(f"{t}={prints.get(t, '')}" for t in m.tables), *(f"{d}={data[d]}" for d in m.deps)]
+        )
+        file = f"{m.path.parent.name}/{m.path.stem}"
+        recorded = applied.get(file, (None, None))
+        inputs = data[m.name] if m.kind == "table" else None
+        current = existing.get(m.name) == m.kind and recorded == (defs[m.name], inputs)
+        if current:
+            continue
         try:
-            run_script(con, settings, name)
+            con.execute(m.text)  # the text its key was computed from (sql_text caches per process)
         except duckdb.Error as exc:
-            raise WarehouseError(f"model {name} failed: {exc}") from exc
-        built.append(f"{path.parent.name}.{path.stem}")
-    return built
+            raise WarehouseError(f"model {file} failed: {exc}") from exc
+        _record(con, settings, file, m.kind, defs[m.name], inputs)
+        built.append(m.name)
+    seconds = time.perf_counter() - started
+    log.info("models: %d of %d rebuilt in %.2f s", len(built), len(ordered), seconds)
+    return ModelBuild([m.name for m in ordered], built, seconds)
 
 
-def init(settings: Settings) -> list[str]:
-    """Create or upgrade the warehouse file: schema plus all models."""
+def model_inputs_of(name: str, ordered: list[Model]) -> list[str]:
+    """Base tables one model reads, directly or through the models it reads."""
+    by_name = {m.name: m for m in ordered}
+    tables: set[str] = set()
+    todo, seen = [name], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        tables.update(by_name[current].tables)
+        todo.extend(by_name[current].deps)
+    return sorted(tables)
+
+
+def init(settings: Settings, force: bool = False) -> list[str]:
+    """Create or upgrade the warehouse file: schema plus all models (``force``: rebuild all)."""
     with connect(settings) as con:
-        return build_models(con, settings)
+        if force:
+            apply_schema(con, settings, force=True)
+        return build_models(con, settings, force=force)
 
 
 def table_counts(settings: Settings, relations: list[str]) -> dict[str, int]:

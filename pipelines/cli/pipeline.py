@@ -40,13 +40,28 @@ def _holding(settings: Settings, wait: float) -> Iterator[None]:
         yield
 
 
-def init(wait: Wait = DEFAULT_WAIT) -> None:
-    """Create (or upgrade) the DuckDB warehouse: schemas, tables and all SQL layers."""
+Force = Annotated[
+    bool,
+    typer.Option("--force", help="Run even when nothing it reads changed since it last succeeded."),
+]
+
+
+def init(
+    wait: Wait = DEFAULT_WAIT,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-run every schema file and rebuild every model, changed or not.")
+    ] = False,
+) -> None:
+    """Create (or upgrade) the DuckDB warehouse: schemas, tables and all SQL layers.
+
+    Only what changed is applied: ops.schema_migrations records each SQL file's sha256 and, for
+    models materialised as tables, the fingerprint of the data they were built from.
+    """
     from pipelines import warehouse
 
     settings = get_settings()
     with _holding(settings, wait):
-        built = warehouse.init(settings)
+        built = warehouse.init(settings, force=force)
     console.print(f"warehouse ready at [bold]{settings.warehouse}[/] ({len(built)} models)")
 
 
@@ -102,14 +117,16 @@ def _print_batches(batches: list[dict]) -> None:
 
 
 def enrich(
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True, wait: Wait = DEFAULT_WAIT
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    wait: Wait = DEFAULT_WAIT,
+    force: Force = False,
 ) -> None:
     """Redact PHI and score sentiment (comment and clause level) for new or changed records."""
     from pipelines import stages as run
 
     settings = get_settings()
     with _holding(settings, wait):
-        summary = run.enrich_stage(settings, run.new_run_id(), progress=progress)
+        summary = run.enrich_stage(settings, run.new_run_id(), progress=progress, force=force)
     console.print_json(data={k: v for k, v in summary.items() if k != "redactor"})
 
 
@@ -119,13 +136,14 @@ def themes(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     wait: Wait = DEFAULT_WAIT,
+    force: Force = False,
 ) -> None:
     """Assign themes to informative comment clauses (BERTopic + taxonomy), then compute insights."""
     from pipelines import stages as run
 
     settings = get_settings()
     with _holding(settings, wait):
-        summary = run.themes_stage(settings, run.new_run_id(), refit=refit, progress=progress)
+        summary = run.themes_stage(settings, run.new_run_id(), refit=refit, progress=progress, force=force)
     console.print_json(data=summary, default=str)
 
 
@@ -136,10 +154,14 @@ def run_all(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     wait: Wait = DEFAULT_WAIT,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run enrich, themes and report even when nothing they read changed.")
+    ] = False,
 ) -> None:
     """Run the whole pipeline without Airflow: ingest -> enrich -> themes -> report.
 
-    Safe to re-run: nothing is ingested twice and unchanged records are not re-scored. A source
+    Safe to re-run: nothing is ingested twice and unchanged records are not re-scored; a stage
+    whose inputs did not change since it last succeeded is skipped ("skipped (no change)"). A source
     that fails does not stop the others from being enriched and reported; the command then
     names it and exits non-zero. While another run holds the warehouse, this one waits (--wait).
     """
@@ -153,7 +175,13 @@ def run_all(
     settings = get_settings()
     try:
         summary = run.run_all(
-            settings, progress=progress, refit=refit, period=requested, lock_timeout=wait, on_wait=_waiting
+            settings,
+            progress=progress,
+            refit=refit,
+            period=requested,
+            lock_timeout=wait,
+            on_wait=_waiting,
+            force=force,
         )
     except run.RunIncomplete as exc:
         _print_run(settings, exc.summary)
@@ -167,6 +195,9 @@ def run_all(
 
 def _print_run(settings: Settings, summary: dict) -> None:
     _print_batches(summary["ingest"]["batches"])
+    for stage in ("enrich", "themes", "report"):
+        if summary.get(stage, {}).get("outcome"):
+            console.print(f"{stage}: {summary[stage]['outcome']}")
     console.print(f"warehouse: [bold]{settings.warehouse}[/]")
     files = [Path(p) for p in summary["report"].get("files", [])]
     for path in [p for p in files if p.suffix == ".html"]:

@@ -130,6 +130,7 @@ def report(
                 period=report_period,
                 out_dir=(out.resolve() if out else None),
                 min_responses=min_responses,
+                force=True,  # asked for by name: written even when `feedback run` would skip it
             )
     except exports.ExportBlocked as exc:
         console.print(f"[red]privacy scan:[/] {escape(str(exc))}", highlight=False)

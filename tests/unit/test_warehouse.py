@@ -62,3 +62,96 @@ def test_scripts_may_hold_semicolons_in_literals_and_comments(settings, tmp_path
     con = duckdb.connect()
     warehouse.run_script(con, custom, "ops/script")
     assert con.execute("select x from t order by x").fetchall() == [("a;b",), ("c",)]
+
+
+# --------------------------------------------------------------------------------------
+# Incremental builds: ops.schema_migrations (issue 16, item 4)
+# --------------------------------------------------------------------------------------
+def _action(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "insert into ops.actions values ('A1', 'T1', null, null, date '2026-01-05', null, 'more staff', "
+        "null, 'planned', 'cli', now())"
+    )
+
+
+def test_a_second_build_rebuilds_nothing_and_records_every_file(settings):
+    with warehouse.connect(settings) as con:
+        schema = warehouse.apply_schema(con, settings)
+        first = warehouse.refresh_models(con, settings)
+        second = warehouse.refresh_models(con, settings)
+        assert warehouse.apply_schema(con, settings) == []
+        recorded = dict(con.execute("select name, kind from ops.schema_migrations").fetchall())
+    assert schema and first.built == first.models and second.built == []
+    assert second.models == first.models
+    files = {f"{p.parent.name}/{p.stem}" for p in warehouse.model_files(settings)}
+    assert set(recorded) == files | set(schema)
+    assert recorded["marts/fct_feedback"] == "table" and recorded["reporting/rpt_run_status"] == "view"
+
+
+def test_new_data_rebuilds_only_the_tables_built_from_it(settings):
+    warehouse.init(settings)
+    with warehouse.connect(settings) as con:
+        _action(con)
+        built = warehouse.refresh_models(con, settings).built
+        effect = con.execute("select count(*) from marts.fct_kpi_action_effect").fetchone()[0]
+        assert warehouse.refresh_models(con, settings).built == []
+    # ops.actions feeds one mart; the views over it are live and need no rebuild.
+    assert built == ["marts.fct_kpi_action_effect"]
+    assert effect == 1
+
+
+def test_an_edited_model_rebuilds_itself_and_what_reads_it(settings, tmp_path):
+    import shutil
+
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(settings.sql_dir, sql_dir)
+    custom = settings.with_(sql_dir=sql_dir)
+    warehouse.init(custom)
+    path = sql_dir / "marts" / "dim_theme.sql"
+    path.write_text(path.read_text(encoding="utf-8") + "\n-- a comment is an edit too\n", encoding="utf-8")
+    warehouse._read_sql.cache_clear()
+    try:
+        with warehouse.connect(custom) as con:
+            built = warehouse.refresh_models(con, custom).built
+    finally:
+        warehouse._read_sql.cache_clear()
+    readers = {m.name for m in warehouse.models(custom) if "marts.dim_theme" in m.deps}
+    assert built[0] == "marts.dim_theme" and readers and readers <= set(built)
+    assert "marts.fct_complaints" not in built and "staging.stg_raw__feedback" not in built
+
+
+def test_a_dropped_relation_is_recreated(settings):
+    warehouse.init(settings)
+    with warehouse.connect(settings) as con:
+        con.execute("drop view reporting.rpt_run_status")
+        con.execute("drop table marts.fct_responses")
+        con.execute("drop table ops.actions")
+        schema = warehouse.apply_schema(con, settings)
+        built = warehouse.refresh_models(con, settings).built
+        assert con.execute("select count(*) from ops.actions").fetchone()[0] == 0
+    # A missing schema table re-runs every (idempotent) schema file.
+    assert len(schema) == len(list((settings.sql_dir / "schema").glob("*.sql")))
+    assert {"reporting.rpt_run_status", "marts.fct_responses"} <= set(built)
+    assert "marts.fct_feedback" not in built
+
+
+def test_force_rebuilds_everything(settings):
+    warehouse.init(settings)
+    with warehouse.connect(settings) as con:
+        build = warehouse.refresh_models(con, settings, force=True)
+    assert build.built == build.models
+
+
+def test_table_fingerprints_follow_content_not_order(settings):
+    warehouse.init(settings)
+    with warehouse.connect(settings) as con:
+        before = warehouse.table_fingerprints(con, settings, ["ops.actions", "raw.nope"])
+        _action(con)
+        after = warehouse.table_fingerprints(con, settings, ["ops.actions"])
+        con.execute("update ops.actions set description = 'fewer staff'")
+        edited = warehouse.table_fingerprints(con, settings, ["ops.actions"])
+        con.execute("update ops.actions set description = 'more staff'")
+        back = warehouse.table_fingerprints(con, settings, ["ops.actions"])
+    assert before["raw.nope"] == "missing" and before["ops.actions"] == "0:0"
+    assert after["ops.actions"] != before["ops.actions"] and edited["ops.actions"] != after["ops.actions"]
+    assert back == after
