@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import importlib
 import io
 import json
@@ -86,6 +87,8 @@ STATUS_VIEWS = frozenset(
         "reporting.rpt_quarantine_batches",
     }
 )
+# The child's pseudo-command for the short suite: `feedback run` without the theme stage.
+SHORT_RUN = "short-run"
 RELATIONS_SQL = "queries/benchmarks/reliability_relations"
 COUNT_SQL = "queries/pipeline/count_rows"
 
@@ -175,10 +178,33 @@ def child_main(argv: list[str]) -> None:
     for stage, (module_name, attribute) in TARGETS.items():
         module = importlib.import_module(module_name)
         setattr(module, attribute, wrap(stage, getattr(module, attribute)))
+    if argv == [SHORT_RUN]:
+        _short_run()
+        return
     from pipelines.cli import main
 
     sys.argv = ["feedback", *argv]
     main()
+
+
+def _short_run() -> None:
+    """Ingest, enrich and report under one run lock, as ``feedback run`` does, without the theme fit.
+
+    The short (CI) suite uses it: a BERTopic fit takes minutes on two cores.
+    """
+    from pipelines import stages, warehouse
+    from pipelines.config import Settings
+
+    settings = Settings.from_env()
+    run_id = stages.new_run_id()
+    try:
+        with warehouse.run_lock(settings):
+            stages.ingest_stage(settings, run_id)
+            stages.enrich_stage(settings, run_id)
+            stages.report_stage(settings, run_id)
+    except warehouse.WarehouseError as exc:
+        print(f"warehouse: {exc}")
+        sys.exit(2)
 
 
 def read_trace(path: Path) -> list[dict[str, Any]]:
@@ -203,6 +229,7 @@ class Workspace:
 
     root: Path
     key: str | None = None
+    run_args: tuple[str, ...] = ("run", "--no-progress")
 
     @property
     def warehouse(self) -> Path:
@@ -243,14 +270,15 @@ class Workspace:
         return Settings.from_env(self.env())
 
 
-def make_template(root: Path, rows: int) -> Path:
-    """Demo data (seed 42) and the demo source configs, once; trials copy it."""
+def make_template(root: Path, rows: int, run_args: tuple[str, ...]) -> Path:
+    """Demo data (seed 42), the demo source configs and the run command, once; trials copy it."""
     from pipelines.demo import generator
 
     generator.generate(root / "data" / "demo", rows=rows, seed=42)
     (root / "sources").mkdir(parents=True)
     for path in (ROOT / "config" / "sources").glob("demo_*.yaml"):
         shutil.copy(path, root / "sources" / path.name)
+    (root / "run_args.json").write_text(json.dumps(list(run_args)), encoding="utf-8")
     return root
 
 
@@ -263,7 +291,8 @@ def workspace(template: Path, root: Path, key: str | None = None) -> Workspace:
     for sub in ("sentiment", "privacy"):
         (models / sub).symlink_to(ROOT / "models" / sub)
     (root / "wh").mkdir()
-    return Workspace(root, key)
+    run_args = tuple(json.loads((template / "run_args.json").read_text(encoding="utf-8")))
+    return Workspace(root, key, run_args)
 
 
 @dataclass
@@ -287,7 +316,7 @@ def start(
     trace = ws.root / f"{name}.trace"
     log = ws.root / f"{name}.log"
     trace.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "benchmarks.reliability_faults", "child", *(args or ["run", "--no-progress"])]
+    command = [sys.executable, "-m", "benchmarks.reliability_faults", "child", *(args or ws.run_args)]
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(
             command,
@@ -380,10 +409,9 @@ def clean_run(template: Path, work: Path) -> Clean:
 
 def _boundary_name(clean: Clean, seen: dict[str, int]) -> str | None:
     """Which stage boundary of the clean run the reporting views show (None: none, i.e. partial)."""
-    names = ["nothing built", "after ingest", "after enrich", "after themes", "after report"]
     for i, state in enumerate(clean.boundaries):
         if state == seen:
-            return names[i] if i < len(names) else f"boundary {i}"
+            return f"as after rebuild {i} of {len(clean.boundaries) - 1}" if i else "as before any rebuild"
     return None
 
 
@@ -478,12 +506,13 @@ def _partial_views(clean: Clean, seen: dict[str, int]) -> list[str]:
     return [f"{k} {best.get(k)}->{seen.get(k)}" for k in sorted(set(best) | set(seen)) if best.get(k) != seen.get(k)]
 
 
-def run_kills(template: Path, work: Path, clean: Clean, trials: int, stages: list[str], seed: int) -> Check:
-    """``trials`` kill -9 trials in each of ``stages``."""
-    check = Check(f"kill -9 ({', '.join(stages)})")
-    rng = random.Random(seed)
-    for trial in range(trials):
-        for stage in stages:
+def run_kills(template: Path, work: Path, clean: Clean, plan: Plan) -> Check:
+    """``plan.kill_trials`` kill -9 trials in each of ``plan.kill_stages`` (or in one drawn per trial)."""
+    check = Check(f"kill -9 ({', '.join(plan.kill_stages)})")
+    rng = random.Random(plan.seed)
+    for trial in range(plan.kill_trials):
+        chosen = [rng.choice(plan.kill_stages)] if plan.draw_stage else list(plan.kill_stages)
+        for stage in chosen:
             ok, lost, duplicated, note = kill_trial(template, work, clean, stage, trial, rng)
             check.trial(ok, lost, duplicated, note)
             shutil.rmtree(work / f"kill-{stage}-{trial}", ignore_errors=True)
@@ -698,21 +727,26 @@ class Plan:
     disk_trials: int
     faults: tuple[str, ...]
     seed: int = 17
+    run_args: tuple[str, ...] = ("run", "--no-progress")
+    draw_stage: bool = False  # each kill trial in one stage drawn at random (else: every stage per trial)
 
 
+# CI: two kill trials in stages drawn at random, the theme fit left out (minutes on two cores).
 SHORT_PLAN = Plan(
-    rows=120,
-    kill_trials=1,
-    kill_stages=("ingest", "redaction", "models"),
+    rows=60,
+    kill_trials=2,
+    kill_stages=("ingest", "redaction", "scoring", "reports", "models"),
     disk_trials=1,
     faults=("kill", "diskfull", "keys"),
+    run_args=(SHORT_RUN,),
+    draw_stage=True,
 )
-FULL_PLAN = Plan(rows=300, kill_trials=2, kill_stages=tuple(TARGETS), disk_trials=2, faults=FAULTS)
+FULL_PLAN = Plan(rows=300, kill_trials=1, kill_stages=tuple(TARGETS), disk_trials=2, faults=FAULTS)
 
 
 def run_suite(work: Path, plan: Plan, log: Callable[[str], None] = print) -> list[Check]:
     """Every chosen fault on demo data of ``plan.rows`` rows; one :class:`Check` per fault, the clean run first."""
-    template = make_template(work / "template", plan.rows)
+    template = make_template(work / "template", plan.rows, plan.run_args)
     checks = []
     clean: Clean | None = None
     if set(plan.faults) - {"keys"}:
@@ -721,7 +755,7 @@ def run_suite(work: Path, plan: Plan, log: Callable[[str], None] = print) -> lis
         note = f"{len(clean.counts)} relations counted, {len(clean.boundaries)} reporting states"
         checks.append(Check("clean run (reference)", 1, 1, seconds=clean.seconds, notes=[note]))
     runners: dict[str, Callable[[Clean], Check]] = {
-        "kill": lambda c: run_kills(template, work, c, plan.kill_trials, list(plan.kill_stages), plan.seed),
+        "kill": lambda c: run_kills(template, work, c, plan),
         "repeat": lambda c: run_repeat(template, work, c),
         "concurrent": lambda c: run_concurrent(template, work, c),
         "overlap": lambda c: run_overlap(template, work, c),
@@ -754,13 +788,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     plan = SHORT_PLAN if args.short else FULL_PLAN
-    plan = Plan(
-        rows=args.rows or plan.rows,
-        kill_trials=plan.kill_trials if args.trials is None else args.trials,
-        kill_stages=tuple(args.stages or plan.kill_stages),
-        disk_trials=plan.disk_trials,
-        faults=tuple(args.only or plan.faults),
-    )
+    changes: dict[str, Any] = {"rows": args.rows, "kill_trials": args.trials, "faults": args.only and tuple(args.only)}
+    changes["kill_stages"] = args.stages and tuple(args.stages)
+    plan = dataclasses.replace(plan, **{k: v for k, v in changes.items() if v is not None})
     work = Path(tempfile.mkdtemp(prefix="faults-"))
     try:
         checks = run_suite(work, plan)
