@@ -303,19 +303,27 @@ def apply_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
 
 def build_models(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """(Re)build every staging/intermediate/marts/reporting model; returns their names."""
-    apply_schema(con, settings)
-    run_sql(
-        con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
-    )
-    built = []
-    for path in model_files(settings):
-        name = f"{path.parent.name}/{path.stem}"
-        try:
-            run_script(con, settings, name)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"model {name} failed: {exc}") from exc
-        built.append(f"{path.parent.name}.{path.stem}")
+    """(Re)build every staging/intermediate/marts/reporting model; returns their names.
+
+    The whole rebuild is one transaction: a reader, or a process killed mid-rebuild, sees every
+    model as it was before or every model rebuilt, never some marts new and others old.
+    """
+    with transaction(con):
+        apply_schema(con, settings)
+        run_sql(
+            con,
+            settings,
+            "queries/pipeline/set_settings",
+            {"min_cell": settings.min_cell, "timezone": settings.timezone},
+        )
+        built = []
+        for path in model_files(settings):
+            name = f"{path.parent.name}/{path.stem}"
+            try:
+                run_script(con, settings, name)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"model {name} failed: {exc}") from exc
+            built.append(f"{path.parent.name}.{path.stem}")
     return built
 
 
