@@ -39,6 +39,8 @@ LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts", "reporting")
 LOCK_TIMEOUT_SECONDS = 1800.0
 _REF = re.compile(r"\b(staging|intermediate|marts|reporting)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _ALIAS = "wh"
+# What DuckDB's IO errors say when a write fails for want of space (ENOSPC, EFBIG, EDQUOT).
+_DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded")
 
 
 class WarehouseError(RuntimeError):
@@ -77,7 +79,7 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
 
     Raises:
         WarehouseError: if the file is encrypted and no key (or a wrong key) is configured,
-            or another process holds the write lock.
+            or another process holds the write lock; or if the disk fills while it is open.
     """
     path = settings.warehouse
     if not read_only:
@@ -105,6 +107,13 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
         raise WarehouseError(f"cannot open warehouse {path}: {message}") from exc
     try:
         yield con
+    except duckdb.Error as exc:  # an IO error, or a commit that failed on one
+        if not any(s in str(exc) for s in _DISK_FULL):
+            raise
+        raise WarehouseError(
+            f"the disk holding {path} is full ({exc}). What was committed is kept and the unfinished "
+            "transaction was rolled back: free some space and run again."
+        ) from exc
     finally:
         con.close()
 

@@ -333,3 +333,31 @@ def test_a_model_rebuild_killed_midway_leaves_every_model_as_it_was(staged, tmp_
     assert after["raw.feedback"] == clean["raw.feedback"]  # the loads themselves were committed
     stages.ingest_stage(s, "rerun")
     assert relation_counts(s) == clean
+
+
+def test_the_disk_filling_mid_write_says_so_and_a_rerun_with_room_restores_the_counts(staged):
+    s, clean = staged
+    stages.ingest_stage(s, "first", sources=[SOURCES[0]])
+    before = relation_counts(s)
+    # No file may grow past 32 KiB (the write-ahead log of the next load does): the write fails with
+    # EFBIG, as it would with ENOSPC on a full disk (SIGXFSZ ignored, so the write returns the error).
+    limit = 32_768
+    body = """
+    import resource, signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+    try:
+        stages.ingest_stage(settings, "full")
+    except warehouse.WarehouseError as exc:
+        print("warehouse:", exc)
+        sys.exit(2)
+    """
+    proc = child(s, body, LIMIT=limit)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2, err[-3000:]
+    assert f"warehouse: the disk holding {s.warehouse} is full" in out
+    assert "free some space and run again" in out
+    after = relation_counts(s)  # the file opens
+    assert after["marts.fct_feedback"] in (before["marts.fct_feedback"], clean["marts.fct_feedback"])
+    stages.ingest_stage(s, "rerun")
+    assert relation_counts(s) == clean
