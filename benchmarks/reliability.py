@@ -191,13 +191,15 @@ def run_pipeline_faults(work: Path, budget: Budget) -> list[Part]:
 
     plan = faults.SHORT_PLAN if budget.short else faults.FULL_PLAN
     log = logging.getLogger("reliability.faults")
-    parts = []
-    for check in faults.run_suite(work / "pipeline-faults", plan, log=log.info):
-        part = Part(check.fault, check.trials, check.survived, lost=check.lost, duplicated=check.duplicated)
-        part.seconds = check.seconds
-        part.notes = [n for n in check.notes if ": " in n or check.survived < check.trials] or check.notes[:2]
-        parts.append(part)
-    return parts
+    return [part_of(check) for check in faults.run_suite(work / "pipeline-faults", plan, log=log.info)]
+
+
+def part_of(check: Any) -> Part:
+    """A row of the table from a :class:`benchmarks.reliability_faults.Check`."""
+    part = Part(check.fault, check.trials, check.survived, lost=check.lost, duplicated=check.duplicated)
+    part.seconds = check.seconds
+    part.notes = list(check.notes)
+    return part
 
 
 def _demo_settings(root: Path) -> Any:

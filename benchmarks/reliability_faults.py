@@ -89,6 +89,8 @@ STATUS_VIEWS = frozenset(
 )
 # The child's pseudo-command for the short suite: `feedback run` without the theme stage.
 SHORT_RUN = "short-run"
+# Who is told each trial's outcome as it happens (set by run_suite).
+_PROGRESS: list[Callable[[str], None] | None] = [None]
 RELATIONS_SQL = "queries/benchmarks/reliability_relations"
 COUNT_SQL = "queries/pipeline/count_rows"
 
@@ -165,10 +167,10 @@ def child_main(argv: list[str]) -> None:
             n = calls[stage]
             emit("enter", stage, n)
             result = original(*args, **kwargs)
-            if states and stage == "models":
+            emit("exit", stage, n)
+            if states and stage == "models":  # after "exit": the counting is not part of the stage's time
                 con, settings = args[0], args[1]
                 emit("state", stage, n, counts=relation_counts(con, settings, ("reporting",)))
-            emit("exit", stage, n)
             if hold == f"{stage}:{n}":
                 time.sleep(3600)  # the parent kills us here: a kill at the very end of the stage
             return result
@@ -371,6 +373,7 @@ class Check:
     duplicated: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    progress: Callable[[str], None] | None = field(default_factory=lambda: _PROGRESS[0], repr=False)
 
     def trial(self, ok: bool, lost: int = 0, duplicated: int = 0, note: str | None = None) -> None:
         """Count one trial: survived when ``ok`` and nothing was lost or duplicated."""
@@ -380,6 +383,8 @@ class Check:
         self.duplicated += duplicated
         if note:
             self.notes.append(note)
+            if self.progress:
+                self.progress(f"  {self.fault} #{self.trials}: {'ok' if ok else 'FAILED'}: {note}")
 
 
 @dataclass
@@ -746,6 +751,7 @@ FULL_PLAN = Plan(rows=300, kill_trials=1, kill_stages=tuple(TARGETS), disk_trial
 
 def run_suite(work: Path, plan: Plan, log: Callable[[str], None] = print) -> list[Check]:
     """Every chosen fault on demo data of ``plan.rows`` rows; one :class:`Check` per fault, the clean run first."""
+    _PROGRESS[0] = log
     template = make_template(work / "template", plan.rows, plan.run_args)
     checks = []
     clean: Clean | None = None
@@ -767,8 +773,6 @@ def run_suite(work: Path, plan: Plan, log: Callable[[str], None] = print) -> lis
         check = runners[name](clean)  # type: ignore[arg-type]  # None only for keys, which needs no clean run
         check.seconds = time.perf_counter() - t
         log(f"{check.fault}: {check.survived}/{check.trials} survived, {check.seconds:.0f} s")
-        for note in check.notes:
-            log(f"  {note}")
         checks.append(check)
     return checks
 
@@ -785,20 +789,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--only", nargs="*", choices=FAULTS)
     parser.add_argument("--stages", nargs="*", choices=list(TARGETS))
+    parser.add_argument("--disk-trials", type=int, default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     plan = SHORT_PLAN if args.short else FULL_PLAN
-    changes: dict[str, Any] = {"rows": args.rows, "kill_trials": args.trials, "faults": args.only and tuple(args.only)}
+    changes: dict[str, Any] = {
+        "rows": args.rows,
+        "kill_trials": args.trials,
+        "disk_trials": args.disk_trials,
+        "faults": args.only and tuple(args.only),
+    }
     changes["kill_stages"] = args.stages and tuple(args.stages)
     plan = dataclasses.replace(plan, **{k: v for k, v in changes.items() if v is not None})
     work = Path(tempfile.mkdtemp(prefix="faults-"))
+    started = time.perf_counter()
     try:
-        checks = run_suite(work, plan)
+        checks = run_suite(work, plan, log=lambda line: print(line, flush=True))
     finally:
         if args.keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    from benchmarks import reliability
+
+    parts = [reliability.part_of(check) for check in checks]
+    budget = reliability.SHORT if args.short else reliability.FULL
+    reliability.print_table(parts, budget, time.perf_counter() - started)
     bad = [c for c in checks if c.survived < c.trials or c.lost or c.duplicated]
     return 1 if bad else 0
 
