@@ -63,7 +63,7 @@ class Budget:
     short: bool
 
 
-SHORT = Budget("reliability-short", fuzz_runs=2_000, fuzz_seconds=20, demo_rows=300, faults_timeout=90, short=True)
+SHORT = Budget("reliability-short", fuzz_runs=2_000, fuzz_seconds=20, demo_rows=300, faults_timeout=180, short=True)
 FULL = Budget("reliability", fuzz_runs=200_000, fuzz_seconds=600, demo_rows=1000, faults_timeout=3600, short=False)
 
 
