@@ -680,7 +680,9 @@ def run_keys(template: Path, work: Path) -> Check:
         "wrong key": {"FEEDBACK_ENCRYPTION_KEY": "wrong-key"},
         "no key": {"FEEDBACK_ENCRYPTION_KEY": ""},
         "key file missing": {"FEEDBACK_ENCRYPTION_KEY": "", "FEEDBACK_ENCRYPTION_KEY_FILE": str(ws.root / "nope.key")},
+        "key file empty": {"FEEDBACK_ENCRYPTION_KEY": "", "FEEDBACK_ENCRYPTION_KEY_FILE": str(ws.root / "empty.key")},
     }
+    (ws.root / "empty.key").write_text("\n", encoding="utf-8")
     before = _files(ws.warehouse.parent)
     for name, env in cases.items():
         for command in (["run", "--no-progress"], ["status"]):

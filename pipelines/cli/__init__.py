@@ -56,12 +56,16 @@ _register_groups()
 
 def main() -> None:
     """Console-script entry point: known failures print one clear line, not a traceback."""
+    from pipelines.config import SettingsError
     from pipelines.warehouse import WarehouseError
 
     try:
         app()
     except WarehouseError as exc:
         console.print(f"[red]warehouse:[/] {exc}")
+        sys.exit(2)
+    except SettingsError as exc:
+        console.print(f"[red]settings:[/] {exc}")
         sys.exit(2)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)

@@ -361,3 +361,16 @@ def test_the_disk_filling_mid_write_says_so_and_a_rerun_with_room_restores_the_c
     assert after["marts.fct_feedback"] in (before["marts.fct_feedback"], clean["marts.fct_feedback"])
     stages.ingest_stage(s, "rerun")
     assert relation_counts(s) == clean
+
+
+@pytest.mark.parametrize("content", [None, "", "  \n"])
+def test_an_unreadable_or_empty_key_file_is_a_clear_settings_error(tmp_path, content):
+    from pipelines.config import Settings, SettingsError
+
+    key_file = tmp_path / "warehouse.key"
+    if content is not None:
+        key_file.write_text(content, encoding="utf-8")
+    env = {"FEEDBACK_DATA_DIR": str(tmp_path), "FEEDBACK_ENCRYPTION_KEY_FILE": str(key_file)}
+    with pytest.raises(SettingsError, match=r"FEEDBACK_ENCRYPTION_KEY_FILE .* (cannot be read|is empty)"):
+        Settings.from_env(env)
+    assert list(tmp_path.iterdir()) == ([key_file] if content is not None else [])  # no warehouse made
