@@ -14,11 +14,7 @@ export GX_ANALYTICS_ENABLED := false
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export PYTHONHASHSEED := 0
 
-<<<<<<< HEAD
-.PHONY: help install lock models privacy-model reliability reliability-short demo report test test-fast test-browser lint bench bench-10k bench-sentiment bench-themes bench-privacy bench-ingest airflow-standalone up down clean eval-themes stability-themes
-=======
-.PHONY: help install lock models privacy-model reliability reliability-short demo report test test-fast test-browser lint bench-sentiment bench-themes bench-privacy bench-ingest bench-incremental airflow-standalone up down clean eval-themes stability-themes
->>>>>>> h/incremental
+.PHONY: help install lock models privacy-model reliability reliability-short reliability-faults demo report test test-fast test-browser lint bench bench-10k bench-sentiment bench-themes bench-privacy bench-ingest bench-incremental airflow-standalone up down clean eval-themes stability-themes
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-20s %s\n", $$1, $$2}'
@@ -100,11 +96,14 @@ BENCH_INCREMENTAL_ROWS ?= 10000
 bench-incremental: models  ## Full run vs no-op run vs a 1% increment (targets: no-op <= 3 s, 1% <= 5% of full)
 	$(PY) -m benchmarks.incremental --rows $(BENCH_INCREMENTAL_ROWS)
 
-reliability: models  ## Hostile inputs, property tests, fuzzing, kill -9 faults, leak scan: one table (long)
+reliability: models  ## Hostile inputs, property tests, fuzzing, kill -9 in every stage and other faults, leak scan: one table (long)
 	$(PY) -m benchmarks.reliability
 
-reliability-short: models  ## The same table with CI budgets (about 2.5 minutes)
+reliability-short: models  ## The same table with CI budgets (a few minutes)
 	$(PY) -m benchmarks.reliability --short
+
+reliability-faults: models  ## Only the pipeline fault suite (kill -9 per stage, reruns, concurrent runs, disk full, keys)
+	$(PY) -m benchmarks.reliability_faults
 
 airflow-standalone: install  ## Run Airflow locally (http://127.0.0.1:8080) with this repo's DAGs
 	AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \

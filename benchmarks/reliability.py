@@ -9,7 +9,12 @@ Parts, each on throw-away folders (nothing is written to the checkout):
   against its manifest (:mod:`benchmarks.hostile_corpus`); its planted NHS number must not be stored.
 - ``properties``: tests/unit/test_reader_properties.py (hypothesis), examples counted.
 - ``fuzz``: :mod:`benchmarks.fuzz_readers` (atheris), bounded by inputs and seconds.
-- ``faults``: tests/unit/test_faults.py (kill -9, concurrent and repeated runs), when present.
+- ``faults``: tests/unit/test_faults.py (kill -9, concurrent and repeated runs of ingest), when present.
+- ``pipeline faults`` (:mod:`benchmarks.reliability_faults`): ``feedback run`` on a small demo
+  warehouse killed with kill -9 at random points of every stage (ingest, redaction, scoring, themes,
+  insights, reports, model rebuild), the same data run three times, two runs at once, overlapping
+  deliveries, the disk filling mid-write, wrong and missing keys; every table and view counted
+  against a clean run's. One row per fault; ``--short`` draws two kill trials, no theme fit.
 - ``demo``: demo data with planted identifiers through the whole pipeline
   (:func:`pipelines.stages.run_all`); every reporting view, mart and report file is searched for
   each planted identifier.
@@ -58,7 +63,7 @@ class Budget:
     short: bool
 
 
-SHORT = Budget("reliability-short", fuzz_runs=2_000, fuzz_seconds=20, demo_rows=300, faults_timeout=90, short=True)
+SHORT = Budget("reliability-short", fuzz_runs=2_000, fuzz_seconds=20, demo_rows=300, faults_timeout=180, short=True)
 FULL = Budget("reliability", fuzz_runs=200_000, fuzz_seconds=600, demo_rows=1000, faults_timeout=3600, short=False)
 
 
@@ -180,6 +185,23 @@ def run_faults(work: Path, budget: Budget) -> Part:
     return part
 
 
+def run_pipeline_faults(work: Path, budget: Budget) -> list[Part]:
+    """:mod:`benchmarks.reliability_faults`: one row per fault, rows lost/duplicated over every relation."""
+    from benchmarks import reliability_faults as faults
+
+    plan = faults.SHORT_PLAN if budget.short else faults.FULL_PLAN
+    log = logging.getLogger("reliability.faults")
+    return [part_of(check) for check in faults.run_suite(work / "pipeline-faults", plan, log=log.info)]
+
+
+def part_of(check: Any) -> Part:
+    """A row of the table from a :class:`benchmarks.reliability_faults.Check`."""
+    part = Part(check.fault, check.trials, check.survived, lost=check.lost, duplicated=check.duplicated)
+    part.seconds = check.seconds
+    part.notes = list(check.notes)
+    return part
+
+
 def _demo_settings(root: Path) -> Any:
     """Settings on throw-away folders; models are read from the checkout, the theme model is built apart."""
     from pipelines.config import Settings
@@ -298,28 +320,31 @@ def run_demo(work: Path, budget: Budget) -> Part:
     return part
 
 
-PARTS: tuple[tuple[str, Callable[[Path, Budget], Part]], ...] = (
+PARTS: tuple[tuple[str, Callable[[Path, Budget], Part | list[Part]]], ...] = (
     ("hostile", run_hostile),
     ("properties", run_properties),
     ("fuzz", run_fuzz),
     ("faults", run_faults),
+    ("pipeline faults", run_pipeline_faults),
     ("demo pipeline", run_demo),
 )
 
 
 # Parts that run in a child process; they run in a thread beside the in-process ones (two cores).
-CHILD_PARTS = {"properties", "fuzz", "faults"}
+CHILD_PARTS = {"properties", "fuzz", "faults", "pipeline faults"}
 
 
-def _timed(name: str, runner: Callable[[Path, Budget], Part], work: Path, budget: Budget) -> Part:
-    """One part with its wall time; a part that raises is shown with its error instead of numbers."""
+def _timed(name: str, runner: Callable[[Path, Budget], Part | list[Part]], work: Path, budget: Budget) -> list[Part]:
+    """One part (or its rows) with its wall time; a part that raises is shown with its error instead of numbers."""
     started = time.perf_counter()
     try:
-        part = runner(work, budget)
+        out = runner(work, budget)
     except Exception as exc:  # reported in the table: one broken part must not hide the others
-        part = Part(name, error=f"{type(exc).__name__}: {str(exc)[:300]}")
-    part.seconds = time.perf_counter() - started
-    return part
+        out = Part(name, error=f"{type(exc).__name__}: {str(exc)[:300]}")
+    if isinstance(out, list):  # rows that timed themselves
+        return out
+    out.seconds = time.perf_counter() - started
+    return [out]
 
 
 def run_parts(work: Path, budget: Budget, only: list[str] | None = None) -> list[Part]:
@@ -330,7 +355,7 @@ def run_parts(work: Path, budget: Budget, only: list[str] | None = None) -> list
         future = pool.submit(lambda: [_timed(n, r, work, budget) for n, r in children])
         local = {n: _timed(n, r, work, budget) for n, r in chosen if n not in CHILD_PARTS}
         done = dict(zip([n for n, _ in children], future.result(), strict=True)) | local
-    return [done[n] for n, _ in chosen]
+    return [part for n, _ in chosen for part in done[n]]
 
 
 def _cell(value: int | None) -> str:

@@ -39,6 +39,23 @@ from pathlib import Path
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
+class SettingsError(ValueError):
+    """A setting cannot be used as given (e.g. a key file that cannot be read)."""
+
+
+def _read_key_file(path: str) -> str:
+    try:
+        key = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(
+            f"FEEDBACK_ENCRYPTION_KEY_FILE {path} cannot be read ({exc.__class__.__name__}: {exc}); "
+            "the warehouse is not opened without its key"
+        ) from exc
+    if not key:  # else the warehouse would be opened, or created, unencrypted
+        raise SettingsError(f"FEEDBACK_ENCRYPTION_KEY_FILE {path} is empty: the warehouse is not opened without a key")
+    return key
+
+
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
     value = env.get(name)
     return Path(value).expanduser().resolve() if value else default
@@ -76,7 +93,7 @@ class Settings:
         key = env.get("FEEDBACK_ENCRYPTION_KEY") or None
         key_file = env.get("FEEDBACK_ENCRYPTION_KEY_FILE")
         if key is None and key_file:
-            key = Path(key_file).expanduser().read_text(encoding="utf-8").strip()
+            key = _read_key_file(key_file)
         return cls(
             home=home,
             warehouse=_path(env, "FEEDBACK_WAREHOUSE", data_dir / "warehouse.duckdb"),

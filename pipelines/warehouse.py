@@ -46,6 +46,8 @@ _ALIAS = "wh"
 _BASE_REF = re.compile(r"\b(raw|enrich|ops)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _CREATES = re.compile(r"create\s+table\s+if\s+not\s+exists\s+([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _KIND = re.compile(r"create\s+or\s+replace\s+(table|view)\s", re.IGNORECASE)
+# What DuckDB's IO errors say when a write fails for want of space (ENOSPC, EFBIG, EDQUOT).
+_DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded")
 
 
 class WarehouseError(RuntimeError):
@@ -84,7 +86,7 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
 
     Raises:
         WarehouseError: if the file is encrypted and no key (or a wrong key) is configured,
-            or another process holds the write lock.
+            or another process holds the write lock; or if the disk fills while it is open.
     """
     path = settings.warehouse
     if not read_only:
@@ -112,6 +114,13 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
         raise WarehouseError(f"cannot open warehouse {path}: {message}") from exc
     try:
         yield con
+    except duckdb.Error as exc:  # an IO error, or a commit that failed on one
+        if not any(s in str(exc) for s in _DISK_FULL):
+            raise
+        raise WarehouseError(
+            f"the disk holding {path} is full ({exc}). What was committed is kept and the unfinished "
+            "transaction was rolled back: free some space and run again."
+        ) from exc
     finally:
         con.close()
 
@@ -453,10 +462,21 @@ def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bo
     tables it reads, directly and through the models it reads, and the data keys of those
     models. Both keys are recorded in ``ops.schema_migrations``.
 
+    The whole refresh is one transaction: a reader, or a process killed mid-rebuild, sees every
+    model as it was before or every model rebuilt, never some marts new and others old.
+
     Raises:
-        WarehouseError: naming the model whose SQL failed (the models before it are kept).
+        WarehouseError: naming the model whose SQL failed (nothing of this refresh is kept).
     """
     started = time.perf_counter()
+    with transaction(con):  # all or nothing: see the docstring
+        built, ordered = _refresh(con, settings, force)
+    seconds = time.perf_counter() - started
+    log.info("models: %d of %d rebuilt in %.2f s", len(built), len(ordered), seconds)
+    return ModelBuild([m.name for m in ordered], built, seconds)
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool) -> tuple[list[str], list[Model]]:
     apply_schema(con, settings)
     run_sql(
         con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
@@ -485,9 +505,7 @@ def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bo
             raise WarehouseError(f"model {file} failed: {exc}") from exc
         _record(con, settings, file, m.kind, defs[m.name], inputs)
         built.append(m.name)
-    seconds = time.perf_counter() - started
-    log.info("models: %d of %d rebuilt in %.2f s", len(built), len(ordered), seconds)
-    return ModelBuild([m.name for m in ordered], built, seconds)
+    return built, ordered
 
 
 def model_inputs_of(name: str, ordered: list[Model]) -> list[str]:

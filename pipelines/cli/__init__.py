@@ -58,6 +58,7 @@ def main() -> None:
     """Console-script entry point: known failures print one clear line, not a traceback."""
     from rich.markup import escape
 
+    from pipelines.config import SettingsError
     from pipelines.exports import ExportBlocked
     from pipelines.warehouse import WarehouseError
 
@@ -69,6 +70,9 @@ def main() -> None:
     except ExportBlocked as exc:
         console.print(f"[red]privacy scan:[/] {escape(str(exc))}", highlight=False)
         sys.exit(3)
+    except SettingsError as exc:
+        console.print(f"[red]settings:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
 
