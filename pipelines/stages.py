@@ -356,7 +356,7 @@ def _run_own_connections(
             # What did load (other sources, earlier files) reaches the models even after a failure.
             outcome["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
         except BaseException as exc:
-            error = error or exc
+            error = error or warehouse.explain(exc, settings.warehouse)
         _finish(con, settings, run_id, stage, outcome if error is None else {}, error)
     if error is not None:
         raise error

@@ -115,14 +115,22 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
     try:
         yield con
     except duckdb.Error as exc:  # an IO error, or a commit that failed on one
-        if not any(s in str(exc) for s in _DISK_FULL):
+        explained = explain(exc, path)
+        if explained is exc:
             raise
-        raise WarehouseError(
-            f"the disk holding {path} is full ({exc}). What was committed is kept and the unfinished "
-            "transaction was rolled back: free some space and run again."
-        ) from exc
+        raise explained from exc
     finally:
         con.close()
+
+
+def explain(exc: BaseException, path: Path) -> BaseException:
+    """A full disk under the warehouse at ``path`` as a clear WarehouseError; any other error as it is."""
+    if not isinstance(exc, duckdb.Error) or not any(s in str(exc) for s in _DISK_FULL):
+        return exc
+    return WarehouseError(
+        f"the disk holding {path} is full ({exc}). What was committed is kept and the unfinished "
+        "transaction was rolled back: free some space and run again."
+    )
 
 
 def lock_path(settings: Settings) -> Path:
@@ -500,12 +508,16 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool) ->
         if current:
             continue
         try:
-            con.execute(m.text)  # the text its key was computed from (sql_text caches per process)
+            _execute_model(con, m)
         except duckdb.Error as exc:
             raise WarehouseError(f"model {file} failed: {exc}") from exc
         _record(con, settings, file, m.kind, defs[m.name], inputs)
         built.append(m.name)
     return built, ordered
+
+
+def _execute_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    con.execute(model.text)  # the text its key was computed from (sql_text caches per process)
 
 
 def model_inputs_of(name: str, ordered: list[Model]) -> list[str]:

@@ -299,13 +299,13 @@ def test_run_status_columns_are_added_to_an_existing_warehouse(settings):
 
 # Child hook: the model rebuild stops before the model STALL_MODEL (marker file, then sleep).
 STALL_BUILD = """
-real_run_script = warehouse.run_script
-def stalling_script(con, settings_, name):
-    if name == STALL_MODEL:
+real_execute_model = warehouse._execute_model
+def stalling_model(con, model):
+    if model.name == STALL_MODEL.replace("/", "."):
         open(MARKER, "w").close()
         time.sleep(300)
-    return real_run_script(con, settings_, name)
-warehouse.run_script = stalling_script
+    return real_execute_model(con, model)
+warehouse._execute_model = stalling_model
 """
 
 
