@@ -209,6 +209,7 @@ def report_stage(
             run_id,
             min_responses=report.MIN_RESPONSES if min_responses is None else min_responses,
         )
+        written += report.write_extract(settings, con, run_id, period)  # PHI-free copy for BI tools (docs/bi.md)
         return {"rows_out": len(written), "files": [str(p) for p in written]}
 
     return _run_stage(settings, run_id, "report", body, needs_con=True)
