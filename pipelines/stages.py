@@ -16,7 +16,7 @@ import platform
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import duckdb
 
 from pipelines import __version__, provenance, warehouse
 from pipelines.config import Settings
-from pipelines.periods import PeriodRequest
+from pipelines.periods import DateWindow, PeriodRequest
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +124,17 @@ def _recorded(
 
 
 def ingest_stage(
-    settings: Settings, run_id: str, sources: list[str] | None = None, force: bool = False
+    settings: Settings,
+    run_id: str,
+    sources: list[str] | None = None,
+    force: bool = False,
+    start: date | None = None,
+    end: date | None = None,
 ) -> dict[str, Any]:
     """Ingest configured sources (all, or ``sources``), then rebuild the models.
 
     ``force`` re-reads files already ingested (unchanged rows still count as duplicates).
+    ``start``/``end`` (a backfill, days included) pull only the SQL sources' rows dated in that window.
     """
     from pipelines.ingest import load as ingest
 
@@ -136,7 +142,7 @@ def ingest_stage(
 
     def body() -> dict[str, Any]:
         nonlocal results
-        results = ingest.ingest_all(settings, sources, force=force)
+        results = ingest.ingest_all(settings, sources, force=force, window=DateWindow(start, end))
         return {
             "rows_in": sum(r.rows_read for r in results),
             "rows_out": sum(r.rows_loaded for r in results),
