@@ -190,7 +190,7 @@ def ingest_source(
 
     ``validations`` collects the GX validation results for Data Docs; when not given, the
     docs are built before returning. A bounded ``window`` skips a file source (its files are
-    ingested whole, by a run without a window), with a note in the skipped result.
+    ingested whole, by a run without a window): its result has status "no window" and says why.
 
     Raises:
         QuarantineThresholdExceeded: after recording its batches, when the share of rows
