@@ -267,3 +267,18 @@ def test_the_report_stage_writes_the_extract(sample_warehouse, tmp_path):
     assert str(settings.reporting_extract) in summary["files"]
     assert _meta(settings.reporting_extract)["run_id"] == "run-stage"
     assert os.access(settings.reporting_extract, os.R_OK)
+
+
+def test_an_encrypted_warehouse_gives_the_same_extract_unencrypted(tmp_path):
+    settings = _settings(tmp_path, FEEDBACK_ENCRYPTION_KEY="k" * 32)
+    with warehouse.connect(settings) as con:
+        sample.load_sample(settings, con, n_records=150)
+        prepare_reporting(settings, con)
+        (path,) = write_extract(settings, con, "run-encrypted")
+        views = con.execute(
+            "select count(*) from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = 'reporting'"
+        ).fetchone()[0]
+    assert path == tmp_path / "data" / "reporting.duckdb"
+    meta = _meta(path)  # opens without a key
+    assert meta["run_id"] == "run-encrypted" and meta["tables"] == views > 20
