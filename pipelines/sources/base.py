@@ -189,8 +189,8 @@ def _check_shapes(raw: dict[str, Any], origin: str) -> None:
     if raw["format"] == "sql":
         if not raw.get("url_env") and not raw.get("connection"):
             raise SourceError(
-                f"{origin}: a sql source needs 'connection' (an Airflow connection id) or 'url_env' "
-                "(the environment variable with its URL)"
+                f"{origin}: a sql source needs 'url_env' (the environment variable with its URL) "
+                "or 'connection' (an Airflow connection id)"
             )
         if raw.get("connection") is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", str(raw["connection"])):
             raise SourceError(f"{origin}: connection must be an Airflow connection id, got {raw['connection']!r}")

@@ -130,7 +130,7 @@ def test_connection_key_replaces_or_backs_up_url_env(db):
 
 
 def test_connection_config_checks():
-    with pytest.raises(SourceError, match="needs 'connection' .* or 'url_env'"):
+    with pytest.raises(SourceError, match="needs 'url_env' .* or 'connection'"):
         sql_config(table="complaints", url_env=None)
     with pytest.raises(SourceError, match="must be an Airflow connection id"):
         sql_config(table="complaints", connection="bad id; drop")
