@@ -304,7 +304,10 @@ def test_airflow_connection_and_backfill_window_in_a_dag_run(postgres, schema, d
     assert loaded == ["W-mar-1", "W-mar-31"]
     assert query(dag_env, "select watermark from raw.source_state")["watermark"].isna().all()
 
-    daily = feedback_ingest.dag.test()  # no window: the watermark pull takes everything new
+    # No window: the watermark pull takes everything new. The empty window is passed explicitly because
+    # in one process a run's conf stays in the DAG object's params (Airflow's ParamsDict resolves the
+    # conf into the DAG's own Param objects); a worker runs each task in a fresh process.
+    daily = feedback_ingest.dag.test(run_conf={"start": None, "end": None})
     assert daily.state == "success"
     loaded = query(dag_env, "select response_id from raw.feedback order by 1")["response_id"].tolist()
     assert loaded == ["W-apr-1", "W-feb", "W-mar-1", "W-mar-31"]
