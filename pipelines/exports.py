@@ -6,14 +6,21 @@ job of whatever renders it). A spreadsheet, however, *executes* a cell that star
 the "CSV/formula injection" of OWASP. Every CSV or XLSX file we write passes its text cells
 through :func:`safe_cell`, which prefixes such a cell with an apostrophe: spreadsheets then
 show it as text, and the apostrophe is visibly not part of the comment.
+
+Before a file is written, a guard may look at every cell about to go into it (the report stage
+passes the final privacy scan, :class:`pipelines.privacy.scan.ExportScan`): when it finds an
+identifier the file is not written at all (an older file of that name is removed, so nothing
+stale stands in for it) and :class:`ExportBlocked` says which file, column and kind of
+identifier, and how many, never the value.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import pandas as pd
 
@@ -22,6 +29,104 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _LEADING_BLANKS = " \t\r\n\u00a0"
 # Control characters that XLSX (XML 1.0) cannot hold; openpyxl raises on them.
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class Finding(NamedTuple):
+    """What a final privacy scan found in a file about to be written (never the value itself)."""
+
+    file: str
+    column: str
+    kind: str
+    count: int
+
+
+class ExportGuard(Protocol):
+    """Looks at what is about to be written to a file; any finding blocks the file."""
+
+    def check(self, path: Path, cells: Mapping[str, Iterable[Any]]) -> list[Finding]:
+        """Findings in ``cells`` (column or field -> values) bound for ``path``; [] lets it through."""
+        ...
+
+
+class ExportBlocked(RuntimeError):
+    """Files were not written because the final privacy scan found identifiers in them.
+
+    The message names each file, column, kind and count (never a value); ``findings`` holds them.
+    """
+
+    def __init__(self, findings: Sequence[Finding], written: int | None = None) -> None:
+        self.findings = list(findings)
+        files: dict[str, list[str]] = {}
+        for f in self.findings:
+            files.setdefault(f.file, []).append(f"{f.column} {f.kind} x{f.count}")
+        held = "; ".join(f"{name} ({', '.join(parts)})" for name, parts in files.items())
+        others = f"; the other {written} file(s) were written" if written is not None else ""
+        super().__init__(
+            f"the final privacy scan held back {len(files)} file(s) holding identifiers: {held}{others}. "
+            "The text reached the export unredacted: see the run status page or `feedback status`."
+        )
+
+
+def withhold(path: Path, guard: ExportGuard | None, cells: Mapping[str, Iterable[Any]]) -> None:
+    """Let ``guard`` look at ``cells`` before ``path`` is written; on a finding, block the file.
+
+    Raises:
+        ExportBlocked: with the findings; ``path`` then does not exist (an older copy is removed).
+    """
+    if guard is None:
+        return
+    findings = guard.check(path, cells)
+    if findings:
+        path.unlink(missing_ok=True)
+        raise ExportBlocked(findings)
+
+
+def frame_cells(frame: pd.DataFrame, prefix: str = "") -> dict[str, list[Any]]:
+    """Column -> values of ``frame`` and its header row, for a guard (``prefix`` names the sheet)."""
+    cells: dict[str, list[Any]] = {f"{prefix}(header)": [str(c) for c in frame.columns]}
+    for index, column in enumerate(frame.columns):
+        cells[f"{prefix}{column}"] = frame.iloc[:, index].tolist()
+    return cells
+
+
+def text_cells(value: Any, path: str = "") -> dict[str, list[str]]:
+    """Every string inside ``value`` (dicts, lists, dataclasses, DataFrames), by where it sits.
+
+    Used on a page's template context: ``{"themes.label": [...], "comments.text": [...]}``.
+    List positions are left out of the key, so a key is a "column" of the page.
+    """
+    out: dict[str, list[str]] = {}
+    for key, text in _strings(value, path, 0):
+        out.setdefault(key, []).append(text)
+    return out
+
+
+def _strings(value: Any, path: str, depth: int) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        # Markup (an inline SVG chart): its text, not its coordinates.
+        yield path, value.striptags() if hasattr(value, "striptags") else value
+        return
+    if depth > 12 or value is None or isinstance(value, bool | int | float):
+        return
+    if isinstance(value, pd.DataFrame):
+        for column in value.columns:
+            yield from ((f"{path}.{column}", v) for v in value[column].tolist() if isinstance(v, str))
+        return
+    if isinstance(value, Mapping):
+        if "bdata" in value and "dtype" in value:
+            return  # a chart's numbers as a base64 typed array (Plotly), not text
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+    elif isinstance(value, list | tuple | set | frozenset) or hasattr(value, "tolist"):
+        seq = value.tolist() if hasattr(value, "tolist") else value
+        for item in seq if isinstance(seq, list | tuple | set | frozenset) else [seq]:
+            yield from _strings(item, path, depth + 1)
+        return
+    else:
+        return
+    for key, item in items:
+        yield from _strings(item, f"{path}.{key}" if path else str(key), depth + 1)
 
 
 def safe_cell(value: Any, xlsx: bool = False) -> Any:
@@ -44,6 +149,7 @@ def safe_cell(value: Any, xlsx: bool = False) -> Any:
 def safe_frame(frame: pd.DataFrame, xlsx: bool = False) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell passed through :func:`safe_cell`."""
     out = frame.copy()
+    out.columns = [safe_cell(c, xlsx=xlsx) for c in out.columns]  # a header is a cell too
     for column in out.columns:
         series = out[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series):
@@ -51,10 +157,16 @@ def safe_frame(frame: pd.DataFrame, xlsx: bool = False) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a formula-safe UTF-8 CSV (with BOM, so Excel shows accents and emoji)."""
+def write_csv(frame: pd.DataFrame, path: Path, guard: ExportGuard | None = None) -> Path:
+    """Write a formula-safe UTF-8 CSV (with BOM, so Excel shows accents and emoji).
+
+    Raises:
+        ExportBlocked: when ``guard`` finds an identifier in a cell (the file is not written).
+    """
+    out = safe_frame(frame)
+    withhold(path, guard, frame_cells(out))
     path.parent.mkdir(parents=True, exist_ok=True)
-    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    out.to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 
@@ -63,6 +175,7 @@ def write_xlsx(
     path: Path,
     choices: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     widths: Mapping[str, Sequence[int]] | None = None,
+    guard: ExportGuard | None = None,
 ) -> Path:
     """Write formula-safe sheets (name cut to Excel's 31 characters) into one workbook.
 
@@ -72,14 +185,20 @@ def write_xlsx(
         choices: sheet -> column -> allowed values: a drop-down list on that column's cells
             (e.g. the label column of a reviewer sheet).
         widths: sheet -> column widths in characters, first column first.
+        guard: looks at every cell first (columns named ``sheet/column``).
+
+    Raises:
+        ExportBlocked: when ``guard`` finds an identifier in any sheet (no workbook is written).
     """
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    sheets = {name: safe_frame(frame, xlsx=True) for name, frame in frames.items()}
+    withhold(path, guard, {k: v for name, out in sheets.items() for k, v in frame_cells(out, f"{name}/").items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in frames.items():
-            out = safe_frame(frame, xlsx=True)
+            out = sheets[name]
             for column in out.columns:
                 if isinstance(out[column].dtype, pd.DatetimeTZDtype):
                     out[column] = out[column].dt.tz_localize(None)  # Excel has no time zones

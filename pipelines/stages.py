@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import __version__, provenance, warehouse
+from pipelines import __version__, exports, provenance, warehouse
 from pipelines.config import Settings
 from pipelines.periods import DateWindow, PeriodRequest
 
@@ -201,21 +201,32 @@ def report_stage(
 
     ``period`` is parsed at the edge (``pipelines.periods.parse_period``); None = the latest
     complete month with at least ``min_responses`` responses (default ``report.MIN_RESPONSES``).
+    Every page and export passes the final privacy scan (``pipelines.privacy.scan``) first.
+
+    Raises:
+        exports.ExportBlocked: after every other file is written, when the scan held files back
+            (each is recorded in ``ops.export_blocks``: file, column, kind, count).
     """
     from pipelines import report
     from pipelines.insights import kpis
+    from pipelines.privacy import scan
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         kpis.prepare_reporting(settings, con, source_calendars=source_calendars(settings))
+        target = out_dir or settings.reports_dir
+        guard = scan.ExportScan(settings, con, run_id, root=target)
         written = report.write_reports(
             settings,
             con,
             period,
-            out_dir or settings.reports_dir,
+            target,
             run_id,
             min_responses=report.MIN_RESPONSES if min_responses is None else min_responses,
+            guard=guard,
         )
-        written += report.write_extract(settings, con, run_id, period)  # PHI-free copy for BI tools (docs/bi.md)
+        written += report.write_extract(settings, con, run_id, period, guard=guard)  # for BI tools (docs/bi.md)
+        if guard.blocked:
+            raise exports.ExportBlocked(guard.blocked, written=len(written))
         return {"rows_out": len(written), "files": [str(p) for p in written]}
 
     return _run_stage(settings, run_id, "report", body, needs_con=True)

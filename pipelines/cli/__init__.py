@@ -56,6 +56,9 @@ _register_groups()
 
 def main() -> None:
     """Console-script entry point: known failures print one clear line, not a traceback."""
+    from rich.markup import escape
+
+    from pipelines.exports import ExportBlocked
     from pipelines.warehouse import WarehouseError
 
     try:
@@ -63,6 +66,9 @@ def main() -> None:
     except WarehouseError as exc:
         console.print(f"[red]warehouse:[/] {exc}")
         sys.exit(2)
+    except ExportBlocked as exc:
+        console.print(f"[red]privacy scan:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(3)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
 

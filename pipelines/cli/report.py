@@ -9,10 +9,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.pipeline import DEFAULT_WAIT, Wait
 from pipelines.config import Settings, get_settings
 from pipelines.periods import MIN_RESPONSES
 
 console = Console()
+
+
+def _waiting(message: str) -> None:
+    console.print(f"[yellow]{message}[/]")
+
 
 REPORT_HELP = """Write the three HTML reports and CSV/XLSX exports of every table they show.
 
@@ -34,6 +40,10 @@ link to the last adequate month, whose pages are written too.
 Pages are self-contained (they open offline, each at most 1.5 MB); exports go to
 OUT/exports/PERIOD/. Cells that aggregate fewer than FEEDBACK_MIN_CELL (default 5) responses are
 suppressed.
+
+Every page and export is scanned for identifiers just before it is written; a file with a hit is
+not written, the run-status page and `feedback status` say which file, column and kind (never the
+value), and the command exits with status 3 after writing the other files.
 
 Examples:  feedback report --period 2026-10 --out reports/
 
@@ -96,8 +106,11 @@ def report(
             help="Complaint resolution target in working days; remembered in the warehouse (default 25).", min=1
         ),
     ] = None,
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
-    from pipelines import periods
+    from rich.markup import escape
+
+    from pipelines import exports, periods, warehouse
     from pipelines import stages as run
 
     try:
@@ -109,13 +122,18 @@ def report(
         settings = settings.with_(min_cell=min_cell)
     if resolution_target is not None:
         settings = settings.with_(resolution_target_working_days=resolution_target)
-    summary = run.report_stage(
-        settings,
-        run.new_run_id(),
-        period=report_period,
-        out_dir=(out.resolve() if out else None),
-        min_responses=min_responses,
-    )
+    try:
+        with warehouse.run_lock(settings, timeout=wait, on_wait=_waiting):
+            summary = run.report_stage(
+                settings,
+                run.new_run_id(),
+                period=report_period,
+                out_dir=(out.resolve() if out else None),
+                min_responses=min_responses,
+            )
+    except exports.ExportBlocked as exc:
+        console.print(f"[red]privacy scan:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(3) from exc
     for path in summary["files"]:
         if path.endswith(".html"):
             console.print(f"report: [bold]{path}[/]")
@@ -152,6 +170,7 @@ def action_add(
     end: Annotated[str | None, typer.Option(help="Date the action ended, if it did.")] = None,
     owner: Annotated[str | None, typer.Option(help="Who leads it (a role, not a patient).")] = None,
     status: Annotated[str, typer.Option(help="planned | in progress | done.")] = "in progress",
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Record one action against a theme (and optionally a site and/or service)."""
     from pipelines import warehouse
@@ -171,7 +190,7 @@ def action_add(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    with warehouse.connect(settings) as con:
+    with actions.writing(settings, wait, _waiting) as con:
         try:
             ids, warnings = actions.record(settings, con, [action], recorded_by="cli")
         except actions.ActionError as exc:
@@ -187,6 +206,7 @@ def action_add(
 
 def action_import(
     file: Annotated[Path, typer.Argument(help="An .xlsx or .csv sheet, one action per row.", exists=False)],
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Import actions from a spreadsheet (all rows or none).
 
@@ -204,7 +224,7 @@ def action_import(
         for problem in exc.problems:
             console.print(f"[red]error:[/] {problem}")
         raise typer.Exit(1) from exc
-    with warehouse.connect(settings) as con:
+    with actions.writing(settings, wait, _waiting) as con:
         try:
             ids, warnings = actions.record(settings, con, items, recorded_by=f"import:{file.name}", rows=rows)
         except actions.ActionError as exc:
@@ -240,13 +260,14 @@ def action_list(
 
 def action_remove(
     action_id: Annotated[str, typer.Argument(help="The id shown by `feedback action list`, e.g. A1b2c3d4.")],
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Delete a recorded action."""
     from pipelines import warehouse
     from pipelines.insights import actions
 
     settings = _settings_or_exit()
-    with warehouse.connect(settings) as con:
+    with actions.writing(settings, wait, _waiting) as con:
         if not actions.remove(settings, con, action_id):
             console.print(f"[red]no action {action_id}[/]")
             raise typer.Exit(1)

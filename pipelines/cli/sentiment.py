@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pipelines.cli.pipeline import DEFAULT_WAIT, Wait
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -57,17 +59,21 @@ def label_export(
     to skip them, then run `feedback label import FILE`.
     """
     from pipelines.config import get_settings
+    from pipelines.exports import ExportBlocked
+    from pipelines.privacy.scan import ExportScan
     from pipelines.sentiment.base import SentimentModelError
     from pipelines.sentiment.labels import LabelImportError, export_uncertain
     from pipelines.sentiment.scorer import load_scorer
-    from pipelines.warehouse import WarehouseError
+    from pipelines.warehouse import WarehouseError, connect
 
     settings = get_settings()
     out = out or settings.reports_dir / "labels" / "to_review"
     try:
         scorer = load_scorer(settings)
-        csv_path, xlsx_path, count = export_uncertain(settings, scorer, n, out)
-    except (LabelImportError, SentimentModelError, WarehouseError) as exc:
+        with connect(settings, read_only=True) as con:  # the final privacy scan, as for the reports
+            guard = ExportScan(settings, con, "label-export", root=out.parent, record=False)
+        csv_path, xlsx_path, count = export_uncertain(settings, scorer, n, out, guard=guard)
+    except (LabelImportError, SentimentModelError, WarehouseError, ExportBlocked) as exc:
         _fail(str(exc))
     typer.echo(f"exported {count} comments for review (model {scorer.version}):\n  {csv_path}\n  {xlsx_path}")
     typer.echo("Fill the 'label' column, then: feedback label import " + str(xlsx_path))
@@ -79,6 +85,7 @@ def label_import(
     reviewer: Annotated[
         str | None, typer.Option("--reviewer", help="Who labelled the file (kept with each label).")
     ] = None,
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Validate and store reviewers' labels (all rows or none).
 
@@ -88,11 +95,13 @@ def label_import(
     """
     from pipelines.config import get_settings
     from pipelines.sentiment.labels import LabelImportError, import_labels, label_counts
-    from pipelines.warehouse import WarehouseError
+    from pipelines.warehouse import WarehouseError, run_lock
 
     settings = get_settings()
     try:
-        result = import_labels(settings, file, reviewer)
+        # A writer outside the pipeline's stages: it takes the run lock a run holds.
+        with run_lock(settings, timeout=wait, on_wait=lambda m: typer.secho(m, fg=typer.colors.YELLOW, err=True)):
+            result = import_labels(settings, file, reviewer)
         counts = label_counts(settings)
     except (LabelImportError, WarehouseError) as exc:
         _fail(str(exc))

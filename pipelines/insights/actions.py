@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -149,6 +151,21 @@ def check(
     if not themes:
         warnings.append("the theme registry is empty (themes stage not run yet): theme ids are not checked")
     return resolved, errors, warnings
+
+
+@contextmanager
+def writing(
+    settings: Settings, wait: float | None = None, on_wait: Callable[[str], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write warehouse connection for recording or removing actions, under the run lock.
+
+    Actions are written outside the pipeline's stages, so they take the same
+    :func:`warehouse.run_lock` a run holds: while a run holds the warehouse this waits up to
+    ``wait`` seconds (default ``warehouse.LOCK_TIMEOUT_SECONDS``), then raises
+    :class:`warehouse.WarehouseBusy` naming the run, instead of failing on DuckDB's file lock.
+    """
+    with warehouse.run_lock(settings, timeout=wait, on_wait=on_wait), warehouse.connect(settings) as con:
+        yield con
 
 
 def record(

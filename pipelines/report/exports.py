@@ -5,10 +5,15 @@ The files are written by the one formula-guarded writer, :func:`pipelines.export
 is prefixed with an apostrophe so no spreadsheet runs it). This module only shapes the report's
 tables for a spreadsheet first: list cells become one comma-separated string, and time-zoned
 timestamps (already local times) lose their zone, which Excel cannot store.
+
+With a guard (the final privacy scan, given by the report stage) each file is scanned just
+before it is written; a file the guard blocks is left out and the others are still written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +41,26 @@ def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_exports(tables: dict[str, pd.DataFrame], folder: Path, workbook: str) -> list[Path]:
+def write_exports(
+    tables: dict[str, pd.DataFrame], folder: Path, workbook: str, guard: exports.ExportGuard | None = None
+) -> list[Path]:
     """Write ``<folder>/<table>.csv`` for each table and one ``<folder>/<workbook>.xlsx``.
 
-    Sheet names are the table names cut to Excel's 31 characters.
+    Sheet names are the table names cut to Excel's 31 characters. A file ``guard`` blocks is
+    not written (the guard has recorded why); the others are.
 
     Returns:
-        The CSV files in the order of ``tables``, then the workbook.
+        The files written: the CSV files in the order of ``tables``, then the workbook.
     """
     shaped = {name: _export_frame(frame) for name, frame in tables.items()}
-    written = [exports.write_csv(frame, folder / f"{name}.csv") for name, frame in shaped.items()]
-    written.append(exports.write_xlsx(shaped, folder / f"{workbook}.xlsx"))
+    jobs: list[Callable[[], Path]] = [
+        partial(exports.write_csv, frame, folder / f"{name}.csv", guard=guard) for name, frame in shaped.items()
+    ]
+    jobs.append(partial(exports.write_xlsx, shaped, folder / f"{workbook}.xlsx", guard=guard))
+    written = []
+    for job in jobs:
+        try:
+            written.append(job())
+        except exports.ExportBlocked:
+            continue  # recorded by the guard; the stage ends non-zero once every other file is written
     return written

@@ -33,10 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines import __version__, provenance, warehouse
 from pipelines.config import Settings
+from pipelines.exports import ExportBlocked, ExportGuard, withhold
 from pipelines.periods import Period, PeriodRequest, Rolling
 
 log = logging.getLogger(__name__)
@@ -53,15 +55,23 @@ class ExtractError(RuntimeError):
 
 
 def write_extract(
-    settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str, period: PeriodRequest | None = None
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    period: PeriodRequest | None = None,
+    guard: ExportGuard | None = None,
 ) -> list[Path]:
-    """Write the reporting extract for this run; returns ``[path]``, or ``[]`` when switched off.
+    """Write the reporting extract for this run; returns ``[path]``, or ``[]`` when switched off or blocked.
 
     Args:
         settings: ``reporting_extract`` is the target file (None: no extract).
         con: an open warehouse connection whose ``reporting`` views are up to date.
         run_id: the pipeline run, recorded in ``meta``.
         period: the report period asked for, recorded in ``meta`` (None: the default period).
+        guard: the final privacy scan the report stage passes (``pipelines.privacy.scan.ExportScan``):
+            it looks at every distinct text value of the new file before it is published; on a
+            finding the new file is dropped and the old extract removed too (it may hold the same
+            text), the guard records why, and ``[]`` is returned (the stage then fails).
 
     Raises:
         ExtractError: when a reporting view exposes raw text or the file cannot be written.
@@ -79,7 +89,12 @@ def write_extract(
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         rows = _build(settings, con, temp, sorted(columns), run_id, period)
+        _check(settings, temp, target, guard)
         _publish(temp, target)
+    except ExportBlocked:
+        _unlink(temp)
+        log.error("reporting extract %s not written: the privacy scan found identifiers in it", target)
+        return []
     except (duckdb.Error, OSError, warehouse.WarehouseError) as exc:
         _unlink(temp)
         raise ExtractError(f"cannot write the reporting extract {target}: {exc}") from exc
@@ -146,6 +161,34 @@ def _build(
             )
         warehouse.run_sql(ext, settings, "queries/report/extract_checkpoint")
     return rows
+
+
+def _check(settings: Settings, temp: Path, target: Path, guard: ExportGuard | None) -> None:
+    """Let ``guard`` look at every distinct text value of the new extract, table by table (as ``target``).
+
+    Raises:
+        ExportBlocked: on a finding; ``target`` (the previous extract) is removed as well.
+    """
+    if guard is None:
+        return
+    cells: dict[str, list[str]] = {}
+    with warehouse.connect_file(temp) as ext:
+        for (table,) in warehouse.run_sql(ext, settings, "queries/report/extract_list").fetchall():
+            frame = warehouse.run_sql(ext, settings, READ_QUERY, {"relation": table}).df()
+            for column in frame.columns:
+                texts = _distinct_texts(frame[column])
+                if texts:
+                    cells[f"{table}.{column}"] = texts
+    withhold(target, guard, cells)
+
+
+def _distinct_texts(values: pd.Series) -> list[str]:
+    """The distinct strings of a column, including those inside list values (theme labels, quotes)."""
+    out: dict[str, None] = {}
+    for value in values:
+        items = value if isinstance(value, list | tuple | np.ndarray) else [value]
+        out.update(dict.fromkeys(v for v in items if isinstance(v, str)))
+    return list(out)
 
 
 def _count(ext: duckdb.DuckDBPyConnection, settings: Settings, relation: str) -> int:

@@ -2,8 +2,9 @@
 
 Read at a glance: a stage's message is a few short lines (its JSON summary unpacked, an error's
 first sentence), long version strings are folded with the full text on hover (and in full in
-the export), the report stage writing the page shows as "this run" rather than "running", and
-every batch that quarantined rows links to them.
+the export), the report stage writing the page shows as "this run" rather than "running",
+every batch that quarantined rows links to them, and files the final privacy scan held back
+(this run's included: the run-status page is written after the other reports) are listed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pipelines.report.theme_report import Page
 MAX_RUNS = 40
 MAX_BATCHES = 40
 MAX_QUARANTINE_GROUPS = 200
+MAX_EXPORT_BLOCKS = 200
 MESSAGE_CHARS = 300
 MESSAGE_ITEMS = 6
 FOLD_CHARS = 40
@@ -185,6 +187,7 @@ def build(ctx: ReportContext) -> Page:
     by_batch = ctx.query("quarantine_batches", max_rows=MAX_QUARANTINE_GROUPS)
     versions = ctx.query("model_versions")
     windows = ctx.query("data_windows")
+    blocks = ctx.query("export_blocks", max_rows=MAX_EXPORT_BLOCKS)
 
     anchors = {batch: f"q-{i}" for i, batch in enumerate(dict.fromkeys(by_batch["batch_id"]))}
     stage_chart = _stage_chart(runs)
@@ -204,6 +207,8 @@ def build(ctx: ReportContext) -> Page:
             }
             for w in records(windows)
         ],
+        "export_blocks": records(blocks),
+        "held_back_this_run": int(blocks.loc[blocks["run_id"] == ctx.run_id, "file"].nunique()),
     }
     tables = {
         "stage_runs": runs,
@@ -212,5 +217,6 @@ def build(ctx: ReportContext) -> Page:
         "quarantine_by_batch": by_batch,
         "model_versions": versions,
         "data_windows": windows,
+        "held_back_files": blocks,
     }
     return Page("run_status.html.j2", context, [stage_chart] if stage_chart else [], tables)

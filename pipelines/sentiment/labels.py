@@ -68,9 +68,17 @@ def rank_uncertain(probs: Any, n: int) -> list[int]:
 
 
 def export_uncertain(
-    settings: Settings, scorer: SentimentScorer, n: int, out: Path, pool_factor: int = 10
+    settings: Settings,
+    scorer: SentimentScorer,
+    n: int,
+    out: Path,
+    pool_factor: int = 10,
+    guard: exports.ExportGuard | None = None,
 ) -> tuple[Path, Path, int]:
     """Write the ``n`` comments the model is least sure about to ``out`` (.csv and .xlsx).
+
+    ``guard`` (the final privacy scan, ``pipelines.privacy.scan``) looks at both files first and
+    raises ``exports.ExportBlocked`` instead of writing one that holds an identifier.
 
     Returns:
         (csv path, xlsx path, rows written).
@@ -98,8 +106,8 @@ def export_uncertain(
         for i, p in zip(chosen, predicted, strict=True)
     ]
     csv_path, xlsx_path = _out_paths(out)
-    write_csv(csv_path, records)
-    write_xlsx(xlsx_path, records)
+    write_csv(csv_path, records, guard)
+    write_xlsx(xlsx_path, records, guard)
     return csv_path, xlsx_path, len(records)
 
 
@@ -127,18 +135,19 @@ def _frame(records: Sequence[dict[str, str]]) -> pd.DataFrame:
     return pd.DataFrame([{k: str(r[k]) for k in EXPORT_COLUMNS} for r in records], columns=list(EXPORT_COLUMNS))
 
 
-def write_csv(path: Path, records: Sequence[dict[str, str]]) -> None:
+def write_csv(path: Path, records: Sequence[dict[str, str]], guard: exports.ExportGuard | None = None) -> None:
     """CSV for reviewers (UTF-8 with BOM so Excel shows accents; formula-safe text)."""
-    exports.write_csv(_frame(records), path)
+    exports.write_csv(_frame(records), path, guard=guard)
 
 
-def write_xlsx(path: Path, records: Sequence[dict[str, str]]) -> None:
+def write_xlsx(path: Path, records: Sequence[dict[str, str]], guard: exports.ExportGuard | None = None) -> None:
     """XLSX for reviewers: formula-safe text, a drop-down on the label column, a help sheet."""
     exports.write_xlsx(
         {"labels": _frame(records), "how to label": pd.DataFrame({"how to label": HELP_LINES})},
         path,
         choices={"labels": {"label": LABELS5}},
         widths={"labels": (16, 40, 80, 16, 16), "how to label": (100,)},
+        guard=guard,
     )
 
 

@@ -4,9 +4,11 @@ A small synthetic warehouse (pipelines/demo/report_sample.py: a few hundred rows
 raw/enrich/ops tables, then warehouse.build_models) is reported on; each page must weigh at most
 1.5 MB, load with no console error or CSP violation, draw its charts (Plotly in the trend pack,
 server-side SVG elsewhere), filter, search, drill down and sort with real clicks and typing, and
-leave the planted <script>/<img onerror>/javascript: comment inert. A quarter's explorer opens on
-the quarter; a thin month warns and links to the last adequate month; run status links each
-batch to its quarantined rows. Screenshots go to test-artifacts/.
+leave the planted <script>/<img onerror>/javascript: comment inert. A second warehouse carries such
+payloads (and a `"><svg onload>` breakout) in site, service and source names, theme labels and a
+category: no page opens a dialog or breaks its CSP, and no spreadsheet cell can run as a formula.
+A quarter's explorer opens on the quarter; a thin month warns and links to the last adequate
+month; run status links each batch to its quarantined rows. Screenshots go to test-artifacts/.
 
 The browser is Debian's chromium (Playwright's own browser download is never used): installed
 with apt-get when missing (skipped, with the reason, only if that fails).
@@ -506,3 +508,176 @@ def test_run_status_reads_at_a_glance(tab: Tab, reports: dict[str, Path]) -> Non
     # Version cells stay narrow: the widest cell of the versions table fits the page.
     assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert tab.problems == []
+
+
+# --------------------------------------------------------------------------- names that carry markup
+
+# Payloads in the names reports show as labels, filters, table cells, chart legends and data
+# attributes: a site, a service, a source, theme labels and a theme category. Each names itself,
+# so a dialog would say which one ran.
+HOSTILE_NAMES = {
+    "site": ("Central Clinic", "Central \"><svg onload=alert('site')> Clinic"),
+    "service": ("Outpatients", "<img src=x onerror=alert('service')> Outpatients"),
+    "source": ("sample_suggestions", "<script>alert('source')</script>suggestions"),
+    "theme": ("Food and drink", "<a href=\"javascript:alert('theme')\">Food</a> and drink"),
+    "theme_breakout": ("Waiting times", "</script><script>alert('theme2')</script>Waiting"),
+    "category": ("Food and drink", "javascript:alert('category')"),
+}
+# Names a spreadsheet would run as formulas.
+FORMULA_NAMES = {
+    "site": ("South Hospital", '=HYPERLINK("http://evil.example","South")'),
+    "tiny_site": (sample.TINY_SITE, "@SUM(1+1)*cmd|' /C calc'!A0"),
+    "source": ("sample_nps", "-2+3+cmd|' /C calc'!A0"),
+    "theme": ("Cleanliness", "+cmd|' /C calc'!A0 Cleanliness"),
+}
+# Every element attribute that could run script: on* handlers and javascript: URLs (svg xlink:href too).
+SCRIPTABLE_ATTRIBUTES = """
+[...document.querySelectorAll('*')].flatMap(el => [...el.attributes]
+  .filter(a => a.name.toLowerCase().startsWith('on')
+            || a.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase().startsWith('javascript:'))
+  .map(a => el.tagName + ' ' + a.name + '=' + a.value))
+"""
+
+
+def _rename(con: Any, table: str, column: str, old: str, new: str) -> None:
+    con.execute(f"update {table} set {column} = ? where {column} = ?", [new, old])  # noqa: S608
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample with markup and formulas in site, service, source names and theme labels."""
+    base = tmp_path_factory.mktemp("browser-hostile")
+    settings = Settings.from_env(
+        {
+            "FEEDBACK_HOME": str(ROOT),
+            "FEEDBACK_WAREHOUSE": str(base / "wh.duckdb"),
+            "FEEDBACK_REPORTS_DIR": str(base / "reports"),
+        }
+    )
+    sites = {**{k: v for k, v in HOSTILE_NAMES.items() if k == "site"}, "south": FORMULA_NAMES["site"]}
+    sites["tiny"] = FORMULA_NAMES["tiny_site"]
+    with warehouse.connect(settings) as con:
+        sample.load_sample(settings, con, n_records=1200)
+        for old, new in sites.values():
+            for table, column in (
+                ("raw.feedback", "site"),
+                ("raw.feedback_history", "site"),
+                ("ops.actions", "site"),
+                ("enrich.theme_alerts", "segment_value"),
+                ("enrich.segment_lift", "segment_value"),
+            ):
+                _rename(con, table, column, old, new)
+        for table in ("raw.feedback", "raw.feedback_history"):
+            _rename(con, table, "service", *HOSTILE_NAMES["service"])
+        for old, new in (HOSTILE_NAMES["source"], FORMULA_NAMES["source"]):
+            for table in ("raw.feedback", "raw.feedback_history", "raw.ingest_batches", "raw.quarantine"):
+                _rename(con, table, "source", old, new)
+        for key in ("theme", "theme_breakout"):
+            _rename(con, "enrich.themes", "label", *HOSTILE_NAMES[key])
+        _rename(con, "enrich.themes", "label", *FORMULA_NAMES["theme"])
+        _rename(con, "enrich.themes", "category_name", *HOSTILE_NAMES["category"])
+        warehouse.build_models(con, settings)
+        prepare_reporting(settings, con)
+        paths = write_reports(settings, con, Period.month(date(2026, 10, 1)), settings.reports_dir, "browser-hostile")
+    pages = {p.name: p for p in paths if p.suffix == ".html"}
+    return {
+        "theme": pages["theme-report-2026-10.html"],
+        "trend": pages["trend-pack-2026-10.html"],
+        "status": pages["run-status.html"],
+        "index": pages["index.html"],
+        "exports": settings.reports_dir / "exports",
+    }
+
+
+# Where each page shows the names (a page need not show every one).
+SHOWN = {
+    "theme": ("site", "service", "theme", "theme_breakout", "category"),
+    "trend": ("site", "theme", "theme_breakout"),
+    "status": ("source",),
+    "index": (),
+}
+
+
+@pytest.mark.parametrize("page", sorted(SHOWN))
+def test_markup_in_site_source_and_theme_names_stays_inert_text(tab: Tab, hostile: dict[str, Path], page: str) -> None:
+    p = tab.open(hostile[page])
+    text = p.locator("body").inner_text()
+    for key in SHOWN[page]:
+        assert HOSTILE_NAMES[key][1] in text, f"{key} name not shown as text on the {page} page"
+    if page == "theme":  # the explorer's filters list the names, and filtering renders rows with them
+        site, service = HOSTILE_NAMES["site"][1], HOSTILE_NAMES["service"][1]
+        p.locator("#f-site").select_option(label=site)
+        p.locator("#f-service").select_option(label=service)
+        p.locator("#f-month").select_option("")
+        data = _comments_data(p)
+        _shown(p, _expected(data, site=site, service=service))
+        assert set(_column(p, 2)) == {site}
+        p.locator("#f-reset").click()
+        theme = next(k for k, label in data["themes"].items() if label == HOSTILE_NAMES["theme"][1])
+        p.locator(f'button[data-theme-filter="{theme}"]').click()
+        _shown(p, _expected(data, month=data["period"], theme=theme))
+    for key in SHOWN[page]:
+        cells = p.locator("td, th, p, li, summary, h3").filter(has_text=HOSTILE_NAMES[key][1])
+        for cell in cells.filter(visible=True).all()[:5]:
+            cell.click()  # a real click on the name, where a person could click
+        for cell in p.get_by_text(HOSTILE_NAMES[key][1], exact=False).all()[:20]:
+            cell.dispatch_event("click")  # and events on every copy: chart labels, closed <details>
+            cell.dispatch_event("mouseover")
+    p.wait_for_timeout(300)
+    assert tab.dialogs == []
+    assert tab.problems == []  # no CSP violation: nothing even tried to run
+    assert p.evaluate(SCRIPTABLE_ATTRIBUTES) == []
+    # Only the page's own scripts exist: data blocks, plotly.js (trend pack) and report.js.
+    assert p.evaluate("[...document.scripts].filter(s => s.type !== 'application/json').length") <= 2
+    assert p.locator("svg[onload], img[onerror], img[src=x]").count() == 0
+
+
+def _exported_cells(folder: Path) -> list[tuple[str, Any]]:
+    """(file, cell) for every cell of every CSV (as text) and XLSX (as stored) under ``folder``."""
+    import csv
+
+    import openpyxl
+
+    cells: list[tuple[str, Any]] = []
+    for path in sorted(folder.rglob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            cells += [(path.name, value) for row in csv.reader(f) for value in row]
+    for path in sorted(folder.rglob("*.xlsx")):
+        book = openpyxl.load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                cells += [(f"{path.name}:{sheet.title}", c) for c in row]
+    return cells
+
+
+def test_every_spreadsheet_cell_from_hostile_names_is_formula_guarded(hostile: dict[str, Path]) -> None:
+    cells = _exported_cells(hostile["exports"])
+    assert len(cells) > 1000
+    unsafe, formulas, seen = [], [], set()
+    for where, cell in cells:
+        if where.endswith(".csv"):
+            value = cell
+        else:
+            if cell.data_type == "f":
+                formulas.append((where, cell.coordinate, cell.value))
+            value = cell.value
+        if not isinstance(value, str) or not value:
+            continue
+        first = value.lstrip(" \t\r\n\u00a0")[:1]
+        if first in ("=", "+", "-", "@") and not _is_number(value):
+            unsafe.append((where, value[:60]))
+        for key, (_, name) in FORMULA_NAMES.items():
+            if name in value:
+                assert value.startswith("'"), (where, value[:80])
+                seen.add(key)
+    assert formulas == []
+    assert unsafe == []
+    assert seen == set(FORMULA_NAMES), f"names not exported: {set(FORMULA_NAMES) - seen}"
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

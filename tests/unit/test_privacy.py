@@ -139,6 +139,60 @@ def test_job_titles_sites_and_common_words_are_kept(redactor: Redactor, text: st
     assert redactor.redact(text).text == text
 
 
+# Issue 17: names the way patients write them, found by the rules alone (person="rules").
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Signed, G. Thrupp", "Signed, [NAME]"),
+        ("signed mrs d. fairclough", "signed mrs [NAME]"),
+        ("My details: Wawrzyniec Kotecki, DOB 02/02/1950", "My details: [NAME], DOB [DATE]"),
+        ("Kind regards, A.J. Pennyfeather (Mrs)", "Kind regards, [NAME] (Mrs)"),
+        ("many thanks jaswant kaur", "many thanks [NAME]"),
+        ("Name: Oyinkansola Bello  Ward 6", "Name: [NAME]  Ward 6"),
+        ("Obiora Nwachukwu the porter sang to me", "[NAME] the porter sang to me"),
+        ("Zdzislaw Wozniakowski on reception found my letter", "[NAME] on reception found my letter"),
+        ("emt kasandra and her partner were calm", "emt [NAME] and her partner were calm"),
+        ("nurse olamiposi was sweet to my mum", "nurse [NAME] was sweet to my mum"),
+        ("Bed 12 Tadeusz Wrzesniewski needs a wheelchair", "Bed 12 [NAME] needs a wheelchair"),
+        ("Many thanks - the Przybyszewski family", "Many thanks - the [NAME] family"),
+        (
+            "Nurse Ngozika was great. Ngozika Obiefuna deserves a medal",
+            "Nurse [NAME] was great. [NAME] deserves a medal",
+        ),
+        ("the hca called precious was a gem", "the hca called [NAME] was a gem"),
+        ("ask for Priya or Temperance", "ask for [NAME] or [NAME]"),
+        ("my mum 王秀英 needed an interpreter", "my mum [NAME] needed an interpreter"),
+        ("Dr محمد علي was kind", "Dr [NAME] was kind"),
+        ("thanks @nurse_kate for everything", "thanks [NAME] for everything"),
+        ("#NurseSarah is a legend, #NHSheroes", "[NAME] is a legend, #NHSheroes"),
+    ],
+)
+def test_rules_find_signatures_roles_after_names_and_repeats(redactor: Redactor, text: str, expected: str) -> None:
+    assert redactor.redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will the doctor call me back?",
+        "Kind regards to all on Ward 7.",
+        "Cheers to the whole team!",
+        "From start to finish the care was great.",
+        "Thanks again for everything.",
+        "Signed off work for 2 weeks.",
+        "My details were wrong on the letter.",
+        "the nurse call bell was broken",
+        "Edith Cavell ward was spotless and the porter was kind.",
+        "Later the nurse came back. Eventually the doctor came.",
+        "I am grateful to the whole team.",
+        "Transferred from Stepping Hill to the John Radcliffe, then Alder Hey.",
+        "see you @ 5pm, meet @the desk",
+    ],
+)
+def test_new_name_rules_keep_ordinary_sentences(redactor: Redactor, text: str) -> None:
+    assert redactor.redact(text).text == text
+
+
 def test_allow_list_from_constructor_wins_over_name_rules() -> None:
     text = "Dr Gray's Hospital was clean"
     assert Redactor(person="rules").redact(text).text != text
@@ -213,6 +267,7 @@ def test_describe_is_an_audit_record(redactor: Redactor) -> None:
     }
     assert len(d["config_sha256"]) == 64
     assert d["name_lists"]["first_names"] > 1000
+    assert d["name_lists"]["english_vocabulary_words"] > 15000
     assert [(r["name"], r["entities"]) for r in d["recognizers"]] == [
         ("CuesAndNameListPersonRecognizer", ["PERSON"]),
         ("RegexNhsNumberRecognizer", ["NHS_NUMBER"]),
@@ -504,3 +559,30 @@ def test_names_benchmark_scores_by_hand() -> None:
     assert (sc.tokens, sc.tokens_kept) == (6, 5)  # and Ward | rang | Hope it helps ("Dr" is part of a name)
     assert (sc.keep_total, sc.keep_ok) == (2, 1)
     assert len(load_tricky()) >= 150
+
+
+def test_union_filters_on_model_spans(redactor: Redactor) -> None:
+    f = redactor._finder  # noqa: SLF001 - the pure functions the union applies to names-model spans
+    # sentence-initial word-names before an ordinary word are words; before a verb, names
+    assert f.word_not_name("Rose garden by the unit was lovely", 0, 4)
+    assert f.word_not_name("Lovely stay. Frank conversation with the consultant", 13, 18)
+    assert not f.word_not_name("Rose gave me my morphine", 0, 4)
+    assert not f.word_not_name("I saw Rose garden", 6, 10)  # not at the start of a sentence
+    # lower-case ordinary words are dropped only when no locale knows them as a name
+    finder = PersonFinder(load_config()[0], f.first, f.last, english_words=["calm", "rosa", "rang"], any_names=["rosa"])
+    assert finder.ordinary_lower_words("calm") and finder.ordinary_lower_words("rang")
+    assert not finder.ordinary_lower_words("rosa")
+    assert not finder.ordinary_lower_words("Calm")
+    assert not f.ordinary_lower_words("calm")  # without any_names (rules mode) never
+
+
+def test_names_grow_around_and_repeat(redactor: Redactor) -> None:
+    f = redactor._finder  # noqa: SLF001
+    text = "Chau, Ahmed-Filipova, Sadina - all brilliant"
+    assert (22, 28) in f.grow(text, [(0, 4), (6, 20)])
+    text = "Thanks to Mercy Magovcic in Outpatients"
+    assert (10, 15) in f.grow(text, [(16, 24)])
+    text = "Nurse Zelda was kind. Zelda Oyinlola deserves a medal"
+    assert f.propagate(text, [(6, 11)]) == [(22, 36)]  # "Zelda Oyinlola"
+    # a common-word name repeats only with the same capitals, never at a sentence start
+    assert f.propagate("Dr Will came. Will the doctor call? I will", [(3, 7)]) == []

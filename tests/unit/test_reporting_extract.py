@@ -263,8 +263,16 @@ def test_the_report_stage_writes_the_extract(sample_warehouse, tmp_path):
     settings = sample_warehouse.with_(
         reports_dir=tmp_path / "out", reporting_extract=tmp_path / "bi" / "reporting.duckdb"
     )
-    summary = stages.report_stage(settings, "run-stage", period=Period.month(date(2026, 10, 1)))
-    assert str(settings.reporting_extract) in summary["files"]
+    from pipelines.exports import ExportBlocked
+
+    try:
+        files = stages.report_stage(settings, "run-stage", period=Period.month(date(2026, 10, 1)))["files"]
+    except ExportBlocked as exc:
+        # The scan may hold back a page (a Plotly colour-scale name read as a person, on this sample):
+        # the stage still wrote the extract before failing, and the extract was not what it held back.
+        assert all(f.file != str(settings.reporting_extract) for f in exc.findings), exc.findings
+        files = [str(settings.reporting_extract)] if settings.reporting_extract.exists() else []
+    assert str(settings.reporting_extract) in files
     assert _meta(settings.reporting_extract)["run_id"] == "run-stage"
     assert os.access(settings.reporting_extract, os.R_OK)
 
@@ -282,3 +290,23 @@ def test_an_encrypted_warehouse_gives_the_same_extract_unencrypted(tmp_path):
     assert path == tmp_path / "data" / "reporting.duckdb"
     meta = _meta(path)  # opens without a key
     assert meta["run_id"] == "run-encrypted" and meta["tables"] == views > 20
+
+
+def test_the_final_privacy_scan_passes_the_real_views_and_blocks_a_leaking_one(settings, tmp_path):
+    from pipelines.privacy.scan import ExportScan
+
+    with warehouse.connect(settings) as con:
+        guard = ExportScan(settings, con, "run-scanned", record=False)
+        (path,) = write_extract(settings, con, "run-scanned", guard=guard)
+    assert guard.blocked == [] and guard.files_scanned == 1  # no false alarm on the sample's views
+
+    leaky = settings.with_(warehouse=tmp_path / "leaky.duckdb")
+    with warehouse.connect(leaky) as con:
+        warehouse.build_models(con, leaky)  # an empty warehouse with every view, plus a leaking one
+        con.execute("create view reporting.rpt_note as select 'Please call me back on 07700 900123' as note")
+        guard = ExportScan(leaky, con, "run-leaky", record=False)
+        assert write_extract(leaky, con, "run-leaky", guard=guard) == []
+    (finding,) = guard.blocked
+    assert (finding.column, finding.kind) == ("rpt_note.note", "PHONE")
+    assert not path.exists()  # the previous extract goes too: it may hold the same text
+    assert list(path.parent.iterdir()) == []

@@ -1,0 +1,248 @@
+"""The last look before a file leaves: a fast privacy scan of what an export is about to write.
+
+Reports and exports are built from ``reporting`` views, which carry redacted text only. This
+module is the second line behind that rule: every CSV, XLSX and HTML file the report stage
+writes is scanned, cell by cell, just before it is written, with the recognizers of the
+redactor itself (``models/privacy/recognizers.yaml``):
+
+* NHS numbers (mod-11 check digit), hospital numbers, UK/US phones, e-mails, UK postcodes, US
+  ZIP codes and street addresses (the redactor's regexes and Presidio's own recognizers, exactly
+  as configured; URLs are not looked for: pages may link documentation);
+* dates of birth: a full date *after a birth cue* ("DOB 12/03/1985", "born 3 March 1961"). The
+  redactor removes every full date from comments, so a date left in an export is a column of
+  dates (a month, a run time); only a cued date is a birth date;
+* person names, by the redactor's rules (:class:`~pipelines.privacy.person.PersonFinder`: titles,
+  relations, roles, name lists), with the same allow-list (site and service names). The names
+  model is not run here: on a 10,000-row comments export it would take ~23 CPU s against 2.3 CPU s
+  for the whole scan (``python -m benchmarks.export_scan``; docs/reports.md, "Safety").
+
+A hit blocks the file (:class:`pipelines.exports.ExportBlocked`); what is recorded is where and
+what (file, column, kind, count), never the value. :class:`ExportScan` is the guard the report
+stage hands to the writers (``pipelines.exports.ExportGuard``): it scans, records each blocked
+file in ``ops.export_blocks`` (shown on the run-status page and by ``feedback status``), and
+keeps the list so the stage can end non-zero once the other files are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines import warehouse
+from pipelines.config import Settings
+from pipelines.exports import Finding
+
+log = logging.getLogger(__name__)
+
+# Entity types the scan looks for (the redactor's names; placeholders are not matched by any).
+KINDS: tuple[str, ...] = (
+    "NHS_NUMBER",
+    "MRN",
+    "PHONE",
+    "EMAIL",
+    "POSTCODE",
+    "STREET_ADDRESS",
+    "DATE_OF_BIRTH",
+    "PERSON",
+)
+# Machine-made tokens (hashes, run and batch ids, git shas): letters and digits run together,
+# 12 characters or more. Digits inside them are not phone or NHS numbers.
+_MACHINE_TOKEN = re.compile(r"(?<![\w-])(?=[0-9a-f-]*\d)(?=[0-9a-f-]*[a-f])[0-9a-f][0-9a-f-]{11,}(?![\w-])", re.I)
+# Encoded blobs (base64, long ids, paths without spaces): letters and digits run together, 16+
+# characters. Their letter runs are not names.
+_BLOB = re.compile(r"(?=[A-Za-z0-9+/=_-]*\d)[A-Za-z0-9+/=_-]{16,}")
+_STRUCTURED_HINT = re.compile(r"[\d@]")
+_CACHE_MAX = 200_000
+
+
+class TextScanner:
+    """Counts identifiers in texts with the redactor's recognizers (no spaCy pipeline, no model).
+
+    Args:
+        allow_list: site and service names that are never names (merged with the YAML's).
+        person: also look for person names (the redactor's rules).
+        config_path: recognizer YAML (default ``models/privacy/recognizers.yaml``).
+    """
+
+    def __init__(self, allow_list: Iterable[str] = (), person: bool = True, config_path: Path | None = None) -> None:
+        from pipelines.privacy import engine
+        from pipelines.privacy.patterns import compile_patterns
+        from pipelines.privacy.redactor import _allow_regex, load_config
+
+        engine.import_presidio()
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        cfg, _ = load_config(config_path)
+        self._threshold = float(cfg.get("score_threshold", 0.4))
+        compiled = compile_patterns(cfg, STOP_WORDS)
+        self._patterns = {kind: compiled[kind] for kind in KINDS if kind in compiled}
+        # A date counts as a date of birth only when a birth cue raised its score above the base.
+        self._date_base = {p.name: p.score for p in compiled.get("DATE_OF_BIRTH", [])}
+        self._presidio = [
+            (kind, engine.predefined_recognizer(kind, spec))
+            for kind, spec in (cfg.get("presidio_recognizers") or {}).items()
+            if kind in KINDS
+        ]
+        allow = {a.strip() for a in [*cfg.get("allow_list", []), *allow_list] if a and str(a).strip()}
+        self._allow = _allow_regex(allow)
+        self._finder = _person_finder(cfg, STOP_WORDS) if person else None
+        self._cache: dict[str, Counter[str]] = {}
+
+    def kinds(self, text: str) -> Counter[str]:
+        """How many identifiers of each kind ``text`` holds (empty for clean text)."""
+        found = self._cache.get(text)
+        if found is None:
+            found = self._scan(text)
+            if len(self._cache) < _CACHE_MAX:
+                self._cache[text] = found
+        return found
+
+    def _scan(self, text: str) -> Counter[str]:
+        spans: list[tuple[str, int, int, float]] = []
+        if _STRUCTURED_HINT.search(text):
+            work = _MACHINE_TOKEN.sub(lambda m: "x" * len(m.group()), text)
+            spans += self._structured(work)
+        if self._finder is not None:
+            words = _BLOB.sub(lambda m: " " * len(m.group()), text)  # same length: offsets hold
+            spans += [("PERSON", s, e, sc) for s, e, sc in self._finder.find(words)]
+        if not spans:
+            return Counter()
+        blocked = [m.span() for m in self._allow.finditer(text)] if self._allow else []
+        kept: list[tuple[str, int, int, float]] = []
+        for span in sorted(spans, key=lambda x: (-x[3], x[1] - x[2], x[1])):
+            kind, start, end, _ = span
+            if any(start < be and bs < end for bs, be in blocked):
+                continue
+            if all(end <= k[1] or k[2] <= start for k in kept):
+                kept.append(span)
+        return Counter(k[0] for k in kept)
+
+    def _structured(self, text: str) -> list[tuple[str, int, int, float]]:
+        from pipelines.privacy.patterns import find_matches
+
+        out = []
+        for kind, patterns in self._patterns.items():
+            for m in find_matches(text, patterns):
+                if kind == "DATE_OF_BIRTH" and m.score <= self._date_base[m.pattern_name]:
+                    continue  # a full date without a birth cue: a date column, not a birth date
+                out.append((kind, m.start, m.end, m.score))
+        for kind, recognizer in self._presidio:
+            out += [
+                (kind, r.start, r.end, r.score)
+                for r in recognizer.analyze(text, [kind], None)
+                if r.score >= self._threshold
+            ]
+        return out
+
+
+def _person_finder(cfg: dict[str, Any], stop_words: Iterable[str]) -> Any:
+    """The redactor's PERSON rules over Faker's name lists (as ``Redactor`` builds them)."""
+    from faker.providers.lorem.en_US import Provider as LoremProvider
+
+    from pipelines.privacy.names import load_name_lists
+    from pipelines.privacy.person import PersonFinder
+
+    first, last = load_name_lists(cfg)
+    return PersonFinder(cfg, first, last, extra_common=[*stop_words, *LoremProvider.word_list])
+
+
+def scan_cells(scanner: TextScanner, target: str, cells: Mapping[str, Iterable[Any]]) -> list[Finding]:
+    """Findings (file, column, kind, count) in ``cells`` (column -> values); strings only are read."""
+    findings = []
+    for column, values in cells.items():
+        counts: Counter[str] = Counter()
+        for text in _texts(values):
+            counts.update(scanner.kinds(text))
+        findings += [Finding(target, str(column), kind, n) for kind, n in sorted(counts.items())]
+    return findings
+
+
+def _texts(values: Iterable[Any]) -> Iterator[str]:
+    """The non-empty strings among ``values``, and inside list cells (theme ids and labels)."""
+    for value in values:
+        if isinstance(value, str):
+            if value:
+                yield value
+        elif isinstance(value, list | tuple) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
+            yield from _texts(value.tolist() if hasattr(value, "tolist") else value)
+
+
+class ExportScan:
+    """The report stage's guard: scan each file's cells, record and remember blocked files.
+
+    Args:
+        settings: where the warehouse and SQL live.
+        con: the report stage's connection (blocked files go to ``ops.export_blocks``).
+        run_id: the run the files belong to.
+        scanner: the scanner (default: the redactor's recognizers with the warehouse's
+            site and service names on the allow-list).
+        root: paths are recorded relative to this folder (the reports folder).
+        record: store blocked files in ``ops.export_blocks`` (False for a read-only connection:
+            the caller reports :class:`~pipelines.exports.ExportBlocked` itself).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        con: duckdb.DuckDBPyConnection,
+        run_id: str,
+        scanner: TextScanner | None = None,
+        root: Path | None = None,
+        record: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.con = con
+        self.run_id = run_id
+        if scanner is None:
+            allow = [r[0] for r in warehouse.run_sql(con, settings, "queries/privacy/allow_list").fetchall()]
+            scanner = TextScanner(allow_list=allow)
+        self.scanner = scanner
+        self.root = root
+        self.record = record
+        self.blocked: list[Finding] = []
+        self.files_scanned = 0
+
+    def _name(self, path: Path) -> str:
+        if self.root is not None:
+            try:
+                return str(path.resolve().relative_to(self.root.resolve()))
+            except ValueError:
+                pass
+        return str(path)
+
+    def check(self, path: Path, cells: Mapping[str, Iterable[Any]]) -> list[Finding]:
+        """Scan what is about to be written to ``path``; record and return the findings."""
+        self.files_scanned += 1
+        findings = scan_cells(self.scanner, self._name(path), cells)
+        if findings:
+            if self.record:
+                self._record(findings)
+            self.blocked += findings
+            log.error(
+                "privacy scan held back %s: %s",
+                findings[0].file,
+                ", ".join(f"{f.column}: {f.kind} x{f.count}" for f in findings),
+            )
+        return findings
+
+    def _record(self, findings: list[Finding]) -> None:
+        frame = pd.DataFrame(
+            {
+                "run_id": self.run_id,
+                "file": [f.file for f in findings],
+                "column_name": [f.column for f in findings],
+                "kind": [f.kind for f in findings],
+                "count": [f.count for f in findings],
+                "blocked_at": datetime.now(UTC),
+            }
+        )
+        with warehouse.registered(self.con, incoming_export_blocks=frame):
+            warehouse.run_sql(self.con, self.settings, "queries/privacy/record_export_blocks")
