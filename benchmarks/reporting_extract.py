@@ -6,7 +6,7 @@ build) with ``--records N``, or an existing warehouse (``--warehouse PATH``, e.g
 Writes the extract ``--repeat`` times and prints wall times, rows and sizes::
 
     python -m benchmarks.reporting_extract --records 1000
-    python -m benchmarks.reporting_extract --warehouse data/warehouse.duckdb
+    python -m benchmarks.reporting_extract --warehouse data/warehouse.duckdb --scan
 """
 
 from __future__ import annotations
@@ -24,13 +24,18 @@ from pipelines.report.extract import write_extract
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(settings: Settings, repeat: int) -> dict[str, object]:
-    """Write the extract ``repeat`` times on ``settings``' warehouse; wall seconds, rows and bytes."""
+def measure(settings: Settings, repeat: int, scan: bool) -> dict[str, object]:
+    """Write the extract ``repeat`` times on ``settings``' warehouse (through the privacy scan if ``scan``)."""
     times = []
     with warehouse.connect(settings) as con:
         for i in range(repeat):
             started = time.perf_counter()
-            (path,) = write_extract(settings, con, f"bench-{i}")
+            guard = None
+            if scan:
+                from pipelines.privacy.scan import ExportScan
+
+                guard = ExportScan(settings, con, f"bench-{i}", record=False)
+            (path,) = write_extract(settings, con, f"bench-{i}", guard=guard)
             times.append(round(time.perf_counter() - started, 2))
         rows = warehouse.run_sql(con, settings, "queries/report/extract_columns").fetchall()
     return {
@@ -47,6 +52,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1000, help="records of the synthetic report warehouse")
     parser.add_argument("--warehouse", type=Path, help="measure on a copy of this warehouse instead")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scan", action="store_true", help="through the final privacy scan, as the report stage does")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as folder:
         settings = Settings.from_env(
@@ -63,7 +69,7 @@ def main() -> None:
                 report_sample.load_sample(settings, con, n_records=args.records)
                 prepare_reporting(settings, con)
             what = f"synthetic report warehouse, {args.records} records"
-        result = measure(settings, args.repeat)
+        result = measure(settings, args.repeat, args.scan)
     print(f"reporting extract on the {what}: {result}")
 
 
