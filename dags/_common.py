@@ -231,6 +231,63 @@ def call_stage(stage: Callable[..., dict[str, Any]], *args: Any, window: tuple[A
     return stage(*args, **kwargs)
 
 
+def report_period(params: Mapping[str, Any]) -> Any:
+    """The report period from the params: ``period``, or a ``start``/``end`` backfill window of whole months.
+
+    ``period`` is YYYY-MM, YYYY-Qn or last-N-months; neither given = None (the default period).
+
+    Raises:
+        ValueError: for both at once, or a window that is not whole months.
+    """
+    from pipelines import periods
+
+    start, end = data_window(params)
+    if start is None and end is None:
+        return periods.parse_period(params["period"]) if params.get("period") else None
+    if params.get("period"):
+        raise ValueError("give the report either a period or a start/end window, not both")
+    return periods.window_period(periods.DateWindow(start, end))
+
+
+def source_urls(settings: Any, names: list[str]) -> dict[str, str]:
+    """URLs of the Airflow connections that the named SQL sources use, resolved now (in the worker, at run time).
+
+    The library never imports Airflow: it receives these as ``Settings.source_urls``. A source whose
+    connection is not defined falls back to its ``url_env`` when it has one.
+
+    Raises:
+        SourceError: when a source names a connection that is not defined and has no ``url_env``.
+    """
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from pipelines.sources.base import load_source_configs
+    from pipelines.sources.sql import connection_url
+    from pipelines.sources.types import SourceError
+
+    urls: dict[str, str] = {}
+    for config in load_source_configs(settings.sources_dir, names):
+        if not config.connection or config.connection in urls:
+            continue
+        try:
+            conn = BaseHook.get_connection(config.connection)
+        except AirflowNotFoundException:
+            if config.url_env:
+                log.info(
+                    "source %s: no Airflow connection %s, using %s", config.name, config.connection, config.url_env
+                )
+                continue
+            raise SourceError(
+                f"source {config.name}: Airflow connection {config.connection!r} is not defined "
+                f"(airflow connections add {config.connection} ..., or AIRFLOW_CONN_{config.connection.upper()})"
+            ) from None
+        urls[config.connection] = connection_url(
+            conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema, conn.extra_dejson
+        )
+        log.info("source %s: URL from Airflow connection %s", config.name, config.connection)
+    return urls
+
+
 def asset_extra(summary: Mapping[str, Any], **more: Any) -> dict[str, Any]:
     """Asset-event metadata from a stage summary: row counts, data window and model versions (JSON-safe)."""
     keep = {"rows_in", "rows_out", "data_from", "data_to", "clauses", "themed", "refitted"}

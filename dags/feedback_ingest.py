@@ -4,7 +4,10 @@ One mapped task per source YAML in `config/sources/`, named after its source; ea
 files it has not ingested before, validates rows with Great Expectations and quarantines bad rows
 with a reason. A source that quarantines more than `FEEDBACK_QUARANTINE_MAX` of its rows fails
 loudly, without retries (data errors do not go away on a retry).
-`start`/`end` restrict a backfill to feedback dated in that window (once the library supports it).
+`start`/`end` (ISO dates, both included) make a backfill: SQL sources pull the rows dated in that
+window whatever their watermark (which stays where it was); file sources are skipped with a note.
+A SQL source may name an Airflow connection (`connection: feedback_pg` in its YAML) instead of an
+environment variable: the task resolves it when it runs.
 Updates the `feedback://warehouse/raw` asset (metadata: rows read and loaded per source),
 which triggers `feedback_enrich`.
 """
@@ -12,7 +15,17 @@ which triggers `feedback_enrich`.
 from __future__ import annotations
 
 import pendulum
-from _common import DEFAULT_ARGS, RAW, TAGS, TIMEOUTS, WINDOW_PARAMS, asset_extra, call_stage, data_window
+from _common import (
+    DEFAULT_ARGS,
+    RAW,
+    TAGS,
+    TIMEOUTS,
+    WINDOW_PARAMS,
+    asset_extra,
+    call_stage,
+    data_window,
+    source_urls,
+)
 from airflow.sdk import dag, task
 
 
@@ -45,7 +58,9 @@ def feedback_ingest() -> None:  # noqa: D103 - the module docstring is the DAG's
         from pipelines.config import get_settings
 
         window = data_window(context["params"])
-        summary = call_stage(run.ingest_stage, get_settings(), context["run_id"], sources=[source], window=window)
+        settings = get_settings()
+        settings = settings.with_(source_urls=source_urls(settings, [source]))
+        summary = call_stage(run.ingest_stage, settings, context["run_id"], sources=[source], window=window)
         return {"source": source, "rows_in": summary["rows_in"], "rows_out": summary["rows_out"]}
 
     @task(outlets=[RAW], execution_timeout=TIMEOUTS["build_models"])

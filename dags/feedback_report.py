@@ -1,14 +1,16 @@
 """Write the theme report, the committee trend pack and the run status page.
 
 Runs when `feedback://warehouse/themed` is updated. Reads only the `reporting` views and
-writes self-contained HTML plus CSV/XLSX exports to `FEEDBACK_REPORTS_DIR`. Updates
-`feedback://reports/all` (metadata: files written and the period asked for).
+writes self-contained HTML plus CSV/XLSX exports to `FEEDBACK_REPORTS_DIR`, and the PHI-free
+reporting extract BI tools open (`FEEDBACK_REPORTING_EXTRACT`, docs/bi.md). `start`/`end` (a
+backfill of whole months) report that window instead of `period`. Updates `feedback://reports/all`
+(metadata: files written and the period asked for).
 """
 
 from __future__ import annotations
 
 import pendulum
-from _common import DEFAULT_ARGS, REPORTS, TAGS, THEMED, TIMEOUTS, asset_extra
+from _common import DEFAULT_ARGS, REPORTS, TAGS, THEMED, TIMEOUTS, WINDOW_PARAMS, asset_extra, report_period
 from airflow.sdk import Param, dag, task
 
 
@@ -28,6 +30,7 @@ from airflow.sdk import Param, dag, task
             "with enough responses).",
         ),
         "min_responses": Param(30, type="integer", minimum=1, description="Responses a default period needs."),
+        **WINDOW_PARAMS,
     },
     doc_md=__doc__,
 )
@@ -39,14 +42,16 @@ def feedback_report() -> None:  # noqa: D103 - the module docstring is the DAG's
         from pipelines.config import get_settings
 
         params = context["params"]
-        period = periods.parse_period(params["period"]) if params.get("period") else None
+        period = report_period(params)
         summary = run.report_stage(
             get_settings(),
             context["run_id"],
             period=period,
             min_responses=params.get("min_responses") or periods.MIN_RESPONSES,
         )
-        context["outlet_events"][REPORTS].extra = asset_extra(summary, period=params.get("period") or "default")
+        context["outlet_events"][REPORTS].extra = asset_extra(
+            summary, period=getattr(period, "key", None) or params.get("period") or "default"
+        )
         return summary["files"]
 
     report()

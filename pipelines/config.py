@@ -27,12 +27,19 @@ Environment variables (all optional):
 ``FEEDBACK_PRIVACY_PERSON``    how names are found: ``union`` (rules + the names model built by
                                ``make models``, default) | ``rules`` | ``model``
 ``FEEDBACK_ENCRYPTION_KEY``    AES key for an encrypted warehouse (or ``..._KEY_FILE``)
+``FEEDBACK_REPORTING_EXTRACT`` the PHI-free DuckDB file BI tools open, rewritten by every report
+                               run (default ``reporting.duckdb`` beside the warehouse; ``off``
+                               writes none; docs/bi.md)
 =============================  ===========================================================
+
+``source_urls`` is never read from the environment: the Airflow task that ingests a SQL source
+naming an Airflow ``connection`` resolves it at run time and passes the URL in (``with_``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -61,6 +68,16 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+_OFF = frozenset({"off", "none", "no", "false", "0"})
+
+
+def _extract_path(env: dict[str, str], warehouse: Path) -> Path | None:
+    value = env.get("FEEDBACK_REPORTING_EXTRACT", "").strip()
+    if value.lower() in _OFF:
+        return None
+    return Path(value).expanduser().resolve() if value else warehouse.with_name("reporting.duckdb")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where everything lives and how every stage is tuned."""
@@ -83,6 +100,9 @@ class Settings:
     resolution_target_working_days: int = 25
     privacy_person: str = "union"
     encryption_key: str | None = field(default=None, repr=False)
+    reporting_extract: Path | None = None
+    # Airflow connection id -> SQLAlchemy URL, resolved by the DAG glue at task run time (credentials: never shown).
+    source_urls: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -94,9 +114,10 @@ class Settings:
         key_file = env.get("FEEDBACK_ENCRYPTION_KEY_FILE")
         if key is None and key_file:
             key = _read_key_file(key_file)
+        warehouse = _path(env, "FEEDBACK_WAREHOUSE", data_dir / "warehouse.duckdb")
         return cls(
             home=home,
-            warehouse=_path(env, "FEEDBACK_WAREHOUSE", data_dir / "warehouse.duckdb"),
+            warehouse=warehouse,
             data_dir=data_dir,
             sources_dir=_path(env, "FEEDBACK_SOURCES_DIR", home / "config" / "sources"),
             reports_dir=_path(env, "FEEDBACK_REPORTS_DIR", home / "reports"),
@@ -113,6 +134,7 @@ class Settings:
             resolution_target_working_days=int(env.get("FEEDBACK_RESOLUTION_TARGET_WD", "25")),
             privacy_person=env.get("FEEDBACK_PRIVACY_PERSON", "union"),
             encryption_key=key,
+            reporting_extract=_extract_path(env, warehouse),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -145,3 +145,59 @@ def latest_full_month(last_day: date) -> date:
     if (last_day + timedelta(days=1)).month != last_day.month:
         return date(last_day.year, last_day.month, 1)
     return add_months(date(last_day.year, last_day.month, 1), -1)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Feedback dated from ``start`` to ``end``, both days included; either end may be open (None).
+
+    A backfill's window (the ``start``/``end`` params of the Airflow DAGs), parsed once at the edge.
+
+    Raises:
+        ValueError: when ``start`` is after ``end``.
+    """
+
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"window start {self.start} is after its end {self.end}")
+
+    @property
+    def bounded(self) -> bool:
+        """True when at least one end is set (an unbounded window asks for no restriction)."""
+        return self.start is not None or self.end is not None
+
+    @property
+    def end_exclusive(self) -> date | None:
+        """The day after ``end`` (compare timestamps with ``< end_exclusive``)."""
+        return None if self.end is None else self.end + timedelta(days=1)
+
+    def __str__(self) -> str:
+        return f"{self.start or '...'} to {self.end or '...'}"
+
+
+def window_period(window: DateWindow) -> Period:
+    """The report period of a backfill window of whole calendar months.
+
+    One month gives that month, a calendar quarter that quarter, anything else the run of months.
+
+    Raises:
+        ValueError: when an end is open, the start is not a first of month or the end not a last
+            day of month (a report covers whole months: name them, rather than get other days).
+    """
+    if window.start is None or window.end is None:
+        raise ValueError(f"a report window needs both start and end, got {window}")
+    first, last = window.start, window.end
+    last_month = date(last.year, last.month, 1)
+    if first.day != 1 or add_months(last_month, 1) - timedelta(days=1) != last:
+        raise ValueError(
+            f"a report covers whole months: start on a first of month and end on a last day of month, got {window}"
+        )
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months == 3 and first.month % 3 == 1:
+        return Period.quarter(first.year, (first.month + 2) // 3)
+    if months > MAX_ROLLING_MONTHS:
+        raise ValueError(f"a report window spans at most {MAX_ROLLING_MONTHS} months, got {months}")
+    return Period.rolling(last_month, months)

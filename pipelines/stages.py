@@ -24,7 +24,7 @@ import platform
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ import duckdb
 
 from pipelines import __version__, changes, exports, provenance, warehouse
 from pipelines.config import Settings
-from pipelines.periods import PeriodRequest
+from pipelines.periods import DateWindow, PeriodRequest
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +122,24 @@ def _finish(
 
 
 def ingest_stage(
-    settings: Settings, run_id: str, sources: list[str] | None = None, force: bool = False
+    settings: Settings,
+    run_id: str,
+    sources: list[str] | None = None,
+    force: bool = False,
+    start: date | None = None,
+    end: date | None = None,
 ) -> dict[str, Any]:
     """Ingest configured sources (all, or ``sources``), then bring the models up to date.
 
     ``force`` re-reads files already ingested (unchanged rows still count as duplicates). When
     every file was already loaded the summary says ``skipped (no change)``.
+    ``start``/``end`` (a backfill, days included) pull only the SQL sources' rows dated in that window.
     """
 
     def body() -> dict[str, Any]:
         from pipelines.ingest import load as ingest
 
-        results = ingest.ingest_all(settings, sources, force=force)
+        results = ingest.ingest_all(settings, sources, force=force, window=DateWindow(start, end))
         summary: dict[str, Any] = {
             "rows_in": sum(r.rows_read for r in results),
             "rows_out": sum(r.rows_loaded for r in results),
@@ -238,6 +244,7 @@ def report_stage(
             min_responses=report.MIN_RESPONSES if min_responses is None else min_responses,
             guard=guard,
         )
+        written += report.write_extract(settings, con, run_id, period, guard=guard)  # for BI tools (docs/bi.md)
         if guard.blocked:
             raise exports.ExportBlocked(guard.blocked, written=len(written))
         return {"rows_out": len(written), "files": [str(p) for p in written]}

@@ -553,3 +553,22 @@ def table_counts(settings: Settings, relations: list[str]) -> dict[str, int]:
             except duckdb.CatalogException:
                 out[rel] = -1
     return out
+
+
+@contextmanager
+def connect_file(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (creating) a plain DuckDB file that is not the warehouse: the PHI-free reporting extract.
+
+    Never encrypted, since it is built to hold nothing that needs it (docs/bi.md); closed on the way out.
+
+    Raises:
+        WarehouseError: when the file cannot be opened.
+    """
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open {path}: {exc}") from exc
+    try:
+        yield con
+    finally:
+        con.close()

@@ -30,6 +30,7 @@ import pandas as pd
 from pipelines import schema, warehouse
 from pipelines.config import Settings
 from pipelines.ingest import quality
+from pipelines.periods import DateWindow
 from pipelines.provenance import sha256_file
 from pipelines.sources.base import load_source_configs, source_files
 from pipelines.sources.readers import SourceRead, map_source_rows, read_source_file
@@ -125,7 +126,9 @@ class _Clock:
         self.wall, self.cpu = wall, cpu
 
 
-def ingest_all(settings: Settings, names: list[str] | None = None, force: bool = False) -> list[BatchResult]:
+def ingest_all(
+    settings: Settings, names: list[str] | None = None, force: bool = False, window: DateWindow | None = None
+) -> list[BatchResult]:
     """Ingest every configured source (or only ``names``) in turn.
 
     A failing source (unreadable file, database down, too many rows quarantined) does not stop
@@ -135,6 +138,8 @@ def ingest_all(settings: Settings, names: list[str] | None = None, force: bool =
         settings: where the warehouse, sources and GX context live.
         names: only these sources (YAML stems).
         force: re-read files already ingested (records upsert; unchanged ones count as duplicates).
+        window: a backfill: SQL sources pull the rows dated in it (their watermark stays);
+            file sources, ingested file by file, are skipped with a note.
     """
     try:
         configs = load_source_configs(settings.sources_dir, names)
@@ -145,7 +150,7 @@ def ingest_all(settings: Settings, names: list[str] | None = None, force: bool =
     validations: list = []
     for config in configs:
         try:
-            results.extend(ingest_source(settings, config, force=force, validations=validations))
+            results.extend(ingest_source(settings, config, force=force, validations=validations, window=window))
         except (QuarantineThresholdExceeded, IngestError) as exc:
             log.error("source %s failed: %s", config.name, exc)
             results.extend(exc.results)
@@ -175,12 +180,17 @@ def _build_docs(settings: Settings, validations: list, results: list[BatchResult
 
 
 def ingest_source(
-    settings: Settings, config: SourceConfig, force: bool = False, validations: list | None = None
+    settings: Settings,
+    config: SourceConfig,
+    force: bool = False,
+    validations: list | None = None,
+    window: DateWindow | None = None,
 ) -> list[BatchResult]:
-    """Ingest the new files (or new SQL rows) of one source.
+    """Ingest the new files (or new SQL rows, or a SQL source's rows dated in ``window``) of one source.
 
     ``validations`` collects the GX validation results for Data Docs; when not given, the
-    docs are built before returning.
+    docs are built before returning. A bounded ``window`` skips a file source (its files are
+    ingested whole, by a run without a window): its result has status "no window" and says why.
 
     Raises:
         QuarantineThresholdExceeded: after recording its batches, when the share of rows
@@ -189,11 +199,15 @@ def ingest_source(
         IngestError: when a file or extract could not be read at all (recorded as a failed
             batch; it is retried next run). Other files of the source are still ingested.
     """
+    if window is not None and window.bounded and config.format != "sql":
+        note = f"file source: a backfill window ({window}) applies to SQL sources only; files are ingested whole"
+        log.warning("source %s skipped: %s", config.name, note)
+        return [BatchResult("", config.name, config.path, "no window", message=note)]  # shown in the run summary
     done, state = _ingested(settings, config, force)
     own_docs = validations is None
     validations = [] if validations is None else validations
     limit = settings.quarantine_max if config.quarantine_max is None else config.quarantine_max
-    units = _units_or_fail(settings, config, state)
+    units = _units_or_fail(settings, config, state, window)
     results: list[BatchResult] = []
     unreadable: list[str] = []
     over: list[str] = []
@@ -239,10 +253,12 @@ def _ingested(settings: Settings, config: SourceConfig, force: bool) -> tuple[se
     return done, state
 
 
-def _units_or_fail(settings: Settings, config: SourceConfig, state: tuple | None) -> list[_Unit]:
+def _units_or_fail(
+    settings: Settings, config: SourceConfig, state: tuple | None, window: DateWindow | None = None
+) -> list[_Unit]:
     """The source's files or SQL extract; a source that cannot even be listed is recorded as a failed batch."""
     try:
-        return _units(settings, config, state)
+        return _units(settings, config, state, window)
     except SourceError as exc:
         failed = BatchResult(_batch_id(config), config.name, _sql_location(config), "failed", message=str(exc))
         _record_failed(settings, config, failed, datetime.now(UTC))
@@ -257,7 +273,9 @@ def _batch_id(config: SourceConfig) -> str:
     return f"{config.name}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> list[_Unit]:
+def _units(
+    settings: Settings, config: SourceConfig, state: tuple | None, window: DateWindow | None = None
+) -> list[_Unit]:
     if config.format != "sql":
         units = []
         for path in source_files(config, settings.data_dir):
@@ -266,9 +284,9 @@ def _units(settings: Settings, config: SourceConfig, state: tuple | None) -> lis
     from pipelines.sources.sql import pull
 
     mark, kind = (state[0], state[1]) if state else (None, None)
-    extract = pull(config, mark, kind)
+    extract = pull(config, mark, kind, urls=settings.source_urls, window=window)
     if not len(extract.rows.frame):
-        log.info("source %s: no rows since watermark %s", config.name, mark)
+        log.info("source %s: no rows %s", config.name, f"dated {window}" if window else f"since watermark {mark}")
         return []
     return [
         _Unit(

@@ -69,9 +69,11 @@ KNOWN_KEYS = frozenset(
         "defaults",
         "options",
         "url_env",
+        "connection",
         "query",
         "table",
         "watermark_column",
+        "date_column",
         "quarantine_max",
     }
 )
@@ -132,9 +134,11 @@ def parse_source_config(raw: dict[str, Any], origin: str = "<dict>") -> SourceCo
         defaults={k: str(v) for k, v in (raw.get("defaults") or {}).items()},
         options=dict(raw.get("options") or {}),
         url_env=raw.get("url_env"),
+        connection=raw.get("connection"),
         query=raw.get("query"),
         table=raw.get("table"),
         watermark_column=raw.get("watermark_column"),
+        date_column=raw.get("date_column"),
         quarantine_max=None if quarantine_max is None else float(quarantine_max),
         config_hash=_config_hash(raw, header_row),
     )
@@ -175,17 +179,28 @@ def _country(raw: dict[str, Any], origin: str) -> str:
 
 
 def _check_shapes(raw: dict[str, Any], origin: str) -> None:
-    """Nested keys are mappings; a SQL source names its URL variable and one query or table; a file source a path."""
+    """Nested keys are mappings; a SQL source names its URL (variable or Airflow connection) and one query or table.
+
+    A file source names a path.
+    """
     for key in ("mapping", "defaults", "options"):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise SourceError(f"{origin}: '{key}' must be a mapping")
     if raw["format"] == "sql":
-        if not raw.get("url_env"):
-            raise SourceError(f"{origin}: a sql source needs 'url_env' (the environment variable with its URL)")
+        if not raw.get("url_env") and not raw.get("connection"):
+            raise SourceError(
+                f"{origin}: a sql source needs 'url_env' (the environment variable with its URL) "
+                "or 'connection' (an Airflow connection id)"
+            )
+        if raw.get("connection") is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", str(raw["connection"])):
+            raise SourceError(f"{origin}: connection must be an Airflow connection id, got {raw['connection']!r}")
         if bool(raw.get("query")) == bool(raw.get("table")):
             raise SourceError(f"{origin}: a sql source needs exactly one of 'query' (a .sql file) or 'table'")
     elif not raw.get("path"):
         raise SourceError(f"{origin}: a {raw['format']} source needs 'path' (file or glob)")
+    for key in ("connection", "date_column"):
+        if raw.get(key) and raw["format"] != "sql":
+            raise SourceError(f"{origin}: '{key}' is for sql sources, not {raw['format']!r}")
 
 
 def _header_row(raw: dict[str, Any], origin: str) -> int:

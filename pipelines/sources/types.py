@@ -89,8 +89,10 @@ class SourceConfig:
     defaults: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     url_env: str | None = None
+    connection: str | None = None  # an Airflow connection id, resolved by the DAG at run time
     query: str | None = None
     table: str | None = None
     watermark_column: str | None = None
+    date_column: str | None = None  # what a backfill window filters on (default: the received_at column)
     quarantine_max: float | None = None
     config_hash: str = ""

@@ -198,3 +198,55 @@ def test_alert_goes_to_the_connections_recipients(common, monkeypatch):
     (notifier,) = sent
     assert notifier.to == "team@example.nhs.uk" and notifier.smtp_conn_id == common.ALERT_CONN_ID
     assert notifier.subject == "[patient-feedback] feedback_ingest.ingest_source[1] failed (try 1)"
+
+
+def test_report_dag_takes_a_period_or_a_window_of_whole_months(dagbag, common):
+    from pipelines.periods import Period
+
+    params = dagbag.dags["feedback_report"].params
+    assert params["start"] is None and params["end"] is None and params["period"] is None
+    assert common.report_period({}) is None
+    assert common.report_period({"period": "2026-03"}) == Period.month(date(2026, 3, 1))
+    assert common.report_period({"start": "2026-01-01", "end": "2026-03-31"}).key == "2026-Q1"
+    with pytest.raises(ValueError, match="either a period or a start/end window"):
+        common.report_period({"period": "2026-03", "start": "2026-03-01", "end": "2026-03-31"})
+    with pytest.raises(ValueError, match="whole months"):
+        common.report_period({"start": "2026-03-02", "end": "2026-03-31"})
+
+
+def _sql_source(folder, name: str, extra: str) -> None:  # noqa: ANN001
+    (folder / f"{name}.yaml").write_text(
+        f"stream: complaint\npreset: complaints\nformat: sql\ntable: complaints\n{extra}", encoding="utf-8"
+    )
+
+
+def test_source_connections_resolve_through_airflow_at_run_time(common, settings, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_FEEDBACK_PG", "postgresql://reader:s%40cret@db.example:5433/feedback")
+    _sql_source(settings.sources_dir, "pg", "connection: feedback_pg\n")
+    _sql_source(settings.sources_dir, "pg_or_env", "connection: feedback_missing\nurl_env: COMPLAINTS_URL\n")
+    _sql_source(settings.sources_dir, "env_only", "url_env: COMPLAINTS_URL\n")
+    urls = common.source_urls(settings, ["pg", "pg_or_env", "env_only"])
+    assert urls == {"feedback_pg": "postgresql+psycopg2://reader:s%40cret@db.example:5433/feedback"}
+
+    from pipelines.sources.types import SourceError
+
+    _sql_source(settings.sources_dir, "pg_missing", "connection: feedback_missing\n")
+    with pytest.raises(
+        SourceError, match="connection 'feedback_missing' is not defined .*AIRFLOW_CONN_FEEDBACK_MISSING"
+    ):
+        common.source_urls(settings, ["pg_missing"])
+    from airflow.sdk import RetryAction
+
+    # A missing connection is a config error: the retry policy fails it at once.
+    assert common.TransientOnly().evaluate(SourceError("x"), try_number=1, max_tries=3).action is RetryAction.FAIL
+
+
+def test_dag_files_import_no_pipelines_or_provider_at_top_level():
+    import ast
+
+    for path in sorted((ROOT / "dags").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                assert not (module or "").startswith(("pipelines", "airflow.providers")), (path.name, module)

@@ -11,7 +11,7 @@ import glob
 import subprocess
 import textwrap
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -221,3 +221,96 @@ def test_query_file_with_null_safe_watermark(postgres, schema, settings, tmp_pat
     assert ingest.ingest_all(s)[0].rows_loaded == 3
     again = ingest.ingest_all(s)[0]
     assert (again.rows_read, again.rows_duplicate) == (1, 1)  # only the boundary row
+
+
+def _complaint(ref: str, received: datetime, updated: datetime) -> tuple:
+    return (ref, received, "Riverside Infirmary", "ED", "Waiting times", "low", "open", None, None, 1, 10,
+            "Waited too long", updated)  # fmt: skip
+
+
+# Around the clock change of 29 March 2026 (BST): a London-midnight cut is 00:00 UTC before, 23:00 UTC after.
+WINDOW_ROWS = [
+    ("W-feb", datetime(2026, 2, 28, 23, 30, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),  # 28 Feb in London
+    ("W-mar-1", datetime(2026, 3, 1, 0, 30, tzinfo=UTC), datetime(2026, 4, 2, tzinfo=UTC)),
+    ("W-mar-31", datetime(2026, 3, 31, 22, 30, tzinfo=UTC), datetime(2026, 4, 3, tzinfo=UTC)),  # 23:30 on 31 Mar BST
+    ("W-apr-1", datetime(2026, 3, 31, 23, 30, tzinfo=UTC), datetime(2026, 4, 4, tzinfo=UTC)),  # 00:30 on 1 Apr BST
+]
+
+
+def test_window_pull_cuts_timestamptz_at_the_sources_local_midnight(postgres, schema):
+    from pipelines.periods import DateWindow
+    from pipelines.sources.base import parse_source_config
+    from pipelines.sources.sql import pull
+
+    con, _ = postgres
+    name, user = schema
+    _insert(con, name, [_complaint(*r) for r in WINDOW_ROWS])
+    config = parse_source_config(
+        {
+            "name": "pg",
+            "stream": "complaint",
+            "preset": "complaints",
+            "format": "sql",
+            "connection": "feedback_pg",
+            "table": f"{name}.complaints",
+            "watermark_column": "updated_at",
+            "timezone": "Europe/London",
+        }
+    )
+    urls = {"feedback_pg": f"postgresql+psycopg2://{user}@{HOST}:{PORT}/{DATABASE}"}
+    march = pull(config, None, None, {}, urls=urls, window=DateWindow(date(2026, 3, 1), date(2026, 3, 31)))
+    assert march.rows.frame["complaint_ref"].tolist() == ["W-mar-1", "W-mar-31"]
+    assert march.watermark is None  # a backfill leaves the watermark alone
+    everything = pull(config, None, None, {}, urls=urls)
+    assert len(everything.rows.frame) == 4 and datetime.fromisoformat(everything.watermark).day == 4
+
+
+@pytest.fixture
+def dag_env(airflow_home, tmp_path, monkeypatch):
+    """FEEDBACK_* paths in a fresh folder, as the DAG tasks read them from the environment."""
+    from pipelines.config import Settings
+
+    (tmp_path / "sources").mkdir()
+    env = {
+        "FEEDBACK_DATA_DIR": str(tmp_path / "data"),
+        "FEEDBACK_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb"),
+        "FEEDBACK_REPORTS_DIR": str(tmp_path / "reports"),
+        "FEEDBACK_SOURCES_DIR": str(tmp_path / "sources"),
+        "FEEDBACK_GX_DIR": str(shared_gx_dir()),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return Settings.from_env()
+
+
+def test_airflow_connection_and_backfill_window_in_a_dag_run(postgres, schema, dag_env, monkeypatch):
+    """feedback_ingest through dag.test(): the source names an Airflow connection defined by AIRFLOW_CONN_*."""
+    import feedback_ingest
+
+    con, _ = postgres
+    name, user = schema
+    _insert(con, name, [_complaint(*r) for r in WINDOW_ROWS])
+    monkeypatch.setenv("AIRFLOW_CONN_FEEDBACK_PG", f"postgresql://{user}@{HOST}:{PORT}/{DATABASE}")
+    monkeypatch.delenv("FEEDBACK_PG_URL", raising=False)
+    (dag_env.sources_dir / "pg_complaints.yaml").write_text(
+        f"stream: complaint\npreset: complaints\nformat: sql\nconnection: feedback_pg\n"
+        f"table: {name}.complaints\nwatermark_column: updated_at\ntimezone: Europe/London\n",
+        encoding="utf-8",
+    )
+
+    backfill = feedback_ingest.dag.test(run_conf={"start": "2026-03-01", "end": "2026-03-31"})
+    assert backfill.state == "success", [(t.task_id, t.state) for t in backfill.get_task_instances()]
+    loaded = query(dag_env, "select response_id from raw.feedback order by 1")["response_id"].tolist()
+    assert loaded == ["W-mar-1", "W-mar-31"]
+    assert query(dag_env, "select watermark from raw.source_state")["watermark"].isna().all()
+
+    # No window: the watermark pull takes everything new. The empty window is passed explicitly because
+    # in one process a run's conf stays in the DAG object's params (Airflow's ParamsDict resolves the
+    # conf into the DAG's own Param objects); a worker runs each task in a fresh process.
+    daily = feedback_ingest.dag.test(run_conf={"start": None, "end": None})
+    assert daily.state == "success"
+    loaded = query(dag_env, "select response_id from raw.feedback order by 1")["response_id"].tolist()
+    assert loaded == ["W-apr-1", "W-feb", "W-mar-1", "W-mar-31"]
+    batches = query(dag_env, "select location, rows_loaded, rows_duplicate from raw.ingest_batches order by started_at")
+    assert batches["location"].tolist()[0].endswith("dated 2026-03-01 to 2026-03-31")
+    assert batches[["rows_loaded", "rows_duplicate"]].values.tolist() == [[2, 0], [2, 2]]
