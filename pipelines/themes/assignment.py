@@ -18,6 +18,7 @@ from pipelines import warehouse
 from pipelines.config import Settings
 from pipelines.themes.context import Context, embeddings_for, insert_run, outlier_share, scorer
 from pipelines.themes.model import assign_within_categories, clause_categories, secondary_themes
+from pipelines.themes.noncontent import NonContent
 from pipelines.themes.registry import centroid_matrix, read_registry, remap
 
 __all__ = ["assign_pending", "assignment_frames", "methods", "secondary", "write_assignments"]
@@ -37,6 +38,8 @@ def assign_pending(ctx: Context, registry: pd.DataFrame, manifest: dict[str, Any
         remap(settings, con, ctx.cfg, ctx.categories, ctx.tax_hash, ctx.embedder)
         registry = read_registry(settings, con)
     pending = warehouse.run_sql(con, settings, "queries/themes/pending_clauses").df()
+    # Non-answers are never assigned a theme (they stay out of the registry's counts).
+    pending = pending[NonContent(ctx.cfg).mask(pending["clause_text"].tolist())].reset_index(drop=True)
     active = registry[registry["status"] == "active"].reset_index(drop=True)
     n_embedded = 0
     assignments = outliers = pd.DataFrame()
@@ -88,7 +91,7 @@ def _assign(ctx: Context, pending: pd.DataFrame, active: pd.DataFrame) -> tuple[
     cents = centroid_matrix(active, ctx.embedder.dim)
     cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
     theme_cat = np.array([cat_pos.get(c, -1) for c in active["category_id"].fillna("")], dtype=int)
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg).scores(emb, texts)
+    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings).scores(emb, texts)
     clause_cat = clause_categories(cat_scores, float(cfg["taxonomy"]["clause_min_score"]))
     best, sim = assign_within_categories(emb, clause_cat, cents, theme_cat, float(cfg["outliers"]["assign_threshold"]))
     method = np.where(best >= 0, "centroid", "outlier").astype(object)
@@ -118,7 +121,7 @@ def secondary(
         cents,
         theme_cat,
         float(mcfg["margin"]),
-        float(ctx.cfg["taxonomy"]["clause_min_score"]),
+        float(mcfg.get("min_score", ctx.cfg["taxonomy"]["clause_min_score"])),
     )
 
 

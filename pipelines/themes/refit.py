@@ -43,6 +43,7 @@ from pipelines.themes.model import (
     stop_words,
     vote_categories,
 )
+from pipelines.themes.noncontent import NonContent, dominated_themes, normalise
 from pipelines.themes.registry import (
     category_frame,
     match_to_registry,
@@ -93,7 +94,7 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     version = f"themes-{ctx.started:%Y%m%dT%H%M%S}-{config_hash({'cfg': cfg, 'seed': ctx.settings.seed})}"
 
     t1 = time.perf_counter()
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg).scores(corpus.emb, corpus.texts)
+    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings).scores(corpus.emb, corpus.texts)
     clause_cat = clause_categories(cat_scores, float(tcfg["clause_min_score"]))
     fit = _fit(ctx, corpus, cat_scores)
     timings["fit_s"] = round(time.perf_counter() - t1, 2)
@@ -103,6 +104,7 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     topic_cat = enforce_categories(fit, corpus.emb, clause_cat, ctx.categories, keywords, float(tcfg["new_share"]))
     theme_of_topic, themes = _seed_themes(ctx, registry, fit, corpus.emb, clause_cat, topic_cat)
     themes = _drop_empty(corpus.emb, _settle(ctx, corpus, clause_cat, fit, themes))
+    themes = _drop_empty(corpus.emb, _refuse_dominated(ctx, corpus, themes))
     method = np.where(
         themes.index < 0, "outlier", np.where(themes.index == themes.pre_index, fit.method_of_doc, "centroid")
     ).astype(object)
@@ -155,6 +157,8 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 def _embed_corpus(ctx: Context) -> _Corpus:
     clauses = warehouse.run_sql(ctx.con, ctx.settings, "queries/themes/informative_clauses").df()
+    # Non-answers ("Did not answer", "Nothing. Thank you") never take part in fitting.
+    clauses = clauses[NonContent(ctx.cfg).mask(clauses["clause_text"].tolist())].reset_index(drop=True)
     # Unique texts in hash order: the fit does not depend on the order rows arrive in.
     unique = clauses.drop_duplicates("text_hash").sort_values("text_hash", kind="stable").reset_index(drop=True)
     hashes = unique["text_hash"].tolist()
@@ -267,6 +271,36 @@ def _too_small(index: np.ndarray, keep: np.ndarray, theme_cat: np.ndarray, min_s
     return keep & (counts < min_size) & (~sole | (counts == 0))
 
 
+def _refuse_dominated(ctx: Context, corpus: _Corpus, themes: _Themes) -> _Themes:
+    """No theme made mostly of one repeated text (``dominance.max_share`` of its clauses).
+
+    A dominated theme merges into the nearest theme of its category; when it has none, the
+    repeated text leaves the theme (outlier). Repeated until no theme is dominated (3 rounds).
+    """
+    max_share = float(ctx.cfg["dominance"]["max_share"])
+    counts = corpus.clauses["text_hash"].value_counts()
+    weights = np.array([counts.get(h, 0) for h in corpus.hashes], dtype=float)
+    keys = [normalise(t) for t in corpus.texts]
+    index = themes.index.copy()
+    for _ in range(3):
+        dominated = dominated_themes(index, keys, weights, max_share)
+        if not dominated:
+            break
+        for j, key in dominated.items():
+            rows = np.flatnonzero(index == j)
+            others = [
+                k for k in range(len(themes.ids)) if k != j and themes.cat[k] == themes.cat[j] and (index == k).any()
+            ]
+            if others and themes.cat[j] >= 0:
+                log.info("theme %s is mostly %r: merged into its category's nearest theme", themes.ids[j], key)
+                sims = themes.cents[others] @ themes.cents[j]
+                index[rows] = others[int(np.argmax(sims))]
+            else:
+                log.info("theme %s is mostly %r: that text is left out of it", themes.ids[j], key)
+                index[rows[np.asarray([keys[i] == key for i in rows], dtype=bool)]] = -1
+    return replace(themes, index=index)
+
+
 def _drop_empty(emb: np.ndarray, themes: _Themes) -> _Themes:
     """Only the themes with members, renumbered; centroids recomputed from the members."""
     alive = sorted(set(themes.index.tolist()) - {-1})
@@ -305,7 +339,10 @@ def _registry_frame(
     for j in order:
         tid = themes.ids[j]
         members = np.flatnonzero(themes.index == j)
-        label, kws = theme_label(tid, members, theme_of_topic, fit, keywords, stop, cat_fields[j], old, used_labels)
+        member_clauses = ([corpus.texts[i] for i in members], corpus.emb[members], themes.cents[j])
+        label, kws = theme_label(
+            tid, members, theme_of_topic, fit, keywords, stop, cat_fields[j], old, used_labels, member_clauses
+        )
         kept = tid in old.index
         quotes = pick_quotes([corpus.texts[i] for i in members], corpus.emb[members], themes.cents[j], ctx.cfg)
         rows.append(
