@@ -104,7 +104,7 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     topic_cat = enforce_categories(fit, corpus.emb, clause_cat, ctx.categories, keywords, float(tcfg["new_share"]))
     theme_of_topic, themes = _seed_themes(ctx, registry, fit, corpus.emb, clause_cat, topic_cat)
     themes = _drop_empty(corpus.emb, _settle(ctx, corpus, clause_cat, fit, themes))
-    themes = _drop_empty(corpus.emb, _refuse_dominated(ctx, corpus, themes))
+    themes = _drop_empty(corpus.emb, _refuse_dominated(ctx, corpus, themes, clause_cat))
     method = np.where(
         themes.index < 0, "outlier", np.where(themes.index == themes.pre_index, fit.method_of_doc, "centroid")
     ).astype(object)
@@ -271,19 +271,23 @@ def _too_small(index: np.ndarray, keep: np.ndarray, theme_cat: np.ndarray, min_s
     return keep & (counts < min_size) & (~sole | (counts == 0))
 
 
-def _refuse_dominated(ctx: Context, corpus: _Corpus, themes: _Themes) -> _Themes:
+def _refuse_dominated(ctx: Context, corpus: _Corpus, themes: _Themes, clause_cat: np.ndarray) -> _Themes:
     """No theme made mostly of one repeated text (``dominance.max_share`` of its clauses).
 
-    A dominated theme merges into the nearest theme of its category; when it has none, the
-    repeated text leaves the theme (outlier). Repeated until no theme is dominated (3 rounds).
+    A dominated theme merges into the nearest theme of its category. When it has none, the
+    repeated text decides: a text that fits no taxonomy category is a placeholder the no-content
+    rule did not know ("Patient did not respond"), so it leaves the theme (an outlier row, kept
+    in ``enrich.theme_outliers``); a codeable text ("Very good" said by hundreds) keeps its
+    theme, which is logged. Repeated until nothing changes (3 rounds).
     """
     max_share = float(ctx.cfg["dominance"]["max_share"])
     counts = corpus.clauses["text_hash"].value_counts()
     weights = np.array([counts.get(h, 0) for h in corpus.hashes], dtype=float)
     keys = [normalise(t) for t in corpus.texts]
     index = themes.index.copy()
+    kept: set[int] = set()
     for _ in range(3):
-        dominated = dominated_themes(index, keys, weights, max_share)
+        dominated = {j: k for j, k in dominated_themes(index, keys, weights, max_share).items() if j not in kept}
         if not dominated:
             break
         for j, key in dominated.items():
@@ -291,13 +295,17 @@ def _refuse_dominated(ctx: Context, corpus: _Corpus, themes: _Themes) -> _Themes
             others = [
                 k for k in range(len(themes.ids)) if k != j and themes.cat[k] == themes.cat[j] and (index == k).any()
             ]
+            repeated = rows[np.asarray([keys[i] == key for i in rows], dtype=bool)]
             if others and themes.cat[j] >= 0:
                 log.info("theme %s is mostly %r: merged into its category's nearest theme", themes.ids[j], key)
                 sims = themes.cents[others] @ themes.cents[j]
                 index[rows] = others[int(np.argmax(sims))]
+            elif (clause_cat[repeated] < 0).all():
+                log.info("theme %s is mostly %r, which fits no category: that text is left out", themes.ids[j], key)
+                index[repeated] = -1
             else:
-                log.info("theme %s is mostly %r: that text is left out of it", themes.ids[j], key)
-                index[rows[np.asarray([keys[i] == key for i in rows], dtype=bool)]] = -1
+                log.info("theme %s is mostly %r, a codeable answer and its category's only theme: kept", themes.ids[j], key)
+                kept.add(j)
     return replace(themes, index=index)
 
 
@@ -341,7 +349,17 @@ def _registry_frame(
         members = np.flatnonzero(themes.index == j)
         member_clauses = ([corpus.texts[i] for i in members], corpus.emb[members], themes.cents[j])
         label, kws = theme_label(
-            tid, members, theme_of_topic, fit, keywords, stop, cat_fields[j], old, used_labels, member_clauses
+            tid,
+            members,
+            theme_of_topic,
+            fit,
+            keywords,
+            stop,
+            cat_fields[j],
+            old,
+            used_labels,
+            member_clauses,
+            ctx.embedder.encode,
         )
         kept = tid in old.index
         quotes = pick_quotes([corpus.texts[i] for i in members], corpus.emb[members], themes.cents[j], ctx.cfg)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,6 +165,7 @@ def theme_label(
     old: pd.DataFrame,
     used_labels: set[str],
     clauses: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None,
+    encode: Callable[[list[str]], np.ndarray] | None = None,
 ) -> tuple[str, list[str]]:
     """Label and keywords of an active theme after a refit.
 
@@ -186,7 +187,7 @@ def theme_label(
     base = topic_label or make_label(phrases)
     if not topic_label and len(base.split()) < 2 and fields["category_id"] != NEW_CATEGORY_ID:
         base = f"{fields['category_name']}: {base.lower()}"  # one word says too little
-    phrase = None if kept or clauses is None else phrase_label(*clauses, kws, stop, used_labels)
+    phrase = None if kept or clauses is None else phrase_label(*clauses, kws, stop, used_labels, encode=encode)
     label = str(old.loc[tid, "label"]) if kept else phrase or _unique_label(base, kws, used_labels)
     used_labels.add(label.lower())
     return label, kws

@@ -170,3 +170,22 @@ def test_split_clauses():
         "the wait was long",
         "Parking awful",
     ]
+
+
+def test_month_view_ranks_at_most_20_categories_with_their_themes_beneath():
+    from pipelines.report.theme_report import MAX_CATEGORIES, category_groups
+
+    themes = [
+        {"theme_id": f"T{i:04d}", "label": f"theme {i}", "category": f"cat {i % 25}", "comments": 100 - i,
+         "share_pct": 1.0, "negative_pct": 50.0 if i % 2 else 10.0}
+        for i in range(60)
+    ]  # fmt: skip
+    shown, more = category_groups(themes)
+    assert MAX_CATEGORIES == 20 and len(shown) == 20 and more == 5
+    assert [c["comments"] for c in shown] == sorted((c["comments"] for c in shown), reverse=True)
+    first = shown[0]
+    assert first["name"] == "cat 0" and [t["theme_id"] for t in first["themes"]] == ["T0000", "T0025", "T0050"]
+    assert first["comments"] == 100 + 75 + 50
+    # Every theme of a shown category sits beneath it, and nowhere else.
+    ids = [t["theme_id"] for c in shown for t in c["themes"]]
+    assert len(ids) == len(set(ids)) and all(t["category"] == c["name"] for c in shown for t in c["themes"])
