@@ -9,10 +9,8 @@ import typer
 from rich.console import Console
 
 console = Console()
-eval_app = typer.Typer(name="eval", help="Evaluate stages against coded data.", no_args_is_help=True)
 
 
-@eval_app.command("themes")
 def eval_themes(
     coded: Annotated[Path, typer.Argument(help="Coded CSV or JSONL file.", exists=True, dir_okay=False)],
     text_column: Annotated[str, typer.Option("--text-column", help="Column with the comment text.")] = "text",
@@ -69,5 +67,11 @@ def eval_themes(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``feedback eval ...`` to the main app."""
+    """Add ``feedback eval themes`` to the main app (joining the ``eval`` group when it exists)."""
+    for group in app.registered_groups:
+        if group.name == "eval" and group.typer_instance is not None:
+            group.typer_instance.command("themes")(eval_themes)
+            return
+    eval_app = typer.Typer(help="Evaluate stages against coded data.", no_args_is_help=True)
+    eval_app.command("themes")(eval_themes)
     app.add_typer(eval_app, name="eval")

@@ -322,8 +322,11 @@ def _series_counts(
 
 
 def comparable_strata(n: np.ndarray, window: int, min_months: int) -> np.ndarray:
-    """(..., strata, months) mask: the stratum has comments in the month and in at least
-    ``min_months`` of the previous ``window`` months (the month itself excluded)."""
+    """(..., strata, months) mask: the strata comparable in each month.
+
+    A stratum is comparable when it has comments in the month and in at least ``min_months``
+    of the previous ``window`` months (the month itself excluded).
+    """
     active = (n > 0).astype(float)
     flat = active.reshape(-1, active.shape[-1])
     history = _rolling(flat, window).reshape(active.shape)
@@ -331,8 +334,10 @@ def comparable_strata(n: np.ndarray, window: int, min_months: int) -> np.ndarray
 
 
 def _baseline(grid: _Grid, cfg: Mapping[str, Any]) -> _Baseline:
-    """The month's and the trailing window's sums over the comparable strata, and the window's
-    dispersion (Pearson chi2 / df of its months, clipped)."""
+    """The month's and the trailing window's sums over the comparable strata, and the dispersion.
+
+    The dispersion is the window's Pearson chi2 / df over its months, clipped.
+    """
     window = int(cfg["baseline_months"])
     mask = comparable_strata(grid.n, window, int(cfg["min_baseline_months"]))
     x_m = (grid.x * mask).sum(axis=1)

@@ -278,9 +278,12 @@ def training_key(categories: Sequence[Category], embedder: Embedder, cfg: dict[s
 
 
 def training_files(cfg: dict[str, Any], themes_dir: Path, shipped_dir: Path | None = None) -> list[tuple[Path, Path]]:
-    """(coded file, code map) pairs of ``classifier.training``, each found under ``themes_dir``
-    or else under ``shipped_dir`` (the project's own ``models/themes``: a copied models folder
-    without the coded files trains the same classifier as the shipped one)."""
+    """(coded file, code map) pairs of ``classifier.training``.
+
+    Each is found under ``themes_dir`` or else under ``shipped_dir`` (the project's own
+    ``models/themes``: a copied models folder without the coded files trains the same
+    classifier as the shipped one).
+    """
     out: list[tuple[Path, Path]] = []
     for item in cfg["classifier"].get("training") or []:
         data, cmap = Path(str(item["data"])), Path(str(item["map"]))

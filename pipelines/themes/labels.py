@@ -18,7 +18,24 @@ import numpy as np
 __all__ = ["phrase_label"]
 
 _PIECES = re.compile(r"\s*(?:[,;:.!?()]+|\s-\s|\band then\b|\bbut\b)\s*", re.IGNORECASE)
-_LEAD = {"and", "but", "so", "also", "just", "very", "really", "then", "because", "as", "oh", "well", "the", "a", "both", "all"}
+_LEAD = {
+    "and",
+    "but",
+    "so",
+    "also",
+    "just",
+    "very",
+    "really",
+    "then",
+    "because",
+    "as",
+    "oh",
+    "well",
+    "the",
+    "a",
+    "both",
+    "all",
+}
 _TRAIL = {"and", "but", "so", "the", "a", "to", "of", "for", "with", "was", "were", "is", "i", "we", "my"}
 _WORD = re.compile(r"[A-Za-z0-9&'\u00a3$][A-Za-z0-9&'.]*(?<!\.)")
 

@@ -232,7 +232,8 @@ def load_taxonomy(path: Path) -> list[Category]:
 def taxonomy_hash(categories: Sequence[Category]) -> str:
     """Short hash of the taxonomy content (changes when a user edits it)."""
     payload = [
-        [c.id, c.name, c.group, c.description, list(c.seed_terms), list(c.examples)] + (["general"] if c.general else [])
+        [c.id, c.name, c.group, c.description, list(c.seed_terms), list(c.examples)]
+        + (["general"] if c.general else [])
         for c in categories
     ]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:12]

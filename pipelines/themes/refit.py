@@ -304,7 +304,9 @@ def _refuse_dominated(ctx: Context, corpus: _Corpus, themes: _Themes, clause_cat
                 log.info("theme %s is mostly %r, which fits no category: that text is left out", themes.ids[j], key)
                 index[repeated] = -1
             else:
-                log.info("theme %s is mostly %r, a codeable answer and its category's only theme: kept", themes.ids[j], key)
+                log.info(
+                    "theme %s is mostly %r, a codeable answer and its category's only theme: kept", themes.ids[j], key
+                )
                 kept.add(j)
     return replace(themes, index=index)
 

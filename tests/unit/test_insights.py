@@ -139,9 +139,11 @@ def test_a_new_source_is_a_source_change_not_an_emerging_theme():
     alerts = emerging.select_alerts(emerging.emerging_tests(counts, cfg), cfg)
     assert alerts.empty, alerts[["theme_id", "period", "share", "baseline_share"]]
     # Without strata (the mix ignored) the same data raises the misleading alert.
-    pooled = counts.drop(columns="stratum").groupby(
-        ["segment_type", "segment_value", "period", "theme_id"], dropna=False, as_index=False
-    )["comments"].sum()
+    pooled = (
+        counts.drop(columns="stratum")
+        .groupby(["segment_type", "segment_value", "period", "theme_id"], dropna=False, as_index=False)["comments"]
+        .sum()
+    )
     naive = emerging.select_alerts(emerging.emerging_tests(pooled, cfg), cfg)
     assert set(naive["theme_id"]) == {"mental_health"}
     changes = emerging.source_changes(counts, cfg)
