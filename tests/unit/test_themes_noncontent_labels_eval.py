@@ -189,3 +189,24 @@ def test_month_view_ranks_at_most_20_categories_with_their_themes_beneath():
     # Every theme of a shown category sits beneath it, and nowhere else.
     ids = [t["theme_id"] for c in shown for t in c["themes"]]
     assert len(ids) == len(set(ids)) and all(t["category"] == c["name"] for c in shown for t in c["themes"])
+
+
+def test_specific_category_beats_general_criticism():
+    # Two features: x0 = "about waiting", x1 = "negative tone". General criticism fires on tone.
+    clf = CategoryClassifier(
+        ids=["waiting_times", "general_criticism"],
+        coef=np.array([[10.0, 0.0], [0.0, 10.0]]),
+        intercept=np.array([-5.0, -5.0]),
+        thresholds=np.array([0.5, 0.5]),
+        meta={},
+        general=np.array([False, True]),
+    )
+    x = np.array([[1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])  # waited and angry | angry only | waited
+    s = clf.scores(x)
+    assert s[0, 0] >= 0.5 and s[0, 1] < 0.5 and s[0, 1] < s[0, 0]  # specific wins, general capped
+    assert s[1, 1] >= 0.5  # nothing specific: the general verdict stays
+    assert [[clf.ids[k] for k in row] for row in clf.labels(x, fallback=0.3)] == [
+        ["waiting_times"],
+        ["general_criticism"],
+        ["waiting_times"],
+    ]
