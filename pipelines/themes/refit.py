@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import warehouse
-from pipelines.themes.assignment import assignment_frames, methods, secondary, write_assignments
+from pipelines.themes.assignment import assignment_frames, methods, noncontent_rows, secondary, write_assignments
 from pipelines.themes.context import Context, build_dir, embeddings_for, insert_run, outlier_share, scorer
 from pipelines.themes.model import (
     FitResult,
@@ -63,6 +63,7 @@ class _Corpus:
     """Every informative clause, and its unique texts in hash order with their embeddings."""
 
     clauses: pd.DataFrame
+    noncontent: pd.DataFrame  # placeholder / non-answer clauses: stored as 'no content' outliers
     hashes: list[str]
     texts: list[str]
     emb: np.ndarray
@@ -158,13 +159,15 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
 def _embed_corpus(ctx: Context) -> _Corpus:
     clauses = warehouse.run_sql(ctx.con, ctx.settings, "queries/themes/informative_clauses").df()
     # Non-answers ("Did not answer", "Nothing. Thank you") never take part in fitting.
-    clauses = clauses[NonContent(ctx.cfg).mask(clauses["clause_text"].tolist())].reset_index(drop=True)
+    content = NonContent(ctx.cfg).mask(clauses["clause_text"].tolist())
+    noncontent = clauses[~content].reset_index(drop=True)
+    clauses = clauses[content].reset_index(drop=True)
     # Unique texts in hash order: the fit does not depend on the order rows arrive in.
     unique = clauses.drop_duplicates("text_hash").sort_values("text_hash", kind="stable").reset_index(drop=True)
     hashes = unique["text_hash"].tolist()
     texts = unique["clause_text"].tolist()
     emb, n_embedded = embeddings_for(ctx.settings, ctx.con, ctx.embedder, hashes, texts, ctx.progress)
-    return _Corpus(clauses=clauses, hashes=hashes, texts=texts, emb=emb, n_embedded=n_embedded)
+    return _Corpus(clauses=clauses, noncontent=noncontent, hashes=hashes, texts=texts, emb=emb, n_embedded=n_embedded)
 
 
 def _fit(ctx: Context, corpus: _Corpus, cat_scores: np.ndarray) -> FitResult:
@@ -404,9 +407,10 @@ def _assignments(
     cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
     final_cat = np.array([cat_pos.get(f["category_id"], -1) for f in cat_fields], dtype=int)
     second, second_sim = secondary(ctx, corpus.emb, cat_scores, index, cents, final_cat)
-    return assignment_frames(
+    assignments, outliers = assignment_frames(
         corpus.clauses, corpus.hashes, themes.ids, index, doc_prob, method, second, second_sim, ctx.run_id
     )
+    return assignments, pd.concat([outliers, noncontent_rows(corpus.noncontent, ctx.run_id)], ignore_index=True)
 
 
 def _write(

@@ -304,3 +304,18 @@ def test_labels_name_the_issue_and_its_direction_like_a_coder():
         # A second theme of the same cluster in the category gets another label.
         again = phrase_label(texts, emb, centroid, [], stop, used, encode=embedder.encode)
         assert again is None or again.lower() not in used
+
+
+def test_non_answers_are_stored_as_no_content_and_never_themed(stage):
+    settings, con = stage["settings"], stage["con"]
+    load_comments(settings, con, [("na-1", "Did not answer"), ("na-2", "N/A"), ("na-3", "Nothing. Thank you")])
+    s = themes.run_themes(settings, con, "daily-na", refit=False)
+    rows = con.execute(
+        "select feedback_id, reason from enrich.theme_outliers where feedback_id like 'na-%' order by 1, clause_idx"
+    ).fetchall()
+    assert rows and {r for _, r in rows} == {"no content"}
+    assert {f for f, _ in rows} == {"na-1", "na-2", "na-3"}
+    themed = con.execute("select count(*) from enrich.theme_assignments where feedback_id like 'na-%'").fetchone()
+    assert themed[0] == 0 and s["clauses"] == 0  # not counted as processed content clauses
+    again = themes.run_themes(settings, con, "daily-na-2", refit=False)
+    assert again["clauses"] == 0 and again["methods"] == {}  # nothing left pending
