@@ -45,9 +45,9 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug l
 
 def _register_groups() -> None:
     """Add the command groups that live in their own modules (each owns its sub-commands)."""
-    from pipelines.cli import demo, pipeline, report, sentiment, source
+    from pipelines.cli import demo, pipeline, report, sentiment, source, themes
 
-    for module in (demo, pipeline, source, sentiment, report):
+    for module in (demo, pipeline, source, sentiment, themes, report):
         module.register(app)
 
 

@@ -20,7 +20,15 @@ from scipy import stats
 from pipelines.insights.significance import bh_qvalues, fisher_greater
 from pipelines.insights.units import unit_meta, with_unit_columns
 
-__all__ = ["EMERGING_METHOD", "TEST_COLUMNS", "emerging_tests", "select_alerts"]
+__all__ = [
+    "EMERGING_METHOD",
+    "SOURCE_CHANGE_COLUMNS",
+    "TEST_COLUMNS",
+    "comparable_strata",
+    "emerging_tests",
+    "select_alerts",
+    "source_changes",
+]
 
 EMERGING_METHOD = "fisher_trailing_baseline"
 
@@ -50,24 +58,40 @@ TEST_COLUMNS = [
     "negative_share",
 ]
 
+# Columns of source_changes(), in order.
+SOURCE_CHANGE_COLUMNS = [
+    "segment_type",
+    "segment_value",
+    "period",
+    "stratum",
+    "change",
+    "comments",
+    "baseline_comments",
+    "baseline_months",
+]
+
 
 @dataclass
 class _Grid:
-    """Month columns (``m0`` .. ``m0 + months - 1``) for every theme x segment series."""
+    """Theme x segment series by stratum (source / site / service) and month (``m0`` ...)."""
 
     m0: int
     months: int
     series: pd.DataFrame  # theme_id, segment_type, segment_value per row of the matrices
     themed: pd.DataFrame  # the theme rows the matrices were filled from
-    x: np.ndarray  # theme comments
-    n: np.ndarray  # informative comments of the series' segment
-    negative: np.ndarray  # negative theme comments (NaN when the input has none)
+    x: np.ndarray  # (series, strata, months) theme comments
+    n: np.ndarray  # (series, strata, months) informative comments of the series' segment
+    negative: np.ndarray  # (series, strata, months) negative theme comments
+    has_negative: bool
 
 
 @dataclass
 class _Baseline:
-    """Trailing-window sums per series-month (the month itself excluded) and the dispersion."""
+    """Per series-month: the month's and the trailing window's sums over the comparable strata."""
 
+    x_month: np.ndarray
+    n_month: np.ndarray
+    neg_month: np.ndarray
     x: np.ndarray
     n: np.ndarray
     months: np.ndarray
@@ -76,6 +100,12 @@ class _Baseline:
 
 def emerging_tests(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame:
     """Every eligible theme x segment x month comparison against its trailing baseline.
+
+    Comparisons are made within strata (an optional ``stratum`` column: source / site /
+    service): a month and its baseline are summed over the strata that contribute to both (in
+    the month and in at least ``min_baseline_months`` of the window), so a source, site or
+    service that starts or stops sending comments changes neither side. :func:`source_changes`
+    lists those strata as new or stopped sources.
 
     Args:
         counts: one row per (segment_type, segment_value, period, theme_id) with ``comments``;
@@ -93,10 +123,10 @@ def emerging_tests(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame
         return pd.DataFrame(columns=TEST_COLUMNS)
     base = _baseline(grid, cfg)
     eligible = (
-        (grid.n >= cfg["min_segment_comments"])
+        (base.n_month >= cfg["min_segment_comments"])
         & (base.n >= cfg["min_baseline_comments"])
         & (base.months >= cfg["min_baseline_months"])
-        & (grid.x + base.x >= cfg["min_theme_total"])
+        & (base.x_month + base.x >= cfg["min_theme_total"])
     )
     si, mi = np.nonzero(eligible)
     if len(si) == 0:
@@ -133,6 +163,58 @@ def select_alerts(tests: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame:
     return tests[alert].reset_index(drop=True)
 
 
+def source_changes(counts: pd.DataFrame, cfg: Mapping[str, Any]) -> pd.DataFrame:
+    """Strata (source / site / service) that start or stop contributing to a segment in a month.
+
+    A change in the mix of sources is not a theme emerging: :func:`emerging_tests` leaves these
+    strata out of the comparison, and this table says so. ``new source``: the stratum has
+    comments in the month and none in the previous ``baseline_months`` months while the segment
+    has a baseline; ``stopped source``: no comments in the month after at least
+    ``min_baseline_months`` months with comments in the window, while the segment has comments.
+
+    Args:
+        counts: the count frame of :func:`emerging_tests` (only its rows with a null theme_id,
+            the segment-month totals by ``stratum``, are used).
+        cfg: the ``emerging`` section of the insights config.
+    """
+    frame = counts[counts["theme_id"].isna() & counts["segment_type"].isin(cfg["segments"])].copy()
+    if frame.empty or "stratum" not in frame:
+        return pd.DataFrame(columns=SOURCE_CHANGE_COLUMNS)
+    frame["m"] = _month_number(frame["period"])
+    frame["stratum"] = _strata(frame)
+    m0, months = int(frame["m"].min()), int(frame["m"].max() - frame["m"].min() + 1)
+    strata = {k: i for i, k in enumerate(sorted(frame["stratum"].unique()))}
+    seg_index, n = _segment_totals(frame, strata, m0, months)
+    window, min_months = int(cfg["baseline_months"]), int(cfg["min_baseline_months"])
+    active = (n > 0).astype(float)
+    history = _rolling(active.reshape(-1, months), window).reshape(active.shape)
+    seg_history = _rolling((n.sum(axis=1) > 0).astype(float), window)[:, None, :]
+    seg_now = (n.sum(axis=1) > 0)[:, None, :]
+    base_n = _rolling(n.reshape(-1, months), window).reshape(n.shape)
+    new = (active > 0) & (history == 0) & (seg_history >= min_months)
+    stopped = (active == 0) & (history >= min_months) & seg_now
+    keys = list(seg_index)
+    names = list(strata)
+    month_starts = [date(int(v) // 12, int(v) % 12 + 1, 1) for v in range(m0, m0 + months)]
+    rows = []
+    for change, mask in (("new source", new), ("stopped source", stopped)):
+        for g, k, m in zip(*np.nonzero(mask), strict=True):
+            rows.append(
+                {
+                    "segment_type": keys[g][0],
+                    "segment_value": keys[g][1],
+                    "period": month_starts[m],
+                    "stratum": names[k],
+                    "change": change,
+                    "comments": int(n[g, k, m]),
+                    "baseline_comments": int(base_n[g, k, m]),
+                    "baseline_months": int(history[g, k, m]),
+                }
+            )
+    out = pd.DataFrame(rows, columns=SOURCE_CHANGE_COLUMNS)
+    return out.sort_values(["period", "segment_type", "segment_value", "stratum"], ignore_index=True)
+
+
 # --------------------------------------------------------------------------------------
 # Steps
 # --------------------------------------------------------------------------------------
@@ -149,20 +231,29 @@ def _rolling(mat: np.ndarray, window: int) -> np.ndarray:
     return csum[:, idx] - csum[:, lo]
 
 
+def _strata(frame: pd.DataFrame) -> pd.Series:
+    """Stratum of every count row ('all' when the input has no ``stratum`` column)."""
+    if "stratum" not in frame:
+        return pd.Series("all", index=frame.index)
+    return frame["stratum"].fillna("Unknown").astype(str)
+
+
 def _month_grid(counts: pd.DataFrame, segments: list[str]) -> _Grid | None:
-    """The count frame as series x month matrices; None when nothing is left to test."""
+    """The count frame as series x stratum x month arrays; None when nothing is left to test."""
     frame = with_unit_columns(counts)
     frame = frame[frame["segment_type"].isin(segments)].copy()
     if frame.empty:
         return None
     frame["m"] = _month_number(frame["period"])
+    frame["stratum"] = _strata(frame)
     m0, m1 = int(frame["m"].min()), int(frame["m"].max())
     months = m1 - m0 + 1
     totals = frame[frame["theme_id"].isna()]
     themed = frame[frame["theme_id"].notna()]
     if totals.empty or themed.empty:
         return None
-    seg_index, n_mat = _segment_totals(totals, m0, months)
+    strata = {k: i for i, k in enumerate(sorted(frame["stratum"].unique()))}
+    seg_index, n_mat = _segment_totals(totals, strata, m0, months)
     series = themed[["theme_id", "segment_type", "segment_value"]].drop_duplicates().reset_index(drop=True)
     series = series[
         [(s, v) in seg_index for s, v in zip(series["segment_type"], series["segment_value"], strict=True)]
@@ -172,70 +263,110 @@ def _month_grid(counts: pd.DataFrame, segments: list[str]) -> _Grid | None:
     series_seg = np.array(
         [seg_index[(s, v)] for s, v in zip(series["segment_type"], series["segment_value"], strict=True)]
     )
-    themed, x_mat, neg_mat = _series_counts(themed, series, m0, months)
+    themed, x_mat, neg_mat = _series_counts(themed, series, strata, m0, months)
     n_ser = n_mat[series_seg]
     # A theme cannot be in more comments than the cell has (guards against inconsistent input).
     x_mat = np.minimum(x_mat, n_ser)
-    return _Grid(m0=m0, months=months, series=series, themed=themed, x=x_mat, n=n_ser, negative=neg_mat)
+    return _Grid(
+        m0=m0,
+        months=months,
+        series=series,
+        themed=themed,
+        x=x_mat,
+        n=n_ser,
+        negative=neg_mat,
+        has_negative="negative_comments" in themed,
+    )
 
 
-def _segment_totals(totals: pd.DataFrame, m0: int, months: int) -> tuple[dict[tuple[Any, Any], int], np.ndarray]:
-    """Row of every (segment_type, segment_value) and its segment x month comment counts."""
+def _segment_totals(
+    totals: pd.DataFrame, strata: dict[str, int], m0: int, months: int
+) -> tuple[dict[tuple[Any, Any], int], np.ndarray]:
+    """Row of every (segment_type, segment_value) and its segment x stratum x month comment counts."""
     seg_keys = totals[["segment_type", "segment_value"]].drop_duplicates().reset_index(drop=True)
     seg_index = {tuple(k): i for i, k in enumerate(seg_keys.itertuples(index=False, name=None))}
-    n_mat = np.zeros((len(seg_keys), months))
-    n_mat[
-        totals.apply(lambda r: seg_index[(r.segment_type, r.segment_value)], axis=1).to_numpy(),
-        (totals["m"] - m0).to_numpy(),
-    ] = totals["comments"].to_numpy(dtype=float)
+    n_mat = np.zeros((len(seg_keys), len(strata), months))
+    rows = np.array([seg_index[(t, v)] for t, v in zip(totals["segment_type"], totals["segment_value"], strict=True)])
+    np.add.at(
+        n_mat,
+        (rows, totals["stratum"].map(strata).to_numpy(), (totals["m"] - m0).to_numpy()),
+        totals["comments"].to_numpy(dtype=float),
+    )
     return seg_index, n_mat
 
 
 def _series_counts(
-    themed: pd.DataFrame, series: pd.DataFrame, m0: int, months: int
+    themed: pd.DataFrame, series: pd.DataFrame, strata: dict[str, int], m0: int, months: int
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Theme rows of known series, and their series x month (negative) comment counts."""
+    """Theme rows of known series, and their series x stratum x month (negative) comment counts."""
     series_index = {tuple(k): i for i, k in enumerate(series.itertuples(index=False, name=None))}
     keep = [
         (t, s, v) in series_index
         for t, s, v in zip(themed["theme_id"], themed["segment_type"], themed["segment_value"], strict=True)
     ]
     themed = themed[keep]
-    x_mat = np.zeros((len(series), months))
+    x_mat = np.zeros((len(series), len(strata), months))
     rows = np.array(
         [
             series_index[(t, s, v)]
             for t, s, v in zip(themed["theme_id"], themed["segment_type"], themed["segment_value"], strict=True)
-        ]
+        ],
+        dtype=int,
     )
-    x_mat[rows, (themed["m"] - m0).to_numpy()] = themed["comments"].to_numpy(dtype=float)
-    neg_mat = np.full((len(series), months), np.nan)
+    where = (rows, themed["stratum"].map(strata).to_numpy(dtype=int), (themed["m"] - m0).to_numpy())
+    np.add.at(x_mat, where, themed["comments"].to_numpy(dtype=float))
+    neg_mat = np.zeros_like(x_mat)
     if "negative_comments" in themed:
-        neg_mat[rows, (themed["m"] - m0).to_numpy()] = themed["negative_comments"].to_numpy(dtype=float)
+        np.add.at(neg_mat, where, themed["negative_comments"].fillna(0).to_numpy(dtype=float))
     return themed, x_mat, neg_mat
 
 
+def comparable_strata(n: np.ndarray, window: int, min_months: int) -> np.ndarray:
+    """(..., strata, months) mask: the strata comparable in each month.
+
+    A stratum is comparable when it has comments in the month and in at least ``min_months``
+    of the previous ``window`` months (the month itself excluded).
+    """
+    active = (n > 0).astype(float)
+    flat = active.reshape(-1, active.shape[-1])
+    history = _rolling(flat, window).reshape(active.shape)
+    return (active > 0) & (history >= min_months)
+
+
 def _baseline(grid: _Grid, cfg: Mapping[str, Any]) -> _Baseline:
-    """Trailing sums and the baseline's dispersion (Pearson chi2 / df of its months, clipped)."""
+    """The month's and the trailing window's sums over the comparable strata, and the dispersion.
+
+    The dispersion is the window's Pearson chi2 / df over its months, clipped.
+    """
     window = int(cfg["baseline_months"])
-    x_mat, n_ser = grid.x, grid.n
-    xb = _rolling(x_mat, window)
-    nb = _rolling(n_ser, window)
-    kb = _rolling((n_ser > 0).astype(float), window)
+    mask = comparable_strata(grid.n, window, int(cfg["min_baseline_months"]))
+    x_m = (grid.x * mask).sum(axis=1)
+    n_m = (grid.n * mask).sum(axis=1)
+    neg_m = (grid.negative * mask).sum(axis=1) if grid.has_negative else np.full(x_m.shape, np.nan)
+    shape = x_m.shape
+    xb, nb, kb, s2 = (np.zeros(shape) for _ in range(4))
+    for m in range(grid.months):
+        for j in range(max(0, m - window), m):
+            # Month j of month m's window, summed over the strata comparable at m.
+            xj = (grid.x[:, :, j] * mask[:, :, m]).sum(axis=1)
+            nj = (grid.n[:, :, j] * mask[:, :, m]).sum(axis=1)
+            xb[:, m] += xj
+            nb[:, m] += nj
+            kb[:, m] += nj > 0
+            s2[:, m] += np.where(nj > 0, xj**2 / np.where(nj > 0, nj, 1), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        s2 = _rolling(np.where(n_ser > 0, x_mat**2 / np.where(n_ser > 0, n_ser, 1), 0.0), window)
         p0 = np.where(nb > 0, xb / nb, np.nan)
         chi2 = (s2 - np.where(nb > 0, xb**2 / nb, 0.0)) / (p0 * (1 - p0))
         disp = np.where((kb >= 2) & (p0 > 0) & (p0 < 1), chi2 / np.maximum(kb - 1, 1), 1.0)
     disp = np.clip(np.nan_to_num(disp, nan=1.0), 1.0, float(cfg["max_dispersion"]))
     if not cfg.get("overdispersion", True):
         disp = np.ones_like(disp)
-    return _Baseline(x=xb, n=nb, months=kb, dispersion=disp)
+    return _Baseline(x_month=x_m, n_month=n_m, neg_month=neg_m, x=xb, n=nb, months=kb, dispersion=disp)
 
 
 def _comparisons(grid: _Grid, base: _Baseline, si: np.ndarray, mi: np.ndarray, cfg: Mapping[str, Any]) -> pd.DataFrame:
     """Test statistics of the series-months (si, mi) as one frame (without unit metadata)."""
-    x, n = grid.x[si, mi], grid.n[si, mi]
+    x, n = base.x_month[si, mi], base.n_month[si, mi]
     xr, nr = base.x[si, mi], base.n[si, mi]
     phi = base.dispersion[si, mi]
     share = x / n
@@ -277,6 +408,6 @@ def _comparisons(grid: _Grid, base: _Baseline, si: np.ndarray, mi: np.ndarray, c
             "p_exact": p_exact,
             "p_value": p_value,
             "ci_low": ci_low,
-            "negative_share": np.where(x > 0, grid.negative[si, mi] / np.maximum(x, 1), np.nan),
+            "negative_share": np.where(x > 0, base.neg_month[si, mi] / np.maximum(x, 1), np.nan),
         }
     )

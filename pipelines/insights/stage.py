@@ -41,7 +41,13 @@ from pipelines import warehouse
 from pipelines.config import Settings
 from pipelines.insights.config import config_path, load_config, params_hash
 from pipelines.insights.drivers import key_drivers
-from pipelines.insights.emerging import EMERGING_METHOD, emerging_tests, select_alerts
+from pipelines.insights.emerging import (
+    EMERGING_METHOD,
+    SOURCE_CHANGE_COLUMNS,
+    emerging_tests,
+    select_alerts,
+    source_changes,
+)
 from pipelines.insights.lift import LIFT_COLUMNS, segment_lift
 
 __all__ = ["run_insights"]
@@ -131,7 +137,8 @@ def run_insights(
     Returns:
         Summary: ``alerts``, ``emerging_tests`` (BH family size), ``driver_scopes`` (models
         fitted), ``drivers`` (theme rows), ``drivers_skipped``, ``lift_tests``,
-        ``lift_significant``, ``insights_params_hash`` and ``seconds``.
+        ``lift_significant``, ``source_changes`` (strata that started or stopped contributing),
+        ``insights_params_hash`` and ``seconds``.
     """
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -143,6 +150,7 @@ def run_insights(
     alerts = select_alerts(tests, cfg["emerging"])
     alerts = _attach_quotes(con, settings, alerts, cfg["emerging"])
     alerts["method"] = EMERGING_METHOD + ("+overdispersion" if cfg["emerging"]["overdispersion"] else "")
+    changes = source_changes(month_counts, cfg["emerging"])
     timings["emerging"] = round(time.perf_counter() - clock, 3)
 
     responses = warehouse.run_sql(con, settings, "queries/insights/driver_responses").df()
@@ -155,10 +163,12 @@ def run_insights(
     timings["lift"] = round(time.perf_counter() - clock - timings["emerging"] - timings["drivers"], 3)
 
     summary = _summary(cfg, tests, alerts, drivers, skipped, lift)
+    summary["source_changes"] = len(changes)
     with warehouse.transaction(con):
         _write(con, settings, "alerts", run_id, alerts, _ALERT_COLUMNS)
         _write(con, settings, "drivers", run_id, drivers, _DRIVER_COLUMNS)
         _write(con, settings, "lift", run_id, lift, _LIFT_COLUMNS)
+        _write(con, settings, "source_changes", run_id, changes, ["run_id", *SOURCE_CHANGE_COLUMNS])
         summary["seconds"] = round(time.perf_counter() - clock, 2)
         run_row = _run_row(run_id, started, cfg, summary, month_counts, skipped, timings)
         warehouse.run_sql(con, settings, "queries/insights/upsert_run", run_row)
@@ -262,7 +272,7 @@ def _write(
     frame: pd.DataFrame,
     columns: list[str],
 ) -> None:
-    """Replace one insights table (``kind``: alerts, drivers or lift) with this run's rows.
+    """Replace one insights table (``kind``: alerts, drivers, lift or source_changes) with this run's rows.
 
     The marts read only the latest run, and ``enrich.insight_runs`` keeps the run log, so earlier
     runs' rows are deleted too: the table does not grow when the same data is run again.

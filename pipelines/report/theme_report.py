@@ -20,6 +20,8 @@ from pipelines.report.data import MAX_COMMENTS, ReportContext, records
 from pipelines.report.html import clean, json_for_script
 
 NEEDS_MAX = 500
+# The month view ranks at most this many taxonomy categories; each opens into its themes.
+MAX_CATEGORIES = 20
 PAGE_SIZE = 200
 # The comment explorer's share of the page's 1.5 MB (html.PAGE_BYTES_MAX): the rest of the
 # page stays well under 400 kB. Newest comments first; the export holds every comment.
@@ -49,6 +51,7 @@ def build(ctx: ReportContext) -> Page:
     shown = ranking[~ranking["suppressed"].astype(bool)]
     months = sorted({pd.Timestamp(m).date() for m in monthly["month"]})
     themes = [_theme_row(t, monthly, segments, quotes, months) for t in records(shown)]
+    categories, more_categories = category_groups(themes)
     sentiment_chart, trend_chart = _charts(ctx, shown, monthly)
 
     needs_truncated = len(needs) > NEEDS_MAX
@@ -65,6 +68,8 @@ def build(ctx: ReportContext) -> Page:
     }
     context = {
         "themes": themes,
+        "categories": categories,
+        "more_categories": more_categories,
         "suppressed_themes": int(ranking["suppressed"].astype(bool).sum()),
         "sentiment_chart": sentiment_chart,
         "trend_chart": trend_chart,
@@ -84,6 +89,34 @@ def build(ctx: ReportContext) -> Page:
     }
     chart_list = [c for c in (sentiment_chart, trend_chart) if c is not None]
     return Page("theme_report.html.j2", context, chart_list, tables)
+
+
+def category_groups(themes: list[dict[str, Any]], limit: int = MAX_CATEGORIES) -> tuple[list[dict[str, Any]], int]:
+    """The period's themes grouped under their taxonomy categories, at most ``limit`` categories.
+
+    Categories rank by the comments on their themes (a comment on two themes of one category
+    counts in both); each carries its themes, largest first, and the comment-weighted negative
+    share. Returns the categories shown and how many more had themes but are not shown.
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for t in themes:
+        groups.setdefault(t["category"] or "New (not in taxonomy)", []).append(t)
+    rows = []
+    for name, members in groups.items():
+        members = sorted(members, key=lambda t: (-(t["comments"] or 0), t["label"]))
+        comments = sum(t["comments"] or 0 for t in members)
+        negative = sum((t["comments"] or 0) * (t["negative_pct"] or 0) for t in members)
+        rows.append(
+            {
+                "name": name,
+                "comments": comments,
+                "share_pct": sum(t["share_pct"] or 0 for t in members),
+                "negative_pct": negative / comments if comments else None,
+                "themes": members,
+            }
+        )
+    rows.sort(key=lambda r: (-r["comments"], r["name"]))
+    return rows[:limit], max(0, len(rows) - limit)
 
 
 def _charts(

@@ -18,9 +18,10 @@ from pipelines import warehouse
 from pipelines.config import Settings
 from pipelines.themes.context import Context, embeddings_for, insert_run, outlier_share, scorer
 from pipelines.themes.model import assign_within_categories, clause_categories, secondary_themes
+from pipelines.themes.noncontent import NonContent
 from pipelines.themes.registry import centroid_matrix, read_registry, remap
 
-__all__ = ["assign_pending", "assignment_frames", "methods", "secondary", "write_assignments"]
+__all__ = ["assign_pending", "assignment_frames", "methods", "noncontent_rows", "secondary", "write_assignments"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,11 @@ def assign_pending(ctx: Context, registry: pd.DataFrame, manifest: dict[str, Any
         remap(settings, con, ctx.cfg, ctx.categories, ctx.tax_hash, ctx.embedder)
         registry = read_registry(settings, con)
     pending = warehouse.run_sql(con, settings, "queries/themes/pending_clauses").df()
+    # Non-answers are never assigned a theme: stored as 'no content' outliers, out of every count.
+    content = NonContent(ctx.cfg).mask(pending["clause_text"].tolist())
+    skipped = noncontent_rows(pending[~content].reset_index(drop=True), ctx.run_id)
+    keys_all = pending[["feedback_id", "clause_idx"]]
+    pending = pending[content].reset_index(drop=True)
     active = registry[registry["status"] == "active"].reset_index(drop=True)
     n_embedded = 0
     assignments = outliers = pd.DataFrame()
@@ -44,10 +50,10 @@ def assign_pending(ctx: Context, registry: pd.DataFrame, manifest: dict[str, Any
         assignments, outliers, n_embedded = _assign(ctx, pending, active)
     used = methods(assignments, outliers)
     themed_now = int((assignments["theme_rank"] == 1).sum()) if len(assignments) else 0
+    outliers = pd.concat([outliers, skipped], ignore_index=True) if len(skipped) else outliers
     with warehouse.transaction(con):
-        if not pending.empty:
-            keys = pending[["feedback_id", "clause_idx"]]
-            with warehouse.registered(con, themes_incoming_keys=keys):
+        if not keys_all.empty:
+            with warehouse.registered(con, themes_incoming_keys=keys_all):
                 warehouse.run_sql(con, settings, "queries/themes/delete_clause_rows")
             write_assignments(con, settings, assignments, outliers)
         warehouse.run_sql(con, settings, "queries/themes/refresh_sizes")
@@ -88,7 +94,7 @@ def _assign(ctx: Context, pending: pd.DataFrame, active: pd.DataFrame) -> tuple[
     cents = centroid_matrix(active, ctx.embedder.dim)
     cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
     theme_cat = np.array([cat_pos.get(c, -1) for c in active["category_id"].fillna("")], dtype=int)
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg).scores(emb, texts)
+    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings).scores(emb, texts)
     clause_cat = clause_categories(cat_scores, float(cfg["taxonomy"]["clause_min_score"]))
     best, sim = assign_within_categories(emb, clause_cat, cents, theme_cat, float(cfg["outliers"]["assign_threshold"]))
     method = np.where(best >= 0, "centroid", "outlier").astype(object)
@@ -118,7 +124,7 @@ def secondary(
         cents,
         theme_cat,
         float(mcfg["margin"]),
-        float(ctx.cfg["taxonomy"]["clause_min_score"]),
+        float(mcfg.get("min_score", ctx.cfg["taxonomy"]["clause_min_score"])),
     )
 
 
@@ -171,7 +177,16 @@ def assignment_frames(
     assignments["theme_run_id"] = run_id
     outliers = pd.DataFrame({k: v[~themed] for k, v in base.items()})
     outliers["theme_run_id"] = run_id
+    outliers["reason"] = "no theme"
     return assignments, outliers
+
+
+def noncontent_rows(clauses: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    """Outlier rows (reason 'no content') of placeholder and non-answer clauses."""
+    out = clauses.reindex(columns=["feedback_id", "clause_idx", "text_hash"]).copy()
+    out["theme_run_id"] = run_id
+    out["reason"] = "no content"
+    return out
 
 
 def write_assignments(
@@ -187,8 +202,12 @@ def write_assignments(
 
 
 def methods(assignments: pd.DataFrame, outliers: pd.DataFrame) -> dict[str, int]:
-    """Rows per assignment method, outliers included."""
+    """Rows per assignment method, outliers (no theme) and non-answers (no content) included."""
     out = {str(k): int(v) for k, v in assignments["method"].value_counts().items()} if len(assignments) else {}
     if len(outliers):
-        out["outlier"] = int(len(outliers))
+        reasons = outliers["reason"] if "reason" in outliers else pd.Series("no theme", index=outliers.index)
+        if (reasons != "no content").any():
+            out["outlier"] = int((reasons != "no content").sum())
+        if (reasons == "no content").any():
+            out["no_content"] = int((reasons == "no content").sum())
     return out

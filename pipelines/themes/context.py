@@ -19,6 +19,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.config import Settings
+from pipelines.themes.classifier import CategoryClassifier, load_or_train
 from pipelines.themes.model import (
     Category,
     Embedder,
@@ -44,7 +45,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _EMBEDDERS: dict[tuple[str, int], Embedder] = {}
-_SCORERS: dict[tuple[str, str, str], TaxonomyScorer] = {}
+_SCORERS: dict[tuple[str, str, str, str], TaxonomyScorer | CategoryClassifier] = {}
 _INSERT_CHUNK = 20000
 
 
@@ -67,11 +68,28 @@ def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embed
     return _EMBEDDERS[key]
 
 
-def scorer(categories: list[Category], embedder: Embedder, cfg: dict[str, Any]) -> TaxonomyScorer:
-    """Taxonomy scorer, cached per embedder, taxonomy and weights (its prototypes cost an encode)."""
-    key = (embedder.name, taxonomy_hash(categories), config_hash(cfg["taxonomy"]))
+def scorer(
+    categories: list[Category], embedder: Embedder, cfg: dict[str, Any], settings: Settings | None = None
+) -> TaxonomyScorer | CategoryClassifier:
+    """Clause -> category scorer, cached per embedder, taxonomy and settings.
+
+    With ``settings`` and ``classifier.enabled`` this is the few-shot per-category classifier
+    (:mod:`pipelines.themes.classifier`; scores of 0.5 mean "at the category's threshold"),
+    otherwise the zero-shot :class:`TaxonomyScorer`.
+    """
+    use_classifier = settings is not None and bool(cfg["classifier"].get("enabled"))
+    key = (
+        embedder.name,
+        taxonomy_hash(categories),
+        config_hash({"t": cfg["taxonomy"], "c": cfg["classifier"] if use_classifier else None}),
+        str(themes_dir(settings)) if use_classifier and settings else "",
+    )
     if key not in _SCORERS:
-        _SCORERS[key] = TaxonomyScorer(categories, embedder, cfg)
+        if use_classifier and settings is not None:
+            shipped = settings.home / "models" / "themes"
+            _SCORERS[key] = load_or_train(categories, embedder, cfg, themes_dir(settings), settings.seed, shipped)
+        else:
+            _SCORERS[key] = TaxonomyScorer(categories, embedder, cfg)
     return _SCORERS[key]
 
 

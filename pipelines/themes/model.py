@@ -67,7 +67,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "map_threshold": 0.40,
     },
     "outliers": {"reduce_threshold": 0.30, "taxonomy_threshold": 0.25, "assign_threshold": 0.30},
-    "multi_label": {"enabled": True, "margin": 0.05},
+    "multi_label": {"enabled": True, "margin": 0.05, "min_score": 0.30},
     "registry": {
         "match_threshold": 0.80,
         "absorb_threshold": 0.88,
@@ -77,6 +77,19 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "lloyd_iterations": 2,
     },
     "quotes": {"n": 5, "candidates": 40, "diversity": 0.5, "min_words": 4, "max_words": 60},
+    "classifier": {
+        "enabled": True,
+        "training": [
+            {"data": "eval/themes_labelled.jsonl", "map": "eval/category_map.yaml"},
+            {"data": "eval/framework_coded.jsonl", "map": "eval/framework_map.yaml"},
+        ],
+        "c": 4.0,
+        "folds": 5,
+        "default_threshold": 0.5,
+        "fallback_score": 0.3,
+    },
+    "noncontent": {"placeholders": [], "max_tokens": 8, "stock_words": []},
+    "dominance": {"max_share": 0.5},
 }
 
 # Contractions split by the token pattern ("didn't" -> "didn"), plus one-letter leftovers.
@@ -170,6 +183,9 @@ class Category:
     description: str = ""
     seed_terms: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    #: an overall verdict category (general praise / criticism): a clause carries it only when
+    #: no specific category fits ("specific beats general", the coders' rule)
+    general: bool = False
 
 
 def load_taxonomy(path: Path) -> list[Category]:
@@ -207,6 +223,7 @@ def load_taxonomy(path: Path) -> list[Category]:
                 description=" ".join(str(item.get("description") or "").split()),
                 seed_terms=tuple(str(t).strip() for t in item.get("seed_terms") or [] if str(t).strip()),
                 examples=tuple(str(t).strip() for t in item.get("examples") or [] if str(t).strip()),
+                general=bool(item.get("general", False)),
             )
         )
     return categories
@@ -214,7 +231,11 @@ def load_taxonomy(path: Path) -> list[Category]:
 
 def taxonomy_hash(categories: Sequence[Category]) -> str:
     """Short hash of the taxonomy content (changes when a user edits it)."""
-    payload = [[c.id, c.name, c.group, c.description, list(c.seed_terms), list(c.examples)] for c in categories]
+    payload = [
+        [c.id, c.name, c.group, c.description, list(c.seed_terms), list(c.examples)]
+        + (["general"] if c.general else [])
+        for c in categories
+    ]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:12]
 
 
@@ -532,7 +553,7 @@ def _bertopic_model(
         ),
         MaximalMarginalRelevance(diversity=float(rcfg["mmr_diversity"]), top_n_words=int(rcfg["top_n_words"])),
     ]
-    return BERTopic(
+    model = BERTopic(
         embedding_model=bertopic_backend(embedder),
         umap_model=umap_model,
         hdbscan_model=hdbscan_model,
@@ -543,6 +564,10 @@ def _bertopic_model(
         top_n_words=10,
         verbose=progress,
     )
+    # With language "english" BERTopic deletes punctuation before c-TF-IDF without leaving a
+    # space ("Nothing.thank you" -> "Nothingthank", "a&e" -> "ae"); our analyzer does its own.
+    model.language = None
+    return model
 
 
 def fit_taxonomy_only(

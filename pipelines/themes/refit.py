@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import warehouse
-from pipelines.themes.assignment import assignment_frames, methods, secondary, write_assignments
+from pipelines.themes.assignment import assignment_frames, methods, noncontent_rows, secondary, write_assignments
 from pipelines.themes.context import Context, build_dir, embeddings_for, insert_run, outlier_share, scorer
 from pipelines.themes.model import (
     FitResult,
@@ -43,6 +43,7 @@ from pipelines.themes.model import (
     stop_words,
     vote_categories,
 )
+from pipelines.themes.noncontent import NonContent, dominated_themes, normalise
 from pipelines.themes.registry import (
     category_frame,
     match_to_registry,
@@ -62,6 +63,7 @@ class _Corpus:
     """Every informative clause, and its unique texts in hash order with their embeddings."""
 
     clauses: pd.DataFrame
+    noncontent: pd.DataFrame  # placeholder / non-answer clauses: stored as 'no content' outliers
     hashes: list[str]
     texts: list[str]
     emb: np.ndarray
@@ -93,7 +95,7 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     version = f"themes-{ctx.started:%Y%m%dT%H%M%S}-{config_hash({'cfg': cfg, 'seed': ctx.settings.seed})}"
 
     t1 = time.perf_counter()
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg).scores(corpus.emb, corpus.texts)
+    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings).scores(corpus.emb, corpus.texts)
     clause_cat = clause_categories(cat_scores, float(tcfg["clause_min_score"]))
     fit = _fit(ctx, corpus, cat_scores)
     timings["fit_s"] = round(time.perf_counter() - t1, 2)
@@ -103,6 +105,7 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     topic_cat = enforce_categories(fit, corpus.emb, clause_cat, ctx.categories, keywords, float(tcfg["new_share"]))
     theme_of_topic, themes = _seed_themes(ctx, registry, fit, corpus.emb, clause_cat, topic_cat)
     themes = _drop_empty(corpus.emb, _settle(ctx, corpus, clause_cat, fit, themes))
+    themes = _drop_empty(corpus.emb, _refuse_dominated(ctx, corpus, themes, clause_cat))
     method = np.where(
         themes.index < 0, "outlier", np.where(themes.index == themes.pre_index, fit.method_of_doc, "centroid")
     ).astype(object)
@@ -155,12 +158,16 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 def _embed_corpus(ctx: Context) -> _Corpus:
     clauses = warehouse.run_sql(ctx.con, ctx.settings, "queries/themes/informative_clauses").df()
+    # Non-answers ("Did not answer", "Nothing. Thank you") never take part in fitting.
+    content = NonContent(ctx.cfg).mask(clauses["clause_text"].tolist())
+    noncontent = clauses[~content].reset_index(drop=True)
+    clauses = clauses[content].reset_index(drop=True)
     # Unique texts in hash order: the fit does not depend on the order rows arrive in.
     unique = clauses.drop_duplicates("text_hash").sort_values("text_hash", kind="stable").reset_index(drop=True)
     hashes = unique["text_hash"].tolist()
     texts = unique["clause_text"].tolist()
     emb, n_embedded = embeddings_for(ctx.settings, ctx.con, ctx.embedder, hashes, texts, ctx.progress)
-    return _Corpus(clauses=clauses, hashes=hashes, texts=texts, emb=emb, n_embedded=n_embedded)
+    return _Corpus(clauses=clauses, noncontent=noncontent, hashes=hashes, texts=texts, emb=emb, n_embedded=n_embedded)
 
 
 def _fit(ctx: Context, corpus: _Corpus, cat_scores: np.ndarray) -> FitResult:
@@ -267,6 +274,46 @@ def _too_small(index: np.ndarray, keep: np.ndarray, theme_cat: np.ndarray, min_s
     return keep & (counts < min_size) & (~sole | (counts == 0))
 
 
+def _refuse_dominated(ctx: Context, corpus: _Corpus, themes: _Themes, clause_cat: np.ndarray) -> _Themes:
+    """No theme made mostly of one repeated text (``dominance.max_share`` of its clauses).
+
+    A dominated theme merges into the nearest theme of its category. When it has none, the
+    repeated text decides: a text that fits no taxonomy category is a placeholder the no-content
+    rule did not know ("Patient did not respond"), so it leaves the theme (an outlier row, kept
+    in ``enrich.theme_outliers``); a codeable text ("Very good" said by hundreds) keeps its
+    theme, which is logged. Repeated until nothing changes (3 rounds).
+    """
+    max_share = float(ctx.cfg["dominance"]["max_share"])
+    counts = corpus.clauses["text_hash"].value_counts()
+    weights = np.array([counts.get(h, 0) for h in corpus.hashes], dtype=float)
+    keys = [normalise(t) for t in corpus.texts]
+    index = themes.index.copy()
+    kept: set[int] = set()
+    for _ in range(3):
+        dominated = {j: k for j, k in dominated_themes(index, keys, weights, max_share).items() if j not in kept}
+        if not dominated:
+            break
+        for j, key in dominated.items():
+            rows = np.flatnonzero(index == j)
+            others = [
+                k for k in range(len(themes.ids)) if k != j and themes.cat[k] == themes.cat[j] and (index == k).any()
+            ]
+            repeated = rows[np.asarray([keys[i] == key for i in rows], dtype=bool)]
+            if others and themes.cat[j] >= 0:
+                log.info("theme %s is mostly %r: merged into its category's nearest theme", themes.ids[j], key)
+                sims = themes.cents[others] @ themes.cents[j]
+                index[rows] = others[int(np.argmax(sims))]
+            elif (clause_cat[repeated] < 0).all():
+                log.info("theme %s is mostly %r, which fits no category: that text is left out", themes.ids[j], key)
+                index[repeated] = -1
+            else:
+                log.info(
+                    "theme %s is mostly %r, a codeable answer and its category's only theme: kept", themes.ids[j], key
+                )
+                kept.add(j)
+    return replace(themes, index=index)
+
+
 def _drop_empty(emb: np.ndarray, themes: _Themes) -> _Themes:
     """Only the themes with members, renumbered; centroids recomputed from the members."""
     alive = sorted(set(themes.index.tolist()) - {-1})
@@ -305,7 +352,20 @@ def _registry_frame(
     for j in order:
         tid = themes.ids[j]
         members = np.flatnonzero(themes.index == j)
-        label, kws = theme_label(tid, members, theme_of_topic, fit, keywords, stop, cat_fields[j], old, used_labels)
+        member_clauses = ([corpus.texts[i] for i in members], corpus.emb[members], themes.cents[j])
+        label, kws = theme_label(
+            tid,
+            members,
+            theme_of_topic,
+            fit,
+            keywords,
+            stop,
+            cat_fields[j],
+            old,
+            used_labels,
+            member_clauses,
+            ctx.embedder.encode,
+        )
         kept = tid in old.index
         quotes = pick_quotes([corpus.texts[i] for i in members], corpus.emb[members], themes.cents[j], ctx.cfg)
         rows.append(
@@ -347,9 +407,10 @@ def _assignments(
     cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
     final_cat = np.array([cat_pos.get(f["category_id"], -1) for f in cat_fields], dtype=int)
     second, second_sim = secondary(ctx, corpus.emb, cat_scores, index, cents, final_cat)
-    return assignment_frames(
+    assignments, outliers = assignment_frames(
         corpus.clauses, corpus.hashes, themes.ids, index, doc_prob, method, second, second_sim, ctx.run_id
     )
+    return assignments, pd.concat([outliers, noncontent_rows(corpus.noncontent, ctx.run_id)], ignore_index=True)
 
 
 def _write(

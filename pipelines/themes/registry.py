@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ import pandas as pd
 from pipelines import warehouse
 from pipelines.config import Settings
 from pipelines.themes.context import scorer
+from pipelines.themes.labels import phrase_label
 from pipelines.themes.model import (
     NEW_CATEGORY_ID,
     NEW_CATEGORY_NAME,
@@ -162,11 +164,15 @@ def theme_label(
     fields: dict[str, Any],
     old: pd.DataFrame,
     used_labels: set[str],
+    clauses: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None,
+    encode: Callable[[list[str]], np.ndarray] | None = None,
 ) -> tuple[str, list[str]]:
     """Label and keywords of an active theme after a refit.
 
-    A kept theme keeps its registry label; a new one is named from its largest topic's label or
-    key phrases, made unique among ``used_labels`` (which the label is added to).
+    A kept theme keeps its registry label; a new one is named by a short phrase from its central
+    member clauses (``clauses``: texts, embeddings, centroid; :func:`phrase_label`), else from its
+    largest topic's label or key phrases, made unique among ``used_labels`` (which the label is
+    added to).
     """
     own = [t for t, v in theme_of_topic.items() if v == tid]
     if own:
@@ -181,7 +187,8 @@ def theme_label(
     base = topic_label or make_label(phrases)
     if not topic_label and len(base.split()) < 2 and fields["category_id"] != NEW_CATEGORY_ID:
         base = f"{fields['category_name']}: {base.lower()}"  # one word says too little
-    label = str(old.loc[tid, "label"]) if kept else _unique_label(base, kws, used_labels)
+    phrase = None if kept or clauses is None else phrase_label(*clauses, kws, stop, used_labels, encode=encode)
+    label = str(old.loc[tid, "label"]) if kept else phrase or _unique_label(base, kws, used_labels)
     used_labels.add(label.lower())
     return label, kws
 
@@ -339,7 +346,7 @@ def _remapped_fields(
     """Category fields of every registry theme under ``categories``."""
     tcfg = cfg["taxonomy"]
     fields: dict[str, dict[str, Any]] = {}
-    tax_scorer = scorer(categories, embedder, cfg)
+    tax_scorer = scorer(categories, embedder, cfg, settings)
     members = warehouse.run_sql(
         con, settings, "queries/themes/member_embeddings", {"model_name": embedder.name}
     ).fetchnumpy()

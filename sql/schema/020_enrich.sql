@@ -89,6 +89,9 @@ create table if not exists enrich.theme_outliers (
     theme_run_id   varchar not null,
     primary key (feedback_id, clause_idx)
 );
+-- 'no theme' (fits no theme) or 'no content' (a placeholder or non-answer, never themed; not
+-- counted in the outlier share).
+alter table enrich.theme_outliers add column if not exists reason varchar;
 
 -- The taxonomy as last applied (users edit the YAML; remap_taxonomy re-links themes).
 create table if not exists enrich.theme_categories (

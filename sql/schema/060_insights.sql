@@ -55,6 +55,22 @@ alter table enrich.theme_alerts add column if not exists p_exact double;
 alter table enrich.theme_alerts add column if not exists family_size bigint;
 alter table enrich.theme_alerts add column if not exists negative_share double;  -- of the month's theme comments
 
+-- Sources (source / site / service strata) that started or stopped contributing to a segment in
+-- a month. The emerging-theme tests compare a month with its baseline only over the strata that
+-- contribute to both, and this table says which were left out and why: a change in the mix of
+-- sources is labelled as such, never as an emerging theme.
+create table if not exists enrich.source_changes (
+    run_id             varchar not null,
+    segment_type       varchar,      -- all | site | service | channel
+    segment_value      varchar,
+    period             date,         -- first day of the month
+    stratum            varchar,      -- 'source / site / service'
+    change             varchar,      -- new source | stopped source
+    comments           bigint,       -- informative comments of the stratum in the month
+    baseline_comments  bigint,       -- ... in the previous baseline_months months
+    baseline_months    bigint        -- months of that window in which it had comments
+);
+
 -- Key drivers: theme effects on a poor outcome per (outcome, scope), from a penalised
 -- logistic regression over survey responses with bootstrap confidence intervals.
 create table if not exists enrich.key_drivers (

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import bertopic  # a pinned requirement: missing, these tests fail rather than skip
+import numpy as np
 import pytest
 
 from benchmarks.themes import bench_settings, load_comments, load_labelled
@@ -182,3 +183,139 @@ def test_remap_taxonomy_after_renaming_a_category(stage):
         assert cats_table[0] == "Renamed by the committee"
     finally:
         path.write_text(original, encoding="utf-8")
+
+
+# Known clusters of clauses, each with the label a coder wrote for it, the words that name its
+# topic (the label must name it) and the words that give its direction (the label must say it).
+CODER_LABELLED_CLUSTERS = [
+    (
+        "Long wait for an ambulance",
+        [
+            "waited nearly seven hours for an ambulance",
+            "the ambulance took forever to come",
+            "my nan was on the floor for hours waiting for the ambulance",
+            "long wait for the ambulance to arrive",
+            "ambulance took over 5 hours",
+            "we rang 999 three times and still waited hours for an ambulance",
+            "the wait for an ambulance was far too long",
+            "had to wait ages for an ambulance after his fall",
+        ],
+        {"ambulance", "ambulances", "999"},
+        {"wait", "waited", "waiting", "long", "hours", "forever", "ages", "took"},
+    ),
+    (
+        "Kind, reassuring crew",
+        [
+            "the crew were so kind and reassuring",
+            "paramedics were lovely and kept her calm",
+            "kind and caring ambulance crew",
+            "the paramedic reassured me the whole way in",
+            "crew were brilliant with my dad, so gentle",
+            "really reassuring paramedics who put us at ease",
+            "the ambulance crew were kind and patient",
+            "both paramedics were caring and calm",
+        ],
+        {"crew", "paramedics", "paramedic", "ambulance"},
+        {"kind", "reassuring", "reassured", "lovely", "caring", "calm", "gentle", "brilliant", "patient"},
+    ),
+    (
+        "Could not get through on 111",
+        [
+            "could not get through on 111",
+            "111 never answered, just kept ringing",
+            "on hold to 111 for over an hour",
+            "tried calling 111 all night and couldn't get through",
+            "the 111 line was engaged for ages",
+            "couldnt get through to 111 at all",
+            "waited on hold forever when i phoned 111",
+            "111 kept cutting me off before anyone answered",
+        ],
+        {"111", "phone", "phoned", "line", "calling", "through", "hold"},
+        {"not", "couldn't", "couldnt", "never", "hold", "engaged", "forever", "ages", "cutting"},
+    ),
+    (
+        "Transport did not turn up",
+        [
+            "transport did not turn up to take me home",
+            "the hospital transport never came",
+            "booked transport and it didn't show",
+            "patient transport failed to turn up again",
+            "transport never arrived so I missed dialysis",
+            "the transport didnt come for my mum",
+            "waited all day for transport that never turned up",
+            "no show from the transport service",
+        ],
+        {"transport"},
+        {"not", "never", "didn't", "didnt", "failed", "no", "show", "missed"},
+    ),
+    (
+        "Parking charges too high",
+        [
+            "parking charges are far too high",
+            "the car park costs a fortune",
+            "extortionate parking fees for patients",
+            "paying to park when you're ill is wrong",
+            "parking is so expensive here",
+            "the cost of parking every day adds up",
+            "ridiculous prices in the car park",
+            "too expensive to park at the hospital",
+        ],
+        {"parking", "park", "car"},
+        {"charges", "high", "fortune", "extortionate", "fees", "expensive", "cost", "prices", "paying"},
+    ),
+    (
+        "Not kept informed during the wait",
+        [
+            "nobody told us what was happening",
+            "no updates at all while we waited",
+            "we were left in the dark for hours",
+            "no one kept us informed",
+            "nobody updated us on how long it would be",
+            "not told anything about what was going on",
+            "had to keep asking at the desk for updates",
+            "never told why we were waiting",
+        ],
+        {"told", "updates", "updated", "informed", "dark", "happening", "asking", "going"},
+        {"nobody", "no", "not", "never", "dark", "asking"},
+    ),
+]
+
+
+def test_labels_name_the_issue_and_its_direction_like_a_coder():
+    from pipelines.themes.context import get_embedder
+    from pipelines.themes.labels import phrase_label
+
+    settings = Settings.from_env().with_(models_dir=ROOT / "models")
+    cfg = load_config(ROOT / "models" / "themes" / "config.yaml")
+    embedder = get_embedder(settings, cfg)
+    stop = set(stop_words(cfg))
+    used: set[str] = set()
+    for coder_label, texts, topic, direction in CODER_LABELLED_CLUSTERS:
+        emb = embedder.encode(texts)
+        centroid = emb.mean(axis=0) / np.linalg.norm(emb.mean(axis=0))
+        label = phrase_label(texts, emb, centroid, [], stop, used, encode=embedder.encode)
+        assert label is not None, coder_label
+        words = set(re.findall(r"[a-z0-9']+", label.lower()))
+        assert 2 <= len(label.split()) <= 6, (coder_label, label)
+        assert words & topic, f"{label!r} does not name the topic of {coder_label!r}"
+        assert words & direction, f"{label!r} has not the direction of {coder_label!r}"
+        assert label.lower() not in used
+        used.add(label.lower())
+        # A second theme of the same cluster in the category gets another label.
+        again = phrase_label(texts, emb, centroid, [], stop, used, encode=embedder.encode)
+        assert again is None or again.lower() not in used
+
+
+def test_non_answers_are_stored_as_no_content_and_never_themed(stage):
+    settings, con = stage["settings"], stage["con"]
+    load_comments(settings, con, [("na-1", "Did not answer"), ("na-2", "N/A"), ("na-3", "Nothing. Thank you")])
+    s = themes.run_themes(settings, con, "daily-na", refit=False)
+    rows = con.execute(
+        "select feedback_id, reason from enrich.theme_outliers where feedback_id like 'na-%' order by 1, clause_idx"
+    ).fetchall()
+    assert rows and {r for _, r in rows} == {"no content"}
+    assert {f for f, _ in rows} == {"na-1", "na-2", "na-3"}
+    themed = con.execute("select count(*) from enrich.theme_assignments where feedback_id like 'na-%'").fetchone()
+    assert themed[0] == 0 and s["clauses"] == 0  # not counted as processed content clauses
+    again = themes.run_themes(settings, con, "daily-na-2", refit=False)
+    assert again["clauses"] == 0 and again["methods"] == {}  # nothing left pending

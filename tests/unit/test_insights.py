@@ -117,6 +117,63 @@ def test_planted_surge_is_flagged_in_its_segment_and_month_only():
     assert (alerts["family_size"] == len(tests)).all()
 
 
+def _mix_counts(mh_share_new: float = 0.4) -> pd.DataFrame:
+    """Segment 'all' by stratum: two acute sources all year (mental health 2%), and from
+    September a mental-health trust's source whose comments are 40% about mental health."""
+    rows = []
+    for i, month in enumerate(MONTHS):
+        strata = {"acute_fft / North / ED": (200, 4), "acute_fft / River / Wards": (200, 4)}
+        if i >= 8:
+            strata["mh_trust / Hill / Mental health"] = (150, int(150 * mh_share_new))
+        for stratum, (n, x) in strata.items():
+            base = {"segment_type": "all", "segment_value": "All", "period": month, "stratum": stratum}
+            rows.append({**base, "theme_id": None, "comments": n})
+            rows.append({**base, "theme_id": "mental_health", "comments": x})
+            rows.append({**base, "theme_id": "food", "comments": 6})
+    return pd.DataFrame(rows)
+
+
+def test_a_new_source_is_a_source_change_not_an_emerging_theme():
+    cfg = _cfg("emerging", segments=["all"])
+    counts = _mix_counts()
+    alerts = emerging.select_alerts(emerging.emerging_tests(counts, cfg), cfg)
+    assert alerts.empty, alerts[["theme_id", "period", "share", "baseline_share"]]
+    # Without strata (the mix ignored) the same data raises the misleading alert.
+    pooled = (
+        counts.drop(columns="stratum")
+        .groupby(["segment_type", "segment_value", "period", "theme_id"], dropna=False, as_index=False)["comments"]
+        .sum()
+    )
+    naive = emerging.select_alerts(emerging.emerging_tests(pooled, cfg), cfg)
+    assert set(naive["theme_id"]) == {"mental_health"}
+    changes = emerging.source_changes(counts, cfg)
+    assert changes[["stratum", "change", "period"]].values.tolist() == [
+        ["mh_trust / Hill / Mental health", "new source", date(2025, 9, 1)]
+    ]
+    assert changes.iloc[0]["comments"] == 150 and changes.iloc[0]["baseline_comments"] == 0
+
+
+def test_a_real_rise_within_established_sources_still_alerts_next_to_a_new_source():
+    cfg = _cfg("emerging", segments=["all"])
+    counts = _mix_counts()
+    rise = (counts["stratum"] == "acute_fft / North / ED") & (counts["theme_id"] == "mental_health")
+    counts.loc[rise & (pd.to_datetime(counts["period"]) >= "2025-10-01"), "comments"] = 30
+    alerts = emerging.select_alerts(emerging.emerging_tests(counts, cfg), cfg)
+    assert set(alerts["theme_id"]) == {"mental_health"}
+    first = alerts.sort_values("period").iloc[0]
+    # The new source's comments are in neither side of the comparison.
+    assert first["period"] == date(2025, 10, 1) and first["total"] == 400 and first["count"] == 34
+
+
+def test_a_stopped_source_is_reported_and_left_out():
+    cfg = _cfg("emerging", segments=["all"])
+    counts = _mix_counts()
+    gone = (counts["stratum"] == "acute_fft / River / Wards") & (pd.to_datetime(counts["period"]) >= "2025-11-01")
+    changes = emerging.source_changes(counts[~gone], cfg)
+    stopped = changes[changes["change"] == "stopped source"]
+    assert stopped[["stratum", "period"]].values.tolist()[0] == ["acute_fft / River / Wards", date(2025, 11, 1)]
+
+
 def test_month_under_test_is_never_in_its_own_baseline():
     cfg = _cfg("emerging", segments=["site"])
     tests = emerging.emerging_tests(_planted_counts(), cfg)
