@@ -308,7 +308,8 @@ def bench_sentiment(
 
     All contenders score the same N comments (project labelled sets + drugsCom, repeated
     and trimmed deterministically). The fp32 compute bound is non-embedding parameters x 2
-    x tokens against a measured matmul GFLOP/s. Targets (printed met or NOT met): int8 >= 150 comments/s and >= 10x naive.
+    x tokens against a measured matmul GFLOP/s. Targets (printed met or NOT met): int8
+    >= 150 comments/s and >= 10x naive.
     """
     from benchmarks.sentiment import run_bench
     from pipelines.config import get_settings
