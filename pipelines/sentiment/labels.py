@@ -147,8 +147,9 @@ def _candidates(settings: Settings, pool: int, sample: bool) -> tuple[list[tuple
     # (rows, indices of the sample rows): least confident candidates first, then (when asked) a fixed
     # pseudo-random sample of all candidates; one row per normalised text (the first seen), blanks dropped.
     with connect(settings, read_only=True) as con:
-        uncertain = run_sql(con, settings, "queries/sentiment/uncertain_candidates", {"pool": pool}).fetchall()
-        sampled = run_sql(con, settings, "queries/sentiment/review_sample", {"pool": pool}).fetchall() if sample else []
+        query = "queries/sentiment/review_candidates"
+        uncertain = run_sql(con, settings, query, {"pool": pool, "sample": False}).fetchall()
+        sampled = run_sql(con, settings, query, {"pool": pool, "sample": True}).fetchall() if sample else []
     index: dict[str, int] = {}
     rows: list[tuple[Any, ...]] = []
     in_sample: list[int] = []

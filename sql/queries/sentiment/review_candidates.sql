@@ -1,5 +1,7 @@
--- Informative, scored, not yet labelled comments, least confident first (active learning pool).
--- Only the redacted text leaves the warehouse. The caller re-ranks the pool by entropy.
+-- Informative, scored, not yet labelled comments for the reviewers' export; only the redacted
+-- text leaves the warehouse. $sample false: least confident first (the uncertain half; the
+-- caller re-ranks by margin). $sample true: a fixed pseudo-random sample (the representative
+-- half is clustered from it).
 select
     s.feedback_id,
     coalesce(f.question, '') as question,
@@ -15,5 +17,8 @@ where s.is_informative
   and r.text_redacted is not null
   and length(trim(r.text_redacted)) > 0
   and l.feedback_id is null
-order by s.confidence asc, s.feedback_id
+order by
+    case when $sample then md5(s.feedback_id) end,
+    case when not $sample then s.confidence end,
+    s.feedback_id
 limit $pool
