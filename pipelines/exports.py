@@ -164,7 +164,7 @@ def write_csv(frame: pd.DataFrame, path: Path, guard: ExportGuard | None = None)
         ExportBlocked: when ``guard`` finds an identifier in a cell (the file is not written).
     """
     out = safe_frame(frame)
-    withhold(path, guard, frame_cells(out))
+    withhold(path, guard, frame_cells(frame))  # list cells scanned item by item, before joining
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(path, index=False, encoding="utf-8-sig")
     return path
@@ -194,7 +194,8 @@ def write_xlsx(
     from openpyxl.worksheet.datavalidation import DataValidation
 
     sheets = {name: safe_frame(frame, xlsx=True) for name, frame in frames.items()}
-    withhold(path, guard, {k: v for name, out in sheets.items() for k, v in frame_cells(out, f"{name}/").items()})
+    # List cells are scanned item by item, before safe_frame joins them ("A, B" reads as a name list).
+    withhold(path, guard, {k: v for name, frame in frames.items() for k, v in frame_cells(frame, f"{name}/").items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in frames.items():

@@ -25,6 +25,7 @@ keeps the list so the stage can end non-zero once the other files are written.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
@@ -60,6 +61,8 @@ _MACHINE_TOKEN = re.compile(r"(?<![\w-])(?=[0-9a-f-]*\d)(?=[0-9a-f-]*[a-f])[0-9a
 # characters. Their letter runs are not names.
 _BLOB = re.compile(r"(?=[A-Za-z0-9+/=_-]*\d)[A-Za-z0-9+/=_-]{16,}")
 _STRUCTURED_HINT = re.compile(r"[\d@]")
+# Decimal numbers with 5+ places (timings, scores in a run's JSON summary): their digits are not a phone.
+_LONG_FRACTION = re.compile(r"\d*\.\d{5,}")
 _CACHE_MAX = 200_000
 
 
@@ -109,6 +112,7 @@ class TextScanner:
         spans: list[tuple[str, int, int, float]] = []
         if _STRUCTURED_HINT.search(text):
             work = _MACHINE_TOKEN.sub(lambda m: "x" * len(m.group()), text)
+            work = _LONG_FRACTION.sub(lambda m: "x" * len(m.group()), work)
             spans += self._structured(work)
         if self._finder is not None:
             words = _BLOB.sub(lambda m: " " * len(m.group()), text)  # same length: offsets hold
@@ -166,13 +170,30 @@ def scan_cells(scanner: TextScanner, target: str, cells: Mapping[str, Iterable[A
 
 
 def _texts(values: Iterable[Any]) -> Iterator[str]:
-    """The non-empty strings among ``values``, and inside list cells (theme ids and labels)."""
+    """The non-empty strings among ``values``, and inside list cells (theme ids and labels).
+
+    A string holding a JSON array (a view's list of quotes) is read item by item: joined, the
+    items run together into what the name rules read as a list of names.
+    """
     for value in values:
         if isinstance(value, str):
-            if value:
+            items = _json_list(value)
+            if items is not None:
+                yield from _texts(items)
+            elif value:
                 yield value
         elif isinstance(value, list | tuple) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
             yield from _texts(value.tolist() if hasattr(value, "tolist") else value)
+
+
+def _json_list(value: str) -> list[Any] | None:
+    if not (value.startswith("[") and value.endswith("]")):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, list) else None
 
 
 class ExportScan:

@@ -24,9 +24,9 @@ from pipelines import exports
 
 def _flatten(value: Any) -> Any:
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
+        return "; ".join(map(str, value))  # labels hold commas ("Kind, reassuring crew")
     if hasattr(value, "tolist") and not isinstance(value, str):
-        return ", ".join(map(str, value.tolist()))
+        return "; ".join(map(str, value.tolist()))
     return value
 
 

@@ -248,3 +248,22 @@ def test_the_reviewers_label_export_is_guarded_too(tmp_path):
         con.execute("update enrich.redactions set text_redacted = 'call me on [PHONE]' where feedback_id = 'f2'")
     csv_path, xlsx_path, count = export_uncertain(settings, scorer, 3, out, guard=guard)
     assert count == 3 and csv_path.is_file() and xlsx_path.is_file()
+
+
+
+def test_list_cells_json_quotes_and_timings_are_not_identifiers(scanner, tmp_path):
+    # Regression: the 1,000-record demo's report was held back. Theme labels joined with ", " read as a
+    # list of names ("Thanks to the doctors, Worst ..."), a view's JSON list of quotes ran its items
+    # together, and a run summary's timing 0.04480073099999993 read as a phone number.
+    from pipelines.report.exports import _export_frame
+
+    labels = [["Thanks to the doctors", "Worst experience ever"], ["Much appreciated", "Thanks to the doctors"]]
+    quotes = '["The aftercare advice was vague.", "A big thank you - Everything was explained clearly."]'
+    timings = '{"read_map": 0.060966117000134545, "read_map_cpu": 0.04480073099999993}'
+    frame = pd.DataFrame({"theme_labels": labels, "quotes": [quotes, quotes], "message": [timings, timings]})
+    path = exports.write_csv(_export_frame(frame), tmp_path / "comments.csv", guard=ScanGuard(scanner))
+    assert pd.read_csv(path)["theme_labels"][0] == "Thanks to the doctors; Worst experience ever"
+    # ... while an identifier inside a JSON list still blocks the file
+    frame.loc[0, "quotes"] = '["The aftercare advice was vague.", "Call me on 07700 900123."]'
+    with pytest.raises(ExportBlocked):
+        exports.write_csv(_export_frame(frame), tmp_path / "again.csv", guard=ScanGuard(scanner))
