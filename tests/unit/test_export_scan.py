@@ -250,7 +250,6 @@ def test_the_reviewers_label_export_is_guarded_too(tmp_path):
     assert count == 3 and csv_path.is_file() and xlsx_path.is_file()
 
 
-
 def test_list_cells_json_quotes_and_timings_are_not_identifiers(scanner, tmp_path):
     # Regression: the 1,000-record demo's report was held back. Theme labels joined with ", " read as a
     # list of names ("Thanks to the doctors, Worst ..."), a view's JSON list of quotes ran its items
