@@ -63,6 +63,8 @@ _BLOB = re.compile(r"(?=[A-Za-z0-9+/=_-]*\d)[A-Za-z0-9+/=_-]{16,}")
 _STRUCTURED_HINT = re.compile(r"[\d@]")
 # Decimal numbers with 5+ places (timings, scores in a run's JSON summary): their digits are not a phone.
 _LONG_FRACTION = re.compile(r"\d*\.\d{5,}")
+# Run and batch ids (``20261206T121143Z-b3d4ea``): a random hex tail can look like a postcode ("B3D 4EA").
+_RUN_ID = re.compile(r"\d{8}T\d{6}Z?-[0-9a-f]{6}\b")
 _CACHE_MAX = 200_000
 
 
@@ -113,6 +115,7 @@ class TextScanner:
         if _STRUCTURED_HINT.search(text):
             work = _MACHINE_TOKEN.sub(lambda m: "x" * len(m.group()), text)
             work = _LONG_FRACTION.sub(lambda m: "x" * len(m.group()), work)
+            work = _RUN_ID.sub(lambda m: "x" * len(m.group()), work)
             spans += self._structured(work)
         if self._finder is not None:
             words = _BLOB.sub(lambda m: " " * len(m.group()), text)  # same length: offsets hold

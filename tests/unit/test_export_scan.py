@@ -37,6 +37,7 @@ CLEAN = [
     "5962172829cf681ec635",
     "9434765919abcdef0123",  # a hash whose digits happen to pass the NHS check digit
     "20261206T101500Z-a1b2c3",
+    "demo_fft-20261206T121143-b3d4ea",  # a batch id whose hex tail reads as a postcode (B3D 4EA)
     "presidio-2.2.360/recognizers-1a2b3c4d/names-d36a4ccf",
     '{"pipelines": "0.1.0", "git_sha": "3f9e2b1c0d4a5e6f7a8b9c0d1e2f3a4b5c6d7e8f", "rows_in": 1234567}',
     "Car parking",
