@@ -63,7 +63,7 @@ TARGETS: dict[str, tuple[str, str]] = {
     "themes": ("pipelines.themes.stage", "run_themes"),
     "insights": ("pipelines.insights.stage", "run_insights"),
     "reports": ("pipelines.report", "write_reports"),
-    "models": ("pipelines.warehouse", "build_models"),
+    "models": ("pipelines.warehouse", "refresh_models"),  # what every stage (and build_models) calls
 }
 # Logs that gain rows with every run by design (one row per stage or run); every other relation
 # must count exactly as in a clean run.

@@ -155,7 +155,7 @@ def test_exports_never_write_formulas(tmp_path):
         rows = list(csv.reader(f))
     assert rows == [
         ["text", "themes", "at", "n"],
-        ["'=1+1", "T1, T2", "2026-10-01", "1"],
+        ["'=1+1", "T1; T2", "2026-10-01", "1"],
         ["normal", "", "2026-10-02", "-2"],
         ["", "", "", "3"],
     ]
@@ -163,7 +163,7 @@ def test_exports_never_write_formulas(tmp_path):
     assert book.sheetnames == ["comments", "second"]
     sheet = book["comments"]
     assert sheet["A2"].data_type == "s" and sheet["A2"].value == "'=1+1"
-    assert sheet["B2"].value == "T1, T2"
+    assert sheet["B2"].value == "T1; T2"
     assert sheet["C2"].value == datetime(2026, 10, 1)  # the zone is dropped: Excel cannot store one
     assert sheet["D3"].value == -2
 
