@@ -101,10 +101,30 @@ def text_cells(value: Any, path: str = "") -> dict[str, list[str]]:
     return out
 
 
+# A text-bearing element of inline markup (an SVG label, tooltip or description).
+_TEXT_ELEMENT = re.compile(r"<(text|title|desc)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def markup_texts(markup: Any) -> list[str]:
+    """The texts of ``markup`` (a ``markupsafe.Markup``), one per text element, then the rest.
+
+    Each ``<text>``, ``<title>`` and ``<desc>`` is one text (its ``<tspan>`` lines joined by
+    spaces): run together, as ``striptags`` does, two labels read as one ("... Staff Nurse NAME"
+    then "We saw ..." became "NAMEWe", a name after a title).
+    """
+    source = str(markup)
+    pieces = [m.group(2) for m in _TEXT_ELEMENT.finditer(source)]
+    pieces.append(_TEXT_ELEMENT.sub(" ", source))
+    texts = (type(markup)(re.sub(r"<", " <", piece)).striptags() for piece in pieces)
+    return [t for t in texts if t]
+
+
 def _strings(value: Any, path: str, depth: int) -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
-        # Markup (an inline SVG chart): its text, not its coordinates.
-        yield path, value.striptags() if hasattr(value, "striptags") else value
+        if hasattr(value, "striptags"):  # Markup (an inline SVG chart): its text, not its coordinates
+            yield from ((path, text) for text in markup_texts(value))
+        else:
+            yield path, value
         return
     if depth > 12 or value is None or isinstance(value, bool | int | float):
         return

@@ -189,6 +189,26 @@ def test_text_cells_finds_every_string_a_page_shows():
     }
 
 
+def test_a_charts_labels_are_scanned_one_by_one(scanner):
+    """Run together, two bar labels read as a name after a title ("Staff Nurse NAMEWe"): a chart of
+    the 800-row demo was held back for it. Each label is its own text; a name inside one still counts."""
+    bars = Markup(
+        "<svg><title>Stacked bar chart of aspect sentiment</title>"
+        '<text x="4">We saw Staff Nurse NAME</text><rect><title>We saw Staff Nurse NAME: 33.3% positive</title></rect>'
+        '<text x="9">We saw <tspan>nobody for hours</tspan></text></svg>'
+    )
+    cells = exports.text_cells({"chart": bars})
+    assert cells["chart"] == [
+        "Stacked bar chart of aspect sentiment",
+        "We saw Staff Nurse NAME",
+        "We saw Staff Nurse NAME: 33.3% positive",
+        "We saw nobody for hours",
+    ]
+    assert scan_cells(scanner, "page.html", cells) == []
+    leaking = Markup(bars.replace("We saw <tspan>", "Thanks to Dr Okafor, <tspan>"))
+    assert [f.kind for f in scan_cells(scanner, "page.html", exports.text_cells({"chart": leaking}))] == ["PERSON"]
+
+
 def test_the_scan_of_a_10k_row_export_is_fast(scanner, tmp_path):
     """10,000 comments (5,000 distinct) through the guarded CSV and XLSX writers; numbers in the report."""
     texts = [f"[NAME] said the ward {i} was cold at night and the food was late, again and again" for i in range(5000)]
