@@ -63,10 +63,10 @@ theme_counts as (
         count(distinct feedback_id) filter (where is_after)     as theme_comments_after,
         count(*) filter (where not is_after)                    as theme_clauses_before,
         count(*) filter (where is_after)                        as theme_clauses_after,
-        avg(aspect_score) filter (where not is_after)           as mean_sentiment_before,
-        avg(aspect_score) filter (where is_after)               as mean_sentiment_after,
-        stddev_samp(aspect_score) filter (where not is_after)   as sd_sentiment_before,
-        stddev_samp(aspect_score) filter (where is_after)       as sd_sentiment_after
+        avg(aspect_score order by aspect_score) filter (where not is_after)         as mean_sentiment_before,
+        avg(aspect_score order by aspect_score) filter (where is_after)         as mean_sentiment_after,
+        stddev_samp(aspect_score order by aspect_score) filter (where not is_after)   as sd_sentiment_before,
+        stddev_samp(aspect_score order by aspect_score) filter (where is_after)     as sd_sentiment_after
     from theme_clauses
     group by action_id
 )

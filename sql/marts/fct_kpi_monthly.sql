@@ -58,8 +58,9 @@ fft as (
 ),
 satisfaction as (
     select 'satisfaction_mean' as kpi_id, month, 'survey_type' as scope_type, rating_scale as scope_value, 'mean' as test,
-           count(*) as n, 100.0 * sum(rating_value) as numerator, count(*) as denominator,
-           100.0 * avg(rating_value) as value, 100.0 * stddev_samp(rating_value) as std_dev, null as detractors
+           count(*) as n, 100.0 * sum(rating_value order by rating_value) as numerator, count(*) as denominator,
+           100.0 * avg(rating_value order by rating_value) as value,
+           100.0 * stddev_samp(rating_value order by rating_value) as std_dev, null as detractors
     from responses
     where scope_type = 'overall' and rating_value is not null and rating_scale is not null
     group by all
@@ -154,7 +155,8 @@ complaint_closed as (
     group by all
     union all
     select 'avg_handling_minutes', closed_month, scope_type, scope_value, 'mean',
-           count(*), sum(handling_minutes), count(*), avg(handling_minutes), stddev_samp(handling_minutes), null
+           count(*), sum(handling_minutes order by handling_minutes), count(*),
+           avg(handling_minutes order by handling_minutes), stddev_samp(handling_minutes order by handling_minutes), null
     from complaints
     where is_resolved and handling_minutes is not null
     group by all

@@ -22,8 +22,8 @@ cells as (
         count(*) filter (where aspect_sentiment3 = 'positive')     as positive_clauses,
         count(*) filter (where aspect_sentiment3 = 'neutral')      as neutral_clauses,
         count(*) filter (where aspect_sentiment3 = 'negative')     as negative_clauses,
-        avg(aspect_score)                                          as mean_sentiment,
-        stddev_samp(aspect_score)                                  as sd_sentiment
+        avg(aspect_score order by aspect_score)                    as mean_sentiment,
+        stddev_samp(aspect_score order by aspect_score)            as sd_sentiment
     from clauses
     where month_date is not null
     group by all

@@ -52,7 +52,7 @@ theme_cells as (
         count(*) filter (where k.aspect_sentiment3 = 'positive')                        as positive_clauses,
         count(*) filter (where k.aspect_sentiment3 = 'neutral')                         as neutral_clauses,
         count(*) filter (where k.aspect_sentiment3 = 'negative')                        as negative_clauses,
-        avg(k.aspect_score)                                                             as mean_sentiment
+        avg(k.aspect_score order by k.aspect_score)                                     as mean_sentiment
     from cells_of_comments as c
     join clauses as k using (feedback_id)
     group by all

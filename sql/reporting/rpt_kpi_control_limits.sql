@@ -15,11 +15,14 @@ centres as (
     select
         kpi_id, scope_type, scope_value,
         count(*)                                       as months,
-        sum(numerator) / nullif(sum(denominator), 0)   as pooled_ratio,
-        avg(value)                                     as mean_value,
-        sum(value * denominator) / nullif(sum(denominator), 0) as weighted_value,
-        sqrt(sum((denominator - 1) * power(std_dev, 2)) / nullif(sum(denominator - 1), 0)) as pooled_sd,
-        sum(numerator) / nullif(sum(denominator), 0)   as pooled_promoters,
+        sum(numerator order by numerator) / nullif(sum(denominator), 0) as pooled_ratio,
+        avg(value order by value)                      as mean_value,
+        sum(value * denominator order by value * denominator) / nullif(sum(denominator), 0) as weighted_value,
+        sqrt(
+            sum((denominator - 1) * power(std_dev, 2) order by (denominator - 1) * power(std_dev, 2))
+            / nullif(sum(denominator - 1), 0)
+        )                                              as pooled_sd,
+        sum(numerator order by numerator) / nullif(sum(denominator), 0) as pooled_promoters,
         sum(detractors) / nullif(sum(denominator), 0)  as pooled_detractors
     from cells
     group by all

@@ -32,11 +32,14 @@ pooled as (
         s.kpi_id, s.window_end, s.window_months, s.scope_type, s.scope_value,
         any_value(s.test)                                                    as test,
         sum(s.n)                                                             as n,
-        sum(s.numerator)                                                     as numerator,
+        sum(s.numerator order by s.numerator)                                as numerator,
         sum(s.denominator)                                                   as denominator,
         sum(s.detractors)                                                    as detractors,
         -- sum of squares of a mean KPI's units, rebuilt from each month's mean and sd
-        sum(coalesce(s.std_dev, 0) ^ 2 * (s.denominator - 1) + s.denominator * (s.numerator / s.denominator) ^ 2) as sum_squares,
+        sum(
+            coalesce(s.std_dev, 0) ^ 2 * (s.denominator - 1) + s.denominator * (s.numerator / s.denominator) ^ 2
+            order by coalesce(s.std_dev, 0) ^ 2 * (s.denominator - 1) + s.denominator * (s.numerator / s.denominator) ^ 2
+        )                                                                    as sum_squares,
         any_value(s.value)                                                   as month_value,
         any_value(s.std_dev)                                                 as month_std_dev
     from spread as s

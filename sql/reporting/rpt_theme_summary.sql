@@ -6,7 +6,7 @@ agg as (
         theme_id,
         count(distinct feedback_id)                                        as comments,
         avg(case when aspect_sentiment3 = 'negative' then 1.0 else 0.0 end) as negative_share,
-        avg(aspect_score)                                                  as mean_sentiment
+        avg(aspect_score order by aspect_score)                            as mean_sentiment
     from marts.fct_feedback_theme
     group by theme_id
 )

@@ -42,7 +42,7 @@ cells as (
         sum(o.positive_clauses) filter (where o.month between w.window_start and w.window_end)  as positive_clauses,
         sum(o.neutral_clauses) filter (where o.month between w.window_start and w.window_end)   as neutral_clauses,
         sum(o.negative_clauses) filter (where o.month between w.window_start and w.window_end)  as negative_clauses,
-        sum(o.mean_sentiment * o.clauses) filter (where o.month between w.window_start and w.window_end)
+        sum(o.mean_sentiment * o.clauses order by o.mean_sentiment * o.clauses) filter (where o.month between w.window_start and w.window_end)
             / sum(o.clauses) filter (where o.month between w.window_start and w.window_end)     as mean_sentiment,
         any_value(o.mean_sentiment) filter (where o.month = w.window_end)                       as month_mean_sentiment
     from overall as o

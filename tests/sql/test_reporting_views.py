@@ -393,3 +393,33 @@ def test_kpi_definitions_cover_every_kpi(con):
     docs = (ROOT / "docs" / "kpis.md").read_text(encoding="utf-8")
     for kpi_id in defined:
         assert f"`{kpi_id}`" in docs, f"docs/kpis.md does not define {kpi_id}"
+
+
+# --------------------------------------------------------------------------- row order
+
+
+def test_reporting_views_do_not_depend_on_the_order_rows_were_stored(tmp_path):
+    """Floating-point sums, means and standard deviations depend on the order they add up in; an
+    incremental history stores rows in another order than one full run (issue 16). The views of a
+    warehouse whose raw and enrich rows are stored shuffled must hold exactly the same values."""
+    from benchmarks.incremental import reporting_snapshot
+
+    settings = _settings(tmp_path)
+    with warehouse.connect(settings) as write:
+        sample.load_sample(settings, write, n_records=600)
+        prepare(settings, write)
+    before = reporting_snapshot(settings.warehouse)
+    with warehouse.connect(settings) as write:
+        tables = write.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() where schema_name in ('raw', 'enrich')"
+        ).fetchall()
+        write.execute("select setseed(0.42)")
+        for (table,) in tables:
+            write.execute(f"create temp table shuffled as select * from {table} order by random()")
+            write.execute(f"delete from {table}")
+            write.execute(f"insert into {table} select * from shuffled")
+            write.execute("drop table shuffled")
+    warehouse.init(settings, force=True)
+    after = reporting_snapshot(settings.warehouse)
+    assert before.keys() == after.keys()
+    assert [view for view in before if before[view] != after[view]] == []
