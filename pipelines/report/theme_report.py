@@ -22,6 +22,8 @@ from pipelines.report.html import clean, json_for_script
 NEEDS_MAX = 500
 # The month view ranks at most this many taxonomy categories; each opens into its themes.
 MAX_CATEGORIES = 20
+# Themes whose category is not in the taxonomy (rpt_category_window_ranking uses the same name).
+NEW_CATEGORY = "New (not in taxonomy)"
 PAGE_SIZE = 200
 # The comment explorer's share of the page's 1.5 MB (html.PAGE_BYTES_MAX): the rest of the
 # page stays well under 400 kB. Newest comments first; the export holds every comment.
@@ -42,6 +44,7 @@ def build(ctx: ReportContext) -> Page:
     """Collect everything the theme report shows for ``ctx.period``."""
     period = ctx.period
     ranking = ctx.query("theme_ranking", **ctx.window)
+    category_counts = ctx.query("category_ranking", **ctx.window)
     monthly = ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=period.last_month)
     segments = ctx.query("theme_segments", **ctx.window)
     quotes = ctx.query("theme_quotes", month_from=period.start, month_to=period.last_month)
@@ -51,7 +54,7 @@ def build(ctx: ReportContext) -> Page:
     shown = ranking[~ranking["suppressed"].astype(bool)]
     months = sorted({pd.Timestamp(m).date() for m in monthly["month"]})
     themes = [_theme_row(t, monthly, segments, quotes, months) for t in records(shown)]
-    categories, more_categories = category_groups(themes)
+    categories, more_categories = category_groups(themes, records(category_counts))
     sentiment_chart, trend_chart = _charts(ctx, shown, monthly)
 
     needs_truncated = len(needs) > NEEDS_MAX
@@ -81,6 +84,7 @@ def build(ctx: ReportContext) -> Page:
     }
     tables = {
         "theme_ranking": ranking,
+        "category_ranking": category_counts,
         "theme_monthly": monthly,
         "theme_segments": segments,
         "theme_quotes": quotes,
@@ -91,31 +95,35 @@ def build(ctx: ReportContext) -> Page:
     return Page("theme_report.html.j2", context, chart_list, tables)
 
 
-def category_groups(themes: list[dict[str, Any]], limit: int = MAX_CATEGORIES) -> tuple[list[dict[str, Any]], int]:
+def category_groups(
+    themes: list[dict[str, Any]], counts: list[dict[str, Any]], limit: int = MAX_CATEGORIES
+) -> tuple[list[dict[str, Any]], int]:
     """The period's themes grouped under their taxonomy categories, at most ``limit`` categories.
 
-    Categories rank by the comments on their themes (a comment on two themes of one category
-    counts in both); each carries its themes, largest first, and the comment-weighted negative
-    share. Returns the categories shown and how many more had themes but are not shown.
+    ``counts`` are the categories' rows of ``rpt_category_window_ranking``: a comment counts once
+    in each category it touches, so a category's comments are at most the sum of its themes'.
+    Categories rank by those comments; each carries its themes, largest first. A category is
+    shown when at least one of its themes is (its themes under k stay in the theme ranking's
+    suppressed count). Returns the categories shown and how many more had shown themes.
     """
     groups: dict[str, list[dict[str, Any]]] = {}
     for t in themes:
-        groups.setdefault(t["category"] or "New (not in taxonomy)", []).append(t)
+        groups.setdefault(t["category"] or NEW_CATEGORY, []).append(t)
+    by_name = {c["category_name"]: c for c in counts}
     rows = []
     for name, members in groups.items():
         members = sorted(members, key=lambda t: (-(t["comments"] or 0), t["label"]))
-        comments = sum(t["comments"] or 0 for t in members)
-        negative = sum((t["comments"] or 0) * (t["negative_pct"] or 0) for t in members)
+        count = by_name.get(name, {})
         rows.append(
             {
                 "name": name,
-                "comments": comments,
-                "share_pct": sum(t["share_pct"] or 0 for t in members),
-                "negative_pct": negative / comments if comments else None,
+                "comments": count.get("comments"),
+                "share_pct": count.get("share_pct"),
+                "negative_pct": count.get("negative_pct"),
                 "themes": members,
             }
         )
-    rows.sort(key=lambda r: (-r["comments"], r["name"]))
+    rows.sort(key=lambda r: (-(r["comments"] or 0), r["name"]))
     return rows[:limit], max(0, len(rows) - limit)
 
 

@@ -423,3 +423,47 @@ def test_reporting_views_do_not_depend_on_the_order_rows_were_stored(tmp_path):
     after = reporting_snapshot(settings.warehouse)
     assert before.keys() == after.keys()
     assert [view for view in before if before[view] != after[view]] == []
+
+
+def test_a_comment_counts_once_in_each_category_it_touches(tmp_path):
+    """rpt_category_window_ranking counts distinct comments: a comment on two themes of one
+    category (or on two clauses of one theme) counts once there, in a month and in a quarter."""
+    settings = _settings(tmp_path, min_cell=1)
+    with warehouse.connect(settings) as write:
+        sample.load_sample(settings, write, n_records=600)
+        prepare(settings, write)
+        # Two themes one comment touches, put into one category.
+        a, b = write.execute(
+            "select min(x.theme_id), max(x.theme_id) from marts.fct_feedback_theme as x "
+            "group by x.feedback_id having count(distinct x.theme_id) >= 2 order by x.feedback_id limit 1"
+        ).fetchone()
+        write.execute(
+            "update enrich.themes set category_id = 'both', category_name = 'Both' where theme_id in ($a, $b)",
+            {"a": a, "b": b},
+        )
+    warehouse.init(settings, force=True)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        for months in (1, 3):
+            view = con.execute(
+                "select window_end, comments from reporting.rpt_category_window_ranking "
+                "where category_name = 'Both' and window_months = $m",
+                {"m": months},
+            ).fetchall()
+            direct = con.execute(
+                "select w.window_end, count(distinct f.feedback_id) "
+                "from (select distinct window_end, window_start from reporting.rpt_category_window_ranking "
+                "      where window_months = $m) as w "
+                "join marts.fct_feedback_theme as f on cast(f.month as date) between w.window_start and w.window_end "
+                "where f.theme_id in ($a, $b) group by all",
+                {"m": months, "a": a, "b": b},
+            ).fetchall()
+            summed = dict(
+                con.execute(
+                    "select window_end, sum(comments) from reporting.rpt_theme_window_ranking "
+                    "where theme_id in ($a, $b) and window_months = $m group by all",
+                    {"m": months, "a": a, "b": b},
+                ).fetchall()
+            )
+            assert sorted(view) == sorted(direct) and view
+            assert all(n <= summed[end] for end, n in view)
+            assert any(n < summed[end] for end, n in view), "the shared comment counts once, not twice"

@@ -68,7 +68,7 @@ def test_pages_and_exports_are_written_for_the_latest_full_month(written):
     # The sample ends on 2026-10-31, so October is the latest full month.
     assert {"theme-report-2026-10.html", "trend-pack-2026-10.html", "run-status.html", "index.html"} <= names
     assert paths[0].suffix == ".html"
-    csv_files = {"theme-report": 6, "trend-pack": 10, "run-status": 7}  # one per table the page shows
+    csv_files = {"theme-report": 7, "trend-pack": 10, "run-status": 7}  # one per table the page shows
     for report, n in csv_files.items():
         folder = settings.reports_dir / "exports" / "2026-10" / report
         assert (folder / f"{report}.xlsx").is_file()

@@ -180,12 +180,20 @@ def test_month_view_ranks_at_most_20_categories_with_their_themes_beneath():
          "share_pct": 1.0, "negative_pct": 50.0 if i % 2 else 10.0}
         for i in range(60)
     ]  # fmt: skip
-    shown, more = category_groups(themes)
+    # Distinct comments per category (the view's): fewer than the sum of its themes' when a
+    # comment sits on two of them. cat 1's themes overlap least, so it ranks above cat 0.
+    counts = [
+        {"category_name": f"cat {c}", "comments": 200 - 3 * c + (40 if c == 1 else 0), "share_pct": 9.0,
+         "negative_pct": 20.0}
+        for c in range(25)
+    ]  # fmt: skip
+    shown, more = category_groups(themes, counts)
     assert MAX_CATEGORIES == 20 and len(shown) == 20 and more == 5
+    assert [c["name"] for c in shown[:3]] == ["cat 1", "cat 0", "cat 2"]
     assert [c["comments"] for c in shown] == sorted((c["comments"] for c in shown), reverse=True)
-    first = shown[0]
+    first = shown[1]
     assert first["name"] == "cat 0" and [t["theme_id"] for t in first["themes"]] == ["T0000", "T0025", "T0050"]
-    assert first["comments"] == 100 + 75 + 50
+    assert first["comments"] == 200 < 100 + 75 + 50  # from the view, not the sum of its themes
     # Every theme of a shown category sits beneath it, and nowhere else.
     ids = [t["theme_id"] for c in shown for t in c["themes"]]
     assert len(ids) == len(set(ids)) and all(t["category"] == c["name"] for c in shown for t in c["themes"])
