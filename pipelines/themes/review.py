@@ -162,6 +162,32 @@ def export_review(
     if themes.empty:
         raise ReviewImportError("no active themes in the warehouse: run `feedback themes` (or `feedback run`) first")
     comments = warehouse.run_sql(con, settings, "queries/themes/review_comments", {"per_theme": per_theme}).df()
+    frames = _review_frames(themes, comments, categories)
+    cat_range = f"{CATEGORIES_SHEET}!$A$2:$A${max(len(categories) + 1, 2)}"
+    theme_range = f"{THEMES_SHEET}!$A$2:$A${len(themes) + 1}"
+    exports.write_xlsx(
+        frames,
+        out,
+        choices={THEMES_SHEET: {"action": ACTIONS}},
+        ranges={
+            THEMES_SHEET: {"new_category": cat_range, "merge_into": theme_range},
+            COMMENTS_SHEET: {"new_category": cat_range},
+        },
+        widths={
+            THEMES_SHEET: (9, 18, 22, 34, 7, 40, 40, 40, 10, 30, 18, 11),
+            COMMENTS_SHEET: (18, 9, 70, 9, 30, 18, 24, 18),
+            CATEGORIES_SHEET: (22, 34, 16, 90),
+            "instructions": (110,),
+        },
+        guard=guard,
+    )
+    return ExportResult(path=out, themes=len(themes), comments=len(comments))
+
+
+def _review_frames(
+    themes: pd.DataFrame, comments: pd.DataFrame, categories: Sequence[Category]
+) -> dict[str, pd.DataFrame]:
+    """The workbook's sheets, in order: themes, comments, categories, instructions."""
     quotes = [_quotes(q) for q in themes["quotes"]]
     theme_sheet = pd.DataFrame(
         {
@@ -199,30 +225,12 @@ def export_review(
             "description": [c.description or "" for c in categories],
         }
     )
-    cat_range = f"{CATEGORIES_SHEET}!$A$2:$A${max(len(categories) + 1, 2)}"
-    theme_range = f"{THEMES_SHEET}!$A$2:$A${len(theme_sheet) + 1}"
-    exports.write_xlsx(
-        {
-            THEMES_SHEET: theme_sheet,
-            COMMENTS_SHEET: comment_sheet,
-            CATEGORIES_SHEET: cat_sheet,
-            "instructions": pd.DataFrame({"instructions": INSTRUCTIONS}),
-        },
-        out,
-        choices={THEMES_SHEET: {"action": ACTIONS}},
-        ranges={
-            THEMES_SHEET: {"new_category": cat_range, "merge_into": theme_range},
-            COMMENTS_SHEET: {"new_category": cat_range},
-        },
-        widths={
-            THEMES_SHEET: (9, 18, 22, 34, 7, 40, 40, 40, 10, 30, 18, 11),
-            COMMENTS_SHEET: (18, 9, 70, 9, 30, 18, 24, 18),
-            CATEGORIES_SHEET: (22, 34, 16, 90),
-            "instructions": (110,),
-        },
-        guard=guard,
-    )
-    return ExportResult(path=out, themes=len(theme_sheet), comments=len(comment_sheet))
+    return {
+        THEMES_SHEET: theme_sheet,
+        COMMENTS_SHEET: comment_sheet,
+        CATEGORIES_SHEET: cat_sheet,
+        "instructions": pd.DataFrame({"instructions": INSTRUCTIONS}),
+    }
 
 
 # --------------------------------------------------------------------------------------
