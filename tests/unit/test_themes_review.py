@@ -297,6 +297,34 @@ def test_merge_into_a_merged_theme_and_chains_are_refused(sampled, tmp_path):
         stages.theme_review_stage(sampled, "r3", later)
 
 
+def test_merge_keeps_one_row_per_clause_with_the_better_rank(sampled, tmp_path):
+    with warehouse.connect(sampled) as con:
+        q = con.execute
+        a = q(
+            "select feedback_id, clause_idx from enrich.theme_assignments where theme_id = 'T0008' limit 1"
+        ).fetchone()
+        b = q(
+            "select feedback_id, clause_idx from enrich.theme_assignments where theme_id = 'T0004' limit 1"
+        ).fetchone()
+        # clause a: primary T0008, secondary T0004; clause b: primary T0004, secondary T0008
+        q("insert into enrich.theme_assignments values (?, ?, 'T0004', 2, 0.5, 'secondary', 'x', null)", list(a))
+        q("insert into enrich.theme_assignments values (?, ?, 'T0008', 2, 0.5, 'secondary', 'x', null)", list(b))
+        warehouse.build_models(con, sampled)
+    exported = _export(sampled, tmp_path / "review.xlsx").path
+    stages.theme_review_stage(
+        sampled, "r-merge", _edit(exported, tmp_path / "m.xlsx", {"T0008": {"merge_into": "T0004"}}, {})
+    )
+    with warehouse.connect(sampled, read_only=True) as con:
+        for key in (a, b):
+            rows = con.execute(
+                "select theme_id, theme_rank from enrich.theme_assignments where feedback_id = ? and clause_idx = ?",
+                list(key),
+            ).fetchall()
+            assert rows == [("T0004", 1)], (key, rows)
+        assert con.execute("select count(*) from enrich.theme_assignments where theme_id = 'T0008'").fetchone()[0] == 0
+        assert con.execute("select size from enrich.themes where theme_id = 'T0008'").fetchone()[0] == 0
+
+
 def test_cli_import_exit_code_and_rows(sampled, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
