@@ -40,6 +40,7 @@ from pipelines.themes.model import Category, load_taxonomy, normalize_rows
 
 __all__ = [
     "ACTIONS",
+    "Formula",
     "ReviewImportError",
     "ReviewResult",
     "apply_corrections",
@@ -239,8 +240,14 @@ def _review_frames(
 Row = tuple[int, dict[str, Any]]  # (spreadsheet row number, column -> value)
 
 
-def _cell(value: Any) -> Any:
+class Formula(str):
+    """A cell holding a spreadsheet formula (never taken as a value)."""
+
+
+def _cell(value: Any, data_type: str | None = None) -> Any:
     """A cell as the reviewer meant it: blanks to '', the formula guard's apostrophe removed."""
+    if data_type == "f" and isinstance(value, str):
+        return Formula(value)
     if value is None:
         return ""
     if isinstance(value, str):
@@ -272,13 +279,13 @@ def read_review_file(path: Path) -> tuple[list[Row], list[Row]]:
         for name, columns in ((THEMES_SHEET, THEME_COLUMNS), (COMMENTS_SHEET, COMMENT_COLUMNS)):
             if name not in wb.sheetnames:
                 raise ReviewImportError(f"{path}: no sheet {name!r} (sheets: {', '.join(wb.sheetnames)})")
-            table = [list(r) for r in wb[name].iter_rows(values_only=True)]
-            header = [str(h).strip().lower() if h is not None else "" for h in (table[0] if table else [])]
+            table = [[_cell(c.value, getattr(c, "data_type", None)) for c in r] for r in wb[name].iter_rows()]
+            header = [str(h).strip().lower() for h in (table[0] if table else [])]
             missing = [c for c in columns if c not in header]
             if missing:
                 raise ReviewImportError(f"{path}: sheet {name!r} has no column(s) {', '.join(missing)}")
             sheets[name] = [
-                (n, {h: _cell(row[i]) if i < len(row) else "" for i, h in enumerate(header) if h})
+                (n, {h: row[i] if i < len(row) else "" for i, h in enumerate(header) if h})
                 for n, row in enumerate(table[1:], start=2)
             ]
     finally:
@@ -331,7 +338,7 @@ def _text(value: Any) -> str:
 
 
 def _is_formula(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("=")
+    return isinstance(value, Formula)
 
 
 def validate(  # long: every rule of the file in one place, each with its message

@@ -185,6 +185,20 @@ def test_invalid_file_applies_nothing_and_lists_rows(sampled, tmp_path):
     assert run[0][0] == "failed" and "ReviewImportError" in run[0][1]
 
 
+def test_a_typed_formula_is_refused_and_a_guarded_label_reads_back_as_text(sampled, tmp_path):
+    with warehouse.connect(sampled) as con:
+        con.execute("update enrich.themes set label = '=1+1 parking' where theme_id = 'T0005'")
+        warehouse.build_models(con, sampled)
+    exported = _export(sampled, tmp_path / "review.xlsx").path
+    bad = _edit(exported, tmp_path / "f.xlsx", {"T0001": {"new_label": '=UPPER("parking")'}}, {})
+    with pytest.raises(review.ReviewImportError) as info:
+        stages.theme_review_stage(sampled, "r-f", bad)
+    assert "1 error(s)" in str(info.value) and "new_label holds a formula" in str(info.value)
+    themes, _ = review.read_review_file(exported)
+    guarded = next(r for _, r in themes if r["theme_id"] == "T0005")
+    assert guarded["label"] == "=1+1 parking" and not isinstance(guarded["label"], review.Formula)
+
+
 def test_blank_and_read_only_edits(sampled, tmp_path):
     exported = _export(sampled, tmp_path / "review.xlsx").path
     with pytest.raises(review.ReviewImportError, match="no corrections in the file"):
