@@ -476,3 +476,18 @@ def test_corrections_persist_across_a_refit_and_recodes_teach_the_classifier(fit
         reg3, assigned3 = _themes_of(settings, con)
     theme, method = assigned3[("c20", 0)]
     assert reg3.loc[theme, "category_id"] == target_cat and method == "centroid"
+
+
+def test_feedback_themes_still_runs_the_stage_and_lists_the_review_commands(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    calls = []
+    monkeypatch.setenv("FEEDBACK_WAREHOUSE", str(settings.warehouse))
+    monkeypatch.setattr(stages, "themes_stage", lambda s, run_id, **kw: calls.append(kw) or {"refitted": kw["refit"]})
+    result = CliRunner().invoke(app, ["themes", "--no-refit", "--no-progress", "--wait", "0"])
+    assert result.exit_code == 0, result.output
+    assert calls == [{"refit": False, "progress": False, "force": False}]
+    helped = CliRunner().invoke(app, ["themes", "--help"], env={"COLUMNS": "200"})
+    assert helped.exit_code == 0 and "export" in helped.output and "import" in helped.output
