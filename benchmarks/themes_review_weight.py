@@ -8,7 +8,7 @@ share of the coded training comments whose best category changed. The reviewer's
 clause's runner-up (a plausible disagreement) or a middle-ranked one (a far one). Thresholds stay
 those of the shipped classifier (its cross-validation is not repeated per weight).
 
-    python -m benchmarks.themes_review_weight              # a few minutes on 2 cores (32 refits of the head)
+    python -m benchmarks.themes_review_weight              # a few minutes on 2 cores (48 refits of the heads)
 """
 
 from __future__ import annotations
