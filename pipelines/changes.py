@@ -195,6 +195,7 @@ def themes_watch(settings: Settings, refit: bool | None) -> Watch | None:
             "enrich.theme_assignments",
             "enrich.theme_outliers",
             "enrich.theme_categories",
+            "enrich.theme_corrections",
             "enrich.theme_alerts",
             "enrich.key_drivers",
             "enrich.segment_lift",

@@ -196,6 +196,7 @@ def write_xlsx(
     choices: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     widths: Mapping[str, Sequence[int]] | None = None,
     guard: ExportGuard | None = None,
+    ranges: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write formula-safe sheets (name cut to Excel's 31 characters) into one workbook.
 
@@ -206,6 +207,9 @@ def write_xlsx(
             (e.g. the label column of a reviewer sheet).
         widths: sheet -> column widths in characters, first column first.
         guard: looks at every cell first (columns named ``sheet/column``).
+        ranges: sheet -> column -> a cell range holding the allowed values (e.g.
+            ``categories!$A$2:$A$31``): a drop-down for lists too long for ``choices`` (Excel
+            keeps at most 255 characters of an inline list).
 
     Raises:
         ExportBlocked: when ``guard`` finds an identifier in any sheet (no workbook is written).
@@ -229,6 +233,12 @@ def write_xlsx(
                 letter = get_column_letter(list(frame.columns).index(column) + 1)
                 rule = DataValidation(type="list", formula1='"' + ",".join(allowed) + '"', allow_blank=True)
                 rule.error = "Use one of: " + ", ".join(allowed)
+                sheet.add_data_validation(rule)
+                rule.add(f"{letter}2:{letter}{max(len(frame) + 1, 2)}")
+            for column, cells in (ranges or {}).get(name, {}).items():
+                letter = get_column_letter(list(frame.columns).index(column) + 1)
+                rule = DataValidation(type="list", formula1=cells, allow_blank=True)
+                rule.error = f"Use one of the values in {cells}"
                 sheet.add_data_validation(rule)
                 rule.add(f"{letter}2:{letter}{max(len(frame) + 1, 2)}")
             for index, width in enumerate((widths or {}).get(name, ()), start=1):

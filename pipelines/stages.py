@@ -206,6 +206,35 @@ def themes_stage(
     )
 
 
+def theme_review_stage(settings: Settings, run_id: str, path: Path, reviewer: str | None = None) -> dict[str, Any]:
+    """Import a reviewed theme workbook (``feedback themes import``): validate all of it, then apply it.
+
+    Recorded in ``ops.stage_runs`` as stage ``theme_review`` (a rejected file as a failed run with
+    the reason) with the new corrections version, the file's name and sha256 among its versions,
+    then the SQL models are brought up to date so the reporting views show the corrections.
+
+    Raises:
+        pipelines.themes.review.ReviewImportError: listing every bad row; nothing is applied.
+    """
+
+    def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        from pipelines.themes import review
+
+        result = review.import_review(settings, con, path, review.taxonomy(settings), run_id, reviewer=reviewer)
+        return {
+            "rows_in": sum(result.counts[k] for k in ("renames", "moves", "merges", "recodes")),
+            "rows_out": sum(result.counts[k] for k in ("renames", "moves", "merges", "recodes")),
+            "theme_corrections_version": result.set_version,
+            "corrections_file_version": f"{path.name} sha256:{result.file_sha256}",
+            "reviewer": reviewer,
+            "counts": result.counts,
+            "new_themes": result.new_themes,
+            "ignored": result.ignored,
+        }
+
+    return _run_stage(settings, run_id, "theme_review", body, needs_con=True)
+
+
 def report_stage(
     settings: Settings,
     run_id: str,

@@ -1,4 +1,4 @@
-"""``feedback run | ingest | enrich | themes | status | init``: the pipeline without Airflow."""
+"""``feedback run | ingest | enrich | status | init``: the pipeline without Airflow (``themes``: cli/themes.py)."""
 
 from __future__ import annotations
 
@@ -130,23 +130,6 @@ def enrich(
     console.print_json(data={k: v for k, v in summary.items() if k != "redactor"})
 
 
-def themes(
-    refit: Annotated[
-        bool | None, typer.Option("--refit/--no-refit", help="Force or forbid a BERTopic refit (default: when due).")
-    ] = None,
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
-    wait: Wait = DEFAULT_WAIT,
-    force: Force = False,
-) -> None:
-    """Assign themes to informative comment clauses (BERTopic + taxonomy), then compute insights."""
-    from pipelines import stages as run
-
-    settings = get_settings()
-    with _holding(settings, wait):
-        summary = run.themes_stage(settings, run.new_run_id(), refit=refit, progress=progress, force=force)
-    console.print_json(data=summary, default=str)
-
-
 def run_all(
     refit: Annotated[bool | None, typer.Option("--refit/--no-refit", help="Force or forbid a theme refit.")] = None,
     period: Annotated[
@@ -243,6 +226,5 @@ def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(ingest)
     app.command()(enrich)
-    app.command()(themes)
     app.command("run")(run_all)
     app.command()(status)

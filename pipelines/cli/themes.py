@@ -1,4 +1,9 @@
-"""``feedback eval themes``: score categories and themes against a coded file (CSV or JSONL)."""
+"""``feedback themes [--refit] | themes export | themes import`` and ``feedback eval themes``.
+
+``feedback themes`` runs the theme stage; ``themes export OUT.xlsx`` writes the reviewer workbook
+and ``themes import FILE.xlsx`` validates and applies a reviewed one (pipelines/themes/review.py,
+docs/themes-review.md); ``eval themes`` scores categories and themes against a coded file.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,116 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pipelines.cli.pipeline import DEFAULT_WAIT, Force, Wait
+
 console = Console()
+
+themes_app = typer.Typer(
+    help="Assign themes (`feedback themes [--refit]`), or export / import a reviewer workbook of theme corrections.",
+    invoke_without_command=True,
+)
+
+
+@themes_app.callback()
+def themes(
+    ctx: typer.Context,
+    refit: Annotated[
+        bool | None, typer.Option("--refit/--no-refit", help="Force or forbid a BERTopic refit (default: when due).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    wait: Wait = DEFAULT_WAIT,
+    force: Force = False,
+) -> None:
+    """Assign themes to informative comment clauses (BERTopic + taxonomy), then compute insights.
+
+    `feedback themes export OUT.xlsx` and `feedback themes import FILE.xlsx` are the reviewer loop.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from pipelines import stages as run
+    from pipelines.cli.pipeline import _holding
+    from pipelines.config import get_settings
+
+    settings = get_settings()
+    with _holding(settings, wait):
+        summary = run.themes_stage(settings, run.new_run_id(), refit=refit, progress=progress, force=force)
+    console.print_json(data=summary, default=str)
+
+
+@themes_app.command("export")
+def themes_export(
+    out: Annotated[Path, typer.Argument(help="The workbook to write (.xlsx).", dir_okay=False)],
+    per_theme: Annotated[
+        int, typer.Option("--per-theme", min=1, max=200, help="Sample comments (clauses) per theme.")
+    ] = 10,
+) -> None:
+    """Write a reviewer workbook: themes with quotes, sample comments per theme, categories, instructions.
+
+    Redacted text only (from the marts layer), every cell formula-guarded, and the file passes the
+    final privacy scan. Reviewers fill the editable columns (rename, move to another category,
+    merge, recode single comments, split by naming a new theme), then run
+    `feedback themes import FILE.xlsx`.
+    """
+    from pipelines.config import get_settings
+    from pipelines.exports import ExportBlocked
+    from pipelines.privacy.scan import ExportScan
+    from pipelines.themes.review import ReviewImportError, export_review, taxonomy
+    from pipelines.warehouse import WarehouseError, connect
+
+    if out.suffix.lower() != ".xlsx":
+        out = out.with_suffix(".xlsx")
+    settings = get_settings()
+    try:
+        with connect(settings, read_only=True) as con:
+            guard = ExportScan(settings, con, "themes-export", root=out.parent, record=False)
+            result = export_review(settings, con, out, taxonomy(settings), per_theme=per_theme, guard=guard)
+    except (ReviewImportError, WarehouseError, ExportBlocked) as exc:
+        typer.secho(f"themes export: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"wrote {result.path}: {result.themes} themes, {result.comments} sample comments")
+    typer.echo(f"Review it (sheet 'instructions'), then: feedback themes import {result.path}")
+
+
+@themes_app.command("import")
+def themes_import(
+    file: Annotated[Path, typer.Argument(help="A reviewed workbook from `feedback themes export`.")],
+    reviewer: Annotated[
+        str | None, typer.Option("--reviewer", help="Who reviewed it (kept with the corrections).")
+    ] = None,
+    wait: Wait = DEFAULT_WAIT,
+) -> None:
+    """Validate a reviewed workbook and apply it (all or nothing).
+
+    Every row is checked first (unknown theme ids or categories, merges into itself, into a merged
+    or unknown theme or in a cycle, recodes of unknown clauses, ...); any error applies nothing,
+    lists the bad rows by sheet and row number and exits 1. A valid file becomes the next
+    corrections version (enrich.theme_correction_sets: file name, sha256, reviewer, time), is
+    applied at once and again after every theme run, and shows in `feedback status` (stage
+    theme_review). Recoded comments also train the category classifier at the next theme run.
+    """
+    from pipelines import stages as run
+    from pipelines.cli.pipeline import _holding
+    from pipelines.config import get_settings
+    from pipelines.themes.review import ReviewImportError
+    from pipelines.warehouse import WarehouseError
+
+    settings = get_settings()
+    try:
+        with _holding(settings, wait):
+            summary = run.theme_review_stage(settings, run.new_run_id(), file, reviewer=reviewer)
+    except (ReviewImportError, WarehouseError) as exc:
+        typer.secho(f"themes import: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+    counts = summary["counts"]
+    typer.echo(
+        f"applied {file} as theme corrections version {summary['theme_corrections_version']}: "
+        + ", ".join(f"{v} {k}" for k, v in counts.items())
+    )
+    for name, tid in summary["new_themes"].items():
+        typer.echo(f"  new theme {tid}: {name}")
+    for note in summary["ignored"]:
+        typer.echo(f"  note: {note}")
+    typer.echo("They apply again after every theme run; recodes teach the category classifier at the next run.")
 
 
 def eval_themes(
@@ -67,7 +181,8 @@ def eval_themes(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``feedback eval themes`` to the main app (joining the ``eval`` group when it exists)."""
+    """Add ``feedback themes [export|import]`` and ``feedback eval themes`` (joining an existing ``eval`` group)."""
+    app.add_typer(themes_app, name="themes")
     for group in app.registered_groups:
         if group.name == "eval" and group.typer_instance is not None:
             group.typer_instance.command("themes")(eval_themes)

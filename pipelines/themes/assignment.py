@@ -20,6 +20,7 @@ from pipelines.themes.context import Context, embeddings_for, insert_run, outlie
 from pipelines.themes.model import assign_within_categories, clause_categories, secondary_themes
 from pipelines.themes.noncontent import NonContent
 from pipelines.themes.registry import centroid_matrix, read_registry, remap
+from pipelines.themes.review import apply_corrections
 
 __all__ = ["assign_pending", "assignment_frames", "methods", "noncontent_rows", "secondary", "write_assignments"]
 
@@ -35,7 +36,7 @@ def assign_pending(ctx: Context, registry: pd.DataFrame, manifest: dict[str, Any
     settings, con = ctx.settings, ctx.con
     version = (manifest or {}).get("model_version", "unknown")
     if (warehouse.run_sql(con, settings, "queries/themes/taxonomy_hash").fetchone() or [None])[0] != ctx.tax_hash:
-        remap(settings, con, ctx.cfg, ctx.categories, ctx.tax_hash, ctx.embedder)
+        remap(settings, con, ctx.cfg, ctx.categories, ctx.tax_hash, ctx.embedder, ctx.reviewed)
         registry = read_registry(settings, con)
     pending = warehouse.run_sql(con, settings, "queries/themes/pending_clauses").df()
     # Non-answers are never assigned a theme: stored as 'no content' outliers, out of every count.
@@ -57,6 +58,7 @@ def assign_pending(ctx: Context, registry: pd.DataFrame, manifest: dict[str, Any
                 warehouse.run_sql(con, settings, "queries/themes/delete_clause_rows")
             write_assignments(con, settings, assignments, outliers)
         warehouse.run_sql(con, settings, "queries/themes/refresh_sizes")
+        corrections = apply_corrections(settings, con, ctx.run_id)  # e.g. a recoded clause whose comment came back
         _, _, share = outlier_share(settings, con)
         counts = {
             "clauses": len(pending),
@@ -67,7 +69,7 @@ def assign_pending(ctx: Context, registry: pd.DataFrame, manifest: dict[str, Any
             "retired_themes": 0,
             "kept_themes": len(active),
         }
-        insert_run(ctx, version, False, counts, {"methods": used, "embedded": n_embedded})
+        insert_run(ctx, version, False, counts, {"methods": used, "embedded": n_embedded, "corrections": corrections})
     summary = {
         "clauses": int(len(pending)),
         "themed": themed_now,
@@ -94,7 +96,7 @@ def _assign(ctx: Context, pending: pd.DataFrame, active: pd.DataFrame) -> tuple[
     cents = centroid_matrix(active, ctx.embedder.dim)
     cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
     theme_cat = np.array([cat_pos.get(c, -1) for c in active["category_id"].fillna("")], dtype=int)
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings).scores(emb, texts)
+    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings, ctx.reviewed).scores(emb, texts)
     clause_cat = clause_categories(cat_scores, float(cfg["taxonomy"]["clause_min_score"]))
     best, sim = assign_within_categories(emb, clause_cat, cents, theme_cat, float(cfg["outliers"]["assign_threshold"]))
     method = np.where(best >= 0, "centroid", "outlier").astype(object)

@@ -3,8 +3,12 @@
 Training data: every category's name and examples in ``taxonomy.yaml`` (positives for that
 category) plus the project-coded comments in ``models/themes/eval/themes_labelled.jsonl``, whose
 old-taxonomy codes are mapped by ``models/themes/eval/category_map.yaml`` (an old code split into
-several new ones goes to the candidate the comment is most similar to). Each category gets a
-decision threshold that maximises its F1 on out-of-fold probabilities (k-fold cross-validation
+several new ones goes to the candidate the comment is most similar to). Reviewers' recodes
+(``feedback themes import``, :mod:`pipelines.themes.review`) are further positives of their
+category, weighted ``classifier.reviewer_weight`` (a few corrections from the organisation's own
+comments should move the boundary: the few-shot idea of SetFit, here with a logistic head on the
+frozen encoder); like the taxonomy examples they always train and are never held out. Each
+category gets a decision threshold that maximises its F1 on out-of-fold probabilities (k-fold cross-validation
 on the coded comments), so a clause carries every category whose probability passes its
 threshold (multi-label). The classifier exposes the :class:`~pipelines.themes.model.TaxonomyScorer`
 interface (``scores``) with scores scaled so that 0.5 is the category's threshold.
@@ -51,6 +55,7 @@ class TrainingSet:
     texts: list[str]
     y: np.ndarray  # (n, K) int
     coded: np.ndarray  # (n,) bool
+    weight: np.ndarray | None = None  # (n,) sample weights (reviewer examples count more)
 
 
 @dataclass
@@ -155,8 +160,12 @@ def training_set(
     cfg: dict[str, Any],
     coded: Sequence[dict[str, Any]],
     category_map: dict[str, list[str]],
+    reviewed: Sequence[tuple[str, str]] = (),
 ) -> tuple[TrainingSet, np.ndarray]:
-    """Taxonomy examples plus mapped coded comments, and the embeddings of all their texts."""
+    """Taxonomy examples, reviewers' recodes and mapped coded comments, and the embeddings of all their texts.
+
+    ``reviewed`` holds (clause text, category id) pairs; a category id not in the taxonomy is skipped.
+    """
     pos = {c.id: k for k, c in enumerate(categories)}
     texts: list[str] = []
     rows: list[set[int]] = []
@@ -164,6 +173,11 @@ def training_set(
         for t in (c.name, *c.examples):
             texts.append(t)
             rows.append({k})
+    n_taxonomy = len(texts)
+    for text, cat in reviewed:
+        if cat in pos and text.strip():
+            texts.append(text)
+            rows.append({pos[cat]})
     n_seed = len(texts)
     coded_texts = [str(r.get("text") or "") for r in coded]
     emb_coded = embedder.encode(coded_texts) if coded_texts else np.zeros((0, embedder.dim), np.float32)
@@ -183,11 +197,15 @@ def training_set(
         y[i, sorted(cats)] = 1
     coded_mask = np.arange(len(texts)) >= n_seed
     emb = np.vstack([embedder.encode(texts[:n_seed]), emb_coded]).astype(np.float32)
-    return TrainingSet(texts=texts, y=y, coded=coded_mask), emb
+    weight = np.ones(len(texts))
+    weight[n_taxonomy:n_seed] = float(cfg["classifier"].get("reviewer_weight", 1.0))
+    return TrainingSet(texts=texts, y=y, coded=coded_mask, weight=weight), emb
 
 
-def _fit_weights(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """One L2 logistic regression per column of ``y`` (balanced classes); (coef, intercept)."""
+def _fit_weights(
+    x: np.ndarray, y: np.ndarray, c: float, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One L2 logistic regression per column of ``y`` (balanced classes, optional sample weights); (coef, intercept)."""
     from sklearn.linear_model import LogisticRegression
 
     coef = np.zeros((y.shape[1], x.shape[1]))
@@ -196,7 +214,7 @@ def _fit_weights(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np
         if y[:, k].min() == y[:, k].max():
             continue  # a category with no positives never fires
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-        model.fit(x, y[:, k])
+        model.fit(x, y[:, k], sample_weight=weight)
         coef[k], intercept[k] = model.coef_[0], model.intercept_[0]
     return coef, intercept
 
@@ -212,7 +230,7 @@ def cross_validated_proba(
     out = np.zeros((len(coded), data.y.shape[1]))
     for train, test in KFold(n_splits=folds, shuffle=True, random_state=seed).split(coded):
         rows = np.concatenate([seeds, coded[train]])
-        coef, intercept = _fit_weights(emb[rows], data.y[rows], c)
+        coef, intercept = _fit_weights(emb[rows], data.y[rows], c, None if data.weight is None else data.weight[rows])
         out[test] = 1.0 / (1.0 + np.exp(-(emb[coded[test]] @ coef.T + intercept)))
     return out, coded
 
@@ -237,10 +255,14 @@ def train(
     coded: Sequence[dict[str, Any]],
     category_map: dict[str, list[str]],
     seed: int,
+    reviewed: Sequence[tuple[str, str]] = (),
 ) -> CategoryClassifier:
-    """Fit the per-category regressions on all data; thresholds from k-fold out-of-fold F1."""
+    """Fit the per-category regressions on all data; thresholds from k-fold out-of-fold F1.
+
+    ``reviewed``: reviewers' (clause text, category id) recodes, extra weighted positives.
+    """
     ccfg = cfg["classifier"]
-    data, emb = training_set(categories, embedder, cfg, coded, category_map)
+    data, emb = training_set(categories, embedder, cfg, coded, category_map, reviewed)
     c, folds = float(ccfg["c"]), int(ccfg["folds"])
     grid = [round(float(t), 3) for t in np.arange(0.2, 0.91, 0.05)]
     if data.coded.sum() >= 2 * folds:
@@ -248,7 +270,7 @@ def train(
         thresholds = best_thresholds(data.y[rows], proba, grid, float(ccfg["default_threshold"]))
     else:
         thresholds = np.full(len(categories), float(ccfg["default_threshold"]))
-    coef, intercept = _fit_weights(emb, data.y, c)
+    coef, intercept = _fit_weights(emb, data.y, c, data.weight)
     meta = {
         "encoder": embedder.name,
         "c": c,
@@ -256,6 +278,8 @@ def train(
         "seed": seed,
         "n_seed_texts": int((~data.coded).sum()),
         "n_coded": int(data.coded.sum()),
+        "n_reviewed": len(reviewed),
+        "reviewer_weight": float(ccfg.get("reviewer_weight", 1.0)),
     }
     return CategoryClassifier(
         ids=[cat.id for cat in categories],
@@ -267,11 +291,19 @@ def train(
     )
 
 
-def training_key(categories: Sequence[Category], embedder: Embedder, cfg: dict[str, Any], files: Sequence[Path]) -> str:
-    """Hash of everything the classifier depends on (taxonomy, coded files, settings, encoder)."""
+def training_key(
+    categories: Sequence[Category],
+    embedder: Embedder,
+    cfg: dict[str, Any],
+    files: Sequence[Path],
+    reviewed: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Hash of everything the classifier depends on (taxonomy, coded files, reviewers' recodes, settings, encoder)."""
     h = hashlib.sha256()
     payload = [[c.id, c.name, list(c.examples), c.general] for c in categories]
     h.update(json.dumps([payload, cfg["classifier"], embedder.name], sort_keys=True, default=str).encode())
+    if reviewed:
+        h.update(json.dumps(sorted([list(r) for r in reviewed])).encode())
     for f in files:
         h.update(Path(f).read_bytes() if Path(f).is_file() else b"-")
     return h.hexdigest()[:16]
@@ -317,10 +349,11 @@ def load_or_train(
     themes_dir: Path,
     seed: int,
     shipped_dir: Path | None = None,
+    reviewed: Sequence[tuple[str, str]] = (),
 ) -> CategoryClassifier:
-    """The classifier for this taxonomy and encoder: from ``build/classifier`` or trained now and saved."""
+    """The classifier for this taxonomy, encoder and reviewers' recodes: from ``build/classifier`` or trained now."""
     files = training_files(cfg, themes_dir, shipped_dir)
-    key = training_key(categories, embedder, {**cfg, "seed": seed}, [f for pair in files for f in pair])
+    key = training_key(categories, embedder, {**cfg, "seed": seed}, [f for pair in files for f in pair], reviewed)
     path = themes_dir / "build" / "classifier" / f"classifier-{key}.safetensors"
     if path.is_file():
         try:
@@ -328,8 +361,13 @@ def load_or_train(
         except (OSError, ValueError, KeyError) as exc:
             log.warning("retraining the category classifier: %s", exc)
     coded, cmap = read_training(files)
-    log.info("training the category classifier (%d coded comments from %d files)", len(coded), len(files))
-    model = train(categories, embedder, cfg, coded, cmap, seed)
+    log.info(
+        "training the category classifier (%d coded comments from %d files, %d reviewer recodes)",
+        len(coded),
+        len(files),
+        len(reviewed),
+    )
+    model = train(categories, embedder, cfg, coded, cmap, seed, reviewed)
     model.meta["key"] = key
     model.meta["training_files"] = [str(f.name) for f, _ in files]
     try:

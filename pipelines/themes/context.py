@@ -45,7 +45,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _EMBEDDERS: dict[tuple[str, int], Embedder] = {}
-_SCORERS: dict[tuple[str, str, str, str], TaxonomyScorer | CategoryClassifier] = {}
+_SCORERS: dict[tuple[str, str, str, str, str], TaxonomyScorer | CategoryClassifier] = {}
 _INSERT_CHUNK = 20000
 
 
@@ -69,13 +69,18 @@ def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embed
 
 
 def scorer(
-    categories: list[Category], embedder: Embedder, cfg: dict[str, Any], settings: Settings | None = None
+    categories: list[Category],
+    embedder: Embedder,
+    cfg: dict[str, Any],
+    settings: Settings | None = None,
+    reviewed: tuple[tuple[str, str], ...] = (),
 ) -> TaxonomyScorer | CategoryClassifier:
-    """Clause -> category scorer, cached per embedder, taxonomy and settings.
+    """Clause -> category scorer, cached per embedder, taxonomy, settings and reviewers' recodes.
 
     With ``settings`` and ``classifier.enabled`` this is the few-shot per-category classifier
     (:mod:`pipelines.themes.classifier`; scores of 0.5 mean "at the category's threshold"),
-    otherwise the zero-shot :class:`TaxonomyScorer`.
+    trained with ``reviewed`` (clause text, category id) recodes too; otherwise the zero-shot
+    :class:`TaxonomyScorer`.
     """
     use_classifier = settings is not None and bool(cfg["classifier"].get("enabled"))
     key = (
@@ -83,11 +88,14 @@ def scorer(
         taxonomy_hash(categories),
         config_hash({"t": cfg["taxonomy"], "c": cfg["classifier"] if use_classifier else None}),
         str(themes_dir(settings)) if use_classifier and settings else "",
+        config_hash({"reviewed": sorted(reviewed)}) if use_classifier and reviewed else "",
     )
     if key not in _SCORERS:
         if use_classifier and settings is not None:
             shipped = settings.home / "models" / "themes"
-            _SCORERS[key] = load_or_train(categories, embedder, cfg, themes_dir(settings), settings.seed, shipped)
+            _SCORERS[key] = load_or_train(
+                categories, embedder, cfg, themes_dir(settings), settings.seed, shipped, reviewed
+            )
         else:
             _SCORERS[key] = TaxonomyScorer(categories, embedder, cfg)
     return _SCORERS[key]
@@ -117,6 +125,7 @@ class Context:
     embedder: Embedder
     progress: bool
     started: datetime
+    reviewed: tuple[tuple[str, str], ...] = ()  # reviewers' recodes (clause text, category id)
 
 
 def embeddings_for(

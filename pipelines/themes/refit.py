@@ -52,6 +52,7 @@ from pipelines.themes.registry import (
     theme_label,
     vote_fields,
 )
+from pipelines.themes.review import apply_corrections, category_overrides
 
 __all__ = ["refit"]
 
@@ -95,7 +96,7 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     version = f"themes-{ctx.started:%Y%m%dT%H%M%S}-{config_hash({'cfg': cfg, 'seed': ctx.settings.seed})}"
 
     t1 = time.perf_counter()
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings).scores(corpus.emb, corpus.texts)
+    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings, ctx.reviewed).scores(corpus.emb, corpus.texts)
     clause_cat = clause_categories(cat_scores, float(tcfg["clause_min_score"]))
     fit = _fit(ctx, corpus, cat_scores)
     timings["fit_s"] = round(time.perf_counter() - t1, 2)
@@ -204,6 +205,10 @@ def _seed_themes(
     for tid, (centroid, cat) in carried.items():
         theme_cents[pos[tid]] = centroid
         theme_cat[pos[tid]] = cat
+    # A theme a reviewer moved to another category gathers that category's clauses (as daily runs do).
+    for tid, cat_id in category_overrides(ctx.settings, ctx.con).items():
+        if tid in pos and cat_id in cat_pos:
+            theme_cat[pos[tid]] = cat_pos[cat_id]
     themes = _Themes(ids=theme_ids, cents=theme_cents, cat=theme_cat, index=pre_index, pre_index=pre_index)
     return theme_of_topic, themes
 
@@ -433,6 +438,7 @@ def _write(
         with warehouse.registered(con, themes_incoming_categories=category_frame(ctx.categories, ctx.tax_hash)):
             warehouse.run_sql(con, settings, "queries/themes/replace_categories")
         warehouse.run_sql(con, settings, "queries/themes/refresh_sizes")
+        details["corrections"] = apply_corrections(settings, con, ctx.run_id)  # reviewers' corrections persist
         _, themed, share = outlier_share(settings, con)
         insert_run(ctx, version, True, {**counts, "themed": themed, "outlier_share": share}, details)
     return themed, share

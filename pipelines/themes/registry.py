@@ -308,6 +308,7 @@ def remap(
     categories: list[Category],
     tax_hash: str,
     embedder: Embedder,
+    reviewed: tuple[tuple[str, str], ...] = (),
 ) -> int:
     """Re-map every registry theme to ``categories`` and store the taxonomy; returns themes changed.
 
@@ -319,7 +320,7 @@ def remap(
     now = datetime.now(UTC)
     rows = []
     if not registry.empty:
-        fields = _remapped_fields(settings, con, cfg, categories, embedder, registry)
+        fields = _remapped_fields(settings, con, cfg, categories, embedder, registry, reviewed)
         for _, r in registry.iterrows():
             f = fields[r["theme_id"]]
             if (f["category_id"], f["category_name"]) != (r["category_id"], r["category_name"]):
@@ -342,11 +343,12 @@ def _remapped_fields(
     categories: list[Category],
     embedder: Embedder,
     registry: pd.DataFrame,
+    reviewed: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, dict[str, Any]]:
     """Category fields of every registry theme under ``categories``."""
     tcfg = cfg["taxonomy"]
     fields: dict[str, dict[str, Any]] = {}
-    tax_scorer = scorer(categories, embedder, cfg, settings)
+    tax_scorer = scorer(categories, embedder, cfg, settings, reviewed)
     members = warehouse.run_sql(
         con, settings, "queries/themes/member_embeddings", {"model_name": embedder.name}
     ).fetchnumpy()

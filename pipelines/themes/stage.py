@@ -19,6 +19,9 @@ What one call of :func:`run_themes` does:
 3. **Daily** (:mod:`pipelines.themes.assignment`; otherwise): only new or changed clauses are
    embedded and assigned by the same rule, without touching existing ids, labels or assignments;
    an edited taxonomy is re-mapped.
+4. **Reviewers' corrections** (:mod:`pipelines.themes.review`, ``feedback themes import``):
+   renames, category moves, merges and recodes are applied again at the end of either path, in
+   the same transaction, so they survive refits; recodes also train the category classifier.
 
 Tables written: ``enrich.embeddings``, ``enrich.themes``, ``enrich.theme_assignments``,
 ``enrich.theme_outliers``, ``enrich.theme_categories``, ``enrich.theme_runs``.
@@ -39,6 +42,7 @@ from pipelines.themes.context import Context, get_embedder, read_manifest, theme
 from pipelines.themes.model import Category, Embedder, ThemesError, load_config, load_taxonomy, taxonomy_hash
 from pipelines.themes.refit import refit as refit_themes
 from pipelines.themes.registry import read_registry, remap
+from pipelines.themes.review import apply_corrections, corrections_version, reviewed_examples
 
 __all__ = [
     "Category",
@@ -76,7 +80,8 @@ def run_themes(
     Returns:
         Summary with ``clauses`` (processed this run), ``themed``, ``outlier_share`` (of all
         informative clauses), ``n_themes`` (active), ``new_themes``, ``retired_themes``,
-        ``refitted``, ``model_version`` and ``embedded`` (texts newly embedded).
+        ``refitted``, ``model_version``, ``embedded`` (texts newly embedded) and
+        ``theme_corrections_version`` (the reviewers' correction set in force, 0: none).
     """
     cfg = load_config(themes_dir(settings) / "config.yaml")
     categories = load_taxonomy(themes_dir(settings) / "taxonomy.yaml")
@@ -90,6 +95,7 @@ def run_themes(
         embedder=embedder or get_embedder(settings, cfg),
         progress=progress,
         started=datetime.now(UTC),
+        reviewed=reviewed_examples(settings, con),
     )
     warehouse.run_sql(con, settings, "queries/themes/delete_stale_assignments")
     registry = read_registry(settings, con)
@@ -100,9 +106,10 @@ def run_themes(
     elif not refit and not has_active:
         log.warning("no theme registry yet: fitting a model although refit=False")
         refit = True
-    if refit:
-        return refit_themes(ctx, registry)
-    return assign_pending(ctx, registry, manifest)
+    summary = refit_themes(ctx, registry) if refit else assign_pending(ctx, registry, manifest)
+    # Which reviewers' correction set the run applied (0: none): recorded with the stage's versions.
+    summary["theme_corrections_version"] = corrections_version(settings, con)
+    return summary
 
 
 def remap_taxonomy(settings: Settings, con: duckdb.DuckDBPyConnection, *, embedder: Embedder | None = None) -> int:
@@ -114,7 +121,12 @@ def remap_taxonomy(settings: Settings, con: duckdb.DuckDBPyConnection, *, embedd
     cfg = load_config(themes_dir(settings) / "config.yaml")
     categories = load_taxonomy(themes_dir(settings) / "taxonomy.yaml")
     embedder = embedder or get_embedder(settings, cfg)
-    return remap(settings, con, cfg, categories, taxonomy_hash(categories), embedder)
+    changed = remap(
+        settings, con, cfg, categories, taxonomy_hash(categories), embedder, reviewed_examples(settings, con)
+    )
+    with warehouse.transaction(con):
+        apply_corrections(settings, con, "remap")  # a reviewer's category move outlives a taxonomy edit
+    return changed
 
 
 def _model_age_days(manifest: dict[str, Any]) -> float:

@@ -319,3 +319,40 @@ def test_non_answers_are_stored_as_no_content_and_never_themed(stage):
     assert themed[0] == 0 and s["clauses"] == 0  # not counted as processed content clauses
     again = themes.run_themes(settings, con, "daily-na-2", refit=False)
     assert again["clauses"] == 0 and again["methods"] == {}  # nothing left pending
+
+
+def test_reviewer_corrections_survive_a_bertopic_refit(stage, tmp_path):
+    """Issue 14 item 5: renames, category moves and merges stay on the same stable ids after a refit.
+
+    (Recodes, which also retrain the category classifier, are covered on a small warehouse in
+    tests/unit/test_themes_review.py.)
+    """
+    import pandas as pd
+
+    from pipelines.themes import review
+
+    settings, con = stage["settings"], stage["con"]
+    reg = warehouse.run_sql(con, settings, "queries/themes/review_registry").df().set_index("theme_id")
+    active = reg[reg["status"] == "active"].sort_values("size", ascending=False)
+    renamed, moved, merged, into = active.index[:4]
+    new_cat = next(c.id for c in review.taxonomy(settings) if c.id != active.loc[moved, "category_id"])
+    themes_sheet = pd.DataFrame(
+        [
+            {"theme_id": renamed, "new_label": "Named by the reviewers"},
+            {"theme_id": moved, "new_category": new_cat},
+            {"theme_id": merged, "merge_into": into},
+        ]
+    ).reindex(columns=list(review.THEME_COLUMNS))
+    path = tmp_path / "reviewed.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        themes_sheet.fillna("").to_excel(writer, sheet_name="themes", index=False)
+        pd.DataFrame(columns=list(review.COMMENT_COLUMNS)).to_excel(writer, sheet_name="comments", index=False)
+    review.import_review(settings, con, path, review.taxonomy(settings), "review-1")
+    s = themes.run_themes(settings, con, "fit-reviewed", refit=True)
+    assert s["refitted"] is True and s["theme_corrections_version"] == 1
+    after = warehouse.run_sql(con, settings, "queries/themes/review_registry").df().set_index("theme_id")
+    assert after.loc[renamed, "label"] == "Named by the reviewers"
+    assert after.loc[moved, "category_id"] == new_cat
+    assert (after.loc[merged, "status"], after.loc[merged, "merged_into"]) == ("merged", into)
+    on_merged = con.execute("select count(*) from enrich.theme_assignments where theme_id = ?", [merged]).fetchone()
+    assert on_merged[0] == 0
