@@ -11,6 +11,7 @@ effect, and a short summary written only from those numbers (never from patient 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 
@@ -53,6 +54,7 @@ def build(ctx: ReportContext) -> Page:
         "theme_charts": theme_charts,
         "alerts": records(alerts),
         "alerts_in_period": int(_in_period(ctx, alerts["period"]).sum()) if len(alerts) else 0,
+        "source_changes": _source_changes(tables["source_changes"]),
         "previous_label": ctx.period.previous().label,
         "last_year_label": ctx.period.shifted(-12).label,
         "driver_chart": driver_chart,
@@ -81,6 +83,7 @@ def _load(ctx: ReportContext) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
         "kpi_series": ctx.query("kpi_series", month_from=ctx.trend_from, month_to=ctx.period.last_month),
         "theme_series": ctx.query("theme_monthly", month_from=ctx.trend_from, month_to=ctx.period.last_month),
         "theme_alerts": alerts,
+        "source_changes": ctx.query("source_changes", month_from=ctx.period.start, month_to=ctx.period.last_month),
         "key_drivers": ctx.query("key_drivers"),
         "segment_lift": ctx.query("segment_lift", max_rows=LIFT_ROWS),
         "actions": actions,
@@ -88,6 +91,13 @@ def _load(ctx: ReportContext) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
         "kpi_definitions": ctx.query("kpi_definitions"),
     }
     return tables, ctx.query("theme_ranking", **ctx.window)
+
+
+def _source_changes(changes: pd.DataFrame) -> list[dict[str, Any]]:
+    """The period's changes in the mix of sources over all comments (per-segment rows: the export)."""
+    if not len(changes):
+        return []
+    return records(changes[changes["segment_type"] == "all"])
 
 
 def _kpi_charts(series: pd.DataFrame, definitions: pd.DataFrame) -> list[charts.Chart]:

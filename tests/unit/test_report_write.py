@@ -13,7 +13,7 @@ from pipelines import warehouse
 from pipelines.config import Settings
 from pipelines.demo import report_sample as sample
 from pipelines.insights.kpis import prepare_reporting
-from pipelines.periods import Period
+from pipelines.periods import Period, parse_period
 from pipelines.report import write_reports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def test_pages_and_exports_are_written_for_the_latest_full_month(written):
     # The sample ends on 2026-10-31, so October is the latest full month.
     assert {"theme-report-2026-10.html", "trend-pack-2026-10.html", "run-status.html", "index.html"} <= names
     assert paths[0].suffix == ".html"
-    csv_files = {"theme-report": 7, "trend-pack": 10, "run-status": 7}  # one per table the page shows
+    csv_files = {"theme-report": 7, "trend-pack": 11, "run-status": 7}  # one per table the page shows
     for report, n in csv_files.items():
         folder = settings.reports_dir / "exports" / "2026-10" / report
         assert (folder / f"{report}.xlsx").is_file()
@@ -291,3 +291,30 @@ def test_run_status_reads_at_a_glance(tmp_path):
     assert link and f'<tbody id="{link.group(1)}" data-batch="b-failed">' in page
     assert "2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24" in page
     assert "Jane Plantedname" not in page
+
+
+def test_the_trend_pack_shows_the_periods_changes_in_the_mix_of_sources(tmp_path):
+    """A source that starts sending comments is read as a change of mix beside the alerts (issue 14)."""
+    settings = _settings(tmp_path)
+    with warehouse.connect(settings) as con:
+        sample.load_sample(settings, con, n_records=300)
+        run_id = con.execute("select max(run_id) from enrich.insight_runs").fetchone()[0]
+        rows = [
+            ("all", "All", date(2026, 10, 1), "mh_survey / Hillcrest / Mental Health", "new source", 42, 0, 0),
+            ("site", "Hillcrest", date(2026, 10, 1), "mh_survey / Hillcrest / Mental Health", "new source", 42, 0, 0),
+            ("all", "All", date(2026, 10, 1), "old_kiosk / Northgate / Outpatients", "stopped source", 0, 2, 3),
+            ("all", "All", date(2026, 8, 1), "earlier / Northgate / Wards", "new source", 12, 0, 0),
+        ]
+        con.executemany("insert into enrich.source_changes values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *r) for r in rows])
+        warehouse.build_models(con, settings)
+        prepare_reporting(settings, con)
+        write_reports(settings, con, parse_period("2026-10"), settings.reports_dir, "unit-run", min_responses=1)
+    page = unescape((settings.reports_dir / "trend-pack-2026-10.html").read_text(encoding="utf-8"))
+    section = page[page.index('id="h-source-changes"') : page.index('id="drivers"')]
+    assert "mh_survey / Hillcrest / Mental Health" in section and "new source" in section
+    assert "old_kiosk / Northgate / Outpatients" in section and "stopped source" in section
+    assert "earlier / Northgate / Wards" not in section  # another month
+    assert section.count("mh_survey") == 1  # the overall row; the per-site row is in the export
+    export = pd.read_csv(settings.reports_dir / "exports" / "2026-10" / "trend-pack" / "source_changes.csv")
+    assert sorted(export["segment_type"]) == ["all", "all", "site"]
+    assert export.loc[export["change"] == "stopped source", "baseline_comments"].isna().all()  # 2 < k: suppressed
