@@ -305,7 +305,9 @@ def test_the_trend_pack_shows_the_periods_changes_in_the_mix_of_sources(tmp_path
             ("all", "All", date(2026, 10, 1), "old_kiosk / Northgate / Outpatients", "stopped source", 0, 2, 3),
             ("all", "All", date(2026, 8, 1), "earlier / Northgate / Wards", "new source", 12, 0, 0),
         ]
-        con.executemany("insert into enrich.source_changes values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *r) for r in rows])
+        con.executemany(
+            "insert into enrich.source_changes values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(run_id, *r) for r in rows]
+        )
         warehouse.build_models(con, settings)
         prepare_reporting(settings, con)
         write_reports(settings, con, parse_period("2026-10"), settings.reports_dir, "unit-run", min_responses=1)
