@@ -49,9 +49,16 @@ def _clean(piece: str) -> str:
     return " ".join(words)
 
 
+# A redaction placeholder ("[NAME]", "[PHONE]"): _WORD drops its brackets, so it is looked for in
+# the piece before cleaning ("We saw Staff Nurse NAME" is no label).
+_REDACTED = re.compile(r"\[[A-Z_]+\]")
+
+
 def _candidates(text: str, min_words: int, max_words: int) -> list[str]:
     out = []
     for piece in [text, *_PIECES.split(text or "")]:
+        if _REDACTED.search(piece):
+            continue
         phrase = _clean(piece)
         if min_words <= len(phrase.split()) <= max_words:
             out.append(phrase)
@@ -108,7 +115,7 @@ def phrase_label(
     for i in np.argsort(-sims, kind="stable")[:top]:
         for phrase in _candidates(texts[int(i)], min_words, max_words):
             words = [w.lower() for w in phrase.split()]
-            if not [w for w in words if w not in stop] or phrase.lower() in used or "[" in phrase:
+            if not [w for w in words if w not in stop] or phrase.lower() in used:
                 continue
             cands.append((phrase, float(sims[i])))
     cands = list(dict((p.lower(), (p, c)) for p, c in reversed(cands)).values())[::-1]

@@ -104,6 +104,18 @@ def test_labels_read_like_a_coders(texts, expected):
     assert "nothingthank" not in label.lower()
 
 
+def test_a_label_never_holds_a_redaction_placeholder():
+    texts = ["we saw staff nurse [NAME] on the ward", "staff nurse [NAME] was so kind", "kind staff nurse [NAME]",
+             "we saw staff nurse [NAME]", "the staff nurse was kind"]  # fmt: skip
+    emb = BagEmbedder().encode(texts)
+    centroid = emb.mean(axis=0) / np.linalg.norm(emb.mean(axis=0))
+    label = phrase_label(texts, emb, centroid, [], {"the", "a", "was", "so", "on", "we"}, set())
+    assert label is not None and "name" not in label.lower(), label
+    only_redacted = ["thanks to [NAME]", "thank you [NAME]"]
+    emb = BagEmbedder().encode(only_redacted)
+    assert phrase_label(only_redacted, emb, emb[0], [], {"to", "you"}, set()) is None
+
+
 def test_labels_are_unique_among_used_labels():
     texts = CODER_CLUSTERS[0][0]
     emb = BagEmbedder().encode(texts)
