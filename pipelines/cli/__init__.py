@@ -6,6 +6,8 @@ Every command reads its settings from ``FEEDBACK_*`` environment variables (see
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import sys
 from typing import Annotated
@@ -62,6 +64,14 @@ def main() -> None:
     from pipelines.exports import ExportBlocked
     from pipelines.warehouse import WarehouseError
 
+    # Registered first, so it runs last of the exit handlers: everything still alive is left
+    # out of the interpreter's final garbage collections. With torch, sentence-transformers,
+    # Presidio and Great Expectations loaded those walked millions of objects for ~2 s after
+    # every `feedback run` had finished its work (measured on 2 cores; 0.2 s frozen). The work
+    # is written by then (connections and files are closed by their `with` blocks) and the other
+    # exit handlers run before this one; only objects caught in reference cycles are no longer
+    # finalised at exit, which Python never promised anyway.
+    atexit.register(gc.freeze)
     try:
         app()
     except WarehouseError as exc:

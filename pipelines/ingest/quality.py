@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.heavy import gc_paused
 from pipelines.sources.scales import COMPLAINT_SEVERITIES, COMPLAINT_STATUSES, FFT_SCALE, SCALES
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,8 @@ _CHECKPOINTS: dict[tuple[str, str], Any] = {}
 
 def _context(gx_dir: Path):  # noqa: ANN202 - GX type is imported lazily
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
+    with gc_paused():  # a heavy import: see pipelines.heavy
+        import great_expectations as gx
 
     key = str(Path(gx_dir).resolve())
     if key not in _CONTEXTS:

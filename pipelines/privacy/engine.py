@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from pipelines.heavy import gc_paused
 from pipelines.privacy.patterns import CompiledPattern, compile_patterns, find_matches
 from pipelines.privacy.person import PersonFinder
 
@@ -38,10 +39,11 @@ def import_presidio() -> None:
     for m in masked:
         sys.modules[m] = None  # type: ignore[assignment]
     try:
-        importlib.import_module("presidio_analyzer")
-        importlib.import_module("presidio_analyzer.nlp_engine")
-        importlib.import_module("presidio_analyzer.predefined_recognizers")
-        importlib.import_module("presidio_anonymizer")
+        with gc_paused():  # a heavy import: see pipelines.heavy
+            importlib.import_module("presidio_analyzer")
+            importlib.import_module("presidio_analyzer.nlp_engine")
+            importlib.import_module("presidio_analyzer.predefined_recognizers")
+            importlib.import_module("presidio_anonymizer")
     finally:
         for m in masked:
             if sys.modules.get(m, 0) is None:

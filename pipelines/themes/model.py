@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.heavy import gc_paused
 from pipelines.provenance import deep_merge
 
 log = logging.getLogger(__name__)
@@ -277,14 +278,16 @@ class SentenceTransformerEmbedder(Embedder):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
-            from sentence_transformers import SentenceTransformer
+            with gc_paused():  # a heavy import: see pipelines.heavy
+                from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on install
             raise ThemesError("the theme stage needs sentence-transformers: scripts/install.sh") from exc
         if not Path(path).is_dir():
             raise ThemesError(f"embedding model folder not found: {path}")
         self.path = str(path)
         self.batch_size = batch_size
-        self.model = SentenceTransformer(self.path, device="cpu")
+        with gc_paused():  # loading imports the model's transformers modules
+            self.model = SentenceTransformer(self.path, device="cpu")
         self.name = model_fingerprint(self.path)
         self.dim = int(self.model.get_embedding_dimension())
 
@@ -308,7 +311,8 @@ def bertopic_backend(embedder: Embedder) -> Any:
     KeyBERTInspired and MMR embed candidate keywords and representative clauses; the same words
     recur across topics and refits, so one in-process cache saves most of that work.
     """
-    from bertopic.backend import BaseEmbedder
+    with gc_paused():  # a heavy import: see pipelines.heavy
+        from bertopic.backend import BaseEmbedder
 
     cache: dict[str, np.ndarray] = embedder.__dict__.setdefault("_bertopic_cache", {})
 
@@ -514,12 +518,13 @@ def _bertopic_model(
     cfg: dict[str, Any], n: int, mcs: int, seed: int, embedder: Embedder, supervised: bool, progress: bool
 ) -> Any:
     """An unfitted BERTopic: seeded UMAP, HDBSCAN, phrase c-TF-IDF, KeyBERTInspired then MMR keywords."""
-    from bertopic import BERTopic
-    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
-    from bertopic.vectorizers import ClassTfidfTransformer
-    from hdbscan import HDBSCAN
-    from sklearn.feature_extraction.text import CountVectorizer
-    from umap import UMAP
+    with gc_paused():  # heavy imports: see pipelines.heavy
+        from bertopic import BERTopic
+        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from hdbscan import HDBSCAN
+        from sklearn.feature_extraction.text import CountVectorizer
+        from umap import UMAP
 
     ucfg, hcfg, vcfg, rcfg = cfg["umap"], cfg["hdbscan"], cfg["vectorizer"], cfg["representation"]
     umap_model = UMAP(

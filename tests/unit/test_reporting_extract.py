@@ -310,3 +310,41 @@ def test_the_final_privacy_scan_passes_the_real_views_and_blocks_a_leaking_one(s
     assert (finding.column, finding.kind) == ("rpt_note.note", "PHONE")
     assert not path.exists()  # the previous extract goes too: it may hold the same text
     assert list(path.parent.iterdir()) == []
+
+
+def _distinct_texts_by_loop(values) -> list[str]:
+    # The definition: every str in the column, list cells opened, first appearance first.
+    import numpy as np
+
+    out: dict[str, None] = {}
+    for value in values:
+        items = value if isinstance(value, list | tuple | np.ndarray) else [value]
+        out.update(dict.fromkeys(v for v in items if isinstance(v, str)))
+    return list(out)
+
+
+def test_distinct_texts_of_every_column_type_match_a_loop_over_the_cells():
+    import pandas as pd
+
+    from pipelines.report.extract import _distinct_texts
+
+    con = duckdb.connect()
+    frame = con.execute(
+        """
+        select * from (values
+            ('b', 1, 1.5, true, timestamp '2026-01-01', ['x', 'b'], 'Mrs Smith', null::boolean, 'k'::varchar),
+            (null, 2, null, false, null, null, 'Mrs Smith', true, null),
+            ('a', null, 2.5, null, timestamp '2026-02-01', ['y'], null, false, 'k'),
+            ('b', 3, 0.5, true, timestamp '2026-03-01', [], 'Ward 5', null, 'j')
+        ) t(s, i, f, b, ts, l, quote, nb, k)
+        """
+    ).df()
+    frame["cat"] = pd.Categorical(["p", "q", "p", None])
+    frame["obj"] = pd.Series(["o", 7, None, ("t", "o")], dtype=object)
+    assert isinstance(frame["s"].dtype, pd.StringDtype)  # the fast path is exercised
+    for column in frame.columns:
+        assert _distinct_texts(frame[column]) == _distinct_texts_by_loop(frame[column]), column
+    assert _distinct_texts(frame["s"]) == ["b", "a"]
+    assert _distinct_texts(frame["l"]) == ["x", "b", "y"]
+    assert _distinct_texts(frame["obj"]) == ["o", "t"]
+    assert _distinct_texts(frame["i"]) == _distinct_texts(frame["ts"]) == _distinct_texts(frame["nb"]) == []
