@@ -1,6 +1,6 @@
 """The fault part of ``make reliability``: ``feedback run`` on a small demo warehouse, under faults.
 
-    python -m benchmarks.reliability_faults [--short] [--trials N] [--rows 300] [--only kill keys ...]
+    python -m benchmarks.reliability_faults [--short] [--trials N] [--rows 300] [--only overlap,repeat ...]
 
 Every run is the real command (``feedback run --no-progress``) in a child process. The child is
 started through :func:`child_main`, which wraps the function of each stage (ingest, redaction,
@@ -784,6 +784,17 @@ def run_suite(work: Path, plan: Plan, log: Callable[[str], None] = print) -> lis
     return checks
 
 
+def _faults_arg(text: str) -> tuple[str, ...]:
+    """``--only`` words: each a fault or a comma-separated list of faults."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown fault {', '.join(unknown) or repr(text)}: choose from {', '.join(FAULTS)}"
+        )
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     """``child ...`` runs the traced CLI; otherwise run the suite and print one line per fault."""
     argv = sys.argv[1:] if argv is None else argv
@@ -794,7 +805,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true")
     parser.add_argument("--trials", type=int, default=None, help="kill trials per stage")
     parser.add_argument("--rows", type=int, default=None)
-    parser.add_argument("--only", nargs="*", choices=FAULTS)
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        type=_faults_arg,
+        metavar="FAULT",
+        help=f"run only these faults (space- or comma-separated: {', '.join(FAULTS)}); default: the plan's",
+    )
     parser.add_argument("--stages", nargs="*", choices=list(TARGETS))
     parser.add_argument("--disk-trials", type=int, default=None)
     parser.add_argument("--keep", action="store_true")
@@ -804,7 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": args.rows,
         "kill_trials": args.trials,
         "disk_trials": args.disk_trials,
-        "faults": args.only and tuple(args.only),
+        "faults": args.only and tuple(dict.fromkeys(f for group in args.only for f in group)),
     }
     changes["kill_stages"] = args.stages and tuple(args.stages)
     plan = dataclasses.replace(plan, **{k: v for k, v in changes.items() if v is not None})
