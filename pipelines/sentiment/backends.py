@@ -93,6 +93,13 @@ class OnnxPredictor:
     a 44-token comment's operators are small, and waking a second thread for each of them
     cost more than it gave. ``workers=1`` with ``threads=2`` is the intra-op layout.
     Batches and their padding do not depend on the layout, so neither do the probabilities.
+
+    One comment per run by default (``max_batch=1``): the int8 model is quantised dynamically,
+    so each activation's scale is taken over the whole batch tensor, padding included, and a
+    comment's probabilities would depend on the comments batched with it, i.e. on what else
+    arrived in the same delivery. Measured on the default build: 120 demo comments scored in
+    one call and in two calls of 60 differed by up to 0.21 in a probability, 4 labels flipped;
+    one per run they are identical, for ~27% more CPU (1.34 against 1.06 CPU-s for 347 comments).
     """
 
     def __init__(
@@ -101,12 +108,13 @@ class OnnxPredictor:
         tokenizer_json: Path,
         max_len: int = 128,
         threads: int = ONNX_THREADS,
-        max_batch: int = 32,
+        max_batch: int = 1,
         max_tokens: int = 1024,
         workers: int | None = None,
     ) -> None:
-        # Batches of <= 32 comments and <= 1024 padded tokens: measured 5-10% more
-        # comments per CPU-second than 64/4096 on 2 cores (activations stay in cache).
+        # max_batch > 1 only where batch companions may change the result (speed comparisons,
+        # fp32 tests): batches of <= 32 comments and <= 1024 padded tokens were measured 5-10%
+        # more comments per CPU-second than 64/4096 on 2 cores (activations stay in cache).
         try:
             import onnxruntime as ort
         except ImportError as exc:  # pragma: no cover - depends on install

@@ -145,3 +145,23 @@ def test_version_and_audit_record_carry_the_model_hash(redactor: Redactor) -> No
 def test_missing_model_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(NamesModelMissing, match="make privacy-model"):
         Redactor(names_model=tmp_path)
+
+
+def test_names_found_do_not_depend_on_the_texts_run_beside_them() -> None:
+    # The int8 model is quantised dynamically (activation scales over the whole batch), so a
+    # text's spans and probabilities must come from runs of that text alone: the same comment in
+    # another delivery, beside other comments, is redacted the same way.
+    from pipelines.privacy.namemodel import NameModel
+
+    model = NameModel()
+    people = ["Amara Okafor", "Dr Lindqvist", "nurse Bronagh", "Mr Featherstonehaugh", "Tomasz", "Priya Raman"]
+    tails = ["was kind", "explained everything twice to my elderly father on the ward", "did not listen", "rang me"]
+    texts = [
+        f"{p} {t}" + " and the ward was clean" * (i % 4)
+        for i, (p, t) in enumerate(zip(people * 8, tails * 12, strict=True))
+    ]
+    alone = [model.find(t) for t in texts]
+    assert any(alone)
+    assert model.find_many(texts) == alone
+    assert model.find_many(texts[::-1]) == alone[::-1]
+    assert model.find_many(texts[:7]) + model.find_many(texts[7:]) == alone

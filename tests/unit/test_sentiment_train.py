@@ -280,3 +280,10 @@ def test_int8_quantisation_leaves_no_files_behind(tiny_build, tmp_path, monkeypa
     int8 = OnnxPredictor(out / "model.int8.onnx", tiny_build / "hf" / "tokenizer.json", 32)
     probs = int8(["The staff were lovely", "Nothing"], ["What was good?", ""])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    # Dynamic quantisation takes activation scales over the whole batch: a comment's
+    # probabilities must not depend on the comments scored beside it (another delivery's).
+    texts = [f"comment {i} " + "the ward was lovely but the wait was long " * (i % 5) for i in range(24)]
+    questions = ["What was good?"] * 24
+    alone = np.vstack([int8([t], [q]) for t, q in zip(texts, questions, strict=True)])
+    np.testing.assert_array_equal(int8(texts, questions), alone)
+    np.testing.assert_array_equal(np.vstack([int8(texts[:5], questions[:5]), int8(texts[5:], questions[5:])]), alone)
