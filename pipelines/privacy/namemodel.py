@@ -102,6 +102,9 @@ class WordProbs:
     max: list[float]  # highest probability over the word's sub-words
 
 
+_THRESHOLDS = ("threshold", "capital_threshold", "extend_threshold", "lowercase_threshold")
+
+
 @dataclass(frozen=True)
 class Decoding:
     """How word probabilities become person spans (``names_model:`` in ``recognizers.yaml``).
@@ -114,17 +117,22 @@ class Decoding:
             not start a sentence (case is a name cue; never used in ALL-CAPS comments).
         extend_threshold: Lower bar (or None) for a word next to a name word (only a space, full
             stop or hyphen between): "Bartholomew St John-Smythe", a surname after a first name.
+        lowercase_threshold: Bar (or None: ``threshold``) for a word with no capital letter in a
+            comment that is not ALL CAPS; higher than ``threshold``, it lets a low threshold
+            catch capitalised names without redacting lower-case words the model is unsure of
+            ("referral", "pls"). Checked after ``capital_threshold``, before ``extend_threshold``.
     """
 
     threshold: float = 0.5
     subword: str = "first"
     capital_threshold: float | None = None
     extend_threshold: float | None = None
+    lowercase_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if self.subword not in ("first", "max"):
             raise ValueError(f"names_model.subword must be 'first' or 'max', got {self.subword!r}")
-        for name in ("threshold", "capital_threshold", "extend_threshold"):
+        for name in _THRESHOLDS:
             v = getattr(self, name)
             if v is not None and not 0.0 < float(v) <= 1.0:
                 raise ValueError(f"names_model.{name} must be in (0, 1], got {v!r}")
@@ -133,7 +141,7 @@ class Decoding:
     def from_config(cls, cfg: dict[str, Any] | None) -> Decoding:
         """From the ``names_model:`` mapping of the recognizer YAML (missing keys: defaults)."""
         cfg = dict(cfg or {})
-        unknown = set(cfg) - {"threshold", "subword", "capital_threshold", "extend_threshold"}
+        unknown = set(cfg) - {"subword", *_THRESHOLDS}
         if unknown:
             raise ValueError(f"unknown names_model settings: {sorted(unknown)}")
         return cls(**cfg)
@@ -153,14 +161,16 @@ def starts_sentence(text: str, start: int) -> bool:
 def decode_words(text: str, wp: WordProbs, how: Decoding) -> list[PersonSpan]:
     """Person spans from one text's word probabilities under the decoding settings ``how``."""
     probs = wp.first if how.subword == "first" else wp.max
-    if how.capital_threshold is None and how.extend_threshold is None:
+    if how.capital_threshold is None and how.extend_threshold is None and how.lowercase_threshold is None:
         return decode(text, wp.spans, probs, how.threshold)
     caps = not shouting(text)
     bar = []
-    for s, _e in wp.spans:
+    for s, e in wp.spans:
         t = how.threshold
         if how.capital_threshold is not None and caps and text[s].isupper() and not starts_sentence(text, s):
             t = min(t, how.capital_threshold)
+        if how.lowercase_threshold is not None and caps and not any(c.isupper() for c in text[s:e]):
+            t = how.lowercase_threshold
         bar.append(t)
     name = [p >= t for p, t in zip(probs, bar, strict=True)]
     if how.extend_threshold is not None:
