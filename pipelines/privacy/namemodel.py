@@ -117,8 +117,8 @@ class Decoding:
             not start a sentence (case is a name cue; never used in ALL-CAPS comments).
         extend_threshold: Lower bar (or None) for a word next to a name word (only a space, full
             stop or hyphen between): "Bartholomew St John-Smythe", a surname after a first name.
-        lowercase_threshold: Bar (or None: ``threshold``) for a word with no capital letter in a
-            comment that is not ALL CAPS; higher than ``threshold``, it lets a low threshold
+        lowercase_threshold: Higher bar (or None) for a word with no capital letter in a comment
+            that is not ALL CAPS (never lower than ``threshold``); it lets a low threshold
             catch capitalised names without redacting lower-case words the model is unsure of
             ("referral", "pls"). Checked after ``capital_threshold``, before ``extend_threshold``.
     """
@@ -170,7 +170,7 @@ def decode_words(text: str, wp: WordProbs, how: Decoding) -> list[PersonSpan]:
         if how.capital_threshold is not None and caps and text[s].isupper() and not starts_sentence(text, s):
             t = min(t, how.capital_threshold)
         if how.lowercase_threshold is not None and caps and not any(c.isupper() for c in text[s:e]):
-            t = how.lowercase_threshold
+            t = max(t, how.lowercase_threshold)
         bar.append(t)
     name = [p >= t for p, t in zip(probs, bar, strict=True)]
     if how.extend_threshold is not None:

@@ -548,6 +548,7 @@ def test_decoding_settings_thresholds_and_config_errors() -> None:
     assert found(subword="max") == ["Will", "Dave"]
     assert found(threshold=0.05) == ["Will", "Dave", "pls"]
     assert found(threshold=0.05, lowercase_threshold=0.15) == ["Will", "Dave"]  # lower-case words need 0.15
+    assert found(threshold=0.5, lowercase_threshold=0.1) == ["Dave"]  # never a lower bar than capitalised words
     assert found(threshold=0.05, extend_threshold=0.02) == ["Will", "big Dave", "pls"]  # joined to a name word
     assert found(capital_threshold=0.05) == ["Will", "Dave"]  # "Will" is capitalised mid-sentence
     assert found(capital_threshold=0.001) == ["Will", "Dave"]  # "Thanks" starts the comment: not lowered
