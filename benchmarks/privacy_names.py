@@ -174,6 +174,51 @@ def measure_speed(person: str, n: int, names_model: Path | None = None) -> dict[
     }
 
 
+def sweep(
+    rows: Sequence[dict[str, Any]],
+    settings: Sequence[dict[str, Any]],
+    person: str = "union",
+    names_model: Path | None = None,
+) -> list[dict]:
+    """The three figures under each ``names_model:`` setting (see ``recognizers.yaml``).
+
+    The names model runs once (word probabilities are kept) and the rules once per text (their
+    results are copied for each setting), so a setting costs only decoding and overlap resolution.
+    """
+    import copy
+
+    from pipelines.privacy.namemodel import Decoding, decode_words
+    from pipelines.privacy.redactor import Redactor
+
+    if person == "rules":
+        raise ValueError("--sweep needs the names model (--person union or model)")
+    redactor = Redactor(person=person, names_model=names_model)  # type: ignore[arg-type]
+    analyze, cache = redactor._analyzer.analyze, {}
+
+    def cached(text: str, **kw: Any) -> list[Any]:
+        if text not in cache:
+            cache[text] = analyze(text=text, **kw)
+        return [copy.copy(r) for r in cache[text]]  # the redactor merges results in place
+
+    redactor._analyzer.analyze = cached
+    texts = [r["text"] for r in rows]
+    probs = redactor._names.word_probs_many(texts)
+    out = []
+    for setting in settings:
+        how = Decoding.from_config(setting)
+        results = [redactor._redact(t, decode_words(t, wp, how)) for t, wp in zip(texts, probs, strict=True)]
+        sc = score(rows, results)
+        out.append(
+            {
+                "names_model": setting,
+                **sc.figures(),
+                "missed": sc.with_names - sc.caught,
+                "dropped": sc.tokens - sc.tokens_kept,
+            }
+        )
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the three figures for one corpus (``names`` sub-command of benchmarks.privacy)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.privacy names", description=__doc__.splitlines()[0])
@@ -185,6 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="list leaked names and dropped words")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--speed", type=int, default=0, metavar="N", help="time N ~30-word comments instead")
+    parser.add_argument(
+        "--sweep",
+        default=None,
+        metavar="JSON",
+        help='figures under each names_model setting, e.g. \'[{"threshold": 0.5}, {"threshold": 0.1}]\'',
+    )
     args = parser.parse_args(argv)
     if args.speed:
         print(json.dumps({"person": args.person, **measure_speed(args.person, args.speed, args.names_model)}))
@@ -197,6 +248,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_dev is not None:
         args.write_dev.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"wrote {len(rows)} comments to {args.write_dev}")
+        return 0
+
+    if args.sweep is not None:
+        for line in sweep(rows, json.loads(args.sweep), args.person, args.names_model):
+            print(
+                json.dumps(line)
+                if args.json
+                else f"{json.dumps(line['names_model'])}: recall {line['person_recall_per_comment']:.4f} "
+                f"({line['missed']} missed), tokens kept {line['non_identifier_tokens_kept']:.4f} "
+                f"({line['dropped']} dropped), keep items {line['keep_items_intact']:.3f}"
+            )
         return 0
 
     from pipelines.privacy.redactor import Redactor

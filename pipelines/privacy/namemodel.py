@@ -10,6 +10,7 @@ onnxruntime and tokenizers are imported when a :class:`NameModel` is built, neve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -93,12 +94,107 @@ def decode(
 
 
 @dataclass(frozen=True)
+class WordProbs:
+    """The words of one text and their name probabilities (see :meth:`NameModel.word_probs_many`)."""
+
+    spans: list[tuple[int, int]]
+    first: list[float]  # probability of the word's first sub-word
+    max: list[float]  # highest probability over the word's sub-words
+
+
+_THRESHOLDS = ("threshold", "capital_threshold", "extend_threshold", "lowercase_threshold")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How word probabilities become person spans (``names_model:`` in ``recognizers.yaml``).
+
+    Attributes:
+        threshold: A word is a name word at this probability or more.
+        subword: ``"first"``: a word's probability is its first sub-word's; ``"max"``: its highest
+            sub-word's.
+        capital_threshold: Lower bar (or None) for a word starting with a capital letter that does
+            not start a sentence (case is a name cue; never used in ALL-CAPS comments).
+        extend_threshold: Lower bar (or None) for a word next to a name word (only a space, full
+            stop or hyphen between): "Bartholomew St John-Smythe", a surname after a first name.
+        lowercase_threshold: Higher bar (or None) for a word with no capital letter in a comment
+            that is not ALL CAPS (never lower than ``threshold``); it lets a low threshold
+            catch capitalised names without redacting lower-case words the model is unsure of
+            ("referral", "pls"). Checked after ``capital_threshold``, before ``extend_threshold``.
+    """
+
+    threshold: float = 0.5
+    subword: str = "first"
+    capital_threshold: float | None = None
+    extend_threshold: float | None = None
+    lowercase_threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.subword not in ("first", "max"):
+            raise ValueError(f"names_model.subword must be 'first' or 'max', got {self.subword!r}")
+        for name in _THRESHOLDS:
+            v = getattr(self, name)
+            if v is not None and not 0.0 < float(v) <= 1.0:
+                raise ValueError(f"names_model.{name} must be in (0, 1], got {v!r}")
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any] | None) -> Decoding:
+        """From the ``names_model:`` mapping of the recognizer YAML (missing keys: defaults)."""
+        cfg = dict(cfg or {})
+        unknown = set(cfg) - {"subword", *_THRESHOLDS}
+        if unknown:
+            raise ValueError(f"unknown names_model settings: {sorted(unknown)}")
+        return cls(**cfg)
+
+
+_SENTENCE_OPENERS = frozenset('.!?:;"“(')
+
+
+def starts_sentence(text: str, start: int) -> bool:
+    """True if the word at ``start`` opens the text, a line or a sentence."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_OPENERS or text[i] in "\r\n"
+
+
+def decode_words(text: str, wp: WordProbs, how: Decoding) -> list[PersonSpan]:
+    """Person spans from one text's word probabilities under the decoding settings ``how``."""
+    probs = wp.first if how.subword == "first" else wp.max
+    if how.capital_threshold is None and how.extend_threshold is None and how.lowercase_threshold is None:
+        return decode(text, wp.spans, probs, how.threshold)
+    caps = not shouting(text)
+    bar = []
+    for s, e in wp.spans:
+        t = how.threshold
+        if how.capital_threshold is not None and caps and text[s].isupper() and not starts_sentence(text, s):
+            t = min(t, how.capital_threshold)
+        if how.lowercase_threshold is not None and caps and not any(c.isupper() for c in text[s:e]):
+            t = max(t, how.lowercase_threshold)
+        bar.append(t)
+    name = [p >= t for p, t in zip(probs, bar, strict=True)]
+    if how.extend_threshold is not None:
+        changed = True
+        while changed:
+            changed = False
+            for i, (s, e) in enumerate(wp.spans):
+                if name[i] or probs[i] < how.extend_threshold:
+                    continue
+                left = i > 0 and name[i - 1] and _JOIN_GAP_RE.fullmatch(text[wp.spans[i - 1][1] : s])
+                right = i + 1 < len(name) and name[i + 1] and _JOIN_GAP_RE.fullmatch(text[e : wp.spans[i + 1][0]])
+                if left or right:
+                    name[i] = changed = True
+    return decode(text, wp.spans, [p if n else 0.0 for p, n in zip(probs, name, strict=True)], 1e-9)
+
+
+@dataclass(frozen=True)
 class _Encoded:
     index: int  # which text
     word_spans: list[tuple[int, int]]
     ids: list[int]
     types: list[int]
     first_subword: list[int]  # position of each word's first sub-word (-1 when truncated)
+    word_of: list[int]  # word index (in this chunk) of each sub-word position, -1 for [CLS]/[SEP]
 
 
 class NameModel:
@@ -106,15 +202,23 @@ class NameModel:
 
     Args:
         build_dir: Folder with ``model.int8.onnx``, ``tokenizer.json`` and ``manifest.json``.
-        threshold: Minimum probability of B or I for a word to count as part of a name.
+        threshold: Minimum probability of B or I for a word to count as part of a name (overrides
+            ``decoding.threshold``).
         threads: onnxruntime intra-op threads (1: the Redactor runs the model beside the rules,
             one core each).
+        decoding: How word probabilities become spans (default: first sub-word, 0.5).
 
     Raises:
         NamesModelMissing: if the model file is absent.
     """
 
-    def __init__(self, build_dir: Path | None = None, threshold: float = 0.5, threads: int = 1) -> None:
+    def __init__(
+        self,
+        build_dir: Path | None = None,
+        threshold: float | None = None,
+        threads: int = 1,
+        decoding: Decoding | None = None,
+    ) -> None:
         self.build_dir = Path(build_dir or DEFAULT_BUILD_DIR)
         self.path = self.build_dir / MODEL_FILE
         if not self.path.is_file():
@@ -125,7 +229,10 @@ class NameModel:
         from tokenizers import Tokenizer
 
         self.sha256 = sha256_file(self.path)
-        self.threshold = threshold
+        self.decoding = decoding or Decoding()
+        if threshold is not None:
+            self.decoding = dataclasses.replace(self.decoding, threshold=threshold)
+        self.threshold = self.decoding.threshold
         self._threads = threads
         self._session_obj: Any = None
         self._tok = Tokenizer.from_file(str(self.build_dir / "tokenizer.json"))
@@ -174,7 +281,8 @@ class NameModel:
                 types.append(flags[w0 + w] if w is not None else 0)
                 if w is not None and first[w] < 0:
                     first[w] = pos
-            out.append(_Encoded(index, chunk, ids, types, first))
+            word_of = [w if w is not None else -1 for w in word_ids]
+            out.append(_Encoded(index, chunk, ids, types, first, word_of))
         return out
 
     def _run(self, batch: list[_Encoded]) -> Any:
@@ -194,27 +302,52 @@ class NameModel:
         prob /= prob.sum(axis=-1, keepdims=True)
         return 1.0 - prob[..., 0]  # P(B) + P(I)
 
-    def find_many(self, texts: Sequence[str], batch_size: int = 1) -> list[list[PersonSpan]]:
-        """Person spans for each text, each text's chunks run alone by default.
+    def word_probs_many(self, texts: Sequence[str], batch_size: int = 1) -> list[WordProbs]:
+        """Per text: the word spans and each word's name probability, first sub-word and any sub-word.
 
-        The int8 model is quantised dynamically: each activation's scale is taken over the whole
-        batch tensor (padding included), so with ``batch_size`` > 1 whether a word is a name
-        depends on the texts batched with it, i.e. on what else arrived in the same delivery
-        ("One niggle: ..." was redacted to "One [NAME]: ..." in one delivery and kept in
-        another). Measured on 348 demo comments: 19 got different spans when split over two
-        calls at 32 per batch; one per run costs ~27% more CPU (1.41 against 1.11 CPU-s).
-        Larger batches are length-sorted so padding stays small.
+        A word's "first" probability is that of its first sub-word (what the model was trained to
+        label); "max" is the highest over its sub-words (a name split into pieces, "ram|sbottom",
+        counts when any piece looks like a name). Words past :data:`MAX_SUBWORDS` get 0.
+
+        Each text's chunks run alone by default. The int8 model is quantised dynamically: each
+        activation's scale is taken over the whole batch tensor (padding included), so with
+        ``batch_size`` > 1 whether a word is a name depends on the texts batched with it, i.e. on
+        what else arrived in the same delivery ("One niggle: ..." was redacted to "One [NAME]: ..."
+        in one delivery and kept in another). Measured on 348 demo comments: 19 got different spans
+        when split over two calls at 32 per batch; one per run costs ~27% more CPU (1.41 against
+        1.11 CPU-s). Larger batches are length-sorted so padding stays small.
         """
         encoded = [e for i, t in enumerate(texts) for e in self._encode(i, t)]
         encoded.sort(key=lambda e: len(e.ids))
-        found: list[list[PersonSpan]] = [[] for _ in texts]
+        parts: list[list[tuple[int, list[tuple[int, int]], list[float], list[float]]]] = [[] for _ in texts]
         for b in range(0, len(encoded), batch_size):
             batch = encoded[b : b + batch_size]
             name_prob = self._run(batch)
             for r, e in enumerate(batch):
-                probs = [float(name_prob[r, p]) if p >= 0 else 0.0 for p in e.first_subword]
-                found[e.index].extend(decode(texts[e.index], e.word_spans, probs, self.threshold))
-        return [sorted(f) for f in found]
+                first = [float(name_prob[r, p]) if p >= 0 else 0.0 for p in e.first_subword]
+                top = list(first)
+                for pos, w in enumerate(e.word_of):
+                    if w >= 0:
+                        top[w] = max(top[w], float(name_prob[r, pos]))
+                parts[e.index].append((e.word_spans[0][0] if e.word_spans else 0, e.word_spans, first, top))
+        out = []
+        for chunks in parts:
+            chunks.sort(key=lambda c: c[0])
+            out.append(
+                WordProbs(
+                    [w for c in chunks for w in c[1]],
+                    [p for c in chunks for p in c[2]],
+                    [p for c in chunks for p in c[3]],
+                )
+            )
+        return out
+
+    def find_many(self, texts: Sequence[str], batch_size: int = 1) -> list[list[PersonSpan]]:
+        """Person spans for each text (one text per run by default: see :meth:`word_probs_many`)."""
+        return [
+            decode_words(t, wp, self.decoding)
+            for t, wp in zip(texts, self.word_probs_many(texts, batch_size), strict=True)
+        ]
 
     def find(self, text: str) -> list[PersonSpan]:
         """Person spans in one text."""

@@ -199,6 +199,8 @@ class PersonFinder:
         # Cues after which a lower-case unknown word may be a name ("nurse ngozi", "the porter kwesi").
         self.job_words = lower_set(p.get("job_cues", [])) | self.role_nouns | self.weak_titles
         self.name_followers = lower_set(p.get("name_followers", []))
+        self.nickname_adjectives = lower_set(p.get("nickname_adjectives", []))
+        self.determiners = lower_set(p.get("determiners", []))
         self.lower_acronyms = lower_set(p.get("acronyms", []))
         # Words trimmed from the edges of names-model spans (see name_core).
         self.never_names = self.cue_words | self.not_after_cue | self.relations | _MONTHS | _WEEKDAYS | self.facility
@@ -825,13 +827,42 @@ class PersonFinder:
                     and (self._known_last(t.lower) or self._rare_word(t.lower))
                 ):
                     out.append((t.start, t.end))
+            k = starts.get(e + 1) if work[e : e + 1] == " " else None
+            if k is not None and k + 1 < len(toks) and not covered[toks[k].start] and work[e - 1 : e].isalpha():
+                out.extend(self._saint_surname(work, toks, k))
             gap = re.search(r"[ \t]$", work[max(0, s - 1) : s])
             j = ends.get(s - 1) if gap else None
+            if j is not None and not covered[toks[j].start] and work[s : s + 1].isupper():
+                out.extend(self._nickname_adjective(work, toks, j))
             if j is not None and not covered[toks[j].start] and self._title_case(toks[j]) and work[s : s + 1].isupper():
                 t = toks[j]
                 if (t.lower in self.first or t.lower in self.ambiguous) and t.lower not in self.never_names:
                     out.append((t.start, t.end))
         return out
+
+    def _saint_surname(self, work: str, toks: list[_Tok], k: int) -> list[tuple[int, int]]:
+        """A saint surname after a name ("St John-Smythe"): prefix ``k`` + a capitalised word, no place."""
+        t, nxt = toks[k], toks[k + 1]
+        if (
+            t.lower not in ("st", "saint")
+            or not self._title_case(t)
+            or not re.fullmatch(r"\.?\s", work[t.end : nxt.start])
+            or not self._title_case(nxt)
+            or work[nxt.end : nxt.end + 1] in "'’"  # "St Mary's"
+            or self._followed_by_facility(work, toks, k + 1)
+            or nxt.lower in self.never_names
+        ):
+            return []
+        return [(t.start, nxt.end)]
+
+    def _nickname_adjective(self, work: str, toks: list[_Tok], j: int) -> list[tuple[int, int]]:
+        """A nickname adjective ``j`` right before a name ("Big Tel"), with no determiner before it."""
+        t = toks[j]
+        if t.lower not in self.nickname_adjectives:
+            return []
+        if j > 0 and toks[j - 1].lower in self.determiners and re.fullmatch(r"\s+", work[toks[j - 1].end : t.start]):
+            return []  # "my big brother", "the little one"
+        return [(t.start, t.end)]
 
     # 6. the same name again: "Sandra was great. Sandra Okoye deserves a medal" -------------------
     def propagate(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -31,6 +31,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import re
@@ -172,7 +173,7 @@ class Redactor:
 
         finder, stop_words, (first, last) = self._person_finder()
         self._finder = finder
-        self._names = self._names_model(names_model) if person != "rules" else None
+        self._names = self._names_model(names_model, self._cfg.get("names_model")) if person != "rules" else None
         self._clinical = load_clinical_words() if self._names is not None else frozenset()
         self._hash = _recognizer_set_sha256(
             raw, first, last, allow, [*self._clinical, *self._english, *self._any_names]
@@ -208,10 +209,10 @@ class Redactor:
         return finder, frozenset(STOP_WORDS), (first, last)
 
     @staticmethod
-    def _names_model(path: Path | None) -> Any:
-        from pipelines.privacy.namemodel import NameModel
+    def _names_model(path: Path | None, settings: dict[str, Any] | None = None) -> Any:
+        from pipelines.privacy.namemodel import Decoding, NameModel
 
-        return NameModel(path)
+        return NameModel(path, decoding=Decoding.from_config(settings))
 
     def _build_anonymizer(self) -> None:
         from presidio_anonymizer import AnonymizerEngine
@@ -257,6 +258,7 @@ class Redactor:
                 "path": str(self._names.path),
                 "sha256": self._names.sha256,
                 "threshold": self._names.threshold,
+                "decoding": dataclasses.asdict(self._names.decoding),
                 "manifest": self._names.manifest(),
             },
             "packages": {name: _pkg_version(name) for name in _AUDITED_PACKAGES},

@@ -531,6 +531,79 @@ def test_model_words_labels_and_decoding() -> None:
     assert decode(text, spans, probs, 0.5) == [(8, 21, 0.9)]  # the full stop joins, never starts a name
 
 
+def test_decoding_settings_thresholds_and_config_errors() -> None:
+    from pipelines.privacy.namemodel import Decoding, WordProbs, decode_words, words
+
+    text = "Thanks to Will and big Dave, pls ring"
+    spans = words(text)
+    assert [text[s:e] for s, e in spans] == ["Thanks", "to", "Will", "and", "big", "Dave", ",", "pls", "ring"]
+    first = [0.01, 0.0, 0.09, 0.0, 0.03, 0.99, 0.0, 0.12, 0.0]
+    top = [0.01, 0.0, 0.6, 0.0, 0.03, 0.99, 0.0, 0.12, 0.0]  # a later sub-word of "Will" looks like a name
+    wp = WordProbs(spans, first, top)
+
+    def found(**kw: object) -> list[str]:
+        return [text[s:e] for s, e, _ in decode_words(text, wp, Decoding(**kw))]
+
+    assert found() == ["Dave"]  # 0.5 on the first sub-word: the defaults of the class
+    assert found(subword="max") == ["Will", "Dave"]
+    assert found(threshold=0.05) == ["Will", "Dave", "pls"]
+    assert found(threshold=0.05, lowercase_threshold=0.15) == ["Will", "Dave"]  # lower-case words need 0.15
+    assert found(threshold=0.5, lowercase_threshold=0.1) == ["Dave"]  # never a lower bar than capitalised words
+    assert found(threshold=0.05, extend_threshold=0.02) == ["Will", "big Dave", "pls"]  # joined to a name word
+    assert found(capital_threshold=0.05) == ["Will", "Dave"]  # "Will" is capitalised mid-sentence
+    assert found(capital_threshold=0.001) == ["Will", "Dave"]  # "Thanks" starts the comment: not lowered
+    shout = "THANKS TO WILL"
+    assert (
+        decode_words(
+            shout,
+            WordProbs(words(shout), [0.0, 0.0, 0.09], [0.0, 0.0, 0.09]),
+            Decoding(threshold=0.5, capital_threshold=0.05),
+        )
+        == []
+    )  # case says nothing in an ALL-CAPS comment
+    assert Decoding.from_config(None) == Decoding()
+    assert Decoding.from_config({"threshold": 0.02, "lowercase_threshold": 0.15}).lowercase_threshold == 0.15
+    with pytest.raises(ValueError, match="unknown names_model settings"):
+        Decoding.from_config({"treshold": 0.1})
+    with pytest.raises(ValueError, match="subword"):
+        Decoding(subword="mean")
+    with pytest.raises(ValueError, match=r"names_model.threshold must be in \(0, 1\]"):
+        Decoding(threshold=0.0)
+
+
+def test_redactor_reads_the_names_model_decoding_from_the_config(tmp_path: Path) -> None:
+    import yaml
+
+    from pipelines.privacy.namemodel import DEFAULT_BUILD_DIR, Decoding
+
+    if not (DEFAULT_BUILD_DIR / "model.int8.onnx").is_file():
+        pytest.skip("names model not built")
+    cfg, _ = load_config()
+    assert Redactor()._names.decoding == Decoding.from_config(cfg["names_model"])
+    cfg["names_model"] = {"threshold": 0.3, "subword": "max"}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    red = Redactor(config_path=path)
+    assert red._names.decoding == Decoding(threshold=0.3, subword="max")
+    assert red.describe()["names_model"]["decoding"]["subword"] == "max"
+    assert red.version != Redactor().version  # the config is hashed into the version
+
+
+def test_saint_surname_after_a_name_and_nickname_adjectives() -> None:
+    red = _with_fake_model(["Bartholomew", "Dave", "Tel"])
+    assert red.redact("Bartholomew St John-Smythe, re: charges").text == "[NAME], re: charges"
+    assert red.redact("Bartholomew St Mary's was fine").text == "[NAME] St Mary's was fine"
+    assert red.redact("Bartholomew St Thomas Ward").text == "[NAME] St Thomas Ward"
+    assert red.redact("Shout out to big Dave").text == "Shout out to big [NAME]"  # off in the YAML
+    cfg, _ = load_config()
+    cfg["person"]["nickname_adjectives"] = ["big"]
+    finder = PersonFinder(cfg, *load_name_lists(cfg))
+    text = "Shout out to big Dave, from Big Tel; my big brother Dave"
+    names = [(text.index("Dave"), text.index("Dave") + 4), (text.index("Tel"), text.index("Tel") + 3)]
+    names.append((text.rindex("Dave"), len(text)))
+    assert sorted(text[s:e] for s, e in finder.grow(text, names)) == ["Big", "big"]  # not "my big brother"
+
+
 def test_synthetic_rows_are_consistent_and_splits_are_disjoint() -> None:
     from pipelines.privacy.synthetic import NamePool, Templates, make_corpus
 
