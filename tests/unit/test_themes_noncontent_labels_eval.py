@@ -12,22 +12,9 @@ import pytest
 from pipelines.themes.classifier import CategoryClassifier, train
 from pipelines.themes.evaluate import best_match, confusion, read_coded, split_clauses
 from pipelines.themes.labels import phrase_label
-from pipelines.themes.model import DEFAULT_CONFIG, Category, Embedder
+from pipelines.themes.model import DEFAULT_CONFIG, Category
 from pipelines.themes.noncontent import NonContent, dominated_themes, normalise
-
-
-class BagEmbedder(Embedder):
-    """Deterministic bag-of-words embedding: one dimension per hashed word, L2-normalised."""
-
-    name, dim = "bag", 64
-
-    def encode(self, texts, progress=False):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z]+", t.lower()):
-                out[i, sum(map(ord, w)) % self.dim] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
+from tests.fakes import BagEmbedder
 
 
 @pytest.mark.parametrize(

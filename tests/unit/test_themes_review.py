@@ -9,7 +9,6 @@ for corrections surviving a refit and recodes teaching the category classifier.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -21,22 +20,12 @@ from pipelines import stages, warehouse
 from pipelines.config import Settings
 from pipelines.demo import report_sample as sample
 from pipelines.themes import review
-from pipelines.themes.model import Embedder
 from tests.conftest import ROOT
+from tests.fakes import BagEmbedder
 
 
-class BagEmbedder(Embedder):
-    """Deterministic bag-of-words embedding: one dimension per hashed word, L2-normalised."""
-
-    name, dim = "bag-review", 96
-
-    def encode(self, texts, progress=False):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z]+", t.lower()):
-                out[i, sum(ord(c) * (k + 1) for k, c in enumerate(w)) % self.dim] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
+def _embedder() -> BagEmbedder:
+    return BagEmbedder(dim=96, positional=True, name="bag-review")
 
 
 # --------------------------------------------------------------------------------------
@@ -401,7 +390,7 @@ def fitted(tmp_path):
     with warehouse.connect(settings) as con:
         warehouse.apply_schema(con, settings)
         load_comments(settings, con, COMMENTS)
-        themes.run_themes(settings, con, "fit-1", refit=True, embedder=BagEmbedder())
+        themes.run_themes(settings, con, "fit-1", refit=True, embedder=_embedder())
     return settings
 
 
@@ -418,7 +407,7 @@ def test_corrections_persist_across_a_refit_and_recodes_teach_the_classifier(fit
     from pipelines.themes.context import scorer
     from pipelines.themes.model import load_config
 
-    settings, embedder = fitted, BagEmbedder()
+    settings, embedder = fitted, _embedder()
     cfg = load_config(settings.models_dir / "themes" / "config.yaml")
     categories = review.taxonomy(settings)
     ids = [c.id for c in categories]
