@@ -101,6 +101,7 @@ THEME_READERS = frozenset(
         "fct_segment_lift",
         "rpt_segment_lift",
         "rpt_comments_needing_response",  # negative comments on a complaint theme
+        "rpt_category_window_ranking",  # comments per category of their themes
     }
 )
 # The child's pseudo-command for the short suite: `feedback run` without the theme stage.

@@ -42,6 +42,23 @@ def test_compare_counts_lost_and_duplicated_rows_and_ignores_run_logs() -> None:
     ]
 
 
+def test_every_view_counting_themes_is_known_to_the_overlap_check() -> None:
+    """The overlap check lets theme relations differ from one clean delivery (the theme model saw
+    the data in another order); a view counting themes under another name must be on its list."""
+    import re
+
+    from tests.conftest import ROOT
+
+    theme_marts = re.compile(
+        r"marts\.(fct_feedback_theme|fct_kpi_theme_monthly|fct_theme_\w+|fct_key_drivers|fct_segment_lift)"
+    )
+    labels_only = {"rpt_actions"}  # reads dim_theme for labels; one row per action whatever the themes
+    readers = [p.stem for p in sorted((ROOT / "sql" / "reporting").glob("*.sql")) if theme_marts.search(p.read_text())]
+    assert "rpt_category_window_ranking" in readers
+    assert [v for v in readers if v not in labels_only and not faults._theme_history(f"reporting.{v}")] == []
+    assert not faults._theme_history("reporting.rpt_kpi_monthly")
+
+
 @pytest.mark.timeout(600)
 def test_the_short_fault_suite_survives_every_trial(tmp_path) -> None:  # noqa: ANN001
     lines: list[str] = []
