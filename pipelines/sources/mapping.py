@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -248,7 +249,7 @@ def _names(column: str | tuple[str, ...] | None) -> tuple[str, ...]:
 # --- step 2: parse values, one record per free-text answer --------------------------------------
 
 # An explicit offset after a time of day ("...10:00Z", "...10:00:00+01:00"); "2026-05-04" has none.
-_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"
+_OFFSET = r"(?:\d:\d\d(?::\d\d(?:[.,]\d+)?)?|T\d\d)\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"
 _DAYFIRST_FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
@@ -290,7 +291,7 @@ def _local_to_utc(values: pd.Series, timezone: str, dayfirst: bool, excel_serial
             pd.to_datetime(text[todo], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True).astype(_UTC)
         )
     naive_text = text.where(~has_offset)
-    naive = pd.to_datetime(naive_text, errors="coerce", format="ISO8601").astype("datetime64[us]")
+    naive = _parse_naive(naive_text, format="ISO8601").astype("datetime64[us]")
     formats = (_DAYFIRST_FORMATS if dayfirst else _MONTHFIRST_FORMATS) + _COMMON_FORMATS
     for fmt in formats:
         todo = naive.isna() & naive_text.notna()
@@ -300,7 +301,7 @@ def _local_to_utc(values: pd.Series, timezone: str, dayfirst: bool, excel_serial
     todo = naive.isna() & naive_text.str.contains(r"\d{4}", regex=True, na=False)
     if todo.any():
         # Rare layouts ("Tue 3 March 2026 10:00") through dateutil, one by one.
-        guessed = pd.to_datetime(naive_text[todo], errors="coerce", format="mixed", dayfirst=dayfirst)
+        guessed = _parse_naive(naive_text[todo], format="mixed", dayfirst=dayfirst)
         naive = naive.fillna(
             guessed.where(_in_written_order(naive_text[todo], guessed, dayfirst)).astype("datetime64[us]")
         )
@@ -313,6 +314,30 @@ def _local_to_utc(values: pd.Series, timezone: str, dayfirst: bool, excel_serial
         timezone, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward"
     ).dt.tz_convert("UTC")
     return localized.astype(_UTC).where(~has_offset, aware)
+
+
+def _parse_naive(text: pd.Series, **how: Any) -> pd.Series:
+    """``pd.to_datetime(text, **how)`` as naive times; NaT for a string read with a zone.
+
+    A zone the offset pattern does not know ("2026 10:00 UTC+3", "EST") is no wall-clock time of
+    the source: such a date is left unparsed (its row is quarantined for the date), and one such
+    string never makes the whole column fail (pandas raises on mixed zones and on casting aware
+    times to naive). Only then is the column parsed string by string.
+    """
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", **how)
+    except (ValueError, TypeError, OverflowError):  # mixed zones in one column
+        parsed = None
+    if parsed is not None and pd.api.types.is_datetime64_dtype(parsed):
+        return parsed
+    out = []
+    for value in text:
+        try:
+            one = pd.to_datetime(value, errors="coerce", **how)
+        except (ValueError, TypeError, OverflowError):
+            one = pd.NaT
+        out.append(pd.NaT if pd.isna(one) or one.tzinfo is not None else one)
+    return pd.Series(pd.to_datetime(pd.Series(out, dtype="object"), errors="coerce"), index=text.index)
 
 
 def _in_written_order(text: pd.Series, parsed: pd.Series, dayfirst: bool) -> pd.Series:

@@ -196,6 +196,24 @@ def test_month_first_sources_and_garbage():
     assert str(got.iloc[5]) == "2026-03-03 15:00:00+00:00"
 
 
+def test_dates_with_zones_the_offset_pattern_misses_never_fail_the_column():
+    """Found by the atheris fuzz target: an hour-only ISO offset, or a zone name dateutil reads,
+    made the whole column raise (mixed zones; aware cast to naive)."""
+    values = pd.Series(
+        ["2026-01-01T10+01:00", "2026-01-02T10-05:00", "2026-01-03", "3 March 2026 10:00 EST", "2026 10:00 UTC+3"],
+        dtype="string",
+    )
+    got = local_to_utc(values, "Europe/London")
+    assert [str(t) for t in got.iloc[:3]] == [
+        "2026-01-01 09:00:00+00:00",  # an hour-only offset is an offset
+        "2026-01-02 15:00:00+00:00",
+        "2026-01-03 00:00:00+00:00",
+    ]
+    assert got.iloc[3:].isna().all()  # a zone name is no wall-clock time of the source: quarantined for its date
+    alone = local_to_utc(pd.Series(["2026-01-01 10:00 EST", "2026-01-02"], dtype="string"), "Europe/London")
+    assert alone.isna().tolist() == [True, False]
+
+
 def test_excel_serial_dates_only_for_workbooks():
     values = pd.Series(["46178.25"], dtype="string")
     assert str(local_to_utc(values, "UTC", excel_serials=True).iloc[0]) == "2026-06-05 06:00:00+00:00"
