@@ -12,9 +12,9 @@ line on entry and exit; nothing else changes. Faults:
   the clean run, and sends SIGKILL to the child's process group (kill -9). A stage that ends
   before the delay holds at its exit until killed, so every kill lands inside or at the end of
   its stage. After each kill: the warehouse opens; the killed stage row is "running" (what
-  the kill left) and every content reporting view shows the counts of a stage boundary of the
-  clean run (no partial rows: DuckDB durability means what is committed at the kill is what a
-  reader saw at that moment); a rerun ends with every table and view counting exactly as the
+  the kill left) and every content reporting view shows a complete state: nothing yet, or the
+  clean run's final counts (they read the marts published when a run completes, so no stage
+  boundary in between shows: no comments loaded but unscored); a rerun ends with every table and view counting exactly as the
   clean run's, the killed stage shown failed (interrupted), nothing left running.
 - ``repeat``: the same data run three times: no table or view grows.
 - ``concurrent``: two ``feedback run`` started at once: both succeed, one waited for the other.
@@ -430,10 +430,15 @@ def clean_run(template: Path, work: Path) -> Clean:
 
 
 def _boundary_name(clean: Clean, seen: dict[str, int]) -> str | None:
-    """Which stage boundary of the clean run the reporting views show (None: none, i.e. partial)."""
-    for i, state in enumerate(clean.boundaries):
-        if state == seen:
-            return f"as after rebuild {i} of {len(clean.boundaries) - 1}" if i else "as before any rebuild"
+    """Which complete state the reporting views show: none yet, or the clean run's (None: partial).
+
+    The views read the published marts, which move once, when the run is complete: a stage
+    boundary in between (comments loaded but not scored, scored but not themed) is partial too.
+    """
+    if not any(seen.values()):
+        return "as before any complete run (empty)"
+    if seen == content_views(clean.counts):
+        return "as after the complete clean run"
     return None
 
 

@@ -77,7 +77,7 @@ def feedback_ingest() -> None:  # noqa: D103 - the module docstring is the DAG's
             window_start=start and start.isoformat(),
             window_end=end and end.isoformat(),
         )
-        return len(warehouse.init(get_settings()))
+        return len(warehouse.init(get_settings(), publish_marts=False))  # published by the report DAG
 
     build_models(ingest_source.expand(source=list_sources()))
 

@@ -232,7 +232,7 @@ def theme_review_stage(settings: Settings, run_id: str, path: Path, reviewer: st
             "ignored": result.ignored,
         }
 
-    return _run_stage(settings, run_id, "theme_review", body, needs_con=True)
+    return _run_stage(settings, run_id, "theme_review", body, needs_con=True, publish=True)
 
 
 def report_stage(
@@ -263,6 +263,7 @@ def report_stage(
         from pipelines.privacy import scan
 
         kpis.prepare_reporting(settings, con, source_calendars=source_calendars(settings))
+        warehouse.publish(con, settings)  # the run is complete: the reporting views move to it at once
         guard = scan.ExportScan(settings, con, run_id, root=target)
         written = report.write_reports(
             settings,
@@ -308,11 +309,13 @@ def _run_stage(
     needs_con: bool = False,
     watch: Callable[[], changes.Watch | None] | None = None,
     force: bool = False,
+    publish: bool = False,
 ) -> dict[str, Any]:
     """Run one stage under the warehouse run lock, recorded in ops.stage_runs, then refresh the models.
 
     With a ``watch`` (what the stage reads, :mod:`pipelines.changes`) the stage is skipped when
-    its fingerprint equals the one it left when it last succeeded (unless ``force``).
+    its fingerprint equals the one it left when it last succeeded (unless ``force``). With
+    ``publish`` the refreshed marts are then published (a stage that completes a change on its own).
     """
     with warehouse.run_lock(settings):
         if not needs_con:
@@ -322,6 +325,8 @@ def _run_stage(
             _start(con, settings, run_id, stage, datetime.now(UTC))
             try:
                 summary = _skip_or_run(con, settings, run_id, stage, lambda: body(con), watch, force)
+                if publish:
+                    summary["published"] = len(warehouse.publish(con, settings))
             except BaseException as exc:  # Ctrl-C too: never leave the row "running"
                 _finish(con, settings, run_id, stage, {}, exc)
                 with contextlib.suppress(duckdb.Error):  # its next run does the work

@@ -4,7 +4,14 @@ All SQL lives in ``sql/``: ``schema/`` creates the tables the library writes (id
 ``staging/ -> intermediate/ -> marts/ -> reporting/`` are models (one statement per file,
 ``create or replace``) rebuilt in dependency order, and ``queries/<stage>/`` holds the named
 statements each stage executes (``run_sql(con, settings, "queries/ingest/upsert_feedback")``),
-so a query's owner shows in its path. No SQL is built in Python.
+so a query's owner shows in its path. No SQL is built in Python (one exception: the name of a
+marts model, checked against its file name, fills the identifier of the publish templates).
+
+**Published marts.** Stages refresh the models as they go (insights read ``marts`` mid-run), but
+the ``reporting`` views read ``published.<mart>``: a copy of each mart table made by
+:func:`publish` in one transaction when a run is complete (the report stage, a theme review
+import, :func:`build_models`). A reader, or a run killed half way, sees every reporting view as
+of the last complete run, never a half-finished pipeline (comments loaded but not yet scored).
 
 One process writes the file at a time (DuckDB takes a file lock); the Airflow DAGs serialise
 writing tasks, and readers open with ``read_only=True``. A whole run or stage also holds
@@ -40,7 +47,10 @@ log = logging.getLogger(__name__)
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts", "reporting")
 # How long a run waits for another run to release the warehouse before it gives up (seconds).
 LOCK_TIMEOUT_SECONDS = 1800.0
-_REF = re.compile(r"\b(staging|intermediate|marts|reporting)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_REF = re.compile(r"\b(staging|intermediate|marts|reporting|published)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
+# The published copy of a mart (``published.x``) is, for the model graph, that mart (``marts.x``).
+PUBLISHED = "published"
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _ALIAS = "wh"
 # Base tables (written by the library, not models) a model reads: its data inputs.
 _BASE_REF = re.compile(r"\b(raw|enrich|ops)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
@@ -363,7 +373,10 @@ def _parsed_models(stamp: tuple[tuple[str, int, int], ...]) -> tuple[Model, ...]
 
 
 def _model_refs(text: str, name: str, files: Mapping[str, Path]) -> list[str]:
-    refs = {f"{layer.lower()}.{model.lower()}" for layer, model in _REF.findall(text)}
+    refs = {
+        f"{'marts' if layer.lower() == PUBLISHED else layer.lower()}.{model.lower()}"
+        for layer, model in _REF.findall(text)
+    }
     return sorted(r for r in refs if r != name and r in files)
 
 
@@ -452,12 +465,74 @@ def apply_schema(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool
     return ran
 
 
-def build_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool = False) -> list[str]:
-    """Bring every staging/intermediate/marts/reporting model up to date; returns all their names.
+def build_models(
+    con: duckdb.DuckDBPyConnection, settings: Settings, force: bool = False, publish_marts: bool = True
+) -> list[str]:
+    """Bring every staging/intermediate/marts/reporting model up to date and publish; returns all their names.
 
     Only what changed is rebuilt (see :func:`refresh_models`); ``force`` rebuilds everything.
+    The marts are then published (:func:`publish`) unless ``publish_marts`` is False: callers
+    that report on the warehouse as it is (a report command, a sample warehouse) publish.
     """
-    return refresh_models(con, settings, force=force).models
+    names = refresh_models(con, settings, force=force).models
+    if publish_marts:
+        publish(con, settings)
+    return names
+
+
+def publish(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Copy every mart whose data or definition changed since it was last published; returns their names.
+
+    One transaction: the reporting views move from one complete state to the next at once. A
+    mart is copied when its (definition, data) keys recorded by :func:`refresh_models` differ
+    from those recorded for its published copy, so a run that changed nothing copies nothing.
+    Call it only when the marts describe a complete run (every stage done).
+    """
+    started = time.perf_counter()
+    copied = []
+    with transaction(con):
+        applied = _applied(con, settings)
+        existing = _existing(con, settings)
+        for m in _mart_tables(settings):
+            stem = m.name.split(".", 1)[1]
+            keys = applied.get(f"marts/{stem}")
+            if keys is None or (applied.get(f"{PUBLISHED}/{stem}") == keys and f"{PUBLISHED}.{stem}" in existing):
+                continue
+            _publish_template(con, settings, "publish_mart", stem)
+            _record(con, settings, f"{PUBLISHED}/{stem}", PUBLISHED, keys[0], keys[1])
+            copied.append(m.name)
+    if copied:
+        log.info("published %d marts in %.2f s", len(copied), time.perf_counter() - started)
+    return copied
+
+
+def _mart_tables(settings: Settings) -> list[Model]:
+    return [m for m in models(settings) if m.name.startswith("marts.") and m.kind == "table"]
+
+
+def _publish_template(con: duckdb.DuckDBPyConnection, settings: Settings, template: str, stem: str) -> None:
+    """Run a publish template for the mart ``stem`` (a checked model name fills its identifier)."""
+    if not _IDENTIFIER.fullmatch(stem):
+        raise WarehouseError(f"not a mart name: {stem!r}")
+    con.execute(sql_text(settings, f"queries/pipeline/{template}").replace("{mart}", stem))
+
+
+def _shape_published(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Give every mart a published copy with the mart's columns, before the reporting views are made.
+
+    A missing copy, or one whose columns no longer match its mart (new code), is created empty:
+    it fills at the next :func:`publish`, so what the reporting views show is still never a
+    half-finished run.
+    """
+    shapes: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, dtype in run_sql(con, settings, "queries/pipeline/published_shapes").fetchall():
+        shapes.setdefault(f"{schema}.{table}", []).append((column, dtype))
+    for m in _mart_tables(settings):
+        stem = m.name.split(".", 1)[1]
+        if shapes.get(f"{PUBLISHED}.{stem}") == shapes.get(m.name):
+            continue
+        _publish_template(con, settings, "publish_mart_empty", stem)
+        run_sql(con, settings, "queries/pipeline/forget_migration", {"name": f"{PUBLISHED}/{stem}"})
 
 
 def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool = False) -> ModelBuild:
@@ -497,7 +572,11 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool) ->
     prints = table_fingerprints(con, settings, sorted(needed))
     data: dict[str, str] = {}
     built = []
+    shaped = False
     for m in ordered:
+        if not shaped and m.name.startswith("reporting."):
+            _shape_published(con, settings)  # the marts are current: the views need their copies' columns
+            shaped = True
         data[m.name] = sha256_parts(
             [defs[m.name], *(f"{t}={prints.get(t, '')}" for t in m.tables), *(f"{d}={data[d]}" for d in m.deps)]
         )
@@ -535,12 +614,16 @@ def model_inputs_of(name: str, ordered: list[Model]) -> list[str]:
     return sorted(tables)
 
 
-def init(settings: Settings, force: bool = False) -> list[str]:
-    """Create or upgrade the warehouse file: schema plus all models (``force``: rebuild all)."""
+def init(settings: Settings, force: bool = False, publish_marts: bool = True) -> list[str]:
+    """Create or upgrade the warehouse file: schema plus all models (``force``: rebuild all).
+
+    The marts are published too unless ``publish_marts`` is False (a step inside a run, such
+    as the ingest DAG's model build: its reporting views move when the run completes).
+    """
     with connect(settings) as con:
         if force:
             apply_schema(con, settings, force=True)
-        return build_models(con, settings, force=force)
+        return build_models(con, settings, force=force, publish_marts=publish_marts)
 
 
 def table_counts(settings: Settings, relations: list[str]) -> dict[str, int]:

@@ -1,5 +1,5 @@
 -- "You said, we did": every recorded improvement action with its measured effect on its theme
--- in its segment, before vs after the start date (windows in marts.fct_kpi_action_effect).
+-- in its segment, before vs after the start date (windows in published.fct_kpi_action_effect).
 --   share_*_pct      theme comments / informative comments in the segment and window
 --   share_z          two-proportion z-test of after vs before (negative = mentioned less)
 --   sentiment_z      Welch z of the theme's mean aspect sentiment after vs before
@@ -19,7 +19,7 @@ effect as (
         e.*,
         1.0 * e.theme_comments_before / nullif(e.segment_comments_before, 0) as share_before,
         1.0 * e.theme_comments_after / nullif(e.segment_comments_after, 0)   as share_after
-    from marts.fct_kpi_action_effect as e
+    from published.fct_kpi_action_effect as e
 ),
 tested as (
     select
@@ -76,5 +76,5 @@ select
     end as verdict
 from tested as t
 cross join k
-left join marts.dim_theme as d using (theme_id)
+left join published.dim_theme as d using (theme_id)
 order by t.start_date desc, t.action_id;

@@ -15,12 +15,12 @@ with k as (
 clauses as (
     select coalesce(category_name, 'New (not in taxonomy)') as category_name, cast(month as date) as month,
            feedback_id, theme_id, aspect_sentiment3
-    from marts.fct_feedback_theme
+    from published.fct_feedback_theme
     where month is not null
 ),
 months as (
     select month, max(total_comments) as total_comments
-    from marts.fct_kpi_theme_monthly
+    from published.fct_kpi_theme_monthly
     where scope_type = 'overall'
     group by month
 ),

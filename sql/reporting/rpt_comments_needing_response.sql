@@ -16,7 +16,7 @@ flagged as (
         f.sentiment_label = 'very negative'                                               as is_very_negative,
         f.channel = 'complaint' and coalesce(f.complaint_status, 'open') <> 'closed'      as is_open_complaint,
         f.sentiment3 = 'negative' and list_has_any(coalesce(f.theme_ids, []), c.theme_ids) as is_negative_on_complaint_theme
-    from marts.fct_feedback as f
+    from published.fct_feedback as f
     cross join complaint_themes as c
     where f.text_redacted is not null
 )

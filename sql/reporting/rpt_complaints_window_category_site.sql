@@ -12,13 +12,13 @@ complaints as (
     select opened_month as month, site, category, count(*) as complaints,
            count(*) filter (where is_ack_within_3wd) as acknowledged_in_time,
            count(is_ack_within_3wd) as acknowledgements_due
-    from marts.fct_complaints
+    from published.fct_complaints
     where opened_month is not null
     group by all
 ),
 exposure as (
     select month, site, count(*) as survey_responses
-    from marts.fct_responses
+    from published.fct_responses
     where channel = 'survey'
     group by all
 ),

@@ -15,6 +15,6 @@ select
           / nullif(count(*) filter (where text_redacted is not null), 0), 1) as scored_pct_of_redacted,
     string_agg(distinct redactor_version, ', ')                 as redactor_versions,
     string_agg(distinct sentiment_model_version, ', ')          as sentiment_model_versions
-from marts.fct_feedback
+from published.fct_feedback
 group by source, channel
 order by source, channel;

@@ -5,5 +5,5 @@ select
     rating_scale, rating_raw, rating_value, nps, complaint_category, complaint_status,
     is_informative, sentiment_label, sentiment3, sentiment_score, sentiment_confidence, is_mixed,
     theme_ids, theme_labels, categories, sentiment_model_version, redactor_version
-from marts.fct_feedback
+from published.fct_feedback
 where text_redacted is not null;

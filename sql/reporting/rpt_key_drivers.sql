@@ -1,4 +1,4 @@
--- Key drivers of the latest insights run (marts.fct_key_drivers, see docs/insights.md): per
+-- Key drivers of the latest insights run (published.fct_key_drivers, see docs/insights.md): per
 -- outcome (fft_poor, nps_detractor) and scope (All, or one service), each theme's effect on the
 -- poor outcome: importance (share of the outcome rate attributable to the theme, with its
 -- bootstrap interval), log-odds coefficient with its interval, odds ratio, p and q values,
@@ -34,6 +34,6 @@ select
     case when kd.n >= k.min_cell then kd.n end                  as n,
     case when kd.n >= k.min_cell then kd.performance end        as performance,
     coalesce(kd.n, 0) < k.min_cell                              as suppressed
-from marts.fct_key_drivers as kd
+from published.fct_key_drivers as kd
 cross join k
 order by kd.outcome, kd.scope, kd.importance desc nulls last;

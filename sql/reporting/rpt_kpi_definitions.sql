@@ -2,7 +2,7 @@
 -- the significance test used for period-over-period changes, and the month it is counted in.
 -- docs/kpis.md explains each in full, with the KPIs the data cannot support.
 --   direction   higher | lower (better) | neutral (volumes: neither is "better")
---   test        proportion | poisson | nps | mean | none (see marts.fct_kpi_monthly)
+--   test        proportion | poisson | nps | mean | none (see published.fct_kpi_monthly)
 --   headline    shown in the trend pack's KPI table
 create or replace view reporting.rpt_kpi_definitions as
 select * from (values

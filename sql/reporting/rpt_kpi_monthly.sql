@@ -12,7 +12,7 @@ with k as (
 ),
 flagged as (
     select m.*, m.n < k.min_cell as primary_suppressed
-    from marts.fct_kpi_monthly as m
+    from published.fct_kpi_monthly as m
     cross join k
 ),
 ranked as (

@@ -17,12 +17,12 @@ with k as (
     from ops.report_settings
 ),
 last_month as (
-    select max(month) as last_month from marts.fct_kpi_monthly
+    select max(month) as last_month from published.fct_kpi_monthly
 ),
 spread as (
     -- each monthly cell counts in every window that contains its month
     select m.*, l.window_months, cast(m.month + to_months(o.months_after) as date) as window_end
-    from marts.fct_kpi_monthly as m
+    from published.fct_kpi_monthly as m
     cross join range(1, 13) as l(window_months)
     cross join range(0, 12) as o(months_after)
     where o.months_after < l.window_months

@@ -7,18 +7,18 @@
 create or replace view reporting.rpt_report_months as
 with responses as (
     select cast(month as date) as month, count(*) as responses
-    from marts.fct_responses
+    from published.fct_responses
     where month is not null
     group by all
 ),
 comments as (
     select cast(month as date) as month, count(*) filter (where is_informative) as comments
-    from marts.fct_feedback
+    from published.fct_feedback
     where month is not null
     group by all
 ),
 data_end as (
-    select cast(max(received_local) as date) as last_day from marts.fct_feedback
+    select cast(max(received_local) as date) as last_day from published.fct_feedback
 )
 select
     month,

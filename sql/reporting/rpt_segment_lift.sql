@@ -1,4 +1,4 @@
--- Segment lift of the latest insights run (marts.fct_segment_lift, see docs/insights.md): themes
+-- Segment lift of the latest insights run (published.fct_segment_lift, see docs/insights.md): themes
 -- over-represented in a segment (site, service, channel, weekday, hour band, month) compared
 -- with every other segment of the same type, with p and q values; is_significant marks the
 -- comparisons to report. Rows with fewer than k theme comments or k comments in the segment
@@ -10,7 +10,7 @@ with k as (
 ),
 flagged as (
     select s.*, coalesce(s.n, 0) < k.min_cell or coalesce(s.total, s.n, 0) < k.min_cell as is_suppressed
-    from marts.fct_segment_lift as s
+    from published.fct_segment_lift as s
     cross join k
 )
 select

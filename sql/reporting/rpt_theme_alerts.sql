@@ -1,4 +1,4 @@
--- Emerging-theme alerts of the latest insights run (marts.fct_theme_alerts, written by
+-- Emerging-theme alerts of the latest insights run (published.fct_theme_alerts, written by
 -- pipelines/insights.py, see docs/insights.md): a theme whose share of a segment's informative
 -- comments in a month rose above its trailing baseline beyond chance (one-sided test,
 -- Benjamini-Hochberg q-value; family_size = comparisons corrected for), with lift and redacted
@@ -30,6 +30,6 @@ select
     case when a.count >= k.min_cell then a.quotes end as quotes,
     a.method,
     coalesce(a.count, 0) < k.min_cell                 as suppressed
-from marts.fct_theme_alerts as a
+from published.fct_theme_alerts as a
 cross join k
 order by a.period desc, a.q_value nulls last, a.p_value nulls last;

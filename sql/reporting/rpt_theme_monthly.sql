@@ -10,7 +10,7 @@ with k as (
 ),
 cells as (
     select m.*, m.comments < k.min_cell as suppressed
-    from marts.fct_kpi_theme_monthly as m
+    from published.fct_kpi_theme_monthly as m
     cross join k
     where m.scope_type = 'overall'
 ),
@@ -42,5 +42,5 @@ select
     c.suppressed
 from cells as c
 left join centres as m using (theme_id)
-left join marts.dim_theme as d using (theme_id)
+left join published.dim_theme as d using (theme_id)
 order by c.theme_id, c.month;

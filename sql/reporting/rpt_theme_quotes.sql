@@ -11,7 +11,7 @@ eligible as (
     select
         theme_id, cast(month as date) as month, feedback_id, clause_idx, clause_text, aspect_sentiment3,
         site, service, channel
-    from marts.fct_feedback_theme
+    from published.fct_feedback_theme
     where length(clause_text) between 15 and 300 and month is not null
     qualify row_number() over (partition by theme_id, cast(month as date), lower(trim(clause_text)) order by feedback_id) = 1
 ),
@@ -31,7 +31,7 @@ picked as (
     from by_sentiment
 ),
 volume as (
-    select theme_id, month, comments from marts.fct_kpi_theme_monthly where scope_type = 'overall'
+    select theme_id, month, comments from published.fct_kpi_theme_monthly where scope_type = 'overall'
 )
 select p.theme_id, p.month, p.quote_rank, p.clause_text as quote, p.aspect_sentiment3 as sentiment, p.channel, p.feedback_id
 from picked as p

@@ -11,7 +11,7 @@ with k as (
     from ops.report_settings
 ),
 overall as (
-    select * from marts.fct_kpi_theme_monthly where scope_type = 'overall'
+    select * from published.fct_kpi_theme_monthly where scope_type = 'overall'
 ),
 months as (
     select distinct month, total_comments from overall
@@ -19,7 +19,7 @@ months as (
 complaint_share as (
     select theme_id,
            sum(comments) filter (where scope_value = 'complaint') * 1.0 / nullif(sum(comments), 0) as complaint_share
-    from marts.fct_kpi_theme_monthly
+    from published.fct_kpi_theme_monthly
     where scope_type = 'channel'
     group by theme_id
 ),
@@ -71,6 +71,6 @@ select
     coalesce(c.complaint_share, 0) >= 0.5                                          as is_complaint_theme,
     s.suppressed
 from scored as s
-left join marts.dim_theme as d using (theme_id)
+left join published.dim_theme as d using (theme_id)
 left join complaint_share as c using (theme_id)
 order by s.month, s.suppressed, s.comments desc;

@@ -9,11 +9,11 @@ with k as (
     from ops.report_settings
 ),
 segments as (
-    select * from marts.fct_kpi_theme_monthly where scope_type <> 'overall'
+    select * from published.fct_kpi_theme_monthly where scope_type <> 'overall'
 ),
 overall as (
     select theme_id, month, 1.0 * comments / total_comments as overall_share
-    from marts.fct_kpi_theme_monthly
+    from published.fct_kpi_theme_monthly
     where scope_type = 'overall'
 )
 select
@@ -33,5 +33,5 @@ from segments as s
 cross join k
 cross join lateral (select s.comments < k.min_cell or s.total_comments < k.min_cell as suppressed) as sup
 left join overall as o using (theme_id, month)
-left join marts.dim_theme as d using (theme_id)
+left join published.dim_theme as d using (theme_id)
 order by s.month, s.theme_id, s.scope_type, lift desc nulls last;

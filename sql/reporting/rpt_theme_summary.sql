@@ -7,7 +7,7 @@ agg as (
         count(distinct feedback_id)                                        as comments,
         avg(case when aspect_sentiment3 = 'negative' then 1.0 else 0.0 end) as negative_share,
         avg(aspect_score order by aspect_score)                            as mean_sentiment
-    from marts.fct_feedback_theme
+    from published.fct_feedback_theme
     group by theme_id
 )
 select
@@ -18,6 +18,6 @@ select
     a.comments < k.min_cell                                      as suppressed,
     d.keywords, d.quotes
 from agg as a
-join marts.dim_theme as d using (theme_id)
+join published.dim_theme as d using (theme_id)
 cross join k
 order by a.comments desc;

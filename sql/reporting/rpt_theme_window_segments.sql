@@ -12,7 +12,7 @@ with k as (
 windows as (
     select distinct l.window_months, cast(m.month as date) as window_end,
            cast(m.month - to_months(l.window_months - 1) as date) as window_start
-    from marts.fct_kpi_theme_monthly as m
+    from published.fct_kpi_theme_monthly as m
     cross join range(1, 13) as l(window_months)
 ),
 segment_totals as (
@@ -20,7 +20,7 @@ segment_totals as (
     select w.window_end, w.window_months, t.scope_type, t.scope_value, sum(t.total_comments) as total_comments
     from (
         select month, scope_type, scope_value, max(total_comments) as total_comments
-        from marts.fct_kpi_theme_monthly
+        from published.fct_kpi_theme_monthly
         group by all
     ) as t
     join windows as w on t.month between w.window_start and w.window_end
@@ -33,7 +33,7 @@ summed as (
         any_value(t.total_comments) as total_comments,
         sum(m.clauses)          as clauses,
         sum(m.negative_clauses) as negative_clauses
-    from marts.fct_kpi_theme_monthly as m
+    from published.fct_kpi_theme_monthly as m
     join windows as w on m.month between w.window_start and w.window_end
     join segment_totals as t using (window_end, window_months, scope_type, scope_value)
     group by m.theme_id, w.window_end, w.window_months, w.window_start, m.scope_type, m.scope_value
@@ -62,6 +62,6 @@ from summed as s
 cross join k
 cross join lateral (select s.comments < k.min_cell or s.total_comments < k.min_cell as suppressed) as sup
 left join overall as o using (theme_id, window_end, window_months)
-left join marts.dim_theme as d using (theme_id)
+left join published.dim_theme as d using (theme_id)
 where s.scope_type <> 'overall'
 order by s.window_months, s.window_end, s.theme_id, s.scope_type, lift desc nulls last;

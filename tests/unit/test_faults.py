@@ -25,7 +25,7 @@ from tests.fixtures.ingest.helpers import query, stage, write_source
 SOURCES = ["fft_csv", "suggestions_jsonl", "nps_csv"]
 # Logs that grow by one row per stage run by design; everything else must not grow on unchanged data.
 RUN_LOGS = {"ops.stage_runs", "reporting.rpt_run_status", "reporting.rpt_model_versions"}
-SCHEMAS = ("raw", "enrich", "ops", "staging", "intermediate", "marts", "reporting")
+SCHEMAS = ("raw", "enrich", "ops", "staging", "intermediate", "marts", "published", "reporting")
 
 # Prepended to every child script: settings from the environment, GX stubbed.
 PRELUDE = """
@@ -151,6 +151,29 @@ def test_a_stage_killed_is_shown_interrupted_and_a_rerun_restores_the_counts(sta
     assert {(r[0], r[2]) for r in status} == {("killed-run", "failed (interrupted)"), ("rerun", "success")}
     view = query(s, "select count(*) from reporting.rpt_run_status where status = 'running'")
     assert view.iat[0, 0] == 0
+
+
+# Reporting views that show ingest and run progress live (from raw and ops tables), by design.
+LIVE_VIEWS = {"reporting.rpt_ingest_reconciliation", "reporting.rpt_quarantine", "reporting.rpt_quarantine_batches"}
+
+
+def test_an_unfinished_run_leaves_every_reporting_view_as_the_last_complete_run(settings):
+    """A new delivery loaded but not yet enriched (a run killed after ingest) changes the marts the
+    later stages read, never the reporting views: they move when the run completes (publish)."""
+    s = stage(settings, ["fft_csv"])
+    stages.ingest_stage(s, "first")
+    warehouse.init(s)  # the first run completes: published
+    before = relation_counts(s)
+    stage(s, ["nps_csv", "suggestions_jsonl"])
+    stages.ingest_stage(s, "second")  # what a run killed after its ingest stage leaves
+    during = relation_counts(s)
+    assert during["marts.fct_feedback"] > before["marts.fct_feedback"]
+    content = [k for k in during if k.startswith("reporting.") and k not in LIVE_VIEWS]
+    assert content and [k for k in content if during[k] != before[k]] == []
+    with warehouse.connect(s) as con:
+        assert warehouse.publish(con, s)
+    after = relation_counts(s)
+    assert [k for k in content if after[k] != before[k]], "publishing shows the new delivery"
 
 
 def test_two_runs_at_once_the_second_waits_then_does_its_work(staged, tmp_path):

@@ -155,3 +155,75 @@ def test_table_fingerprints_follow_content_not_order(settings):
     assert before["raw.nope"] == "missing" and before["ops.actions"] == "0:0"
     assert after["ops.actions"] != before["ops.actions"] and edited["ops.actions"] != after["ops.actions"]
     assert back == after
+
+
+# --------------------------------------------------------------------------------------
+# Published marts: reporting views move once per complete run (issue 17, item 3)
+# --------------------------------------------------------------------------------------
+def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    return con.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
+def test_reporting_views_move_only_when_the_marts_are_published(settings):
+    warehouse.init(settings)
+    with warehouse.connect(settings) as con:
+        _action(con)
+        assert warehouse.refresh_models(con, settings).built == ["marts.fct_kpi_action_effect"]
+        # A stage has refreshed the marts; the run is not complete, so readers still see the last one.
+        assert _rows(con, "marts.fct_kpi_action_effect") == 1
+        assert _rows(con, "published.fct_kpi_action_effect") == 0
+        assert _rows(con, "reporting.rpt_actions") == 0
+        assert warehouse.publish(con, settings) == ["marts.fct_kpi_action_effect"]
+        assert _rows(con, "reporting.rpt_actions") == 1
+        assert warehouse.publish(con, settings) == [], "nothing changed: nothing is copied again"
+
+
+def test_a_model_build_inside_a_run_publishes_nothing(settings):
+    warehouse.init(settings)
+    with warehouse.connect(settings) as con:
+        _action(con)
+    warehouse.init(settings, publish_marts=False)  # the ingest DAG's model build
+    with warehouse.connect(settings, read_only=True) as con:
+        assert _rows(con, "marts.fct_kpi_action_effect") == 1
+        assert _rows(con, "reporting.rpt_actions") == 0
+    warehouse.init(settings)
+    with warehouse.connect(settings, read_only=True) as con:
+        assert _rows(con, "reporting.rpt_actions") == 1
+
+
+def test_a_mart_with_new_columns_is_published_empty_until_the_next_publish(settings, tmp_path):
+    import shutil
+
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(settings.sql_dir, sql_dir)
+    custom = settings.with_(sql_dir=sql_dir)
+    warehouse.init(custom)
+    with warehouse.connect(custom) as con:
+        _action(con)
+    warehouse.init(custom)
+    path = sql_dir / "marts" / "fct_kpi_action_effect.sql"
+    text = path.read_text(encoding="utf-8").rstrip().rstrip(";")
+    head, body = text.split("create or replace table marts.fct_kpi_action_effect as", 1)
+    path.write_text(
+        f"{head}create or replace table marts.fct_kpi_action_effect as\nselect *, 1 as new_column from (\n{body}\n);\n",
+        encoding="utf-8",
+    )
+    warehouse._read_sql.cache_clear()
+    try:
+        with warehouse.connect(custom) as con:
+            warehouse.refresh_models(con, custom)
+            columns = [r[0] for r in con.execute("describe published.fct_kpi_action_effect").fetchall()]
+            assert "new_column" in columns
+            # New code, old run: the copy is empty rather than mixing the two; the views still work.
+            assert _rows(con, "published.fct_kpi_action_effect") == 0
+            assert _rows(con, "reporting.rpt_actions") == 0
+            assert warehouse.publish(con, custom) == ["marts.fct_kpi_action_effect"]
+            assert _rows(con, "reporting.rpt_actions") == 1
+    finally:
+        warehouse._read_sql.cache_clear()
+
+
+def test_every_reporting_view_reads_published_marts_not_the_working_ones(settings):
+    for m in warehouse.models(settings):
+        if m.name.startswith("reporting."):
+            assert "marts." not in m.text.replace("published.", ""), m.name
