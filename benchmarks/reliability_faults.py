@@ -14,8 +14,9 @@ line on entry and exit; nothing else changes. Faults:
   its stage. After each kill: the warehouse opens; the killed stage row is "running" (what
   the kill left) and every content reporting view shows a complete state: nothing yet, or the
   clean run's final counts (they read the marts published when a run completes, so no stage
-  boundary in between shows: no comments loaded but unscored); a rerun ends with every table and view counting exactly as the
-  clean run's, the killed stage shown failed (interrupted), nothing left running.
+  boundary in between shows: no comments loaded but unscored); a rerun ends with every table and
+  view counting exactly as the clean run's, the killed stage shown failed (interrupted), nothing
+  left running.
 - ``repeat``: the same data run three times: no table or view grows.
 - ``concurrent``: two ``feedback run`` started at once: both succeed, one waited for the other.
 - ``overlap``: overlapping deliveries (first two thirds of each file, then the last two thirds):
