@@ -188,7 +188,7 @@ def child_main(argv: list[str]) -> None:
             emit("exit", stage, n)
             if states and stage == "models":  # after "exit": the counting is not part of the stage's time
                 con, settings = args[0], args[1]
-                emit("state", stage, n, counts=relation_counts(con, settings, ("reporting",)))
+                emit("state", stage, n, counts=relation_counts(con, settings, ("reporting", "published")))
             if hold == f"{stage}:{n}":
                 time.sleep(3600)  # the parent kills us here: a kill at the very end of the stage
             return result
@@ -410,7 +410,8 @@ class Clean:
     """The clean run: final counts, reporting counts at each stage boundary, stage windows."""
 
     counts: dict[str, int]
-    boundaries: list[dict[str, int]]
+    boundaries: list[dict[str, int]]  # content views after each model rebuild
+    unpublished: list[dict[str, int]]  # the boundaries at which no mart had been published yet
     windows: dict[tuple[str, int], float]  # (stage, call) -> seconds
     seconds: float
     warehouse_bytes: int
@@ -425,9 +426,15 @@ def clean_run(template: Path, work: Path) -> Clean:
     trace = read_trace(run.trace)
     entered = {(e["stage"], e["n"]): e["t"] for e in trace if e["event"] == "enter"}
     windows = {(e["stage"], e["n"]): e["t"] - entered[(e["stage"], e["n"])] for e in trace if e["event"] == "exit"}
-    boundaries = [{}] + [content_views(e["counts"]) for e in trace if e["event"] == "state"]
+    states = [e["counts"] for e in trace if e["event"] == "state"]
+    boundaries = [{}] + [content_views(c) for c in states]
+    unpublished = [{}] + [content_views(c) for c in states if not _published_rows(c)]
     size = sum(p.stat().st_size for p in ws.warehouse.parent.iterdir())
-    return Clean(snapshot(ws.settings()), boundaries, windows, seconds, size)
+    return Clean(snapshot(ws.settings()), boundaries, unpublished, windows, seconds, size)
+
+
+def _published_rows(counts: dict[str, int]) -> int:
+    return sum(v for k, v in counts.items() if k.startswith("published."))
 
 
 def _boundary_name(clean: Clean, seen: dict[str, int]) -> str | None:
@@ -436,8 +443,8 @@ def _boundary_name(clean: Clean, seen: dict[str, int]) -> str | None:
     The views read the published marts, which move once, when the run is complete: a stage
     boundary in between (comments loaded but not scored, scored but not themed) is partial too.
     """
-    if not any(seen.values()):
-        return "as before any complete run (empty)"
+    if seen in clean.unpublished:
+        return "as before any complete run (nothing published)"
     if seen == content_views(clean.counts):
         return "as after the complete clean run"
     return None

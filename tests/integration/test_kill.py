@@ -50,7 +50,7 @@ def test_every_view_counting_themes_is_known_to_the_overlap_check() -> None:
     from tests.conftest import ROOT
 
     theme_marts = re.compile(
-        r"marts\.(fct_feedback_theme|fct_kpi_theme_monthly|fct_theme_\w+|fct_key_drivers|fct_segment_lift)"
+        r"(?:marts|published)\.(fct_feedback_theme|fct_kpi_theme_monthly|fct_theme_\w+|fct_key_drivers|fct_segment_lift)"
     )
     labels_only = {"rpt_actions"}  # reads dim_theme for labels; one row per action whatever the themes
     readers = [p.stem for p in sorted((ROOT / "sql" / "reporting").glob("*.sql")) if theme_marts.search(p.read_text())]
