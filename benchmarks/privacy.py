@@ -652,11 +652,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print rows as JSON")
     parser.add_argument("--config", type=Path, default=None, help="recognizer YAML (default: the packaged one)")
     parser.add_argument("--person", choices=("union", "rules", "model"), default="union", help="PERSON finder")
+    parser.add_argument("--names-model", type=Path, default=None, help="names model folder (default: the build)")
     args = parser.parse_args(argv)
 
     from pipelines.privacy.redactor import Redactor
 
-    redactor = Redactor(config_path=args.config, allow_list=SITE_NAMES, person=args.person)
+    redactor = Redactor(
+        config_path=args.config, allow_list=SITE_NAMES, person=args.person, names_model=args.names_model
+    )
     rows = evaluate(redactor, make_planted_set(args.n, args.seed))
     if args.json:
         print(json.dumps({"redactor": redactor.version, "rows": rows}, indent=2))

@@ -30,6 +30,13 @@ _WEEKDAYS = frozenset(
     }
 )
 _MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan", "jun"})
+# Titles after which a capitalised ordinary word is a surname ("Dr Child", "Mrs Sweet").
+_SURNAME_TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor"})
+# Word-names that are also verbs or modals: never a name just because a role follows
+# ("Will the doctor call?", "Sue the hospital", "Hope the nurse is ok").
+_VERB_NAMES = frozenset(
+    {"will", "may", "can", "hope", "sue", "rob", "chase", "grant", "mark", "bill", "pat", "drew", "jack", "frank"}
+)
 _TIME_WORDS = frozenset(
     {
         *("in", "on", "of", "since", "until", "till", "by", "last", "next", "early", "late", "mid", "this"),
@@ -206,6 +213,7 @@ class PersonFinder:
         self.never_names = self.cue_words | self.not_after_cue | self.relations | _MONTHS | _WEEKDAYS | self.facility
         self.never_names |= frozenset(w for w in self.job_words if " " not in w and not self._known(w))
         self.never_names |= frozenset(a.lower() for a in self.acronyms if not self._known(a.lower()))
+        self.never_names |= frozenset(w for w in lower_set(p.get("field_labels", [])) if not self._known(w))
         self.never_names |= frozenset(
             w for w in lower_set(p.get("naming_cues", [])) if w.isalpha() and not self._known(w)
         )  # "esp", "aka", "called"
@@ -498,6 +506,15 @@ class PersonFinder:
         else:
             ok = self._nameish_after_cue(nxt, allow_upper=True) or initial or self._lower_after_title(nxt)
             lower = nxt.text.islower()
+        if (
+            not ok
+            and t.lower.rstrip(".") in _SURNAME_TITLES
+            and self._title_case(nxt)
+            and not scan.shouting
+            and nxt.lower in self.common
+            and not ({nxt.lower} & (self.not_after_cue | self.cue_words | self.facility | _MONTHS | _WEEKDAYS))
+        ):
+            ok, lower = True, False  # "Dr Child": a surname that is an ordinary word
         if not ok and nxt.lower in _MONTHS and self._title_case(nxt) and k + 2 < len(toks):
             after = toks[k + 2]
             ok = self._adjacent(work, nxt, after) and self._title_case(after) and self._nameish_after_cue(after, False)
@@ -638,6 +655,12 @@ class PersonFinder:
                 j += 1
                 continue
             break
+        if j > i and all(len(toks[x].text) == 1 and toks[x].text.isupper() for x in range(i, j + 1)):
+            tail = work[toks[j].end :].removeprefix(".")
+            if all(work[toks[x].end : toks[x].end + 1] == "." for x in range(i, j)) and re.match(
+                r"\s*(?:$|[\n(,]|[-–—])", tail
+            ):
+                return j  # initials alone where a signature ends: "Signed — D.O. (patient)"
         while j >= i and (len(toks[j].text) == 1 or toks[j].lower in self.particles):
             j -= 1
         if j < i:
@@ -730,8 +753,10 @@ class PersonFinder:
             return True
         if t.lower in self.lower_common:  # "Good scan, the lady was nice"
             return False
-        if t.lower in self.ambiguous:  # "Will the doctor call?"; "Grace Adeleke the nurse"
-            return inner and self._title_case(t)
+        if t.lower in self.ambiguous:  # "Will the doctor call?"; "Grace Adeleke the nurse"; "Dawn the HCA"
+            if inner or t.lower in _VERB_NAMES or not self._title_case(t) or scan.shouting:
+                return inner and self._title_case(t)
+            return bool(re.match(r"\s+the\s", scan.work[t.end :]))
         if (sentence_start or t.text.islower() or scan.shouting) and not self._rare_word(t.lower):
             return False  # "Sack the call handler", "good scan the lady was nice"
         if self._nameish_after_cue(t, allow_upper=False):
@@ -817,6 +842,8 @@ class PersonFinder:
                 t = toks[k]
                 if self._title_case(t) and self._nameish_after_cue(t, allow_upper=False) and self._rare_word(t.lower):
                     out.append((t.start, toks[self._extend(work, toks, k, lower_ok=False, upper_ok=False)].end))
+                elif t.lower in _MONTH_NAMES and self._title_case(t) and re.match(r",|\s+(?:and|&)\s", work[t.end :]):
+                    out.append((t.start, t.end))  # a month-name inside a list of names: "Marisol, Jun, Ahmed"
             k = starts.get(e + 1) if work[e : e + 1] == " " else None
             if k is not None and not covered[toks[k].start] and work[e - 1 : e].isalpha():
                 t = toks[k]  # "Mercy Magić": a surname the span stopped before

@@ -90,12 +90,16 @@ def _pkg_version(name: str) -> str:
 
 
 def _allow_regex(allow: Iterable[str]) -> re.Pattern[str] | None:
-    """Case-insensitive whole-phrase regex for the allow-list (any whitespace, either apostrophe)."""
+    """Case-insensitive whole-phrase regex for the allow-list (any whitespace, either apostrophe).
+
+    A phrase inside a hyphenated word is not the phrase: "John Radcliffe" is a hospital, "John
+    Radcliffe-Moore" a person.
+    """
     phrases = sorted(allow, key=len, reverse=True)
     if not phrases:
         return None
     body = "|".join(re.escape(a).replace(r"\ ", r"\s+").replace("'", "['’]") for a in phrases)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?<!\w-)(?:{body})(?!\w|-\w)", re.IGNORECASE)
 
 
 def _merge_person(results: list[Any]) -> list[Any]:

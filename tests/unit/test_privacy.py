@@ -594,7 +594,8 @@ def test_saint_surname_after_a_name_and_nickname_adjectives() -> None:
     assert red.redact("Bartholomew St John-Smythe, re: charges").text == "[NAME], re: charges"
     assert red.redact("Bartholomew St Mary's was fine").text == "[NAME] St Mary's was fine"
     assert red.redact("Bartholomew St Thomas Ward").text == "[NAME] St Thomas Ward"
-    assert red.redact("Shout out to big Dave").text == "Shout out to big [NAME]"  # off in the YAML
+    assert red.redact("Shout out to big Dave").text == "Shout out to [NAME]"  # on in the YAML
+    assert red.redact("my big brother Dave came").text == "my big brother [NAME] came"
     cfg, _ = load_config()
     cfg["person"]["nickname_adjectives"] = ["big"]
     finder = PersonFinder(cfg, *load_name_lists(cfg))
@@ -602,6 +603,25 @@ def test_saint_surname_after_a_name_and_nickname_adjectives() -> None:
     names = [(text.index("Dave"), text.index("Dave") + 4), (text.index("Tel"), text.index("Tel") + 3)]
     names.append((text.rindex("Dave"), len(text)))
     assert sorted(text[s:e] for s, e in finder.grow(text, names)) == ["Big", "big"]  # not "my big brother"
+
+
+def test_issue17_second_corpus_patterns() -> None:
+    red = Redactor(person="rules")
+    assert red.redact("Signed — D.O. (patient, Ward 19)").text == "Signed — [NAME]. (patient, Ward 19)"
+    assert red.redact("Dawn the HCA made me a cup of tea").text == "[NAME] the HCA made me a cup of tea"
+    assert red.redact("Will the doctor call me?").text == "Will the doctor call me?"
+    assert red.redact("The paediatrician, Dr Child, was great").text == "The paediatrician, Dr [NAME], was great"
+    assert red.redact("Sarah, Jun, Ahmed and Grainne - thanks").text.count("Jun") == 0
+    assert red.redact("in May, June and July").text == "in May, June and July"
+    assert red.redact("worried about my dog Biscuit").text == "worried about my dog [NAME]"
+    allow = Redactor(person="rules", allow_list=["John Radcliffe"])
+    assert allow.redact("I'm John Radcliffe-Moore.").text == "I'm [NAME]."
+    assert allow.redact("The John Radcliffe was fine").text == "The John Radcliffe was fine"
+
+
+def test_field_labels_are_trimmed_from_model_spans() -> None:
+    red = _with_fake_model(["Surname: Okafor"])
+    assert red.redact("Surname: Okafor").text == "Surname: [NAME]"
 
 
 def test_synthetic_rows_are_consistent_and_splits_are_disjoint() -> None:
