@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments and build (unless built and not ``--force``)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", type=Path, default=namemodel.DEFAULT_BUILD_DIR)
-    parser.add_argument("--n", type=int, default=9600, help="synthetic training comments (300 batches of 32)")
+    parser.add_argument("--n", type=int, default=12800, help="synthetic training comments (400 batches of 32)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--layers", type=int, default=6, help="keep the first k of MiniLM's 6 layers")
