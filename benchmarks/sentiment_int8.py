@@ -1,6 +1,6 @@
 """Batch-independent int8 for the sentiment model: static quantisation variants against fp32 and dynamic int8.
 
-    python -m benchmarks.sentiment_int8 --build models/sentiment/build/current --out /tmp/speed/int8
+    python -m benchmarks.sentiment_int8 --out /tmp/speed/int8
     python -m benchmarks.sentiment_int8 --variants minmax,percentile --speed-only
 
 For each variant: quantise the build's fp32 ONNX into ``--out``, then measure on **training texts
@@ -60,10 +60,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915, D103 - one exp
     from pipelines.sentiment.data import TrainConfig, calibration_examples, collect_default_data, model_inputs
     from pipelines.sentiment.export import quantize_int8, quantize_int8_static
     from pipelines.sentiment.metrics import agreement3
+    from pipelines.sentiment.pointers import current_build
 
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--build", type=Path, default=root / "models/sentiment/build/current")
+    parser.add_argument("--build", type=Path, default=None, help="a build folder (default: build/current)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/speed/int8"))
     parser.add_argument("--variants", default="minmax,percentile,entropy")
     parser.add_argument("--exclude", default="", help="comma-separated node names to leave in fp32 (all variants)")
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915, D103 - one exp
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
-    build = args.build.resolve()
+    build = (args.build or current_build(root / "models/sentiment/build")).resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     cfg = TrainConfig.from_yaml(root / "models/sentiment/config.yaml")
     sets, _ = collect_default_data(root / "models/sentiment/data", cfg)

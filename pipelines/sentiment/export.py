@@ -9,6 +9,7 @@ Every temporary file of an export stays inside the folder being exported to.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import shutil
 import tempfile
@@ -161,11 +162,19 @@ def quantize_int8_static(
     act = {"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}[cfg["activation_type"]]
 
     class _Reader(CalibrationDataReader):
+        # Read one feed at a time (CalibStridedMinMax=1): the histogram calibrators stack the
+        # outputs of one collection, which fails for feeds of different lengths.
         def __init__(self) -> None:
-            self._it = iter(feeds)
+            self._range = iter(feeds)
+
+        def __len__(self) -> int:
+            return len(feeds)
+
+        def set_range(self, start_index: int, end_index: int) -> None:
+            self._range = iter(feeds[start_index:end_index])
 
         def get_next(self) -> dict[str, Any] | None:
-            return next(self._it, None)
+            return next(self._range, None)
 
     fp32, int8 = fp32.resolve(), int8.resolve()
     root = logging.getLogger()
@@ -177,21 +186,29 @@ def quantize_int8_static(
             quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
             nodes = matmul_nodes(pre, const_b_only=bool(cfg["weights_only_matmul"]))
             excluded = set(cfg["exclude_nodes"])
-            quantize_static(
-                str(pre),
-                str(int8),
-                _Reader(),
-                quant_format=QuantFormat.QDQ,
-                op_types_to_quantize=["MatMul"],
-                nodes_to_quantize=[n for n in nodes if n not in excluded],
-                per_channel=True,
-                activation_type=act,
-                weight_type=QuantType.QInt8,
-                calibrate_method=method,
-                extra_options={"CalibPercentile": float(cfg["percentile"]), "MatMulConstBOnly": True}
-                if cfg["weights_only_matmul"]
-                else {"CalibPercentile": float(cfg["percentile"])},
-            )
+            # The histogram calibrators print a line per calibration run.
+            with contextlib.redirect_stdout(io.StringIO()):
+                quantize_static(
+                    str(pre),
+                    str(int8),
+                    _Reader(),
+                    quant_format=QuantFormat.QDQ,
+                    op_types_to_quantize=["MatMul"],
+                    nodes_to_quantize=[n for n in nodes if n not in excluded],
+                    per_channel=True,
+                    activation_type=act,
+                    weight_type=QuantType.QInt8,
+                    calibrate_method=method,
+                    extra_options={
+                        # The MatMul's float output goes on to the bias Add: quantising it as well
+                        # (QLinearMatMul) lost accuracy and speed; without it ORT fuses
+                        # MatMulIntegerToFloat, the kernel dynamic int8 runs too.
+                        "OpTypesToExcludeOutputQuantization": ["MatMul"],
+                        "CalibPercentile": float(cfg["percentile"]),
+                        "CalibStridedMinMax": 1,
+                        "MatMulConstBOnly": bool(cfg["weights_only_matmul"]),
+                    },
+                )
     finally:
         root.setLevel(level)
     return cfg
