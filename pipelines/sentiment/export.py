@@ -136,13 +136,16 @@ def quantize_int8_static(
     int8: Path,
     feeds: Sequence[dict[str, Any]],
     settings: dict[str, Any] | None = None,
+    calibration_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Static int8 quantisation (QDQ): per-channel weights, activation ranges fixed by calibration.
 
     Unlike dynamic quantisation, an activation's scale does not come from the batch being run, so a
     comment's probabilities do not depend on the comments batched with it (up to float noise).
     ``feeds`` are the calibration inputs (one ONNX feed dict each; training texts only, one comment
-    per feed so padding never enters the ranges). Returns the settings used (for the manifest).
+    per feed so padding never enters the ranges). ``calibration_cache``: a JSON file of the ranges,
+    written on the first call and read on later ones (experiments that vary only the excluded
+    nodes). Returns the settings used (for the manifest).
     """
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -208,6 +211,7 @@ def quantize_int8_static(
                         "CalibStridedMinMax": 1,
                         "MatMulConstBOnly": bool(cfg["weights_only_matmul"]),
                     },
+                    calibration_cache_path=calibration_cache,
                 )
     finally:
         root.setLevel(level)

@@ -42,6 +42,8 @@ def test_config_yaml_is_complete():
     # The rating is a feature next to the text model (MODEL_CARD.md measures it against the rating
     # as model input, which leaned on the rating when text and rating disagreed).
     assert cfg.rating_feature and not cfg.rating_input and 0 < cfg.rating_dropout < 1
+    # int8 modes: dynamic (served one comment per run) or static (calibrated, served in batches).
+    assert cfg.int8_mode in ("dynamic", "static") and cfg.int8_calibration == "minmax"
 
 
 def test_shipped_labels_follow_the_coding_guide():
