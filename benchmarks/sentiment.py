@@ -7,7 +7,7 @@ drugsCom reviews, interleaved in a fixed order and repeated/trimmed to ``n``. Co
   (question, answer) - what a first implementation does;
 * **ours, torch**: the same weights, length-sorted batches with per-batch padding;
 * **ours, ONNX fp32** and **ours, ONNX int8**: the served backends (2 workers, each running whole
-  batches on one core);
+  batches on one core; fp32 and static int8 in batches of 32, dynamic int8 one comment per run);
 * **ONNX int8, 2 intra-op threads (before)**: the same int8 model with the layout served before
   (one batch at a time, each operator split over 2 threads), for comparison;
 * **torch bf16 batched (not served)**: the same weights in bfloat16 (AMX on CPUs that have it), for

@@ -1,7 +1,7 @@
 """Batch-independent int8 for the sentiment model: static quantisation variants against fp32 and dynamic int8.
 
     python -m benchmarks.sentiment_int8 --out /tmp/speed/int8
-    python -m benchmarks.sentiment_int8 --variants minmax,percentile --speed-only
+    python -m benchmarks.sentiment_int8 --variants minmax,entropy --exclude <MatMul node>,...
 
 For each variant: quantise the build's fp32 ONNX into ``--out``, then measure on **training texts
 only** (project train + drugsCom train, minus the calibration rows): 3-class agreement with fp32
@@ -132,8 +132,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915, D103 - one exp
         batched = OnnxPredictor(
             path, build / "hf" / "tokenizer.json", cfg.max_len, max_batch=32, max_tokens=10**6, workers=1
         )(mixed_texts, mixed_qs)[: len(probe)]
+        drugs = np.array([e.source.startswith("drugscom") for e in evals])
         results[name] = {
             "agreement3_fp32": round(agreement3(fp32, probs), 4),
+            "agreement3_fp32_project": round(agreement3(fp32[~drugs], probs[~drugs]), 4),
+            "agreement3_fp32_drugscom": round(agreement3(fp32[drugs], probs[drugs]), 4),
+            "mean_abs_prob_diff_fp32": round(float(np.abs(fp32 - probs).mean()), 4),
             "max_abs_prob_diff_fp32": round(float(np.abs(fp32 - probs).max()), 4),
             "batch_vs_alone_max_abs": float(np.abs(alone - batched).max()),
             "batch_vs_alone_label_flips": int((alone.argmax(1) != batched.argmax(1)).sum()),
