@@ -364,3 +364,42 @@ def test_static_int8_build_is_served_in_batches(tiny_build, tmp_path):
     (build / "manifest.json").write_text(json.dumps(manifest))
     scorer = build_scorer(build, "onnx")
     assert scorer.version == f"tiny-0001:onnx-int8:{RULES_VERSION}" and scorer._predict.max_batch == 1
+
+
+def test_changing_int8_mode_requantises_a_build_without_retraining(tiny_build, tmp_path):
+    from pipelines.sentiment.build import run_build
+
+    def rows(prefix, n):
+        texts = ["The staff were lovely", "I waited five hours", "ok", "Rude receptionist", "Clean ward"]
+        return [
+            Example(
+                f"{prefix}-{i}", "What was good?", texts[i % 5] + f" {i}", i % 3, label5=(0, 2, 4)[i % 3], source=prefix
+            )
+            for i in range(n)
+        ]
+
+    sets = {"project_train": rows("p", 12), "project_heldout": rows("h", 9), "drugscom_test": rows("drugscom:test", 6)}
+    cfg = TrainConfig(max_len=32, rating_feature=False, min_int8_agreement=0.0)
+    version = build_version("default", cfg, {"a": "1"})
+    build_dir = tmp_path / "build"
+    shutil.copytree(tiny_build, build_dir / version)
+    (build_dir / version / "manifest.json").write_text(
+        json.dumps({"version": version, "kind": "default", "metrics": {}})
+    )
+
+    def never_train(*args):
+        raise AssertionError("an int8 change must not retrain")
+
+    static = TrainConfig(max_len=32, rating_feature=False, min_int8_agreement=0.0, int8_mode="static")
+    static.int8_calibration_rows = [5, 0]
+    result = run_build(build_dir, sets, {"a": "1"}, static, trainer=never_train, log=lambda _: None)
+    quant = json.loads((build_dir / version / "manifest.json").read_text())["quantization"]
+    assert result.skipped and result.version == version
+    assert quant["settings"]["mode"] == "static" and quant["batch_independent"] and quant["accepted"]
+    assert quant["calibration_data"]["rows"] == {"project_train": 5, "drugscom_train": 0}
+    assert len(quant["calibration_data"]["sha256"]) == 64
+    assert build_scorer(build_dir / version).version.endswith(f":onnx-int8s:{RULES_VERSION}")
+    # Unchanged settings: nothing to do.
+    mtime = (build_dir / version / "model.int8.onnx").stat().st_mtime_ns
+    run_build(build_dir, sets, {"a": "1"}, static, trainer=never_train, log=lambda _: None)
+    assert (build_dir / version / "model.int8.onnx").stat().st_mtime_ns == mtime
