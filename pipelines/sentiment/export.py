@@ -1,8 +1,10 @@
-"""Export of a fine-tuned model: safetensors (``hf/``), ONNX fp32 and dynamic int8 ONNX.
+"""Export of a fine-tuned model: safetensors (``hf/``), ONNX fp32 and int8 ONNX (dynamic or static).
 
 ONNX fp32 comes from the TorchScript exporter (``torch.onnx.export(..., dynamo=False)``) with
-dynamic batch and sequence axes; int8 from onnxruntime's dynamic quantisation, which
-:mod:`pipelines.sentiment.build` accepts only when it agrees with fp32 on held-out data.
+dynamic batch and sequence axes; int8 from onnxruntime's dynamic quantisation (activation scales
+per run: served one comment per run) or static quantisation (activation ranges calibrated on
+training rows: batch-independent, served in batches), which :mod:`pipelines.sentiment.build`
+accepts only when it agrees with fp32 on held-out data.
 Every temporary file of an export stays inside the folder being exported to.
 """
 
