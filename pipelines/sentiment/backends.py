@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 ONNX_THREADS = 2
+# Served batch size of a model whose scores do not depend on batch companions (fp32, static int8):
+# batches of <= 32 comments and <= 1024 padded tokens were measured 5-10% more comments per
+# CPU-second than 64/4096 on 2 cores (activations stay in cache).
+BATCHED_MAX = 32
 Predictor = Callable[[list[str], list[str] | None], "np.ndarray"]
 
 
@@ -94,12 +98,14 @@ class OnnxPredictor:
     cost more than it gave. ``workers=1`` with ``threads=2`` is the intra-op layout.
     Batches and their padding do not depend on the layout, so neither do the probabilities.
 
-    One comment per run by default (``max_batch=1``): the int8 model is quantised dynamically,
-    so each activation's scale is taken over the whole batch tensor, padding included, and a
-    comment's probabilities would depend on the comments batched with it, i.e. on what else
-    arrived in the same delivery. Measured on the default build: 120 demo comments scored in
-    one call and in two calls of 60 differed by up to 0.21 in a probability, 4 labels flipped;
-    one per run they are identical, for ~27% more CPU (1.34 against 1.06 CPU-s for 347 comments).
+    One comment per run by default (``max_batch=1``), for a **dynamically** quantised int8 model:
+    each activation's scale is taken over the whole batch tensor, padding included, so a comment's
+    probabilities would depend on the comments batched with it, i.e. on what else arrived in the
+    same delivery (measured: 120 demo comments scored in one call and in two calls of 60 differed by
+    up to 0.21 in a probability, 4 labels flipped). fp32 and **statically** quantised int8 (fixed,
+    calibrated activation scales) give a comment the same probabilities alone or in any padded
+    batch (up to float noise), so :func:`~pipelines.sentiment.scorer.build_scorer` serves them in
+    batches of :data:`BATCHED_MAX`.
     """
 
     def __init__(
@@ -112,9 +118,8 @@ class OnnxPredictor:
         max_tokens: int = 1024,
         workers: int | None = None,
     ) -> None:
-        # max_batch > 1 only where batch companions may change the result (speed comparisons,
-        # fp32 tests): batches of <= 32 comments and <= 1024 padded tokens were measured 5-10%
-        # more comments per CPU-second than 64/4096 on 2 cores (activations stay in cache).
+        # max_batch > 1 only for a model whose scores do not depend on batch companions (fp32,
+        # static int8) or where they may (speed comparisons).
         try:
             import onnxruntime as ort
         except ImportError as exc:  # pragma: no cover - depends on install

@@ -22,10 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.provenance import git_sha, sha256_file
-from pipelines.sentiment.backends import OnnxPredictor
+from pipelines.sentiment.backends import BATCHED_MAX, OnnxPredictor, encode, load_tokenizer, pad_batch
 from pipelines.sentiment.base import LABELS5
-from pipelines.sentiment.data import DRUGSCOM_PACKAGE, Example, TrainConfig, model_inputs
-from pipelines.sentiment.export import export_onnx, quantize_int8, save_hf
+from pipelines.sentiment.data import (
+    DRUGSCOM_PACKAGE,
+    Example,
+    TrainConfig,
+    calibration_examples,
+    inputs_sha256,
+    model_inputs,
+)
+from pipelines.sentiment.export import export_onnx, quantize_int8, quantize_int8_static, save_hf
 from pipelines.sentiment.metrics import agreement3, binary_prf, clause_mixed, diagnostics, evaluate_probs
 from pipelines.sentiment.pointers import read_manifest, update_pointers, write_manifest
 from pipelines.sentiment.rating import RATING_BANDS, apply_rating, rating_likelihoods
@@ -71,9 +78,14 @@ def _versions() -> dict[str, str]:
 
 
 def build_version(prefix: str, cfg: TrainConfig, data_hashes: dict[str, str]) -> str:
-    """Version id: prefix + hash of config, data checksums and library versions."""
+    """Version id: prefix + hash of config, data checksums and library versions.
+
+    The int8 settings (``int8_*``) are left out: they do not change the trained weights, and a build
+    whose quantisation differs from them is re-quantised in place (:func:`run_build`).
+    """
     libs = {k: v for k, v in _versions().items() if k in ("torch", "transformers")}
-    payload = json.dumps({"cfg": asdict(cfg), "data": data_hashes, "libs": libs}, sort_keys=True)
+    trained = {k: v for k, v in asdict(cfg).items() if not k.startswith("int8_")}
+    payload = json.dumps({"cfg": trained, "data": data_hashes, "libs": libs}, sort_keys=True)
     return f"{prefix}-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 
 
@@ -140,8 +152,12 @@ def run_build(
     folder = build_dir / version
     if not force and (folder / "manifest.json").is_file() and (folder / "model.onnx").is_file():
         log(f"{version} is already built in {folder} (same config and data): skipping training")
+        manifest = read_manifest(folder)
+        if quantization_settings(cfg) != manifest.get("quantization", {}).get("settings", {"mode": "dynamic"}):
+            log(f"re-quantising {version}: int8 settings changed to {quantization_settings(cfg)}")
+            manifest = refresh_build(folder, sets, cfg, log)
         update_pointers(build_dir, version, kind, set_current)
-        return BuildResult(version, folder, read_manifest(folder)["metrics"], True)
+        return BuildResult(version, folder, manifest["metrics"], True)
 
     train = [e for name in train_sets for e in sets.get(name, [])]
     sizes = ", ".join(f"{n}={len(sets.get(n, []))}" for n in train_sets)
@@ -251,6 +267,58 @@ def _variant_metrics(
     return metrics
 
 
+def quantization_settings(cfg: TrainConfig) -> dict[str, Any]:
+    """The int8 settings of a config, as recorded in (and compared with) a manifest."""
+    if cfg.int8_mode == "dynamic":
+        return {"mode": "dynamic"}
+    if cfg.int8_mode != "static":
+        raise ValueError(f"int8_mode must be static or dynamic, not {cfg.int8_mode!r}")
+    return {
+        "mode": "static",
+        "calibration": cfg.int8_calibration,
+        "calibration_rows": list(cfg.int8_calibration_rows),
+        "exclude": list(cfg.int8_exclude),
+    }
+
+
+def quantize_build(folder: Path, sets: dict[str, list[Example]], cfg: TrainConfig) -> dict[str, Any]:
+    """``folder/model.onnx`` -> ``folder/model.int8.onnx`` as ``cfg`` says; the manifest's record of it.
+
+    Static: activation ranges calibrated on training rows only (:func:`calibration_examples`), one
+    comment per calibration run so padding never enters a range; the record names the rows' counts
+    and the sha256 of their model inputs.
+    """
+    settings = quantization_settings(cfg)
+    fp32, int8 = folder / "model.onnx", folder / "model.int8.onnx"
+    if settings["mode"] == "dynamic":
+        quantize_int8(fp32, int8)
+        return {
+            "settings": settings,
+            "method": "onnxruntime quantize_dynamic: MatMul only, QInt8 per-channel weights",
+            "batch_independent": False,
+        }
+    calib = calibration_examples(sets, cfg.int8_calibration_rows)
+    n_drugs = sum(e.source.startswith("drugscom") for e in calib)
+    texts, questions = model_inputs(calib, cfg.rating_input)
+    tok = load_tokenizer(folder / "hf" / "tokenizer.json", cfg.max_len)
+    feeds = [pad_batch([enc]) for enc in encode(tok, texts, questions)]
+    used = quantize_int8_static(
+        fp32, int8, feeds, {"method": cfg.int8_calibration, "exclude_nodes": list(cfg.int8_exclude)}
+    )
+    return {
+        "settings": settings,
+        "method": "onnxruntime quantize_static: QDQ, MatMuls with a constant weight, QInt8 per-channel weights, "
+        f"{used['activation_type']} activations with calibrated ({used['method']}) per-tensor ranges",
+        "static": used,
+        "calibration_data": {
+            "rows": {"project_train": len(calib) - n_drugs, "drugscom_train": n_drugs},
+            "selection": "first rows of each training set in sha256('int8-calibration:' + id) order",
+            "sha256": inputs_sha256(texts, questions),
+        },
+        "batch_independent": True,
+    }
+
+
 def package_metrics(
     folder: Path,
     sets: dict[str, list[Example]],
@@ -271,11 +339,14 @@ def package_metrics(
     """
     import numpy as np
 
-    quantize_int8(folder / "model.onnx", folder / "model.int8.onnx")
+    record = quantize_build(folder, sets, cfg)
     tok = folder / "hf" / "tokenizer.json"
+    # As served: fp32 and static int8 in batches, dynamic int8 one comment per run.
     predictors = {
-        "fp32": OnnxPredictor(folder / "model.onnx", tok, cfg.max_len),
-        "int8": OnnxPredictor(folder / "model.int8.onnx", tok, cfg.max_len),
+        "fp32": OnnxPredictor(folder / "model.onnx", tok, cfg.max_len, max_batch=BATCHED_MAX),
+        "int8": OnnxPredictor(
+            folder / "model.int8.onnx", tok, cfg.max_len, max_batch=BATCHED_MAX if record["batch_independent"] else 1
+        ),
     }
     probs = _predict_sets(predictors, sets, [*eval_sets, *agreement_sets], cfg, likelihoods)
     agree_names = [n for n in agreement_sets if n in probs["fp32"]]
@@ -300,7 +371,7 @@ def package_metrics(
     if not accepted:
         (folder / "model.int8.onnx").unlink()
     quant = {
-        "method": "onnxruntime quantize_dynamic: MatMul only, QInt8 per-channel weights",
+        **record,
         "agreement3_with_fp32": round(agree, 4),
         "agreement_sets": agree_names,
         "threshold": cfg.min_int8_agreement,

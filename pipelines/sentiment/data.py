@@ -82,6 +82,12 @@ class TrainConfig:
     rating_feature: bool = False  # naive Bayes: text-model probabilities x P(rating band | label)
     encoder_layers: list[int] = field(default_factory=list)  # base-model layers kept (empty: all)
     freeze_word_embeddings: bool = False  # keep the 30k x 384 token embeddings fixed (15% less CPU per step)
+    # int8 (serving, not training: these keys stay out of the version hash, and a build whose
+    # quantisation differs from them is re-quantised without retraining).
+    int8_mode: str = "dynamic"  # static: calibrated activation ranges, batch-independent, served batched
+    int8_calibration: str = "minmax"  # static: minmax | percentile | entropy
+    int8_calibration_rows: list[int] = field(default_factory=lambda: [300, 100])  # project train, drugsCom train
+    int8_exclude: list[str] = field(default_factory=list)  # static: MatMul nodes left in fp32
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainConfig:
@@ -235,3 +241,25 @@ def collect_default_data(data_dir: Path, cfg: TrainConfig) -> tuple[dict[str, li
     sets["drugscom_test"] = load_drugscom("test")
     hashes["drugsCom.zip"] = sha256_file(drugscom_zip())
     return sets, hashes
+
+
+def calibration_examples(sets: dict[str, list[Example]], rows: Sequence[int]) -> list[Example]:
+    """Rows that calibrate static int8: training rows only, a sha256-ordered sample of each set.
+
+    ``rows``: how many project training rows and how many drugsCom training rows. The order is a
+    hash of the id, so the sample is deterministic and stable as the data grows.
+    """
+
+    def order(exs: Sequence[Example]) -> list[Example]:
+        return sorted(exs, key=lambda e: hashlib.sha256(f"int8-calibration:{e.id}".encode()).hexdigest())
+
+    n_project, n_drugs = (list(rows) + [0, 0])[:2]
+    return order(sets.get("project_train", []))[:n_project] + order(sets.get("drugscom_train", []))[:n_drugs]
+
+
+def inputs_sha256(texts: Sequence[str], questions: Sequence[str]) -> str:
+    """sha256 of model inputs (question and text per row), e.g. of the int8 calibration data."""
+    h = hashlib.sha256()
+    for q, t in zip(questions, texts, strict=True):
+        h.update(f"{q}\x1f{t}\x1e".encode())
+    return h.hexdigest()

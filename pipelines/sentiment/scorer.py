@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.config import Settings
-from pipelines.sentiment.backends import OnnxPredictor, Predictor, TorchPredictor
+from pipelines.sentiment.backends import BATCHED_MAX, OnnxPredictor, Predictor, TorchPredictor
 from pipelines.sentiment.base import (
     DEFAULT_MIXED_THRESHOLD,
     LABELS5,
@@ -227,12 +227,18 @@ def build_scorer(build: Path, backend: str = "onnx") -> ModelSentimentScorer:
     tok_json = build / "hf" / "tokenizer.json"
     if backend == "onnx":
         int8 = build / "model.int8.onnx"
-        accepted = bool(manifest.get("quantization", {}).get("accepted"))
-        variant, path = ("onnx-int8", int8) if accepted and int8.is_file() else ("onnx-fp32", build / "model.onnx")
-        predict: Predictor = OnnxPredictor(path, tok_json, max_len)
+        quant = manifest.get("quantization", {})
+        if quant.get("accepted") and int8.is_file():
+            # Static int8 (fixed activation scales) is served in batches; dynamic int8 scales
+            # activations per batch, so it runs one comment per run (OnnxPredictor).
+            static = quant.get("settings", {}).get("mode") == "static"
+            variant, path, batch = ("onnx-int8s", int8, BATCHED_MAX) if static else ("onnx-int8", int8, 1)
+        else:
+            variant, path, batch = "onnx-fp32", build / "model.onnx", BATCHED_MAX
+        predict: Predictor = OnnxPredictor(path, tok_json, max_len, max_batch=batch)
     elif backend == "onnx-fp32":
         variant = "onnx-fp32"
-        predict = OnnxPredictor(build / "model.onnx", tok_json, max_len)
+        predict = OnnxPredictor(build / "model.onnx", tok_json, max_len, max_batch=BATCHED_MAX)
     elif backend == "torch":
         variant = "torch"
         predict = TorchPredictor(str(build / "hf"), max_len, tokenizer_json=tok_json)

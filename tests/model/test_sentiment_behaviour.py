@@ -197,3 +197,39 @@ def test_clear_comments_keep_their_label_whatever_the_rating(default_scorer):
     for ratings in (None, [0.0] * len(texts), [1.0] * len(texts), [0.5] * len(texts)):
         labels = [r.label3 for r in default_scorer.score(texts, [WHY] * len(texts), ratings=ratings)]
         assert labels == expected, (ratings, labels)
+
+
+def test_a_comments_scores_do_not_depend_on_its_batch_companions(default_scorer):
+    # The same records may arrive in other deliveries (overlapping exports): a comment must get the
+    # same probabilities and labels alone or batched with any other comments, padding included.
+    import numpy as np
+
+    comments = [
+        ("The nurse was kind and explained everything.", GOOD),
+        ("Parking.", IMPROVE),
+        ("I waited four hours in A&E and nobody told me why, which made a bad day much worse.", WHY),
+        ("ok", WHY),
+        ("Nothing, it was all fine.", IMPROVE),
+        ("The doctor listened but the receptionist was rude to my mother on the phone.", WHY),
+        ("Food was cold", GOOD),
+        ("Lovely staff on ward 7, thank you so much for looking after my dad.", WHY),
+    ]
+    companions = [
+        (
+            "A very long comment about the discharge letter, the pharmacy delay, the transport home and "
+            "the follow-up appointment that never came, all of which took weeks to sort out.",
+            WHY,
+        ),
+        ("Good", GOOD),
+        ("Brilliant midwives.", WHY),
+    ]
+    texts, questions = [c[0] for c in comments], [c[1] for c in comments]
+    alone = np.vstack([default_scorer.probabilities([t], [q]) for t, q in comments])
+    together = default_scorer.probabilities(texts, questions)
+    mixed = companions + comments[::-1]
+    with_others = default_scorer.probabilities([c[0] for c in mixed], [c[1] for c in mixed])[len(companions) :][::-1]
+    for batched in (together, with_others):
+        np.testing.assert_allclose(batched, alone, atol=1e-5)
+        assert (batched.argmax(axis=1) == alone.argmax(axis=1)).all()
+    labels_alone = [r.label5 for t, q in comments for r in default_scorer.score([t], [q])]
+    assert [r.label5 for r in default_scorer.score(texts, questions)] == labels_alone

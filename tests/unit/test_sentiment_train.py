@@ -14,11 +14,19 @@ import numpy as np
 import pytest
 
 from pipelines.config import Settings
-from pipelines.sentiment.backends import OnnxPredictor
+from pipelines.sentiment.backends import BATCHED_MAX, OnnxPredictor, encode, load_tokenizer, pad_batch
 from pipelines.sentiment.base import LABELS5
-from pipelines.sentiment.build import build_version
-from pipelines.sentiment.data import Example, TrainConfig, in_holdout, load_drugscom, load_project, split_examples
-from pipelines.sentiment.export import export_onnx, quantize_int8
+from pipelines.sentiment.build import build_version, quantization_settings
+from pipelines.sentiment.data import (
+    Example,
+    TrainConfig,
+    calibration_examples,
+    in_holdout,
+    load_drugscom,
+    load_project,
+    split_examples,
+)
+from pipelines.sentiment.export import export_onnx, quantize_int8, quantize_int8_static
 from pipelines.sentiment.metrics import accuracy, agreement3, binary_prf, confusion3, macro_f1
 from pipelines.sentiment.pointers import CURRENT_FILE, DEFAULT_FILE, current_build, update_pointers
 from pipelines.sentiment.scorer import RULES_VERSION, build_scorer, load_scorer
@@ -34,6 +42,8 @@ def test_config_yaml_is_complete():
     # The rating is a feature next to the text model (MODEL_CARD.md measures it against the rating
     # as model input, which leaned on the rating when text and rating disagreed).
     assert cfg.rating_feature and not cfg.rating_input and 0 < cfg.rating_dropout < 1
+    # int8 modes: dynamic (served one comment per run) or static (calibrated, served in batches).
+    assert cfg.int8_mode in ("dynamic", "static") and cfg.int8_calibration == "minmax"
 
 
 def test_shipped_labels_follow_the_coding_guide():
@@ -134,6 +144,28 @@ def test_version_changes_with_config_and_data():
     assert v1 == build_version("default", TrainConfig(), {"a": "1"})
     assert v1 != build_version("default", TrainConfig(epochs=9), {"a": "1"})
     assert v1 != build_version("default", cfg, {"a": "2"})
+    # int8 settings do not change the trained weights: same version, re-quantised in place.
+    assert v1 == build_version("default", TrainConfig(int8_mode="static", int8_calibration="entropy"), {"a": "1"})
+    assert quantization_settings(TrainConfig()) == {"mode": "dynamic"}
+    assert quantization_settings(TrainConfig(int8_mode="static"))["calibration_rows"] == [300, 100]
+    with pytest.raises(ValueError, match="int8_mode"):
+        quantization_settings(TrainConfig(int8_mode="fp16"))
+
+
+def test_calibration_rows_come_from_training_sets_only():
+    def rows(prefix, n):
+        return [Example(f"{prefix}-{i}", "q", f"text {i}", 1, source=prefix) for i in range(n)]
+
+    sets = {
+        "project_train": rows("p", 50),
+        "project_heldout": rows("h", 50),
+        "drugscom_train": rows("drugscom:train", 20),
+        "drugscom_test": rows("drugscom:test", 20),
+    }
+    calib = calibration_examples(sets, [10, 5])
+    assert [e.source for e in calib] == ["p"] * 10 + ["drugscom:train"] * 5
+    # Deterministic, and a sample by hash (not the first rows of the file).
+    assert calib == calibration_examples(sets, [10, 5]) and [e.id for e in calib[:10]] != [f"p-{i}" for i in range(10)]
 
 
 def _fake_build(build_dir: Path, version: str, kind: str) -> None:
@@ -287,3 +319,87 @@ def test_int8_quantisation_leaves_no_files_behind(tiny_build, tmp_path, monkeypa
     alone = np.vstack([int8([t], [q]) for t, q in zip(texts, questions, strict=True)])
     np.testing.assert_array_equal(int8(texts, questions), alone)
     np.testing.assert_array_equal(np.vstack([int8(texts[:5], questions[:5]), int8(texts[5:], questions[5:])]), alone)
+
+
+def test_static_int8_scores_do_not_depend_on_batch_companions(tiny_build, tmp_path):
+    # Static quantisation fixes every activation's scale at calibration, so a comment gets the same
+    # probabilities alone, in one padded batch, or in another with other companions and padding
+    # (dynamic int8 does not: its scales come from the batch; OnnxPredictor's docstring).
+    tok_json = tiny_build / "hf" / "tokenizer.json"
+    tok = load_tokenizer(tok_json, 32)
+    calib = [f"calibration comment {i} " + "the staff were kind but the wait was long " * (i % 4) for i in range(16)]
+    feeds = [pad_batch([e]) for e in encode(tok, calib, ["What was good?"] * len(calib))]
+    out = tmp_path / "model.int8.onnx"
+    used = quantize_int8_static(tiny_build / "model.onnx", out, feeds)
+    assert used["method"] == "minmax" and [p.name for p in tmp_path.iterdir()] == ["model.int8.onnx"]
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(out)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+
+    int8 = OnnxPredictor(out, tok_json, 32, max_batch=BATCHED_MAX)
+    texts = [f"comment {i} " + "the ward was lovely but the wait was long " * (i % 5) for i in range(24)]
+    questions = ["What was good?", "What could we improve?", ""] * 8
+    alone = np.vstack([int8([t], [q]) for t, q in zip(texts, questions, strict=True)])
+    together = int8(texts, questions)
+    others = ["a much longer comment that pads everyone else " * 4, "ok", "Nothing at all", "rude"]
+    with_others = int8(others + texts[::-1], ["", "", "What could we improve?", ""] + questions[::-1])[4:][::-1]
+    for batched in (together, with_others):
+        np.testing.assert_allclose(batched, alone, atol=1e-5)
+        assert (batched.argmax(axis=1) == alone.argmax(axis=1)).all()
+
+
+def test_static_int8_build_is_served_in_batches(tiny_build, tmp_path):
+    build = tmp_path / tiny_build.name
+    shutil.copytree(tiny_build, build)
+    tok = load_tokenizer(build / "hf" / "tokenizer.json", 32)
+    quantize_int8_static(build / "model.onnx", build / "model.int8.onnx", [pad_batch(encode(tok, ["fine"], [""]))])
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest["quantization"] = {"accepted": True, "settings": {"mode": "static"}}
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    scorer = build_scorer(build, "onnx")
+    assert scorer.version == f"tiny-0001:onnx-int8s:{RULES_VERSION}" and scorer._predict.max_batch == BATCHED_MAX
+    # A build quantised dynamically (no settings recorded: the builds before static int8) runs one per run.
+    manifest["quantization"] = {"accepted": True}
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    scorer = build_scorer(build, "onnx")
+    assert scorer.version == f"tiny-0001:onnx-int8:{RULES_VERSION}" and scorer._predict.max_batch == 1
+
+
+def test_changing_int8_mode_requantises_a_build_without_retraining(tiny_build, tmp_path):
+    from pipelines.sentiment.build import run_build
+
+    def rows(prefix, n):
+        texts = ["The staff were lovely", "I waited five hours", "ok", "Rude receptionist", "Clean ward"]
+        return [
+            Example(
+                f"{prefix}-{i}", "What was good?", texts[i % 5] + f" {i}", i % 3, label5=(0, 2, 4)[i % 3], source=prefix
+            )
+            for i in range(n)
+        ]
+
+    sets = {"project_train": rows("p", 12), "project_heldout": rows("h", 9), "drugscom_test": rows("drugscom:test", 6)}
+    cfg = TrainConfig(max_len=32, rating_feature=False, min_int8_agreement=0.0)
+    version = build_version("default", cfg, {"a": "1"})
+    build_dir = tmp_path / "build"
+    shutil.copytree(tiny_build, build_dir / version)
+    (build_dir / version / "manifest.json").write_text(
+        json.dumps({"version": version, "kind": "default", "metrics": {}})
+    )
+
+    def never_train(*args):
+        raise AssertionError("an int8 change must not retrain")
+
+    static = TrainConfig(max_len=32, rating_feature=False, min_int8_agreement=0.0, int8_mode="static")
+    static.int8_calibration_rows = [5, 0]
+    result = run_build(build_dir, sets, {"a": "1"}, static, trainer=never_train, log=lambda _: None)
+    quant = json.loads((build_dir / version / "manifest.json").read_text())["quantization"]
+    assert result.skipped and result.version == version
+    assert quant["settings"]["mode"] == "static" and quant["batch_independent"] and quant["accepted"]
+    assert quant["calibration_data"]["rows"] == {"project_train": 5, "drugscom_train": 0}
+    assert len(quant["calibration_data"]["sha256"]) == 64
+    assert build_scorer(build_dir / version).version.endswith(f":onnx-int8s:{RULES_VERSION}")
+    # Unchanged settings: nothing to do.
+    mtime = (build_dir / version / "model.int8.onnx").stat().st_mtime_ns
+    run_build(build_dir, sets, {"a": "1"}, static, trainer=never_train, log=lambda _: None)
+    assert (build_dir / version / "model.int8.onnx").stat().st_mtime_ns == mtime
