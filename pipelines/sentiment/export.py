@@ -133,38 +133,9 @@ def matmul_nodes(onnx_path: Path, const_b_only: bool = True) -> list[str]:
     return [n.name for n in model.graph.node if n.op_type == "MatMul" and (not const_b_only or n.input[1] in consts)]
 
 
-def quantize_int8_static(
-    fp32: Path,
-    int8: Path,
-    feeds: Sequence[dict[str, Any]],
-    settings: dict[str, Any] | None = None,
-    calibration_cache: Path | None = None,
-) -> dict[str, Any]:
-    """Static int8 quantisation (QDQ): per-channel weights, activation ranges fixed by calibration.
-
-    Unlike dynamic quantisation, an activation's scale does not come from the batch being run, so a
-    comment's probabilities do not depend on the comments batched with it (up to float noise).
-    ``feeds`` are the calibration inputs (one ONNX feed dict each; training texts only, one comment
-    per feed so padding never enters the ranges). ``calibration_cache``: a JSON file of the ranges,
-    written on the first call and read on later ones (experiments that vary only the excluded
-    nodes). Returns the settings used (for the manifest).
-    """
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    cfg = {**STATIC_INT8_DEFAULTS, **(settings or {})}
-    method = {
-        "minmax": CalibrationMethod.MinMax,
-        "percentile": CalibrationMethod.Percentile,
-        "entropy": CalibrationMethod.Entropy,
-    }[cfg["method"]]
-    act = {"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}[cfg["activation_type"]]
+def _feed_reader(feeds: Sequence[dict[str, Any]]) -> Any:
+    """An onnxruntime calibration reader over ``feeds``, one feed per calibration run."""
+    from onnxruntime.quantization import CalibrationDataReader
 
     class _Reader(CalibrationDataReader):
         # Read one feed at a time (CalibStridedMinMax=1): the histogram calibrators stack the
@@ -181,6 +152,35 @@ def quantize_int8_static(
         def get_next(self) -> dict[str, Any] | None:
             return next(self._range, None)
 
+    return _Reader()
+
+
+def quantize_int8_static(
+    fp32: Path,
+    int8: Path,
+    feeds: Sequence[dict[str, Any]],
+    settings: dict[str, Any] | None = None,
+    calibration_cache: Path | None = None,
+) -> dict[str, Any]:
+    """Static int8 quantisation (QDQ): per-channel weights, activation ranges fixed by calibration.
+
+    Unlike dynamic quantisation, an activation's scale does not come from the batch being run, so a
+    comment's probabilities do not depend on the comments batched with it (up to float noise).
+    ``feeds`` are the calibration inputs (one ONNX feed dict each; training texts only, one comment
+    per feed so padding never enters the ranges). ``calibration_cache``: a JSON file of the ranges,
+    written on the first call and read on later ones (experiments that vary only the excluded
+    nodes). Returns the settings used (for the manifest).
+    """
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    cfg = {**STATIC_INT8_DEFAULTS, **(settings or {})}
+    method = {
+        "minmax": CalibrationMethod.MinMax,
+        "percentile": CalibrationMethod.Percentile,
+        "entropy": CalibrationMethod.Entropy,
+    }[cfg["method"]]
+    act = {"uint8": QuantType.QUInt8, "int8": QuantType.QInt8}[cfg["activation_type"]]
     fp32, int8 = fp32.resolve(), int8.resolve()
     root = logging.getLogger()
     level = root.level
@@ -196,7 +196,7 @@ def quantize_int8_static(
                 quantize_static(
                     str(pre),
                     str(int8),
-                    _Reader(),
+                    _feed_reader(feeds),
                     quant_format=QuantFormat.QDQ,
                     op_types_to_quantize=["MatMul"],
                     nodes_to_quantize=[n for n in nodes if n not in excluded],

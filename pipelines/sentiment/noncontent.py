@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from pipelines.noncontent import is_placeholder_answer, normalise_answer
+
 # How a question is framed (drives the no-content rule and nothing else).
 QUESTION_KINDS: tuple[str, ...] = ("improve", "good", "other")
 
@@ -82,22 +84,6 @@ _EVERYTHING_PHRASES = (
     "where to start",
     "where do i begin",
 )
-# Placeholders on complaint forms: the content is elsewhere.
-_PLACEHOLDER = re.compile(
-    r"^(see (the )?(attached|email|letter|previous|above|my previous|earlier)|as (discussed|per|above|before|i said)|"
-    r"details (are )?in|please (call|ring|phone|contact) me|i would prefer to (explain|discuss)|"
-    r"same as (above|before)|as previously)"
-)
-# What survey platforms and exports write into an empty answer: the whole answer, never a prefix
-# ("No response from the ward for 3 hours" is a comment).
-_PLATFORM_PLACEHOLDER = re.compile(
-    r"(did not|didnt|chose not to|declined to|prefer not to) (answer|respond|comment|say)( (this|the))?( question)?|"
-    r"declined|not (answered|given|stated|provided|completed|recorded|known)|"
-    r"no (answer|response|reply|text|data|entry)( given| provided| recorded)?|"
-    r"(question |answer )?(skipped|left blank|blank)|none (given|provided|stated|recorded)|"
-    r"(no|nil) (further |other )?comments?( given| made| to make)?( at this (time|stage))?|"
-    r"see (my |the )?(other |previous |earlier )?(comments?|answers?)( (above|below))?|see below"
-)
 # fmt: off
 NON_CONTENT_EXAMPLES: tuple[str, ...] = (
     "Nothing", "N/A", "-", "no", "none", "all good", "fine", "everything", "no comment", "can't think of anything",
@@ -105,13 +91,6 @@ NON_CONTENT_EXAMPLES: tuple[str, ...] = (
     "see above",
 )
 # fmt: on
-
-
-def _normalise_answer(text: str) -> str:
-    t = (text or "").lower().replace("\u2019", "'").replace("'", "")
-    t = re.sub(r"\bn/?[ak]\b", " na ", t)
-    t = re.sub(r"[^a-z0-9 ]+", " ", t)
-    return " ".join(t.split())
 
 
 def is_informative(text: str) -> bool:
@@ -128,8 +107,8 @@ def is_informative(text: str) -> bool:
     """
     if not re.search(r"[A-Za-z]", text or ""):
         return False
-    a = _normalise_answer(text)
-    if _PLACEHOLDER.match(a) or _PLATFORM_PLACEHOLDER.fullmatch(a):
+    a = normalise_answer(text)
+    if is_placeholder_answer(text):
         return False
     tokens = a.split()
     if not tokens or len(tokens) > _MAX_STOCK_TOKENS:
@@ -156,11 +135,11 @@ def noncontent_label(text: str, question: str | None) -> str:
     thanks only                    positive        positive        positive
     =============================  ==============  ==============  ==========
     """
-    a = _normalise_answer(text)
+    a = normalise_answer(text)
     kind = question_kind(question)
     tokens = a.split()
     words = set(tokens)
-    if not tokens or _PLACEHOLDER.match(a) or _PLATFORM_PLACEHOLDER.fullmatch(a) or words & _W_UNSURE:
+    if not tokens or is_placeholder_answer(text) or words & _W_UNSURE:
         return "neutral"
     # "no comment", "nil comments": declines to comment, under any question (CODING.md).
     if words & {"comment", "comments"} and not words & _W_FINE:

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.noncontent import EXPORT_PLACEHOLDERS
 from pipelines.sources.types import SourceConfig, SourceError, SourceRows
 
 _QUESTION = re.compile(r"\?|^q\d|\b(what|why|how|overall|please|comment|rate|rating|experience)\b", re.IGNORECASE)
@@ -60,8 +61,8 @@ class LongLayout:
         return {"id": self.id_column, "question": self.question_column, "answer": self.answer_column}
 
 
-# What exports write for "no answer" whatever the source; "Nothing" is an answer and is not here.
-DEFAULT_PLACEHOLDERS = ("N/A", "-", "--", "#N/A", "NULL", "Did not answer", "Not answered")
+# What exports write for "no answer" whatever the source (shared with sentiment and themes).
+DEFAULT_PLACEHOLDERS = EXPORT_PLACEHOLDERS
 
 
 def prepare_rows(config: SourceConfig, rows: SourceRows) -> SourceRows:

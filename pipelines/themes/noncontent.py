@@ -3,9 +3,10 @@
 Survey platforms write placeholders into empty answers ("Did not answer", "Not answered", "N/A",
 "-"), and people answer "nothing", "none", "no comment", "see above". The comment-level rule of
 the sentiment stage (``pipelines/sentiment/noncontent.py``) flags whole answers; a clause of an
-informative comment ("Nothing. Thank you") and platform placeholders it does not know still reach
-the theme stage, so the theme stage applies its own clause-level rule with the vocabulary in
-``models/themes/config.yaml`` (``noncontent``), whose defaults below mirror the sentiment
+informative comment ("Nothing. Thank you") still reaches the theme stage, so the theme stage
+applies its own clause-level rule: the placeholders every stage shares
+(:func:`pipelines.noncontent.is_placeholder_answer`), plus the non-answers below and the
+vocabulary in ``models/themes/config.yaml`` (``noncontent``), whose defaults mirror the sentiment
 stage's stock words. A fitted theme more than ``dominance.max_share`` of whose clauses are one
 normalised text is refused (see :func:`dominated_themes`).
 """
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from pipelines.noncontent import is_placeholder_answer, normalise
 
 __all__ = ["NonContent", "dominated_themes", "normalise"]
 
@@ -39,13 +42,6 @@ DEFAULT_STOCK_WORDS: tuple[str, ...] = (
     "a", "applicable", "that", "is", "it", "was", "in", "particular", "much", "just", "ok", "okay",
     "comes", "mind", "springs", "sure", "unsure", "dont", "know", "idea", "pass", "whatsoever",
 )  # fmt: skip
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped, every other run of non-alphanumerics one space."""
-    t = (text or "").lower().replace("\u2019", "").replace("'", "")
-    return " ".join(_NON_ALNUM.sub(" ", t).split())
 
 
 class NonContent:
@@ -66,7 +62,7 @@ class NonContent:
         if not re.search(r"[A-Za-z]", text or ""):
             return True
         norm = normalise(text)
-        if norm in self.placeholders:
+        if norm in self.placeholders or is_placeholder_answer(text):
             return True
         tokens = norm.split()
         # Any word outside the stock vocabulary ("good" in "not good", "rude") is content.
