@@ -17,6 +17,10 @@ line on entry and exit; nothing else changes. Faults:
   boundary in between shows: no comments loaded but unscored); a rerun ends with every table and
   view counting exactly as the clean run's, the killed stage shown failed (interrupted), nothing
   left running.
+- ``kill2``: a complete first run on two thirds of the records, then the last third's run killed
+  with kill -9 in a stage drawn at random: meanwhile every content reporting view still counts as
+  after the first run (the reporting views read the marts published when a run completes), and
+  the rerun counts exactly as the same two deliveries with no kill.
 - ``repeat``: the same data run three times: no table or view grows.
 - ``concurrent``: two ``feedback run`` started at once: both succeed, one waited for the other.
 - ``overlap``: overlapping deliveries (first two thirds of each file, then the last two thirds):
@@ -608,9 +612,7 @@ def _deliveries(template: Path, root: Path, parts: tuple[int, ...]) -> tuple[dic
     splittable = [p for p in sorted(demo.iterdir()) if p.suffix in {".csv", ".jsonl"}]
     originals = {p: p.read_bytes() for p in splittable}
     for part in parts:
-        for path, data in originals.items():
-            path.write_bytes(data)
-            _split(path, part)
+        _deliver(originals, part)
         run = start(ws, f"delivery-{part}")
         if finish(run) != 0:
             raise RuntimeError(f"{root.name} delivery {part}: feedback run failed: {run.output()[-1500:]}")
@@ -652,6 +654,70 @@ def run_overlap(template: Path, work: Path, clean: Clean) -> Check:
         + f"{len(themes)} theme relations differ from one clean delivery by design ({'; '.join(themes[:3]) or '-'})"
     )
     check.trial(not problems, lost, duplicated, note)
+    return check
+
+
+def _deliver(originals: dict[Path, bytes], part: int) -> None:
+    """Put delivery ``part`` of every demo file in place (see :func:`_split`)."""
+    for path, data in originals.items():
+        path.write_bytes(data)
+        _split(path, part)
+
+
+def second_delivery_kill(
+    template: Path, work: Path, clean: Clean, reference: dict[str, int], stage: str, rng: random.Random
+) -> tuple[bool, int, int, str]:
+    """A complete first run (two thirds of the records), then the last third's run killed in ``stage``.
+
+    Meanwhile every content reporting view must still count as after the first run (or, killed in
+    the reports after the publish, as after both); the rerun must count as ``reference`` (the
+    same two deliveries, neither killed).
+    """
+    root = work / f"second-kill-{stage}"
+    ws = workspace(template, root)
+    demo = sorted((ws.root / "data" / "demo").iterdir())
+    originals = {p: p.read_bytes() for p in demo if p.suffix in {".csv", ".jsonl"}}
+    _deliver(originals, 0)
+    complete(ws, "first")
+    first = content_views(snapshot(ws.settings()))
+    _deliver(originals, 2)
+    calls = sorted(n for s, n in clean.windows if s == stage)
+    n = rng.choice(calls)
+    delay = rng.uniform(0, clean.windows[(stage, n)])
+    run = start(ws, "second", RELIABILITY_HOLD=f"{stage}:{n}")
+    entered = _wait_enter(run, stage, n, timeout=1800)
+    if entered is None:
+        kill(run)
+        return False, 0, 0, f"{stage}#{n}: the second run ended (rc {run.proc.returncode}) before the stage"
+    while time.time() < entered["t"] + delay and not _exited(run, stage, n):
+        time.sleep(0.01)
+    at = time.time() - entered["t"]
+    kill(run)
+    seen = content_views(snapshot(ws.settings()))
+    if seen == first:
+        state = "as after the first run"
+    elif seen == content_views(reference):
+        state = "as after both runs"
+    else:
+        changed = [k for k in sorted(set(first) | set(seen)) if first.get(k) != seen.get(k)]
+        state = f"PARTIAL ({', '.join(f'{k} {first.get(k)}->{seen.get(k)}' for k in changed[:4])})"
+    rerun = start(ws, "rerun")
+    if (rc := finish(rerun)) != 0:
+        return False, 0, 0, f"{stage}#{n}: the rerun failed (rc {rc}): {rerun.output()[-400:]}"
+    lost, duplicated, diffs = compare(reference, snapshot(ws.settings()))
+    note = f"{stage}#{n} at {at:.2f}s -> views {state}" + (f" | after rerun: {'; '.join(diffs[:5])}" if diffs else "")
+    shutil.rmtree(root, ignore_errors=True)
+    return not state.startswith("PARTIAL") and not diffs, lost, duplicated, note
+
+
+def run_second_kills(template: Path, work: Path, clean: Clean, plan: Plan) -> Check:
+    """Kill -9 in the run of a second delivery, on a warehouse a complete first run has published."""
+    check = Check("kill -9 in a second delivery's run")
+    reference, _ = _deliveries(template, work / "second-reference", (0, 2))
+    rng = random.Random(plan.seed + 1)
+    stages = [rng.choice(plan.kill_stages) for _ in range(plan.second_kill_trials)]
+    for stage in stages:
+        check.trial(*second_delivery_kill(template, work, clean, reference, stage, rng))
     return check
 
 
@@ -779,7 +845,7 @@ def run_keys(template: Path, work: Path) -> Check:
 # The suite
 # ---------------------------------------------------------------------------------------------
 
-FAULTS = ("kill", "repeat", "concurrent", "overlap", "diskfull", "keys")
+FAULTS = ("kill", "kill2", "repeat", "concurrent", "overlap", "diskfull", "keys")
 
 
 @dataclass(frozen=True)
@@ -794,6 +860,7 @@ class Plan:
     seed: int = 17
     run_args: tuple[str, ...] = ("run", "--no-progress")
     draw_stage: bool = False  # each kill trial in one stage drawn at random (else: every stage per trial)
+    second_kill_trials: int = 3  # kill2: kills in a second delivery's run, each in a stage drawn at random
 
 
 # CI: two kill trials in stages drawn at random, the theme fit left out (minutes on two cores).
@@ -822,6 +889,7 @@ def run_suite(work: Path, plan: Plan, log: Callable[[str], None] = print) -> lis
         checks.append(Check("clean run (reference)", 1, 1, seconds=clean.seconds, notes=[note]))
     runners: dict[str, Callable[[Clean], Check]] = {
         "kill": lambda c: run_kills(template, work, c, plan),
+        "kill2": lambda c: run_second_kills(template, work, c, plan),
         "repeat": lambda c: run_repeat(template, work, c),
         "concurrent": lambda c: run_concurrent(template, work, c),
         "overlap": lambda c: run_overlap(template, work, c),
