@@ -42,6 +42,7 @@ _PLATFORM = re.compile(
     r"see (my |the )?(other |previous |earlier )?(comments?|answers?)( (above|below))?|see below"
 )
 _EXPORT = frozenset(p.lower() for p in EXPORT_PLACEHOLDERS)
+_REFERRAL_WORDS = 4  # "see attached letter", "please call me", "as discussed"
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
@@ -51,18 +52,24 @@ def normalise(text: str) -> str:
     return " ".join(_NON_ALNUM.sub(" ", t).split())
 
 
-def is_placeholder_answer(text: str | None) -> bool:
+def is_placeholder_answer(text: str | None, clause: bool = False) -> bool:
     """True when the whole answer is a placeholder: an export's marker, a platform's or a form's.
 
     "Did not answer", "N/A", "Not answered.", "No response given", "Question skipped",
     "See attached letter", "no further comments" -> True; "No response from the ward for 3 hours",
     "nothing", "excellent" -> False ("nothing" is a non-answer the stages judge themselves).
+
+    A form's referral ("see attached letter", "as discussed") counts at the start of a whole
+    answer (the content is elsewhere); for a ``clause`` of a comment only when it is the clause,
+    at most :data:`_REFERRAL_WORDS` words ("As I said the staff were rude" is content).
     """
     raw = (text or "").strip()
     if raw.lower() in _EXPORT:
         return True
     answer = normalise_answer(raw)
-    return bool(answer) and (_ELSEWHERE.match(answer) is not None or _PLATFORM.fullmatch(answer) is not None)
+    if not answer or _PLATFORM.fullmatch(answer):
+        return bool(answer)
+    return _ELSEWHERE.match(answer) is not None and (not clause or len(answer.split()) <= _REFERRAL_WORDS)
 
 
 def normalise_answer(text: str) -> str:

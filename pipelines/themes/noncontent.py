@@ -23,14 +23,12 @@ from pipelines.noncontent import is_placeholder_answer, normalise
 
 __all__ = ["NonContent", "dominated_themes", "normalise"]
 
-# Platform placeholders and stock non-answers, matched on the whole normalised clause.
+# Non-answers matched on the whole normalised clause, beyond the placeholders every stage shares
+# (pipelines.noncontent.is_placeholder_answer: "did not answer", "no comment", "see above", ...).
 DEFAULT_PLACEHOLDERS: tuple[str, ...] = (
-    "did not answer", "didnt answer", "not answered", "no answer", "unanswered", "no response",
-    "not provided", "not stated", "not specified", "not given", "left blank", "blank", "null", "none",
-    "nil", "na", "n a", "not applicable", "no comment", "no comments", "nothing", "nothing to add",
-    "nothing to say", "nothing else", "nothing further", "no further comments", "see above", "as above",
-    "see previous", "same as above", "as before", "see comment above", "refused", "declined to answer",
-    "prefer not to say", "dont know", "do not know", "not sure", "unknown", "test", "xxx", "x",
+    "unanswered", "not specified", "none", "nil", "na", "n a", "not applicable", "nothing",
+    "nothing to add", "nothing to say", "nothing else", "nothing further", "refused", "dont know",
+    "do not know", "not sure", "unknown", "test", "xxx", "x",
 )  # fmt: skip
 # Words that say nothing on their own (the sentiment stage's stock vocabulary, abridged):
 # a short clause made only of these is a non-answer ("nothing at all thank you", "no not really").
@@ -62,7 +60,7 @@ class NonContent:
         if not re.search(r"[A-Za-z]", text or ""):
             return True
         norm = normalise(text)
-        if norm in self.placeholders or is_placeholder_answer(text):
+        if norm in self.placeholders or is_placeholder_answer(text, clause=True):
             return True
         tokens = norm.split()
         # Any word outside the stock vocabulary ("good" in "not good", "rude") is content.

@@ -61,3 +61,11 @@ def test_nothing_is_an_answer_not_a_placeholder():
     assert not noncontent.is_placeholder_answer("Nothing")
     assert noncontent_label("Nothing", "What could we do better?") == "positive"
     assert NonContent().is_noncontent("Nothing")
+
+
+def test_a_referral_at_the_start_of_a_clause_with_content_is_still_themed():
+    """'See attached letter' on its own is a placeholder; a clause that goes on to say something is
+    content for the theme stage, whose clauses are parts of longer comments."""
+    assert NonContent().is_noncontent("See attached letter")
+    assert not NonContent().is_noncontent("As I said the staff were rude to my father")
+    assert not NonContent().is_noncontent("as discussed the wait for a bed was twelve hours")
