@@ -46,8 +46,11 @@ demo: install models  ## Generate demo data and run the whole pipeline into data
 	@echo "warehouse: $(CURDIR)/data/warehouse.duckdb"
 	@echo "reports:   $(CURDIR)/reports/"
 
-test: install models  ## Run the whole test suite (builds models first)
-	$(PY) -m pytest -q --timeout=900; rc=$$?; \
+# Two pytest workers by default (one per core of the reference machine); each holds up to ~2 GB.
+TEST_WORKERS ?= 2
+
+test: install models  ## Run the whole test suite (builds models first; TEST_WORKERS=2 pytest-xdist workers)
+	$(PY) -m pytest -q --timeout=900 -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as a failure"; exit 1; fi; exit $$rc
 
 test-fast: install  ## Unit tests only (no model build, no Airflow, no browser)

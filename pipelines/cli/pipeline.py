@@ -202,7 +202,8 @@ def status(
     if not settings.warehouse.exists():
         console.print(f"no warehouse at {settings.warehouse}; run `feedback run` first")
         raise typer.Exit(1)
-    wide = Console(width=max(console.width, 150))
+    # A fresh Console reads the terminal width now; the module's was fixed when it was imported.
+    wide = Console(width=max(Console().width, 150))
     with warehouse.connect(settings, read_only=True) as con:
         for name, title in (
             ("queries/pipeline/status_batches", "ingest batches (read = loaded + quarantined + duplicate)"),
