@@ -32,6 +32,10 @@ _WEEKDAYS = frozenset(
 _MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan", "jun"})
 # Titles after which a capitalised ordinary word is a surname ("Dr Child", "Mrs Sweet").
 _SURNAME_TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor"})
+# "Comfort was the nurse in charge", "April on the antenatal ward": a role or ward after a name.
+_WAS = r"(?:(?:was|is)\s+)?"
+_ON_WARD = r"|on\s+the\s+(?:[a-z]+\s+){0,2}ward"
+_AFTER_TITLE_RE = re.compile(r"\b(?:dr|mr|mrs|ms|miss|mx|mister|prof|professor)\.?[ \t]+$", re.IGNORECASE)
 # Word-names that are also verbs or modals: never a name just because a role follows
 # ("Will the doctor call?", "Sue the hospital", "Hope the nurse is ok").
 _VERB_NAMES = frozenset(
@@ -175,7 +179,8 @@ class PersonFinder:
         self.any_names = lower_set(any_names)  # names of any locale (see ordinary_lower_words)
         self._load_word_lists(cfg["names"], cfg["person"], extra_common)
         self._compile_cues(cfg["person"])
-        self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+or\s+|\s*&\s*)")
+        # "?" and "/" join spellings and pairs too: "Shivaun? Chevonne?", "Kasia/Rob".
+        self._conj_re = re.compile(r"\s*(?:,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+or\s+|\s*&\s*|\?\s+|\s*/\s*)")
 
     def _load_word_lists(self, n: dict[str, Any], p: dict[str, Any], extra_common: Iterable[str]) -> None:
         """Lower-cased word sets from the ``names:`` and ``person:`` config sections."""
@@ -218,6 +223,11 @@ class PersonFinder:
             w for w in lower_set(p.get("naming_cues", [])) if w.isalpha() and not self._known(w)
         )  # "esp", "aka", "called"
         self.lower_common = self.common | self.verbs
+        # Never-names that are also name words when written like one beside a name (see _trim_edge).
+        short_days = frozenset(d for d in _WEEKDAYS if len(d) <= 5 and not d.endswith("day"))
+        self.name_shaped_never = (_MONTHS | short_days | self.lower_acronyms) - (
+            self.cue_words | self.relations | self.facility | self.job_words
+        )
 
     def _compile_cues(self, p: dict[str, Any]) -> None:
         """Relation/naming cue regex (strong) and role/weak-title cue regex (weak)."""
@@ -241,9 +251,10 @@ class PersonFinder:
             re.IGNORECASE,
         )
         # Role nouns after a name: "Obi Nwosu the porter", "Zbigniew on reception".
+        # Also "... was the nurse in charge" and "... on the antenatal ward" (a ward with up to two words).
         self._role_after_re = re.compile(
-            rf"(?<![\w'])(?:(?:the|our|my|a|one|their)\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}"
-            rf"(?:{alt(p.get('role_nouns', []))})|(?:{alt(p.get('place_of_work', []))}))(?![\w'])",
+            rf"(?<![\w'])(?:{_WAS}(?:the|our|my|a|one|their)\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}"
+            rf"(?:{alt(p.get('role_nouns', []))})|(?:{alt(p.get('place_of_work', []))}){_ON_WARD})(?![\w'])",
             re.IGNORECASE,
         )
 
@@ -394,7 +405,13 @@ class PersonFinder:
         return j
 
     def _followed_by_facility(self, text: str, toks: list[_Tok], j: int) -> bool:
-        return j + 1 < len(toks) and toks[j + 1].lower in self.facility and self._adjacent(text, toks[j], toks[j + 1])
+        """True if a facility word follows token ``j`` on the same line ("Victoria Wing")."""
+        return (
+            j + 1 < len(toks)
+            and toks[j + 1].lower in self.facility
+            and self._adjacent(text, toks[j], toks[j + 1])
+            and "\n" not in text[toks[j].end : toks[j + 1].start]  # a field on the next line
+        )
 
     def _preceded_by_place(self, text: str, toks: list[_Tok], i: int) -> bool:
         return (
@@ -414,16 +431,43 @@ class PersonFinder:
         toks = self._tokens(text)
         inside = [k for k, t in enumerate(toks) if start <= t.start < end]
         first, last = (inside[0], inside[-1]) if inside else (0, -1)
-        while inside and toks[inside[0]].lower in self.never_names:
+        while inside and self._trim_edge(text, toks, inside, 0):
             inside.pop(0)
-        while inside and toks[inside[-1]].lower in self.never_names:
+        while inside and self._trim_edge(text, toks, inside, -1):
             inside.pop()
-        if not inside:
-            return None
+        if not inside or (len(inside) == 1 and toks[inside[0]].text == "I"):
+            return None  # the pronoun, not an initial
         i, j = inside[0], inside[-1]
         if self._followed_by_facility(text, toks, j) or self._preceded_by_place(text, toks, i):
             return None
         return (start if i == first else toks[i].start), (end if j == last else toks[j].end)
+
+    def _trim_edge(self, text: str, toks: list[_Tok], inside: list[int], at: int) -> bool:
+        """True if the edge word ``inside[at]`` of a model span is no name.
+
+        A word of :attr:`never_names` is trimmed, except a title-case month, weekday abbreviation or
+        acronym joined to another name word of the span: "Mrs Sun Li-Na", "Li Na Sun", "April Jones".
+        """
+        t = toks[inside[at]]
+        if t.lower not in self.never_names:
+            return self._ordinary_edge(toks, inside, t)
+        if t.lower not in self.name_shaped_never or not self._title_case(t) or len(inside) < 2:
+            return True
+        other = toks[inside[at + 1] if at == 0 else inside[at - 1]]
+        pair = (t, other) if at == 0 else (other, t)
+        blocked = other.lower in self.never_names and other.lower not in self.name_shaped_never
+        return blocked or not self._adjacent(text, *pair)
+
+    def _ordinary_edge(self, toks: list[_Tok], inside: list[int], t: _Tok) -> bool:
+        """True for a lower-case ordinary word at the edge of a span with a capital ("Mrs Oyelaran rang").
+
+        Ordinary: an English-vocabulary word that is no name in the lists or any locale, and no particle.
+        """
+        if not t.text.islower() or t.lower in self.particles:
+            return False
+        if not any(toks[k].text[:1].isupper() for k in inside):
+            return False
+        return t.lower in self.english and t.lower not in self.any_names and not self._known(t.lower)
 
     # -- main ----------------------------------------------------------------------------------
     def find(self, text: str) -> list[PersonSpan]:
@@ -756,7 +800,7 @@ class PersonFinder:
         if t.lower in self.ambiguous:  # "Will the doctor call?"; "Grace Adeleke the nurse"; "Dawn the HCA"
             if inner or t.lower in _VERB_NAMES or not self._title_case(t) or scan.shouting:
                 return inner and self._title_case(t)
-            return bool(re.match(r"\s+the\s", scan.work[t.end :]))
+            return bool(re.match(r"\s+(?:(?:was|is)\s+)?the\s", scan.work[t.end :]))  # "Comfort was the nurse"
         if (sentence_start or t.text.islower() or scan.shouting) and not self._rare_word(t.lower):
             return False  # "Sack the call handler", "good scan the lady was nice"
         if self._nameish_after_cue(t, allow_upper=False):
@@ -795,6 +839,11 @@ class PersonFinder:
             and all(w.islower() and w in self.english and w not in self.any_names and not self._known(w) for w in words)
         )
 
+    @staticmethod
+    def after_title(text: str, start: int) -> bool:
+        """True if a personal title ends right before ``start`` ("mrs ng", "Dr Parkinson's")."""
+        return bool(_AFTER_TITLE_RE.search(text[max(0, start - 12) : start]))
+
     def word_not_name(self, text: str, start: int, end: int) -> bool:
         """True for a name that is a word, starting a sentence before a word no name is followed by.
 
@@ -815,7 +864,21 @@ class PersonFinder:
             return False
         nxt = m.group(1)
         verbish = nxt.endswith(("s", "ed")) or nxt in self.verbs or nxt in self.name_followers
+        if nxt in self.determiners and self._role_apposition(text, end + m.end()):
+            return False
         return nxt in self.english and not verbish and nxt not in self.cue_words and nxt not in self.job_words
+
+    def _role_apposition(self, text: str, pos: int) -> bool:
+        """True if a job word follows ``pos`` (after a determiner) in a sentence that asks nothing.
+
+        "Bill the volunteer on the front desk showed me", "Will the porter wheeled me down": the
+        word-name before "the <role>" is the role's name; "Will the doctor call me?" asks.
+        """
+        m = re.match(r"\s+([a-z]+)\b", text[pos:])
+        if not m or m.group(1) not in self.job_words:
+            return False
+        sentence = re.match(r"[^.!?\n]*[.!?\n]?", text[pos:])
+        return not (sentence and sentence.group().endswith("?"))
 
     # 7. around a name found by rules or model: "Châu, Ahmed-Filipova, Sadina", "Mercy Magić" ---------
     def grow(self, text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -861,6 +924,8 @@ class PersonFinder:
             j = ends.get(s - 1) if gap else None
             if j is not None and not covered[toks[j].start] and work[s : s + 1].isupper():
                 out.extend(self._nickname_adjective(work, toks, j))
+                if toks[j].lower in self.particles and toks[j].lower != "st":
+                    out.append((toks[j].start, toks[j].end))  # "the Ó Súilleabháin family", "de Souza"
             if j is not None and not covered[toks[j].start] and self._title_case(toks[j]) and work[s : s + 1].isupper():
                 t = toks[j]
                 if (t.lower in self.first or t.lower in self.ambiguous) and t.lower not in self.never_names:
@@ -919,6 +984,29 @@ class PersonFinder:
                     continue
             j = self._extend(text, toks, k, lower_ok=t.text.islower(), upper_ok=False)
             out.append((t.start, toks[j].end))
+        return out + self._short_forms(text, toks, found, covered)
+
+    def _short_forms(
+        self, text: str, toks: list[_Tok], found: dict[str, str], covered: list[bool]
+    ) -> list[tuple[int, int]]:
+        """Capitalised short forms of found name words ("Reg" of "Reginald", "Zsófi" of "Zsófia").
+
+        The word must be 3+ letters, at least two shorter than the found word, not start a sentence
+        and not be a common word unless it stands in brackets or quotes.
+        """
+        out = []
+        for k, t in enumerate(toks):
+            if covered[t.start] or len(t.text) < 3 or not self._title_case(t) or t.lower in self.never_names:
+                continue
+            if not any(len(f) >= len(t.lower) + 2 and f.startswith(t.lower) for f in found):
+                continue
+            prev_end = toks[k - 1].end if k else 0
+            if k == 0 or re.search(r"[.!?\n]\s*$", text[prev_end : t.start]):
+                continue
+            quoted = text[t.start - 1 : t.start] in "(\"'“‘" and t.start > 0
+            if t.lower in self.lower_common and not quoted:
+                continue
+            out.append((t.start, t.end))
         return out
 
     # 3c. words in other scripts: "my mum 王秀英", "Dr محمد" ----------------------------------------

@@ -286,9 +286,12 @@ class Redactor:
             core = self._finder.name_core(text, s, e)
             if (
                 core is not None
-                and not self._clinical_only(text[core[0] : core[1]])
+                and not (self._clinical_only(text[core[0] : core[1]]) and not self._finder.after_title(text, core[0]))
                 and not self._finder.word_not_name(text, *core)
-                and not self._finder.ordinary_lower_words(text[core[0] : core[1]])
+                and not (  # "calm", "rang"; but "mrs ng": a title makes the word a surname
+                    self._finder.ordinary_lower_words(text[core[0] : core[1]])
+                    and not self._finder.after_title(text, core[0])
+                )
             ):
                 meta = {"recognizer_name": "NamesModel"}
                 initials = _INITIALS_BEFORE_RE.search(text, 0, core[0])  # "A." of "A.J. Patel"
@@ -311,6 +314,8 @@ class Redactor:
             found = model_spans if model_spans is not None else self._names.find(text)
             results = [*results, *self._model_results(text, found)]
         blocked = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re else []
+        # An allowed phrase after a title is a person's name: "Dr Parkinson's clinic".
+        blocked = [(s, e) for s, e in blocked if not self._finder.after_title(text, s)]
         cands = [r for r in results if r.end > r.start and not any(r.start < be and bs < r.end for bs, be in blocked)]
         cands = self._repeat_names(text, cands, blocked)
         cands = _merge_person(cands)
