@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,8 @@ class CategoryClassifier:
     thresholds: np.ndarray  # (K,)
     meta: dict[str, Any]
     general: np.ndarray | None = None  # (K,) bool
+    #: the encoder of the features (set by :func:`pipelines.themes.context.scorer`; not saved, its name is)
+    encoder: Embedder | None = field(default=None, repr=False, compare=False)
 
     def proba(self, embeddings: np.ndarray) -> np.ndarray:
         """(n, K) probabilities of every category."""
@@ -273,6 +275,9 @@ def train(
     coef, intercept = _fit_weights(emb, data.y, c, data.weight)
     meta = {
         "encoder": embedder.name,
+        # the exact model file (bge's ONNX file; empty for a sentence-transformers folder)
+        "encoder_sha256": str(getattr(embedder, "sha256", "") or ""),
+        "encoder_kind": str(ccfg.get("encoder", "minilm")),
         "c": c,
         "folds": folds,
         "seed": seed,
