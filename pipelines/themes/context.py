@@ -37,6 +37,7 @@ __all__ = [
     "category_scores",
     "centroid_scorer",
     "classifier_embedder",
+    "classifier_features",
     "embeddings_for",
     "get_embedder",
     "insert_run",
@@ -136,10 +137,34 @@ def category_scores(ctx: Context, emb: np.ndarray, hashes: list[str], texts: lis
     model = scorer(ctx.categories, ctx.embedder, ctx.cfg, ctx.settings, ctx.reviewed)
     meta = getattr(model, "meta", None) or {}
     ctx.classifier = {k: meta[k] for k in ("encoder", "encoder_kind", "encoder_sha256", "key") if k in meta}
-    encoder = getattr(model, "encoder", None)
-    if encoder is not None and encoder.name != ctx.embedder.name:
-        emb, _ = embeddings_for(ctx.settings, ctx.con, encoder, hashes, texts, ctx.progress)
-    return model.scores(emb, texts)
+    encoder = getattr(model, "encoder", None) or ctx.embedder
+    feats = classifier_features(ctx.settings, ctx.con, encoder, ctx.embedder, emb, hashes, texts, ctx.progress)
+    return model.scores(feats, texts)
+
+
+def classifier_features(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    encoder: Embedder,
+    embedder: Embedder,
+    emb: np.ndarray,
+    hashes: list[str],
+    texts: list[str],
+    progress: bool = False,
+) -> np.ndarray:
+    """The classifier's features of unique clause texts whose stage embeddings (``embedder``) are ``emb``.
+
+    The stage's own vectors are reused; any other encoder's come from (and go to) the
+    embeddings cache under its fingerprint; a concatenation is built from its parts, so only
+    the parts are cached.
+    """
+    if encoder.name == embedder.name:
+        return emb
+    parts = getattr(encoder, "parts", None)
+    if parts:
+        halves = [classifier_features(settings, con, p, embedder, emb, hashes, texts, progress) for p in parts]
+        return (np.hstack(halves) / np.sqrt(len(halves))).astype(np.float32)
+    return embeddings_for(settings, con, encoder, hashes, texts, progress)[0]
 
 
 def centroid_scorer(

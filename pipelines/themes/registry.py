@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.config import Settings
-from pipelines.themes.context import centroid_scorer, embeddings_for, scorer
+from pipelines.themes.context import centroid_scorer, classifier_features, scorer
 from pipelines.themes.labels import phrase_label
 from pipelines.themes.model import (
     NEW_CATEGORY_ID,
@@ -348,9 +348,10 @@ def _member_scores(
     """Category scores of member clauses; the classifier's own (cached) features when its encoder is not the stage's."""
     encoder = getattr(tax_scorer, "encoder", None)
     if encoder is not None and encoder.name != embedder.name:
-        first = {h: t for h, t in zip(hashes, texts, strict=True)}
-        unique = list(first)
-        feats, _ = embeddings_for(settings, con, encoder, unique, [first[h] for h in unique])
+        first = {h: i for i, h in reversed(list(enumerate(hashes)))}
+        unique = list(dict.fromkeys(hashes))
+        rows = [first[h] for h in unique]
+        feats = classifier_features(settings, con, encoder, embedder, emb[rows], unique, [texts[i] for i in rows])
         pos = {h: i for i, h in enumerate(unique)}
         emb = feats[[pos[h] for h in hashes]]
     return tax_scorer.scores(emb, texts)

@@ -67,3 +67,19 @@ def test_unknown_encoder_is_refused(settings):
     cfg = {"classifier": {"encoder": "bert-large"}, "embedding": {"batch_size": 8}}
     with pytest.raises(ThemesError, match="minilm"):
         classifier_embedder(settings, cfg, BagEmbedder())
+
+
+def test_concatenated_features_reuse_the_stage_vectors_and_cache_only_the_other_part(settings):
+    from pipelines.themes.context import classifier_features
+    from pipelines.themes.encoders import ConcatEmbedder
+
+    stage, other = BagEmbedder(name="stage"), BagEmbedder(positional=True, name="other")
+    both = ConcatEmbedder(stage, other)
+    hashes = [hashlib.sha256(t.encode()).hexdigest() for t in TEXTS]
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        feats = classifier_features(settings, con, both, stage, stage.encode(TEXTS), hashes, TEXTS)
+        cached = dict(con.execute("select model_name, count(*) from enrich.embeddings group by 1").fetchall())
+    np.testing.assert_allclose(feats, both.encode(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(feats, axis=1), 1.0, atol=1e-5)
+    assert cached == {"other": 3}

@@ -419,7 +419,7 @@ def test_corrections_persist_across_a_refit_and_recodes_teach_the_classifier(fit
     renamed, moved, merged, into = by_size[0], by_size[1], by_size[2], by_size[3]
     # The porter clause: the classifier's category for its near-duplicate, before any recode.
     base = scorer(categories, embedder, cfg, settings)
-    before = ids[int(np.argmax(base.scores(embedder.encode([NEAR_DUPLICATE[1]]))[0]))]
+    before = ids[int(np.argmax(base.scores(base.encoder.encode([NEAR_DUPLICATE[1]]))[0]))]  # its own encoder
     target = next(
         t for t in by_size if active.loc[t, "category_id"] not in (before, "new") and t not in (merged, moved)
     )
@@ -454,7 +454,7 @@ def test_corrections_persist_across_a_refit_and_recodes_teach_the_classifier(fit
         examples = review.reviewed_examples(settings, con)
     assert examples == ((COMMENTS[-1][1], target_cat),)
     taught = scorer(categories, embedder, cfg, settings, examples)
-    after = ids[int(np.argmax(taught.scores(embedder.encode([NEAR_DUPLICATE[1]]))[0]))]
+    after = ids[int(np.argmax(taught.scores(taught.encoder.encode([NEAR_DUPLICATE[1]]))[0]))]
     assert before != target_cat and after == target_cat
     # ... and a daily run puts the new near-duplicate comment under a theme of that category.
     with warehouse.connect(settings) as con:
