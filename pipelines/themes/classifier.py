@@ -1,4 +1,4 @@
-"""Few-shot category classifier: one logistic regression per taxonomy category on MiniLM embeddings.
+"""Few-shot category classifier: one logistic regression per taxonomy category on frozen sentence embeddings.
 
 Training data: every category's name and examples in ``taxonomy.yaml`` (positives for that
 category) plus the project-coded comments in ``models/themes/eval/themes_labelled.jsonl``, whose
@@ -13,6 +13,8 @@ on the coded comments), so a clause carries every category whose probability pas
 threshold (multi-label). The classifier exposes the :class:`~pipelines.themes.model.TaxonomyScorer`
 interface (``scores``) with scores scaled so that 0.5 is the category's threshold.
 
+The encoder of the features is ``classifier.encoder`` (:mod:`pipelines.themes.encoders`: MiniLM,
+bge-small int8 ONNX or both concatenated); its name and model-file sha256 go into the manifest.
 The fitted weights are saved with safetensors plus a JSON manifest under
 ``models/themes/build/classifier`` and rebuilt when the taxonomy, the coded set, the map, the
 settings or the encoder change (training takes seconds).
