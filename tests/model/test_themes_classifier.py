@@ -56,9 +56,12 @@ def test_classifier_uses_the_configured_encoder_and_records_it(built):
 
 
 def test_known_clauses_get_their_category(built):
-    _, _, categories, model = built
+    """Each clause carries its category (a clause carries every category that passes, as in the stage)."""
+    _, cfg, categories, model = built
     ids = [c.id for c in categories]
-    scores = model.scores(model.encoder.encode([t for t, _ in KNOWN]))
-    got = {text: ids[int(row.argmax())] for (text, _), row in zip(KNOWN, scores, strict=True)}
-    wrong = {t: (want, got[t]) for t, want in KNOWN if got[t] != want}
-    assert not wrong, wrong
+    labels = model.labels(model.encoder.encode([t for t, _ in KNOWN]), float(cfg["taxonomy"]["clause_min_score"]))
+    got = {text: {ids[k] for k in labs} for (text, _), labs in zip(KNOWN, labels, strict=True)}
+    missed = {t: (want, sorted(got[t])) for t, want in KNOWN if want not in got[t]}
+    assert not missed, missed
+    # ... and not by passing everything: a one-topic clause carries few categories.
+    assert all(len(g) <= 3 for g in got.values()), got
