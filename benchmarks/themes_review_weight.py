@@ -20,7 +20,7 @@ import numpy as np
 
 from pipelines.config import Settings
 from pipelines.themes import classifier as clf_mod
-from pipelines.themes.context import get_embedder, themes_dir
+from pipelines.themes.context import classifier_embedder, themes_dir
 from pipelines.themes.model import load_config, load_taxonomy
 
 # (clause a reviewer recodes, its near-duplicate)
@@ -40,7 +40,7 @@ def main() -> int:
     settings = Settings.from_env()
     cfg = load_config(themes_dir(settings) / "config.yaml")
     categories = load_taxonomy(themes_dir(settings) / "taxonomy.yaml")
-    embedder = get_embedder(settings, cfg)
+    embedder = classifier_embedder(settings, cfg)
     files = clf_mod.training_files(cfg, themes_dir(settings), settings.home / "models" / "themes")
     coded, cmap = clf_mod.read_training(files)
     t0 = time.perf_counter()

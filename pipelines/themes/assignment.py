@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.config import Settings
-from pipelines.themes.context import Context, embeddings_for, insert_run, outlier_share, scorer
+from pipelines.themes.context import Context, category_scores, embeddings_for, insert_run, outlier_share
 from pipelines.themes.model import assign_within_categories, clause_categories, secondary_themes
 from pipelines.themes.noncontent import NonContent
 from pipelines.themes.registry import centroid_matrix, read_registry, remap
@@ -96,7 +96,7 @@ def _assign(ctx: Context, pending: pd.DataFrame, active: pd.DataFrame) -> tuple[
     cents = centroid_matrix(active, ctx.embedder.dim)
     cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
     theme_cat = np.array([cat_pos.get(c, -1) for c in active["category_id"].fillna("")], dtype=int)
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings, ctx.reviewed).scores(emb, texts)
+    cat_scores = category_scores(ctx, emb, hashes, texts)
     clause_cat = clause_categories(cat_scores, float(cfg["taxonomy"]["clause_min_score"]))
     best, sim = assign_within_categories(emb, clause_cat, cents, theme_cat, float(cfg["outliers"]["assign_threshold"]))
     method = np.where(best >= 0, "centroid", "outlier").astype(object)

@@ -1,4 +1,4 @@
-"""Few-shot category classifier: one logistic regression per taxonomy category on MiniLM embeddings.
+"""Few-shot category classifier: one logistic regression per taxonomy category on frozen sentence embeddings.
 
 Training data: every category's name and examples in ``taxonomy.yaml`` (positives for that
 category) plus the project-coded comments in ``models/themes/eval/themes_labelled.jsonl``, whose
@@ -13,6 +13,8 @@ on the coded comments), so a clause carries every category whose probability pas
 threshold (multi-label). The classifier exposes the :class:`~pipelines.themes.model.TaxonomyScorer`
 interface (``scores``) with scores scaled so that 0.5 is the category's threshold.
 
+The encoder of the features is ``classifier.encoder`` (:mod:`pipelines.themes.encoders`: MiniLM,
+bge-small int8 ONNX or both concatenated); its name and model-file sha256 go into the manifest.
 The fitted weights are saved with safetensors plus a JSON manifest under
 ``models/themes/build/classifier`` and rebuilt when the taxonomy, the coded set, the map, the
 settings or the encoder change (training takes seconds).
@@ -24,7 +26,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,8 @@ class CategoryClassifier:
     thresholds: np.ndarray  # (K,)
     meta: dict[str, Any]
     general: np.ndarray | None = None  # (K,) bool
+    #: the encoder of the features (set by :func:`pipelines.themes.context.scorer`; not saved, its name is)
+    encoder: Embedder | None = field(default=None, repr=False, compare=False)
 
     def proba(self, embeddings: np.ndarray) -> np.ndarray:
         """(n, K) probabilities of every category."""
@@ -273,6 +277,9 @@ def train(
     coef, intercept = _fit_weights(emb, data.y, c, data.weight)
     meta = {
         "encoder": embedder.name,
+        # the exact model file (bge's ONNX file; empty for a sentence-transformers folder)
+        "encoder_sha256": str(getattr(embedder, "sha256", "") or ""),
+        "encoder_kind": str(ccfg.get("encoder", "minilm")),
         "c": c,
         "folds": folds,
         "seed": seed,

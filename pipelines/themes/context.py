@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from pipelines.themes.model import (
     Embedder,
     SentenceTransformerEmbedder,
     TaxonomyScorer,
+    ThemesError,
     config_hash,
     load_config,
     taxonomy_hash,
@@ -33,6 +34,10 @@ from pipelines.themes.model import (
 __all__ = [
     "Context",
     "build_dir",
+    "category_scores",
+    "centroid_scorer",
+    "classifier_embedder",
+    "classifier_features",
     "embeddings_for",
     "get_embedder",
     "insert_run",
@@ -68,6 +73,26 @@ def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embed
     return _EMBEDDERS[key]
 
 
+def classifier_embedder(settings: Settings, cfg: dict[str, Any], embedder: Embedder | None = None) -> Embedder:
+    """The encoder of the category classifier's features (``classifier.encoder``; loaded once per process).
+
+    ``minilm`` is ``embedder`` (the stage's own, BERTopic's too); ``bge-small-int8`` and
+    ``minilm+bge`` are described in :mod:`pipelines.themes.encoders`.
+    """
+    from pipelines.themes.encoders import ENCODERS, BgeOnnxEmbedder, ConcatEmbedder
+
+    name = str(cfg["classifier"].get("encoder", "minilm"))
+    if name not in ENCODERS:
+        raise ThemesError(f"classifier.encoder {name!r}: choose one of {', '.join(ENCODERS)}")
+    base = embedder or get_embedder(settings, cfg)
+    if name == "minilm":
+        return base
+    bkey = ("bge-small-int8", int(cfg["embedding"]["batch_size"]))
+    if bkey not in _EMBEDDERS:
+        _EMBEDDERS[bkey] = BgeOnnxEmbedder(batch_size=bkey[1])
+    return _EMBEDDERS[bkey] if name == "bge-small-int8" else ConcatEmbedder(base, _EMBEDDERS[bkey])
+
+
 def scorer(
     categories: list[Category],
     embedder: Embedder,
@@ -83,8 +108,9 @@ def scorer(
     :class:`TaxonomyScorer`.
     """
     use_classifier = settings is not None and bool(cfg["classifier"].get("enabled"))
+    encoder = classifier_embedder(settings, cfg, embedder) if use_classifier and settings is not None else embedder
     key = (
-        embedder.name,
+        encoder.name,
         taxonomy_hash(categories),
         config_hash({"t": cfg["taxonomy"], "c": cfg["classifier"] if use_classifier else None}),
         str(themes_dir(settings)) if use_classifier and settings else "",
@@ -93,12 +119,64 @@ def scorer(
     if key not in _SCORERS:
         if use_classifier and settings is not None:
             shipped = settings.home / "models" / "themes"
-            _SCORERS[key] = load_or_train(
-                categories, embedder, cfg, themes_dir(settings), settings.seed, shipped, reviewed
-            )
+            model = load_or_train(categories, encoder, cfg, themes_dir(settings), settings.seed, shipped, reviewed)
+            model.encoder = encoder
+            _SCORERS[key] = model
         else:
             _SCORERS[key] = TaxonomyScorer(categories, embedder, cfg)
     return _SCORERS[key]
+
+
+def category_scores(ctx: Context, emb: np.ndarray, hashes: list[str], texts: list[str]) -> np.ndarray:
+    """(n, K) category scores of unique clause texts (``emb``: their stage embeddings).
+
+    When the classifier has its own encoder (``classifier.encoder`` other than ``minilm``) its
+    features are computed here, cached in ``enrich.embeddings`` under that encoder's fingerprint
+    the way the stage caches its own.
+    """
+    model = scorer(ctx.categories, ctx.embedder, ctx.cfg, ctx.settings, ctx.reviewed)
+    meta = getattr(model, "meta", None) or {}
+    ctx.classifier = {k: meta[k] for k in ("encoder", "encoder_kind", "encoder_sha256", "key") if k in meta}
+    encoder = getattr(model, "encoder", None) or ctx.embedder
+    feats = classifier_features(ctx.settings, ctx.con, encoder, ctx.embedder, emb, hashes, texts, ctx.progress)
+    return model.scores(feats, texts)
+
+
+def classifier_features(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    encoder: Embedder,
+    embedder: Embedder,
+    emb: np.ndarray,
+    hashes: list[str],
+    texts: list[str],
+    progress: bool = False,
+) -> np.ndarray:
+    """The classifier's features of unique clause texts whose stage embeddings (``embedder``) are ``emb``.
+
+    The stage's own vectors are reused; any other encoder's come from (and go to) the
+    embeddings cache under its fingerprint; a concatenation is built from its parts, so only
+    the parts are cached.
+    """
+    if encoder.name == embedder.name:
+        return emb
+    parts = getattr(encoder, "parts", None)
+    if parts:
+        halves = [classifier_features(settings, con, p, embedder, emb, hashes, texts, progress) for p in parts]
+        return (np.hstack(halves) / np.sqrt(len(halves))).astype(np.float32)
+    return embeddings_for(settings, con, encoder, hashes, texts, progress)[0]
+
+
+def centroid_scorer(
+    categories: list[Category],
+    embedder: Embedder,
+    cfg: dict[str, Any],
+    settings: Settings | None = None,
+    reviewed: tuple[tuple[str, str], ...] = (),
+) -> TaxonomyScorer | CategoryClassifier:
+    """A scorer of vectors in the stage embedder's space (theme centroids), whatever ``classifier.encoder`` is."""
+    same = {**cfg, "classifier": {**cfg["classifier"], "encoder": "minilm"}}
+    return scorer(categories, embedder, same, settings, reviewed)
 
 
 def read_manifest(settings: Settings) -> dict[str, Any] | None:
@@ -126,6 +204,8 @@ class Context:
     progress: bool
     started: datetime
     reviewed: tuple[tuple[str, str], ...] = ()  # reviewers' recodes (clause text, category id)
+    #: the category classifier's encoder (name, kind, model file sha256) and key, for the run record
+    classifier: dict[str, Any] = field(default_factory=dict)
 
 
 def embeddings_for(
@@ -198,6 +278,6 @@ def insert_run(ctx: Context, version: str, refitted: bool, counts: dict[str, Any
             "retired_themes": counts["retired_themes"],
             "kept_themes": counts["kept_themes"],
             "taxonomy_hash": ctx.tax_hash,
-            "details": json.dumps(details, default=str),
+            "details": json.dumps({**details, "classifier": ctx.classifier}, default=str),
         },
     )

@@ -213,13 +213,16 @@ def predict_categories(
     flat = [c for cl in clauses for c in cl]
     owner = np.repeat(np.arange(len(texts)), [len(c) for c in clauses])
     emb = embedder.encode(flat) if flat else np.zeros((0, embedder.dim), dtype=np.float32)
+    # The classifier's features come from its own encoder (``classifier.encoder``) when it has one.
+    features = getattr(classifier, "encoder", None) or embedder
+    feats = emb if features is embedder else features.encode(flat)
     ids = classifier.ids
     pred: list[set[str]] = [set() for _ in texts]
-    for i, labs in zip(owner, classifier.labels(emb, fallback=1e9), strict=True):
+    for i, labs in zip(owner, classifier.labels(feats, fallback=1e9), strict=True):
         pred[i] |= {ids[k] for k in labs}
     empty = [i for i in range(len(texts)) if content[i] and not pred[i]]
     if empty:
-        whole = embedder.encode([texts[i] for i in empty])
+        whole = features.encode([texts[i] for i in empty])
         for i, labs in zip(empty, classifier.labels(whole, float(cfg["classifier"]["fallback_score"])), strict=True):
             pred[i] = {ids[k] for k in labs}
     return pred, content, clauses, owner, emb

@@ -80,6 +80,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "quotes": {"n": 5, "candidates": 40, "diversity": 0.5, "min_words": 4, "max_words": 60},
     "classifier": {
         "enabled": True,
+        "encoder": "minilm",
         "training": [
             {"data": "eval/themes_labelled.jsonl", "map": "eval/category_map.yaml"},
             {"data": "eval/framework_coded.jsonl", "map": "eval/framework_map.yaml"},

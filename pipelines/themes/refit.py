@@ -28,7 +28,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.themes.assignment import assignment_frames, methods, noncontent_rows, secondary, write_assignments
-from pipelines.themes.context import Context, build_dir, embeddings_for, insert_run, outlier_share, scorer
+from pipelines.themes.context import Context, build_dir, category_scores, embeddings_for, insert_run, outlier_share
 from pipelines.themes.model import (
     FitResult,
     KeywordExtractor,
@@ -96,7 +96,7 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     version = f"themes-{ctx.started:%Y%m%dT%H%M%S}-{config_hash({'cfg': cfg, 'seed': ctx.settings.seed})}"
 
     t1 = time.perf_counter()
-    cat_scores = scorer(ctx.categories, ctx.embedder, cfg, ctx.settings, ctx.reviewed).scores(corpus.emb, corpus.texts)
+    cat_scores = category_scores(ctx, corpus.emb, corpus.hashes, corpus.texts)
     clause_cat = clause_categories(cat_scores, float(tcfg["clause_min_score"]))
     fit = _fit(ctx, corpus, cat_scores)
     timings["fit_s"] = round(time.perf_counter() - t1, 2)

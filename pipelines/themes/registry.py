@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.config import Settings
-from pipelines.themes.context import scorer
+from pipelines.themes.context import centroid_scorer, classifier_features, scorer
 from pipelines.themes.labels import phrase_label
 from pipelines.themes.model import (
     NEW_CATEGORY_ID,
@@ -336,6 +336,27 @@ def remap(
     return changed
 
 
+def _member_scores(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    tax_scorer: Any,
+    embedder: Embedder,
+    emb: np.ndarray,
+    hashes: list[str],
+    texts: list[str],
+) -> np.ndarray:
+    """Category scores of member clauses; the classifier's own (cached) features when its encoder is not the stage's."""
+    encoder = getattr(tax_scorer, "encoder", None)
+    if encoder is not None and encoder.name != embedder.name:
+        first = {h: i for i, h in reversed(list(enumerate(hashes)))}
+        unique = list(dict.fromkeys(hashes))
+        rows = [first[h] for h in unique]
+        feats = classifier_features(settings, con, encoder, embedder, emb[rows], unique, [texts[i] for i in rows])
+        pos = {h: i for i, h in enumerate(unique)}
+        emb = feats[[pos[h] for h in hashes]]
+    return tax_scorer.scores(emb, texts)
+
+
 def _remapped_fields(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
@@ -355,7 +376,8 @@ def _remapped_fields(
     ids = registry["theme_id"].tolist()
     if len(members["theme_id"]):
         emb = normalize_rows(np.stack(members["embedding"]))
-        scores = tax_scorer.scores(emb, [str(t) for t in members["clause_text"]])
+        texts = [str(t) for t in members["clause_text"]]
+        scores = _member_scores(settings, con, tax_scorer, embedder, emb, [str(h) for h in members["text_hash"]], texts)
         clause_cat = clause_categories(scores, float(tcfg["clause_min_score"]))
         pos = {t: j for j, t in enumerate(ids)}
         theme_index = np.array([pos.get(t, -1) for t in members["theme_id"]], dtype=int)
@@ -366,7 +388,9 @@ def _remapped_fields(
     rest = registry[~registry["theme_id"].isin(list(fields))].reset_index(drop=True)
     if not rest.empty:
         cents = centroid_matrix(rest, embedder.dim)
-        idx, score, runner = map_to_categories(tax_scorer.scores(cents), float(tcfg["map_threshold"]))
+        # Centroids live in the stage embedder's space: scored by the classifier trained on it.
+        cent_scorer = centroid_scorer(categories, embedder, cfg, settings, reviewed)
+        idx, score, runner = map_to_categories(cent_scorer.scores(cents), float(tcfg["map_threshold"]))
         for j, tid in enumerate(rest["theme_id"]):
             fields[tid] = category_fields(categories, int(idx[j]), float(score[j]), int(runner[j]))
     return fields

