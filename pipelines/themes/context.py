@@ -87,9 +87,9 @@ def classifier_embedder(settings: Settings, cfg: dict[str, Any], embedder: Embed
     base = embedder or get_embedder(settings, cfg)
     if name == "minilm":
         return base
-    bkey = ("bge-small-int8", int(cfg["embedding"]["batch_size"]))
+    bkey = ("bge-small-int8", 0)
     if bkey not in _EMBEDDERS:
-        _EMBEDDERS[bkey] = BgeOnnxEmbedder(batch_size=bkey[1])
+        _EMBEDDERS[bkey] = BgeOnnxEmbedder()
     return _EMBEDDERS[bkey] if name == "bge-small-int8" else ConcatEmbedder(base, _EMBEDDERS[bkey])
 
 

@@ -63,9 +63,7 @@ class BgeOnnxEmbedder(Embedder):
     ONNX file's sha256; ``sha256`` holds all of it for manifests.
     """
 
-    def __init__(
-        self, folder: Path | None = None, batch_size: int = 32, threads: int = 1, max_tokens: int = 256
-    ) -> None:
+    def __init__(self, folder: Path | None = None, workers: int = 2, max_tokens: int = 256) -> None:
         folder = Path(folder) if folder is not None else bge_folder()
         try:
             with gc_paused():
@@ -76,7 +74,8 @@ class BgeOnnxEmbedder(Embedder):
                 "classifier.encoder bge-small-int8 needs onnxruntime and tokenizers: scripts/install.sh"
             ) from exc
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, int(threads))
+        # One thread per run; ``workers`` runs go side by side (ORT releases the GIL in run).
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -86,33 +85,39 @@ class BgeOnnxEmbedder(Embedder):
         self.sha256 = file_sha256(folder / "model.onnx")
         self.name = f"bge-small-en-v1.5-int8:{self.sha256[:10]}"
         self.dim = int(self.session.get_outputs()[0].shape[-1])
-        self.batch_size = batch_size
+        self.workers = max(1, int(workers))
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        """Embed in length-sorted batches (little padding)."""
+        """Embed each text in a run of its own, so its vector depends on its text alone.
+
+        The int8 graph quantises activations dynamically, one scale per input tensor: in a batch,
+        a clause's vector would depend on its companions (600 clauses, batch of 64 against alone:
+        cosine down to 0.985) and a borderline clause could change category between two runs of
+        the same data. One text per run, ``workers`` runs at a time.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not len(texts):
             return out
         encs = self.tokenizer.encode_batch([str(t) for t in texts])
-        order = np.argsort([len(e.ids) for e in encs], kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            out[idx] = self._cls([encs[i] for i in idx])
+        if self.workers == 1:
+            for i, enc in enumerate(encs):
+                out[i] = self._cls(enc)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            for i, vec in enumerate(pool.map(self._cls, encs)):
+                out[i] = vec
         return out
 
-    def _cls(self, encs: list) -> np.ndarray:
-        """Normalised CLS vectors of one batch of tokenizer encodings."""
-        width = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for r, e in enumerate(encs):
-            ids[r, : len(e.ids)] = e.ids
-            mask[r, : len(e.ids)] = 1
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    def _cls(self, enc) -> np.ndarray:  # noqa: ANN001 - a tokenizers.Encoding
+        """Normalised CLS vector of one text's tokenizer encoding (no padding)."""
+        ids = np.asarray([enc.ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        cls = hidden[:, 0, :].astype(np.float32)
-        return cls / np.maximum(np.linalg.norm(cls, axis=1, keepdims=True), 1e-12)
+        cls = hidden[0, 0, :].astype(np.float32)
+        return cls / max(float(np.linalg.norm(cls)), 1e-12)
 
 
 class ConcatEmbedder(Embedder):

