@@ -92,6 +92,14 @@ def test_a_topic_of_clauses_from_several_old_themes_dissolves():
     assert ids[2] == "T0003"
 
 
+def test_member_overlap_outranks_the_centroid_match():
+    # Topic 0 looks like T0001 by its centroid, but all of its clauses were T0002's.
+    previous = PREVIOUS.copy()
+    previous[:4] = 1
+    assert _match(previous)[0] == "T0002"
+    assert _match(previous, {**RCFG, "overlap_first": False})[0] == "T0001"
+
+
 def test_a_refit_keeps_a_clause_on_its_previous_theme_within_the_refit_margin():
     # The shipped config: after a refit a clause stays on its previous (still live, same
     # category) theme unless another is better by more than refit_sticky_margin, wider than
