@@ -4,10 +4,12 @@ Steps of :func:`refit`, each a function below:
 
 1. embed the unique clause texts (cached in ``enrich.embeddings``);
 2. score them against the taxonomy and fit topics (semi-supervised by confident taxonomy labels);
-3. make topics category-pure and match them to the registry (stable ids, new ids, carried themes);
+3. make topics category-pure and match them to the registry (stable ids, new ids, carried themes),
+   by their members' previous themes first, then by centroid; a new theme must be mostly new or
+   unthemed clauses;
 4. settle the assignment by the daily rule (nearest centroid of the clause's category) with a few
-   k-means steps and hysteresis towards each clause's previous theme; themes left too small are
-   dropped, and a registry theme among them is retired;
+   k-means steps and hysteresis towards each clause's previous theme (``refit_sticky_margin``);
+   themes left too small are dropped, and a registry theme among them is retired;
 5. build the registry rows (labels, keywords, quotes, categories) and the assignment rows;
 6. write it all in one transaction, then save the model with safetensors and a ``manifest.json``.
 """
