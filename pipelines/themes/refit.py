@@ -4,10 +4,12 @@ Steps of :func:`refit`, each a function below:
 
 1. embed the unique clause texts (cached in ``enrich.embeddings``);
 2. score them against the taxonomy and fit topics (semi-supervised by confident taxonomy labels);
-3. make topics category-pure and match them to the registry (stable ids, new ids, carried themes);
+3. make topics category-pure and match them to the registry (stable ids, new ids, carried themes),
+   by their members' previous themes first, then by centroid; a new theme must be mostly new or
+   unthemed clauses;
 4. settle the assignment by the daily rule (nearest centroid of the clause's category) with a few
-   k-means steps and hysteresis towards each clause's previous theme; themes left too small are
-   dropped, and a registry theme among them is retired;
+   k-means steps and hysteresis towards each clause's previous theme (``refit_sticky_margin``);
+   themes left too small are dropped, and a registry theme among them is retired;
 5. build the registry rows (labels, keywords, quotes, categories) and the assignment rows;
 6. write it all in one transaction, then save the model with safetensors and a ``manifest.json``.
 """
@@ -104,8 +106,10 @@ def refit(ctx: Context, registry: pd.DataFrame) -> dict[str, Any]:
     t2 = time.perf_counter()
     keywords = KeywordExtractor(corpus.texts, cfg)
     topic_cat = enforce_categories(fit, corpus.emb, clause_cat, ctx.categories, keywords, float(tcfg["new_share"]))
-    theme_of_topic, themes = _seed_themes(ctx, registry, fit, corpus.emb, clause_cat, topic_cat)
-    themes = _drop_empty(corpus.emb, _settle(ctx, corpus, clause_cat, fit, themes))
+    previous = warehouse.run_sql(ctx.con, ctx.settings, "queries/themes/previous_assignments").df()
+    prev_theme = dict(zip(previous["text_hash"], previous["theme_id"], strict=True))
+    theme_of_topic, themes = _seed_themes(ctx, registry, fit, corpus, clause_cat, topic_cat, prev_theme)
+    themes = _drop_empty(corpus.emb, _settle(ctx, corpus, clause_cat, fit, themes, prev_theme))
     themes = _drop_empty(corpus.emb, _refuse_dominated(ctx, corpus, themes, clause_cat))
     method = np.where(
         themes.index < 0, "outlier", np.where(themes.index == themes.pre_index, fit.method_of_doc, "centroid")
@@ -182,16 +186,24 @@ def _seed_themes(
     ctx: Context,
     registry: pd.DataFrame,
     fit: FitResult,
-    emb: np.ndarray,
+    corpus: _Corpus,
     clause_cat: np.ndarray,
     topic_cat: dict[int, int],
+    prev_theme: dict[str, str],
 ) -> tuple[dict[int, str], _Themes]:
-    """Theme ids for the topics (registry matching) and the themes' starting centroids and categories."""
+    """Theme ids for the topics (registry matching) and the themes' starting centroids and categories.
+
+    Each unique text's previous theme (``prev_theme``, by text hash) lets the matching judge a
+    topic by its members as well as by its centroid.
+    """
+    emb = corpus.emb
     topic_ids = sorted(fit.topics)
     cents = centroids_for(fit.topic_of_doc, emb, topic_ids)
     cat_pos = {c.id: k for k, c in enumerate(ctx.categories)}
+    row_of = {} if registry.empty else {t: k for k, t in enumerate(registry["theme_id"])}
+    previous = np.array([row_of.get(prev_theme.get(h), -1) for h in corpus.hashes], dtype=int)
     theme_of_topic, carried = match_to_registry(
-        registry, topic_ids, cents, topic_cat, cat_pos, fit, ctx.cfg["registry"], ctx.embedder.dim
+        registry, topic_ids, cents, topic_cat, cat_pos, fit, ctx.cfg["registry"], ctx.embedder.dim, previous
     )
     theme_ids = sorted(set(theme_of_topic.values()) | set(carried))
     pos = {t: j for j, t in enumerate(theme_ids)}
@@ -213,15 +225,15 @@ def _seed_themes(
     return theme_of_topic, themes
 
 
-def _settle(ctx: Context, corpus: _Corpus, clause_cat: np.ndarray, fit: FitResult, themes: _Themes) -> _Themes:
+def _settle(
+    ctx: Context, corpus: _Corpus, clause_cat: np.ndarray, fit: FitResult, themes: _Themes, prev_theme: dict[str, str]
+) -> _Themes:
     """Final assignment by the daily rule with hysteresis; drops themes under the minimum size.
 
     A small theme survives when it is the only home of its taxonomy category. Up to three
     rounds: each drops the small themes and assigns again.
     """
     rcfg = ctx.cfg["registry"]
-    previous = warehouse.run_sql(ctx.con, ctx.settings, "queries/themes/previous_assignments").df()
-    prev_theme = dict(zip(previous["text_hash"], previous["theme_id"], strict=True))
     pos = {t: j for j, t in enumerate(themes.ids)}
     min_size = max(2, int(round(float(rcfg["min_theme_size_fraction"]) * fit.params.get("min_cluster_size", 4))))
     keep = np.ones(len(themes.ids), dtype=bool)
@@ -260,7 +272,7 @@ def _lloyd(
             theme_cat[live],
             float(ctx.cfg["outliers"]["assign_threshold"]),
             sub_prev,
-            float(rcfg["sticky_margin"]),
+            float(rcfg["refit_sticky_margin"]),
         )
         index = np.where(sub >= 0, live[np.maximum(sub, 0)], -1)
         if it < iterations:

@@ -93,11 +93,16 @@ def match_to_registry(
     fit: FitResult,
     rcfg: dict[str, Any],
     dim: int,
+    previous: np.ndarray | None = None,
 ) -> tuple[dict[int, str], dict[str, tuple[np.ndarray, int]]]:
     """Give each new topic a registry id, a new id, or dissolve it into existing themes.
 
     * Hungarian matching on centroid cosine similarity (>= match_threshold), then a split of a
       registry theme (>= absorb_threshold, same category) joins it: the theme keeps id and label.
+    * With ``previous`` (registry row of each unique text's previous theme, -1 when none), an
+      unmatched topic must prove it is new by its members (:func:`_member_verdict`): a topic
+      mostly made of clauses an active theme already held joins that theme when most of its
+      members came from it (a split found by member overlap), else it is dissolved.
     * An unmatched topic is a genuinely new theme only when no active registry theme of its
       category is at least ``dissolve_threshold`` similar; otherwise it is dissolved and its
       clauses go to their nearest themes.
@@ -118,8 +123,19 @@ def match_to_registry(
     # Largest topics first: they take the next free ids in a stable order.
     for i in sorted(range(len(topic_ids)), key=lambda i: (-sizes[topic_ids[i]], topic_ids[i])):
         t = topic_ids[i]
+        verdict = None
+        if previous is not None and len(old_cents) and rcfg.get("new_topic_max_previous") is not None:
+            verdict = _member_verdict(previous[fit.topics[t].members], active & absorb_ok[i], active, rcfg)
+        # Member overlap outranks the centroid match: a topic most of whose clauses one theme held is that theme.
+        if verdict is not None and verdict >= 0 and rcfg["overlap_first"]:
+            theme_of_topic[t] = str(registry["theme_id"].iloc[verdict])
+            continue
         if matched[i] is not None:
             theme_of_topic[t] = str(registry["theme_id"].iloc[matched[i]])
+            continue
+        if verdict is not None:  # not new: it joins the theme its members came from, or dissolves
+            if verdict >= 0:
+                theme_of_topic[t] = str(registry["theme_id"].iloc[verdict])
             continue
         if len(old_cents):
             same = active & absorb_ok[i]
@@ -134,6 +150,23 @@ def match_to_registry(
         if tid not in used:
             carried[tid] = (old_cents[j], cat_pos.get(str(registry["category_id"].iloc[j]), -1))
     return theme_of_topic, carried
+
+
+def _member_verdict(prev: np.ndarray, joinable: np.ndarray, active: np.ndarray, rcfg: dict[str, Any]) -> int | None:
+    """What an unmatched topic is, judged by its members' previous themes (``prev``, -1: none).
+
+    None when fewer than ``new_topic_max_previous`` of its members had an active theme before
+    (mostly new or unthemed clauses: it may be a new theme). Otherwise the topic re-groups old
+    clauses: the registry row most of its members came from (more than ``overlap_share`` of
+    them, and joinable: active and of the topic's category), else -1 (dissolve).
+    """
+    held = prev[prev >= 0]
+    held = held[active[held]]
+    if len(prev) == 0 or len(held) < float(rcfg["new_topic_max_previous"]) * len(prev):
+        return None
+    counts = np.bincount(held, minlength=len(active))
+    j = int(np.argmax(counts))
+    return j if joinable[j] and counts[j] > float(rcfg["overlap_share"]) * len(prev) else -1
 
 
 def _same_category(
