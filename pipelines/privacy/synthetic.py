@@ -57,8 +57,6 @@ HANDWRITTEN_DEV = (
     TEMPLATES_PATH.parents[1] / "eval" / "names_dev_handwritten.jsonl",
     TEMPLATES_PATH.parents[1] / "eval" / "independent1_dev" / "names.jsonl",
     TEMPLATES_PATH.parents[1] / "eval" / "independent2_dev" / "names.jsonl",
-    TEMPLATES_PATH.parents[1] / "eval" / "independent3_dev" / "names.jsonl",
-    TEMPLATES_PATH.parents[1] / "eval" / "independentB_dev" / "names.jsonl",
 )
 # Keep slots added for issue 17's second independent corpus (towns, shops, brands, media): an
 # item sharing a word with any dev corpus text never enters the train split, so the dev figures
