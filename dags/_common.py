@@ -32,7 +32,16 @@ TIMEOUTS = {
     "list_sources": timedelta(minutes=5),
     "ingest_source": timedelta(minutes=30),
     "build_models": timedelta(minutes=15),
-    "enrich": timedelta(hours=1),
+    # Partitioned enrich and embedding: planning and loading hold the warehouse; one partition
+    # (1/FEEDBACK_PARTITIONS of the new records) computes without it.
+    "plan_redaction": timedelta(minutes=20),
+    "redact": timedelta(minutes=45),
+    "plan_scoring": timedelta(minutes=20),
+    "score": timedelta(minutes=45),
+    "load": timedelta(minutes=20),
+    "plan_embedding": timedelta(minutes=20),
+    "embed": timedelta(minutes=45),
+    "load_embeddings": timedelta(minutes=20),
     "themes": timedelta(hours=1, minutes=30),
     "report": timedelta(minutes=20),
 }
@@ -184,6 +193,13 @@ DEFAULT_ARGS = {
     "pool": WRITER_POOL,
 }
 TAGS = ["patient-feedback"]
+# Partition tasks never open the warehouse: they run in Airflow's default pool, side by side.
+COMPUTE_POOL = "default_pool"
+# How a mapped partition task is named in the UI (Partition.as_dict: step, index, count, rows).
+PARTITION_NAME = (
+    "{{ task.op_kwargs['part']['step'] }} {{ task.op_kwargs['part']['index'] + 1 }}"
+    "/{{ task.op_kwargs['part']['count'] }} ({{ task.op_kwargs['part']['rows'] }} rows)"
+)
 
 # Backfill window: feedback dated start..end inclusive (ISO dates). Both empty = whatever is new.
 WINDOW_PARAMS = {

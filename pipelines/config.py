@@ -27,6 +27,10 @@ Environment variables (all optional):
 ``FEEDBACK_PRIVACY_PERSON``    how names are found: ``union`` (rules + the names model built by
                                ``make models``, default) | ``rules`` | ``model``
 ``FEEDBACK_ENCRYPTION_KEY``    AES key for an encrypted warehouse (or ``..._KEY_FILE``)
+``FEEDBACK_WORKERS``           processes that compute the heavy steps' partitions (redaction,
+                               scoring, embedding) in ``feedback run`` (default 1: in-process;
+                               the Airflow DAGs map a task per partition instead; docs/scaling.md)
+``FEEDBACK_PARTITIONS``        partitions per heavy step in the Airflow DAGs (default 4)
 ``FEEDBACK_REPORTING_EXTRACT`` the PHI-free DuckDB file BI tools open, rewritten by every report
                                run (default ``reporting.duckdb`` beside the warehouse; ``off``
                                writes none; docs/bi.md)
@@ -68,6 +72,15 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name}={value!r}: give a whole number of at least 1")
+    return int(value)
+
+
 _OFF = frozenset({"off", "none", "no", "false", "0"})
 
 
@@ -101,6 +114,8 @@ class Settings:
     privacy_person: str = "union"
     encryption_key: str | None = field(default=None, repr=False)
     reporting_extract: Path | None = None
+    workers: int = 1
+    partitions: int = 4
     # Airflow connection id -> SQLAlchemy URL, resolved by the DAG glue at task run time (credentials: never shown).
     source_urls: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -135,6 +150,8 @@ class Settings:
             privacy_person=env.get("FEEDBACK_PRIVACY_PERSON", "union"),
             encryption_key=key,
             reporting_extract=_extract_path(env, warehouse),
+            workers=_positive(env, "FEEDBACK_WORKERS", 1),
+            partitions=_positive(env, "FEEDBACK_PARTITIONS", 4),
         )
 
     def with_(self, **changes: object) -> Settings:

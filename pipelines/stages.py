@@ -152,42 +152,213 @@ def ingest_stage(
     return _run_stage(settings, run_id, "ingest", body)
 
 
-def enrich_stage(settings: Settings, run_id: str, progress: bool = False, force: bool = False) -> dict[str, Any]:
-    """Redact PHI, then score sentiment for comments and clauses (skipped when nothing changed)."""
+def enrich_stage(
+    settings: Settings, run_id: str, progress: bool = False, force: bool = False, workers: int | None = None
+) -> dict[str, Any]:
+    """Redact PHI, then score sentiment for comments and clauses (skipped when nothing changed).
+
+    Both steps are partitioned (:mod:`pipelines.partitions`): ``workers`` processes (default
+    ``settings.workers``; 1 computes in this process) redact, then score, the partitions.
+    """
+    n = settings.workers if workers is None else max(1, workers)
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         from pipelines.privacy import stage as privacy
         from pipelines.sentiment import stage as sentiment
 
-        redaction = privacy.redact_pending(settings, con, progress=progress)
-        scoring = sentiment.score_pending(settings, con, progress=progress)
-        return {
-            "rows_in": redaction["redacted"],
-            "rows_out": scoring["scored"],
-            "redactor_version": redaction["redactor_version"],
-            "redactor": redaction.get("redactor"),
-            "sentiment_model_version": scoring["model_version"],
-            "clauses": scoring.get("clauses", 0),
-        }
+        redaction = privacy.redact_pending(settings, con, progress=progress, run_id=run_id, workers=n)
+        scoring = sentiment.score_pending(settings, con, progress=progress, run_id=run_id, workers=n)
+        return _enrich_summary(redaction, scoring)
 
     return _run_stage(
         settings, run_id, "enrich", body, needs_con=True, watch=lambda: changes.enrich_watch(settings), force=force
     )
 
 
-def themes_stage(
-    settings: Settings, run_id: str, refit: bool | None = None, progress: bool = False, force: bool = False
-) -> dict[str, Any]:
-    """Assign themes to informative clauses (refitting BERTopic when due), then insights.
+def _enrich_summary(redaction: dict[str, Any], scoring: dict[str, Any]) -> dict[str, Any]:
+    summary = {
+        "rows_in": redaction["redacted"],
+        "rows_out": scoring["scored"],
+        "redactor_version": redaction["redactor_version"],
+        "redactor": redaction.get("redactor"),
+        "sentiment_model_version": scoring["model_version"],
+        "clauses": scoring.get("clauses", 0),
+    }
+    work = {k: v["partitions"] for k, v in (("redact", redaction), ("score", scoring)) if v.get("partitions")}
+    if work:
+        summary["partitions"] = work
+    return summary
 
-    Skipped when nothing it reads changed and no refit is asked for or due.
+
+# --------------------------------------------------------------------------------------
+# Partitioned enrich for the Airflow DAG: plan -> mapped partitions -> load (docs/scaling.md)
+# --------------------------------------------------------------------------------------
+def _plan_file(settings: Settings, run_id: str) -> Path:
+    """Where a partitioned enrich keeps its state between tasks (beside its partitions)."""
+    return settings.warehouse.parent / "partitions" / run_id / "enrich.json"
+
+
+def _save_plan(settings: Settings, run_id: str, plan: dict[str, Any]) -> None:
+    path = _plan_file(settings, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps(plan, default=str), encoding="utf-8")
+    os.replace(temp, path)
+
+
+def _load_plan(settings: Settings, run_id: str) -> dict[str, Any]:
+    path = _plan_file(settings, run_id)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"enrich of run {run_id} has no readable plan at {path}: run its plan task first") from exc
+
+
+def enrich_plan(settings: Settings, run_id: str, force: bool = False) -> list[dict[str, Any]]:
+    """First task of a partitioned enrich: skip when nothing changed, else plan the redaction partitions.
+
+    Returns the partitions for Airflow to map (``Partition.as_dict``; none when skipped: the
+    stage is then recorded as skipped). The plan's state goes beside them for the next tasks.
     """
+    from pipelines.privacy import stage as privacy
+
+    started = datetime.now(UTC)
+    with warehouse.run_lock(settings), warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        if not force:
+            state = changes.last_state(con, settings, "enrich")
+            watching = changes.enrich_watch(settings)
+            if state is not None and state.fingerprint == changes.fingerprint(con, settings, watching):
+                summary = _carried(state)
+                if summary is not None:
+                    _start(con, settings, run_id, "enrich", started)
+                    _finish(con, settings, run_id, "enrich", summary, None)
+                    _save_plan(settings, run_id, {"skipped": summary})
+                    return []
+        parts, versions = privacy.plan_redaction(settings, con, run_id, settings.partitions)
+    plan = {"started_at": started.isoformat(), "redact": [p.as_dict() for p in parts], "redaction": versions}
+    _save_plan(settings, run_id, plan)
+    return plan["redact"]
+
+
+def enrich_middle(settings: Settings, run_id: str) -> list[dict[str, Any]]:
+    """Load the redaction partitions, then plan the scoring partitions (returned for Airflow to map)."""
+    from pipelines import partitions
+    from pipelines.privacy import stage as privacy
+    from pipelines.sentiment import stage as sentiment
+
+    plan = _load_plan(settings, run_id)
+    if "skipped" in plan:
+        return []
+    parts = [partitions.Partition.from_dict(p) for p in plan["redact"]]
+    with warehouse.run_lock(settings), warehouse.connect(settings) as con:
+        try:
+            redacted = privacy.load_redactions(settings, con, parts)
+            plan["redaction"] = {**plan["redaction"], "redacted": redacted}
+            if parts:
+                plan["redaction"]["partitions"] = partitions.stats(parts)
+            scoring, plan["model_version"] = sentiment.plan_scoring(settings, con, run_id, settings.partitions)
+        except BaseException as exc:
+            _record_failed(con, settings, run_id, "enrich", plan, exc)
+            raise
+    plan["score"] = [p.as_dict() for p in scoring]
+    _save_plan(settings, run_id, plan)
+    partitions.clear(settings, run_id, privacy.STEP)
+    return plan["score"]
+
+
+def enrich_finish(settings: Settings, run_id: str) -> dict[str, Any]:
+    """Load the scoring partitions and record the enrich stage (its start is the plan's); its summary."""
+    from pipelines import partitions
+    from pipelines.sentiment import stage as sentiment
+
+    plan = _load_plan(settings, run_id)
+    if "skipped" in plan:
+        partitions.clear(settings, run_id)
+        return plan["skipped"]
+    parts = [partitions.Partition.from_dict(p) for p in plan.get("score", [])]
+    with warehouse.run_lock(settings), warehouse.connect(settings) as con:
+        try:
+            if "model_version" not in plan:
+                raise RuntimeError(f"enrich of run {run_id}: the scoring plan task did not run")
+            scoring = {**sentiment.load_scores(settings, con, parts), "model_version": plan["model_version"]}
+            if parts:
+                scoring["partitions"] = partitions.stats(parts)
+            summary = _enrich_summary(plan["redaction"], scoring)
+            summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
+            fingerprint = changes.fingerprint(con, settings, changes.enrich_watch(settings))
+            changes.record(con, settings, "enrich", fingerprint, run_id, summary)
+        except BaseException as exc:
+            _record_failed(con, settings, run_id, "enrich", plan, exc)
+            raise
+        _start(con, settings, run_id, "enrich", datetime.fromisoformat(plan["started_at"]))
+        _finish(con, settings, run_id, "enrich", summary, None)
+    partitions.clear(settings, run_id)
+    return summary
+
+
+def _record_failed(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    stage: str,
+    plan: dict[str, Any],
+    exc: BaseException,
+) -> None:
+    """A partitioned stage's load failed: record the stage as failed and forget its fingerprint."""
+    with contextlib.suppress(duckdb.Error):
+        _start(con, settings, run_id, stage, datetime.fromisoformat(plan["started_at"]))
+        _finish(con, settings, run_id, stage, {}, exc)
+        changes.forget(con, settings, stage)
+
+
+def embed_plan(settings: Settings, run_id: str) -> list[dict[str, Any]]:
+    """Plan the clause embeddings the theme stage is missing (partitions for Airflow to map)."""
+    from pipelines.themes import embedding
+
+    with warehouse.run_lock(settings), warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+        return [p.as_dict() for p in embedding.plan_embedding(settings, con, run_id, settings.partitions)]
+
+
+def embed_load(settings: Settings, run_id: str, parts: list[dict[str, Any]]) -> int:
+    """Load the embedding partitions into the cache the theme stage reads; returns the vectors loaded."""
+    from pipelines import partitions
+    from pipelines.themes import embedding
+
+    found = [partitions.Partition.from_dict(p) for p in parts]
+    with warehouse.run_lock(settings), warehouse.connect(settings) as con:
+        loaded = embedding.load_embeddings(settings, con, found)
+    for step in sorted({p.step for p in found}):
+        partitions.clear(settings, run_id, step)
+    return loaded
+
+
+def themes_stage(
+    settings: Settings,
+    run_id: str,
+    refit: bool | None = None,
+    progress: bool = False,
+    force: bool = False,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Embed missing clauses (partitioned), assign themes (refitting BERTopic when due), then insights.
+
+    Skipped when nothing it reads changed and no refit is asked for or due. ``workers``
+    processes (default ``settings.workers``) embed the partitions.
+    """
+    n = settings.workers if workers is None else max(1, workers)
 
     def body(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         from pipelines.insights import stage as insights
+        from pipelines.themes import embedding
         from pipelines.themes import stage as themes
 
+        embedded = embedding.embed_pending(settings, con, run_id=run_id, workers=n, progress=progress)
         summary = themes.run_themes(settings, con, run_id, refit=refit, progress=progress)
+        summary["embedded"] = int(summary.get("embedded") or 0) + embedded["embedded"]
+        if embedded.get("partitions"):
+            summary["partitions"] = {"embed": embedded["partitions"]}
         summary["insights"] = insights.run_insights(settings, con, run_id)
         summary.setdefault("rows_in", summary.get("clauses"))
         summary.setdefault("rows_out", summary.get("themed"))
@@ -421,6 +592,7 @@ def run_all(
     lock_timeout: float | None = None,
     on_wait: Callable[[str], None] | None = None,
     force: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Run every stage in order: ingest -> enrich -> themes -> report, holding the warehouse throughout.
 
@@ -435,6 +607,7 @@ def run_all(
         lock_timeout: seconds to wait for another run holding the warehouse (see :func:`warehouse.run_lock`).
         on_wait: told, in words, when this run has to wait for another one.
         force: run enrich, themes and report even when nothing they read changed.
+        workers: processes computing the heavy steps' partitions (default ``settings.workers``).
 
     Raises:
         RunIncomplete: after the reports, when one or more sources failed to ingest.
@@ -452,8 +625,8 @@ def run_all(
             failures = exc.failures or {"ingest": str(exc)}
             log.error("ingest failed for %s; enriching and reporting the other sources", ", ".join(failures))
             out["ingest"] = {"batches": [r.as_dict() for r in exc.results if r.status != "skipped"], "error": str(exc)}
-        out["enrich"] = enrich_stage(settings, run_id, progress=progress, force=force)
-        out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress, force=force)
+        out["enrich"] = enrich_stage(settings, run_id, progress=progress, force=force, workers=workers)
+        out["themes"] = themes_stage(settings, run_id, refit=refit, progress=progress, force=force, workers=workers)
         out["report"] = report_stage(settings, run_id, period=period, force=force)
     if failures:
         raise RunIncomplete(f"{len(failures)} source(s) failed to ingest: {', '.join(failures)}", out, failures)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipelines.cli.pipeline import DEFAULT_WAIT, Force, Wait
+from pipelines.cli.pipeline import DEFAULT_WAIT, Force, Wait, Workers
 
 console = Console()
 
@@ -32,6 +32,7 @@ def themes(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     wait: Wait = DEFAULT_WAIT,
     force: Force = False,
+    workers: Workers = None,
 ) -> None:
     """Assign themes to informative comment clauses (BERTopic + taxonomy), then compute insights.
 
@@ -45,7 +46,9 @@ def themes(
 
     settings = get_settings()
     with _holding(settings, wait):
-        summary = run.themes_stage(settings, run.new_run_id(), refit=refit, progress=progress, force=force)
+        summary = run.themes_stage(
+            settings, run.new_run_id(), refit=refit, progress=progress, force=force, workers=workers
+        )
     console.print_json(data=summary, default=str)
 
 

@@ -106,6 +106,19 @@ def test_mapped_ingest_tasks_are_named_after_their_source(dagbag):
     assert task.map_index_template == "{{ task.op_kwargs['source'] }}"
 
 
+def test_mapped_partition_tasks_are_named_after_their_partition(dagbag, common):
+    import jinja2
+
+    from pipelines.partitions import Partition
+
+    for dag_id, task_id in (("feedback_enrich", "redact"), ("feedback_enrich", "score"), ("feedback_themes", "embed")):
+        task = dagbag.dags[dag_id].get_task(task_id)
+        assert task.map_index_template == common.PARTITION_NAME, task_id
+    part = Partition("redact", "run", 2, 4, 1234, "/tmp/x")
+    op = type("Op", (), {"op_kwargs": {"part": part.as_dict()}})
+    assert jinja2.Template(common.PARTITION_NAME).render(task=op) == "redact 3/4 (1234 rows)"
+
+
 def test_backfill_window_params(dagbag, common):
     params = dagbag.dags["feedback_ingest"].params
     assert params["start"] is None and params["end"] is None

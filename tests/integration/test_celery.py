@@ -333,6 +333,25 @@ def test_mapped_ingest_tasks_are_named_after_their_source(celery_run):
     assert [n for (n,) in names] == ["demo_complaints", "demo_fft", "demo_nps", "demo_suggestion_box"]
 
 
+def test_partition_tasks_ran_mapped_on_the_workers_and_left_no_partition_files(celery_run):
+    """Redaction and scoring ran as one mapped task per Parquet partition, loaded once, files removed."""
+    rows = _query(
+        celery_run["db"],
+        "select task_id, rendered_map_index, hostname from task_instance where task_id in ('redact', 'score', 'embed')"
+        " order by task_id, map_index",
+    )
+    by_task: dict[str, list[str]] = {}
+    for task_id, name, _host in rows:
+        by_task.setdefault(task_id, []).append(name)
+    assert len(by_task["redact"]) >= 2 and len(by_task["score"]) >= 2, by_task
+    count = len(by_task["redact"])
+    assert [n.split(" (")[0] for n in by_task["redact"]] == [f"redact {i + 1}/{count}" for i in range(count)]
+    if not SHORT_CHAIN:
+        assert by_task.get("embed"), by_task
+    warehouse_dir = Path(celery_run["env"]["FEEDBACK_WAREHOUSE"]).parent
+    assert not (warehouse_dir / "partitions").exists() or not any((warehouse_dir / "partitions").rglob("*.parquet"))
+
+
 def test_task_logs_hold_no_patient_text(celery_run):
     texts = _patient_texts(Path(celery_run["env"]["FEEDBACK_DATA_DIR"]) / "demo")
     assert len(texts) > 50  # the check below has something to find

@@ -421,7 +421,15 @@ def test_score_pending_writes_comments_and_clauses(tmp_path, monkeypatch):
                 [fid, fid, question, text, rating, now],
             )
             con.execute("insert into enrich.redactions values (?, 'h', ?, '{}', 'r1', ?)", [fid, text, now])
-        assert score_pending(settings, con) == {"scored": 3, "clauses": 3, "model_version": "fake-1"}
+        first = score_pending(settings, con)
+        assert {k: first[k] for k in ("scored", "clauses", "model_version")} == {
+            "scored": 3,
+            "clauses": 3,
+            "model_version": "fake-1",
+        }
+        # Computed as one partition in this process; its files are gone once loaded.
+        assert (first["partitions"]["partitions"], first["partitions"]["rows"]) == (1, 3)
+        assert not (tmp_path / "partitions").exists()
         sentiment = con.execute(
             "select feedback_id, label3, is_informative, is_mixed, model_version from enrich.sentiment order by 1"
         ).fetchall()
