@@ -32,6 +32,7 @@ import csv
 import io
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,7 @@ class Step:
     stages: dict[str, float] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
     returncode: int = 0
+    peak_rss_mb: float = 0.0  # largest resident set of any child so far (the full run is the largest)
 
 
 def _env(work: Path) -> dict[str, str]:
@@ -153,7 +155,8 @@ def run(work: Path, name: str, *extra: str) -> Step:
         text=True,
         timeout=7200,
     )
-    step = Step(name, time.perf_counter() - started, returncode=proc.returncode)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    step = Step(name, time.perf_counter() - started, returncode=proc.returncode, peak_rss_mb=peak)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
         return step
@@ -286,7 +289,11 @@ def main(argv: list[str] | None = None) -> int:
             if name == "1% increment":
                 added = append(work / "data" / "demo", held)
             steps.append(run(work, name))
-            print(f"{name}: {steps[-1].seconds:.1f} s {steps[-1].stages} {steps[-1].outcomes}", flush=True)
+            last = steps[-1]
+            print(
+                f"{name}: {last.seconds:.1f} s {last.stages} {last.outcomes} peak RSS so far {last.peak_rss_mb:.0f} MB",
+                flush=True,
+            )
             if name == "full" and args.check:
                 start = work / "start"
                 start.mkdir()

@@ -72,11 +72,13 @@ TARGETS: dict[str, tuple[str, str]] = {
     "reports": ("pipelines.report", "write_reports"),
     "models": ("pipelines.warehouse", "refresh_models"),  # what every stage (and build_models) calls
 }
-# Logs that gain rows with every run by design (one row per stage or run); every other relation
-# must count exactly as in a clean run.
+# Logs that gain rows with every run by design (one row per stage or run), and the scan's memory of
+# clean texts (every report a run wrote, earlier deliveries' too); every other relation must count
+# exactly as in a clean run.
 RUN_LOGS = frozenset(
     {
         "ops.stage_runs",
+        "ops.scan_clean",
         "enrich.theme_runs",
         "enrich.insight_runs",
         "reporting.rpt_run_status",

@@ -34,6 +34,7 @@ import json
 import os
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -56,10 +57,14 @@ __all__ = [
     "read_outputs",
     "run",
     "stats",
+    "sweep",
     "write_outputs",
 ]
 
 _KEY_NAME = "feedback_partitions"
+# A run's partition folder untouched for this long belongs to a run that died (kill -9, a lost
+# worker): well past every partition task's timeout and retries. The next plan removes it.
+STALE_SECONDS = 6 * 3600
 
 
 class PartitionError(RuntimeError):
@@ -140,6 +145,7 @@ def plan(
     A step planned again in the same run replaces what an earlier plan wrote (its folder is
     emptied first). Empty partitions are not written. Returns the partitions in index order.
     """
+    sweep(settings)
     target = folder(settings, run_id, step)
     shutil.rmtree(target, ignore_errors=True)
     if rows.empty:
@@ -215,6 +221,26 @@ def clear(settings: Settings, run_id: str, step: str | None = None) -> None:
         run_folder.rmdir()
     with contextlib.suppress(OSError):
         run_folder.parent.rmdir()
+
+
+def sweep(settings: Settings, older_than: float = STALE_SECONDS) -> list[str]:
+    """Remove partition folders of runs that died: nothing in them changed for ``older_than`` seconds.
+
+    They hold patient text, so they do not stay behind. Returns the run ids removed.
+    """
+    root = settings.warehouse.parent / "partitions"
+    if not root.is_dir():
+        return []
+    now = time.time()
+    removed = []
+    for run_folder in root.iterdir():
+        if not run_folder.is_dir():
+            continue
+        newest = max((p.stat().st_mtime for p in run_folder.rglob("*")), default=run_folder.stat().st_mtime)
+        if now - newest > older_than:
+            shutil.rmtree(run_folder, ignore_errors=True)
+            removed.append(run_folder.name)
+    return removed
 
 
 def run(

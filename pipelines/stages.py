@@ -235,7 +235,11 @@ def enrich_plan(settings: Settings, run_id: str, force: bool = False) -> list[di
                     _finish(con, settings, run_id, "enrich", summary, None)
                     _save_plan(settings, run_id, {"skipped": summary})
                     return []
-        parts, versions = privacy.plan_redaction(settings, con, run_id, settings.partitions)
+        try:
+            parts, versions = privacy.plan_redaction(settings, con, run_id, settings.partitions)
+        except BaseException as exc:  # e.g. the names model is not built: recorded, as the stage would be
+            _record_failed(con, settings, run_id, "enrich", {"started_at": started.isoformat()}, exc)
+            raise
     plan = {"started_at": started.isoformat(), "redact": [p.as_dict() for p in parts], "redaction": versions}
     _save_plan(settings, run_id, plan)
     return plan["redact"]
@@ -316,9 +320,14 @@ def embed_plan(settings: Settings, run_id: str) -> list[dict[str, Any]]:
     """Plan the clause embeddings the theme stage is missing (partitions for Airflow to map)."""
     from pipelines.themes import embedding
 
+    started = datetime.now(UTC).isoformat()
     with warehouse.run_lock(settings), warehouse.connect(settings) as con:
         warehouse.apply_schema(con, settings)
-        return [p.as_dict() for p in embedding.plan_embedding(settings, con, run_id, settings.partitions)]
+        try:
+            return [p.as_dict() for p in embedding.plan_embedding(settings, con, run_id, settings.partitions)]
+        except BaseException as exc:  # recorded as the theme stage's failure: it cannot run without them
+            _record_failed(con, settings, run_id, "themes", {"started_at": started}, exc)
+            raise
 
 
 def embed_load(settings: Settings, run_id: str, parts: list[dict[str, Any]]) -> int:
@@ -327,8 +336,13 @@ def embed_load(settings: Settings, run_id: str, parts: list[dict[str, Any]]) -> 
     from pipelines.themes import embedding
 
     found = [partitions.Partition.from_dict(p) for p in parts]
+    started = datetime.now(UTC).isoformat()
     with warehouse.run_lock(settings), warehouse.connect(settings) as con:
-        loaded = embedding.load_embeddings(settings, con, found)
+        try:
+            loaded = embedding.load_embeddings(settings, con, found)
+        except BaseException as exc:
+            _record_failed(con, settings, run_id, "themes", {"started_at": started}, exc)
+            raise
     for step in sorted({p.step for p in found}):
         partitions.clear(settings, run_id, step)
     return loaded
@@ -446,6 +460,7 @@ def report_stage(
             guard=guard,
         )
         written += report.write_extract(settings, con, run_id, period, guard=guard)  # for BI tools (docs/bi.md)
+        guard.remember_clean()  # the next run scans only texts it has not seen
         if guard.blocked:
             raise exports.ExportBlocked(guard.blocked, written=len(written))
         return {"rows_out": len(written), "files": [str(p) for p in written]}

@@ -17,7 +17,14 @@ redactor itself (``models/privacy/recognizers.yaml``):
   for the whole scan (``python -m benchmarks.export_scan``; docs/reports.md, "Safety").
 
 A hit blocks the file (:class:`pipelines.exports.ExportBlocked`); what is recorded is where and
-what (file, column, kind, count), never the value. :class:`ExportScan` is the guard the report
+what (file, column, kind, count), never the value.
+
+**Texts found clean are remembered** (``ops.scan_clean``: a 128-bit digest of the text and the
+scanner's :func:`scanner_version`, never the text), so a report run after a small increment scans
+only the texts it has not seen: on 10,000 records the three reports and the extract hold ~40,000
+distinct texts, a few seconds of every run. A text with a finding is never remembered, and any
+change to the recognizers, name lists, privacy code, allow-list or library versions changes the
+version and starts from nothing. :class:`ExportScan` is the guard the report
 stage hands to the writers (``pipelines.exports.ExportGuard``): it scans, records each blocked
 file in ``ops.export_blocks`` (shown on the run-status page and by ``feedback status``), and
 keeps the list so the stage can end non-zero once the other files are written.
@@ -25,6 +32,7 @@ keeps the list so the stage can end non-zero once the other files are written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -79,6 +87,11 @@ class TextScanner:
 
     def __init__(self, allow_list: Iterable[str] = (), person: bool = True, config_path: Path | None = None) -> None:
         from pipelines.privacy import engine
+
+        #: digests of texts known clean (loaded by :class:`ExportScan` for this scanner's version)
+        self.known_clean: set[str] = set()
+        #: digests of texts found clean by this scanner that were not known before
+        self.new_clean: set[str] = set()
         from pipelines.privacy.patterns import compile_patterns
         from pipelines.privacy.redactor import _allow_regex, load_config
 
@@ -105,7 +118,13 @@ class TextScanner:
         """How many identifiers of each kind ``text`` holds (empty for clean text)."""
         found = self._cache.get(text)
         if found is None:
-            found = self._scan(text)
+            key = digest(text)
+            if key in self.known_clean:
+                found = Counter()
+            else:
+                found = self._scan(text)
+                if not found:
+                    self.new_clean.add(key)
             if len(self._cache) < _CACHE_MAX:
                 self._cache[text] = found
         return found
@@ -148,6 +167,34 @@ class TextScanner:
                 if r.score >= self._threshold
             ]
         return out
+
+
+def digest(text: str) -> str:
+    """The first 128 bits of the text's sha256, in hex: how a clean text is remembered."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def scanner_version(allow_list: Iterable[str], config_path: Path | None = None) -> str:
+    """Everything the scan's answer depends on: recognizer YAML, name lists, privacy code, allow-list, libraries."""
+    from importlib import metadata
+
+    from pipelines.privacy.redactor import DEFAULT_CONFIG_PATH
+
+    config = Path(config_path or DEFAULT_CONFIG_PATH)
+    h = hashlib.sha256()
+    files = [config, *sorted((config.parent / "names").rglob("*")), *sorted(Path(__file__).parent.glob("*.py"))]
+    for path in files:
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted({a.strip() for a in allow_list if a and str(a).strip()}):
+        h.update(name.encode() + b"\0")
+    for package in ("presidio-analyzer", "phonenumbers", "faker", "spacy"):
+        try:
+            h.update(f"{package}=={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(package.encode())
+    h.update(",".join(KINDS).encode())
+    return f"scan-{h.hexdigest()[:16]}"
 
 
 def _person_finder(cfg: dict[str, Any], stop_words: Iterable[str]) -> Any:
@@ -225,9 +272,14 @@ class ExportScan:
         self.settings = settings
         self.con = con
         self.run_id = run_id
+        self.version: str | None = None
         if scanner is None:
             allow = [r[0] for r in warehouse.run_sql(con, settings, "queries/privacy/allow_list").fetchall()]
             scanner = TextScanner(allow_list=allow)
+            if record:  # texts this scanner version found clean in earlier runs are not scanned again
+                self.version = scanner_version(allow)
+                known = warehouse.run_sql(con, settings, "queries/privacy/scan_clean", {"version": self.version})
+                scanner.known_clean = {r[0] for r in known.fetchall()}
         self.scanner = scanner
         self.root = root
         self.record = record
@@ -256,6 +308,18 @@ class ExportScan:
                 ", ".join(f"{f.column}: {f.kind} x{f.count}" for f in findings),
             )
         return findings
+
+    def remember_clean(self) -> int:
+        """Store the digests of texts found clean this run (none without a version); returns how many."""
+        fresh = self.scanner.new_clean - self.scanner.known_clean
+        if self.version is None or not fresh:
+            return 0
+        frame = pd.DataFrame({"text_digest": sorted(fresh)})
+        with warehouse.registered(self.con, incoming_scan_clean=frame):
+            params = {"version": self.version, "now": datetime.now(UTC)}
+            warehouse.run_sql(self.con, self.settings, "queries/privacy/record_scan_clean", params)
+        self.scanner.known_clean |= fresh
+        return len(fresh)
 
     def _record(self, findings: list[Finding]) -> None:
         frame = pd.DataFrame(

@@ -287,3 +287,64 @@ def test_list_cells_json_quotes_and_timings_are_not_identifiers(scanner, tmp_pat
     frame.loc[0, "quotes"] = '["The aftercare advice was vague.", "Call me on 07700 900123."]'
     with pytest.raises(ExportBlocked):
         exports.write_csv(_export_frame(frame), tmp_path / "again.csv", guard=ScanGuard(scanner))
+
+
+def _warehouse_settings(tmp_path: Path):  # noqa: ANN202
+    from pipelines import warehouse
+    from pipelines.config import Settings
+
+    settings = Settings.from_env(
+        {
+            "FEEDBACK_HOME": str(ROOT),
+            "FEEDBACK_SQL_DIR": str(ROOT / "sql"),
+            "FEEDBACK_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        }
+    )
+    with warehouse.connect(settings) as con:
+        warehouse.apply_schema(con, settings)
+    return settings
+
+
+def test_texts_found_clean_are_not_scanned_again_and_identifiers_always_are(tmp_path, monkeypatch):
+    from pipelines import warehouse
+    from pipelines.privacy.scan import ExportScan, TextScanner
+
+    settings = _warehouse_settings(tmp_path)
+    cells = {"comment": [*CLEAN[:6], PLANTED["PHONE"], PLANTED["PERSON"]]}
+    with warehouse.connect(settings) as con:
+        first = ExportScan(settings, con, "run1")
+        assert {f.kind for f in first.check(tmp_path / "a.csv", cells)} == {"PHONE", "PERSON"}
+        assert first.remember_clean() == 6
+        stored = con.execute("select count(*), count(distinct scanner_version) from ops.scan_clean").fetchone()
+        texts = con.execute("select text_digest from ops.scan_clean").fetchall()
+
+        scanned: list[str] = []
+        real = TextScanner._scan
+        monkeypatch.setattr(TextScanner, "_scan", lambda self, text: scanned.append(text) or real(self, text))
+        second = ExportScan(settings, con, "run2")
+        new = "the new ward is lovely"
+        found = second.check(tmp_path / "a.csv", {"comment": [*cells["comment"], new]})
+        assert {f.kind for f in found} == {"PHONE", "PERSON"}  # identifiers are found (and held back) every time
+        assert sorted(scanned) == sorted([PLANTED["PHONE"], PLANTED["PERSON"], new])  # the clean six are not re-read
+        assert second.remember_clean() == 1
+    assert stored == (6, 1)
+    assert all(len(d) == 32 and d not in " ".join(CLEAN) for (d,) in texts)  # digests, never the text
+
+
+def test_a_new_allow_list_or_recognizer_set_scans_everything_again(tmp_path):
+    from pipelines import warehouse
+    from pipelines.privacy.scan import ExportScan, scanner_version
+
+    settings = _warehouse_settings(tmp_path)
+    assert scanner_version(["North Hospital"]) != scanner_version(["North Hospital", "Ward 7"])
+    assert scanner_version(["North Hospital"]) == scanner_version([" North Hospital", "North Hospital"])
+    yaml_copy = tmp_path / "recognizers.yaml"
+    yaml_copy.write_bytes((ROOT / "models" / "privacy" / "recognizers.yaml").read_bytes() + b"\n# edited\n")
+    assert scanner_version([], yaml_copy) != scanner_version([])
+    with warehouse.connect(settings) as con:
+        scan = ExportScan(settings, con, "run1")
+        scan.check(tmp_path / "a.csv", {"c": CLEAN[:3]})
+        scan.remember_clean()
+        con.execute("update ops.scan_clean set scanner_version = 'scan-older'")
+        again = ExportScan(settings, con, "run2")
+    assert again.scanner.known_clean == set()

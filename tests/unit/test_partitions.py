@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -191,3 +192,33 @@ def test_a_worker_with_another_redactor_refuses_its_partition(settings):
     with pytest.raises(RuntimeError, match="deploy the same code"):
         redact_partition(settings, stale)
     assert not part.is_done()
+
+
+def test_partitions_of_a_run_that_died_are_removed_by_the_next_plan(settings):
+    dead = partitions.plan(settings, "dead-run", "redact", _rows(10), "feedback_id", 2)
+    alive = partitions.plan(settings, "live-run", "redact", _rows(10), "feedback_id", 2)
+    old = time.time() - partitions.STALE_SECONDS - 60
+    for path in [dead[0].input.parent.parent, *dead[0].input.parent.parent.rglob("*")]:
+        os.utime(path, (old, old))
+    partitions.plan(settings, "next-run", "score", _rows(10), "feedback_id", 1)
+    runs = {p.name for p in (settings.warehouse.parent / "partitions").iterdir()}
+    assert runs == {"live-run", "next-run"}  # the dead run's raw text is gone, a running one's kept
+    assert all(p.input.is_file() for p in alive)
+
+
+def test_an_unfinished_partition_fails_the_airflow_enrich_with_the_reason_recorded(settings):
+    """The DAG's load task finds a partition no worker finished: nothing is loaded, the stage is failed."""
+    from pipelines import stages
+
+    _raw_feedback(settings, TEXTS)
+    parts = [Partition.from_dict(p) for p in stages.enrich_plan(settings, "run-a")]
+    assert len(parts) == min(settings.partitions, len(TEXTS)) and sum(p.rows for p in parts) == len(TEXTS)
+    stages_ = __import__("pipelines.privacy.stage", fromlist=["redact_partition"])
+    for part in parts[1:]:  # the first partition's worker died
+        stages_.redact_partition(settings, part)
+    with pytest.raises(PartitionError, match=f"1 of {len(parts)} partitions did not finish"):
+        stages.enrich_middle(settings, "run-a")
+    with warehouse.connect(settings) as con:
+        assert con.execute("select count(*) from enrich.redactions").fetchone()[0] == 0
+        status, message = con.execute("select status, message from ops.stage_runs where run_id = 'run-a'").fetchone()
+    assert status == "failed" and "PartitionError" in message
