@@ -756,3 +756,30 @@ def test_role_and_ward_after_a_name_and_mister(redactor: Redactor) -> None:
     for kept in ("Parking was the worst.", "In April on the ward it was busy", "Hope was the only thing"):
         assert redactor.redact(kept).text == kept
     assert redactor.redact("i am mister Oluwaseun").text == "i am mister [NAME]"
+
+
+def test_accented_names_inside_a_sentence_are_names_but_eponyms_and_foreign_thanks_are_not(redactor: Redactor) -> None:
+    """Corpus D (session 7): the lists and the model miss Polish and Hungarian spellings."""
+    assert redactor.redact("thank you for all you did for Stanisław.").text == "thank you for all you did for [NAME]."
+    assert redactor.redact('he kept asking for "Erzsébet" all night').text == 'he kept asking for "[NAME]" all night'
+    for kept in (
+        "Teşekkürler, the staff were great",  # a thank-you at the start of a sentence
+        "She has Guillain-Barré syndrome and the ward was calm",
+        "My Sjögren's flared up on the ward",
+        "We used to live in Kraków. The clinic near Łódź was fine",
+    ):
+        assert redactor.redact(kept).text == kept, kept
+
+
+def test_a_message_signed_with_a_first_name_alone(redactor: Redactor) -> None:
+    text = "Hi, thanks for the chat yesterday. I've booked the smear for the 21st. Jess"
+    assert redactor.redact(text).text.endswith("the 21st. [NAME]")
+    assert redactor.redact("All good, booked for Monday.\nPriya xx").text == "All good, booked for Monday.\n[NAME] xx"
+    for kept in ("The food was cold. Will", "Parking was hard. May", "Lovely staff, thank you Ward"):
+        assert redactor.redact(kept).text == kept, kept
+
+
+def test_support_worker_abbreviations_and_tiny_nicknames(redactor: Redactor) -> None:
+    assert redactor.redact("Sent to CSW Dimitra to search.").text == "Sent to CSW [NAME] to search."
+    out = redactor.redact("thank you all, especially 'Tiny Tony' the porter").text
+    assert "Tony" not in out and "Tiny" not in out
