@@ -252,17 +252,18 @@ def run(
 ) -> None:
     """Compute every partition not yet done with ``work`` (``"package.module:function"``).
 
-    ``work(settings, partition)`` reads the input and calls :func:`write_outputs`. With
-    ``workers > 1`` partitions run in that many spawned processes, each limited to one thread
-    of torch/ONNX/BLAS so the processes share the cores instead of fighting over them.
+    ``work(settings, partition, progress=...)`` reads the input and calls :func:`write_outputs`.
+    In this process (``workers <= 1``) it shows its own progress bar; with ``workers > 1``
+    partitions run in that many spawned processes, each limited to one thread of
+    torch/ONNX/BLAS so the processes share the cores instead of fighting over them.
     """
     todo = [p for p in parts if not p.is_done()]
     if not todo:
         return
     if workers <= 1 or len(todo) == 1:
         fn = resolve(work)
-        for part in _progress(todo, progress, work):
-            fn(settings, part)
+        for part in todo:
+            fn(settings, part, progress=progress)
         return
     with ProcessPoolExecutor(
         max_workers=min(workers, len(todo)), mp_context=get_context("spawn"), initializer=_single_threaded

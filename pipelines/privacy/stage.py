@@ -152,12 +152,8 @@ def redact_pending(
     parts, versions = plan_redaction(settings, con, run_id, max(1, workers))
     if not parts:
         return {"redacted": 0, "redactor_version": versions["redactor_version"]}
-    try:
-        if workers <= 1:  # in this process: the planner's redactor, with its progress bar
-            for part in parts:
-                redact_partition(settings, part, progress=progress)
-        else:
-            partitions.run(settings, parts, WORK, workers=workers, progress=progress)
+    try:  # in this process (the planner's redactor) or in ``workers`` processes
+        partitions.run(settings, parts, WORK, workers=workers, progress=progress)
         redacted = load_redactions(settings, con, parts)
         summary = {"redacted": redacted, **versions, "partitions": partitions.stats(parts)}
     finally:

@@ -131,11 +131,7 @@ def score_pending(
     if not parts:
         return {"scored": 0, "model_version": version}
     try:
-        if workers <= 1:
-            for part in parts:
-                score_partition(settings, part, progress=progress)
-        else:
-            partitions.run(settings, parts, WORK, workers=workers, progress=progress)
+        partitions.run(settings, parts, WORK, workers=workers, progress=progress)
         loaded = load_scores(settings, con, parts)
         summary = {**loaded, "model_version": version, "partitions": partitions.stats(parts)}
     finally:

@@ -122,11 +122,7 @@ def embed_pending(
     if not parts:
         return {"embedded": 0}
     try:
-        if workers <= 1:
-            for part in parts:
-                embed_partition(settings, part, progress=progress)
-        else:
-            partitions.run(settings, parts, WORK, workers=workers, progress=progress)
+        partitions.run(settings, parts, WORK, workers=workers, progress=progress)
         embedded = load_embeddings(settings, con, parts)
         summary = {"embedded": embedded, "partitions": partitions.stats(parts)}
     finally:

@@ -37,7 +37,7 @@ def _rows(n: int) -> pd.DataFrame:
     return pd.DataFrame({"feedback_id": [f"f{i:05d}" for i in range(n)], "text": [f"comment {i}" for i in range(n)]})
 
 
-def _upper(settings: Settings, part: Partition) -> None:
+def _upper(settings: Settings, part: Partition, progress: bool = False) -> None:
     rows = partitions.read_input(settings, part)
     partitions.write_outputs(settings, part, {"upper": rows.assign(text=rows["text"].str.upper())}, 0.5)
 
