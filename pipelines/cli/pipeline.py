@@ -50,7 +50,8 @@ Workers = Annotated[
         "--workers",
         min=1,
         help="Processes that redact, score and embed the partitions of new records (default FEEDBACK_WORKERS, 1: "
-        "in this process). Each worker loads the models once (~1 GB); on 2 cores, 1 is as fast (docs/scaling.md).",
+        "in this process). Each worker loads the models once (~0.8 GB); on 2 cores, 2 workers saved ~15% "
+        "(docs/scaling.md).",
     ),
 ]
 
