@@ -39,7 +39,8 @@ def key_drivers(
             the outcome columns (fft_category, nps_class).
         mentions: one row per (response_uid, theme_id) with booleans ``negative`` and ``positive``
             and optionally the theme's ``category_id`` (then categories are modelled too).
-        cfg: the ``drivers`` section of the insights config.
+        cfg: the ``drivers`` section of the insights config (``exclude_categories``: themes of
+            these taxonomy categories, the overall verdicts, are not candidate drivers).
         seed: seed of the bootstrap.
 
     Returns:
@@ -51,6 +52,11 @@ def key_drivers(
     mentions = mentions[mentions["response_uid"].isin(responses.index)].copy()
     if "category_id" not in mentions:
         mentions["category_id"] = None
+    # Overall verdicts ("Absolutely shocking", "Excellent service") restate the rating: they are
+    # not causes of it, and would outrank the themes a team can act on.
+    excluded = set(cfg.get("exclude_categories") or [])
+    if excluded:
+        mentions = mentions[~mentions["category_id"].isin(excluded)]
     levels = [("theme", mentions)]
     if mentions["category_id"].notna().any():
         levels.append(("category", category_mentions(mentions)))

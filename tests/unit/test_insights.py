@@ -327,6 +327,31 @@ def test_drivers_recover_the_planted_driver_with_intervals():
     assert set(out["outcome"]) == {"fft_poor"}
 
 
+def test_overall_verdict_themes_are_not_candidate_drivers():
+    """'Absolutely shocking' goes with a poor rating by definition: it restates it, it does not explain it."""
+    responses, mentions = _driver_data()
+    poor = responses.loc[responses["fft_category"] == "negative", "response_uid"]  # nearly every poor one
+    verdict = pd.DataFrame(
+        {"response_uid": poor.iloc[:-5], "theme_id": "SHOCKING", "category_id": "general_criticism", "negative": True}
+    ).assign(positive=False)
+    both = pd.concat([mentions, verdict], ignore_index=True)
+    cfg = _cfg("drivers", outcomes=["fft_poor"], bootstrap_reps=20, scopes=["service"], exclude_categories=[])
+    kept, _ = drivers.key_drivers(responses, both, cfg, seed=1)
+    ed = kept[(kept["level"] == "theme") & (kept["scope"] == "ED")].set_index("theme_id")
+    assert ed["rank"].idxmin() == "SHOCKING"  # without the rule the verdict tops the drivers
+    cfg = _cfg("drivers", outcomes=["fft_poor"], bootstrap_reps=20, scopes=["service"])
+    cfg["exclude_categories"] = ["general_criticism"]
+    out, _ = drivers.key_drivers(responses, both, cfg, seed=1)
+    ed = out[(out["level"] == "theme") & (out["scope"] == "ED")].set_index("theme_id")
+    assert "SHOCKING" not in ed.index and ed["rank"].idxmin() == "WAIT"
+    assert "category:general_criticism" not in set(out["theme_id"])
+
+
+def test_the_shipped_config_leaves_overall_verdicts_out_of_the_drivers(settings):
+    cfg = config.load_config(config.config_path(settings))
+    assert set(cfg["drivers"]["exclude_categories"]) == {"general_praise", "general_criticism"}
+
+
 def test_categories_with_a_single_theme_are_not_modelled_twice():
     responses, mentions = _driver_data()
     cfg = _cfg("drivers", outcomes=["fft_poor"], bootstrap_reps=20, scopes=["all"])

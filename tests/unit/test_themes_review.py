@@ -477,7 +477,7 @@ def test_feedback_themes_still_runs_the_stage_and_lists_the_review_commands(sett
     monkeypatch.setattr(stages, "themes_stage", lambda s, run_id, **kw: calls.append(kw) or {"refitted": kw["refit"]})
     result = CliRunner().invoke(app, ["themes", "--no-refit", "--no-progress", "--wait", "0"])
     assert result.exit_code == 0, result.output
-    assert calls == [{"refit": False, "progress": False, "force": False}]
+    assert calls == [{"refit": False, "progress": False, "force": False, "workers": None}]
     helped = CliRunner().invoke(app, ["themes", "--help"], env={"COLUMNS": "200"})
     assert helped.exit_code == 0 and "export" in helped.output and "import" in helped.output
 
