@@ -56,9 +56,11 @@ __all__ = [
     "read_input",
     "read_outputs",
     "run",
+    "run_folder",
     "stats",
     "sweep",
     "write_outputs",
+    "write_text_atomic",
 ]
 
 _KEY_NAME = "feedback_partitions"
@@ -121,9 +123,14 @@ class Partition:
         return self.marker.is_file()
 
 
+def run_folder(settings: Settings, run_id: str) -> Path:
+    """``<warehouse dir>/partitions/<run_id>``: beside the warehouse, on the same volume."""
+    return settings.warehouse.parent / "partitions" / run_id
+
+
 def folder(settings: Settings, run_id: str, step: str) -> Path:
-    """``<warehouse dir>/partitions/<run_id>/<step>``: beside the warehouse, on the same volume."""
-    return settings.warehouse.parent / "partitions" / run_id / step
+    """``<warehouse dir>/partitions/<run_id>/<step>``: one step's inputs and outputs."""
+    return run_folder(settings, run_id) / step
 
 
 def bucket(keys: pd.Series, count: int) -> pd.Series:
@@ -182,7 +189,7 @@ def write_outputs(settings: Settings, part: Partition, frames: Mapping[str, pd.D
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
-    _atomic_text(part.marker, json.dumps(record, sort_keys=True))
+    write_text_atomic(part.marker, json.dumps(record, sort_keys=True))
 
 
 def read_outputs(settings: Settings, parts: Sequence[Partition], name: str) -> pd.DataFrame:
@@ -215,12 +222,12 @@ def stats(parts: Sequence[Partition]) -> dict[str, Any]:
 
 def clear(settings: Settings, run_id: str, step: str | None = None) -> None:
     """Remove a run's partition files (one step, or all of them); the run folder goes when empty."""
-    run_folder = settings.warehouse.parent / "partitions" / run_id
-    shutil.rmtree(run_folder / step if step else run_folder, ignore_errors=True)
+    root = run_folder(settings, run_id)
+    shutil.rmtree(root / step if step else root, ignore_errors=True)
     with contextlib.suppress(OSError):
-        run_folder.rmdir()
+        root.rmdir()
     with contextlib.suppress(OSError):
-        run_folder.parent.rmdir()
+        root.parent.rmdir()
 
 
 def sweep(settings: Settings, older_than: float = STALE_SECONDS) -> list[str]:
@@ -341,7 +348,9 @@ def _read(settings: Settings, path: Path, what: str) -> pd.DataFrame:
             raise PartitionError(f"{what} cannot be read ({path}): {exc}") from exc
 
 
-def _atomic_text(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` by rename: a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.write_text(text, encoding="utf-8")
     _fsync(temp)

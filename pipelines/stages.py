@@ -195,15 +195,15 @@ def _enrich_summary(redaction: dict[str, Any], scoring: dict[str, Any]) -> dict[
 # --------------------------------------------------------------------------------------
 def _plan_file(settings: Settings, run_id: str) -> Path:
     """Where a partitioned enrich keeps its state between tasks (beside its partitions)."""
-    return settings.warehouse.parent / "partitions" / run_id / "enrich.json"
+    from pipelines import partitions
+
+    return partitions.run_folder(settings, run_id) / "enrich.json"
 
 
 def _save_plan(settings: Settings, run_id: str, plan: dict[str, Any]) -> None:
-    path = _plan_file(settings, run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps(plan, default=str), encoding="utf-8")
-    os.replace(temp, path)
+    from pipelines import partitions
+
+    partitions.write_text_atomic(_plan_file(settings, run_id), json.dumps(plan, default=str))
 
 
 def _load_plan(settings: Settings, run_id: str) -> dict[str, Any]:
@@ -225,16 +225,12 @@ def enrich_plan(settings: Settings, run_id: str, force: bool = False) -> list[di
     started = datetime.now(UTC)
     with warehouse.run_lock(settings), warehouse.connect(settings) as con:
         warehouse.apply_schema(con, settings)
-        if not force:
-            state = changes.last_state(con, settings, "enrich")
-            watching = changes.enrich_watch(settings)
-            if state is not None and state.fingerprint == changes.fingerprint(con, settings, watching):
-                summary = _carried(state)
-                if summary is not None:
-                    _start(con, settings, run_id, "enrich", started)
-                    _finish(con, settings, run_id, "enrich", summary, None)
-                    _save_plan(settings, run_id, {"skipped": summary})
-                    return []
+        summary = None if force else _unchanged(con, settings, "enrich", changes.enrich_watch(settings))
+        if summary is not None:
+            _start(con, settings, run_id, "enrich", started)
+            _finish(con, settings, run_id, "enrich", summary, None)
+            _save_plan(settings, run_id, {"skipped": summary})
+            return []
         try:
             parts, versions = privacy.plan_redaction(settings, con, run_id, settings.partitions)
         except BaseException as exc:  # e.g. the names model is not built: recorded, as the stage would be
@@ -534,14 +530,11 @@ def _skip_or_run(
     """The stage's summary: carried over when nothing it reads changed, else from running ``body``."""
     watching = watch() if watch is not None else None
     if watching is not None and not force:
-        state = changes.last_state(con, settings, stage)
-        if state is not None and state.fingerprint == changes.fingerprint(con, settings, watching):
-            summary = _carried(state)
-            if summary is not None:
-                # Nothing it reads changed, so no model input did: ingest, which always runs
-                # first, has already brought the models up to date (edited SQL files included).
-                log.info("stage %s: %s since run %s", stage, SKIPPED, state.run_id)
-                return summary
+        # Nothing it reads changed, so no model input did: ingest, which always runs first, has
+        # already brought the models up to date (edited SQL files included).
+        carried = _unchanged(con, settings, stage, watching)
+        if carried is not None:
+            return carried
     summary = body()
     summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
     after = watch() if watch is not None else None  # e.g. a refit was due before the body, not now
@@ -549,6 +542,19 @@ def _skip_or_run(
         changes.record(con, settings, stage, changes.fingerprint(con, settings, after), run_id, summary)
     else:
         changes.forget(con, settings, stage)
+    return summary
+
+
+def _unchanged(
+    con: duckdb.DuckDBPyConnection, settings: Settings, stage: str, watching: changes.Watch
+) -> dict[str, Any] | None:
+    """The carried-over summary when nothing ``stage`` reads changed since it last succeeded, else None."""
+    state = changes.last_state(con, settings, stage)
+    if state is None or state.fingerprint != changes.fingerprint(con, settings, watching):
+        return None
+    summary = _carried(state)
+    if summary is not None:
+        log.info("stage %s: %s since run %s", stage, SKIPPED, state.run_id)
     return summary
 
 
