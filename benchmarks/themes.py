@@ -66,21 +66,19 @@ def bench_settings(base: Settings, workdir: Path, config_overrides: dict[str, An
     src = base.models_dir / "themes"
     for name in ("config.yaml", "taxonomy.yaml"):
         shutil.copy(src / name, models / "themes" / name)
-    # The category classifier's training data, and its trained weights when already built.
-    (models / "themes" / "eval").mkdir(exist_ok=True)
-    for name in (
-        "eval/themes_labelled.jsonl",
-        "eval/category_map.yaml",
-        "eval/framework_coded.jsonl",
-        "eval/framework_map.yaml",
-    ):
-        if (src / name).is_file():
-            shutil.copy(src / name, models / "themes" / name)
+    # The category classifier's training data (every coded file and map of classifier.training),
+    # and its trained weights when already built.
+    import yaml
+
+    training = (yaml.safe_load((src / "config.yaml").read_text(encoding="utf-8")) or {}).get("classifier", {})
+    for item in training.get("training") or []:
+        for name in (item.get("data"), item.get("map")):
+            if name and (src / name).is_file():
+                (models / "themes" / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(src / name, models / "themes" / name)
     if (src / "build" / "classifier").is_dir():
         shutil.copytree(src / "build" / "classifier", models / "themes" / "build" / "classifier", dirs_exist_ok=True)
     if config_overrides:
-        import yaml
-
         from pipelines.provenance import deep_merge
 
         path = models / "themes" / "config.yaml"

@@ -316,26 +316,29 @@ def training_key(
     return h.hexdigest()[:16]
 
 
-def training_files(cfg: dict[str, Any], themes_dir: Path, shipped_dir: Path | None = None) -> list[tuple[Path, Path]]:
+def training_files(
+    cfg: dict[str, Any], themes_dir: Path, shipped_dir: Path | None = None
+) -> list[tuple[Path, Path | None]]:
     """(coded file, code map) pairs of ``classifier.training``.
 
     Each is found under ``themes_dir`` or else under ``shipped_dir`` (the project's own
     ``models/themes``: a copied models folder without the coded files trains the same
     classifier as the shipped one).
     """
-    out: list[tuple[Path, Path]] = []
+    out: list[tuple[Path, Path | None]] = []
     for item in cfg["classifier"].get("training") or []:
-        data, cmap = Path(str(item["data"])), Path(str(item["map"]))
+        data = Path(str(item["data"]))
+        cmap = Path(str(item["map"])) if item.get("map") else None
         for base in (themes_dir, shipped_dir):
             if base is not None and (base / data).is_file():
-                out.append((base / data, base / cmap))
+                out.append((base / data, base / cmap if cmap else None))
                 break
         else:
             log.warning("category classifier: training file %s not found under %s", data, themes_dir)
     return out
 
 
-def read_training(files: Sequence[tuple[Path, Path]]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+def read_training(files: Sequence[tuple[Path, Path | None]]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """Coded rows of every training file and one code map (the files' code names do not clash)."""
     rows: list[dict[str, Any]] = []
     cmap: dict[str, list[str]] = {}
@@ -360,7 +363,9 @@ def load_or_train(
 ) -> CategoryClassifier:
     """The classifier for this taxonomy, encoder and reviewers' recodes: from ``build/classifier`` or trained now."""
     files = training_files(cfg, themes_dir, shipped_dir)
-    key = training_key(categories, embedder, {**cfg, "seed": seed}, [f for pair in files for f in pair], reviewed)
+    key = training_key(
+        categories, embedder, {**cfg, "seed": seed}, [f for pair in files for f in pair if f is not None], reviewed
+    )
     path = themes_dir / "build" / "classifier" / f"classifier-{key}.safetensors"
     if path.is_file():
         try:

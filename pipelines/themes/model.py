@@ -88,6 +88,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "training": [
             {"data": "eval/themes_labelled.jsonl", "map": "eval/category_map.yaml"},
             {"data": "eval/framework_coded.jsonl", "map": "eval/framework_map.yaml"},
+            *({"data": f"data/writer_t{n}/coded.jsonl"} for n in (1, 2, 3, 4)),
         ],
         "c": 4.0,
         "folds": 5,
