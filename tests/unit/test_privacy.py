@@ -638,6 +638,24 @@ def test_synthetic_rows_are_consistent_and_splits_are_disjoint() -> None:
     assert "held_out" in dev.first and "held_out" not in train.first
 
 
+def test_hand_annotated_names_become_word_spans_without_titles() -> None:
+    from pipelines.privacy.synthetic import HANDWRITTEN_TRAIN, handwritten_rows, name_spans
+
+    titles = frozenset({"dr", "staff", "nurse", "sister", "mrs"})
+    text = "Thanks Dr Banerjee's team, Staff Nurse Cheung and J. O'Brien; Jo and Jonah too, jo"
+    names = ["Dr Banerjee", "Staff Nurse Cheung", "J. O'Brien", "Jo"]
+    got = [text[s:e] for s, e in name_spans(text, names, titles)]
+    # titles left out, the possessive word whole, "Jo" not inside "Jonah", case-sensitive like the gold
+    assert got == ["Banerjee's", "Cheung", "J. O'Brien", "Jo"]
+    assert name_spans("no names here", [], titles) == []
+    rows = handwritten_rows(HANDWRITTEN_TRAIN, titles)
+    assert len(rows) >= 3000 and sum(bool(r["spans"]) for r in rows) >= 2000
+    assert all(r["kind"].startswith("handwritten:") for r in rows)
+    held_out = {p.parent.name for p in HANDWRITTEN_TRAIN}
+    # the rules' development corpus and the independent corpora are never trained on
+    assert held_out.isdisjoint({"independent_e", "independent_f", "independent_g"})
+
+
 def test_names_benchmark_scores_by_hand() -> None:
     from benchmarks.privacy_names import load_tricky, score
 
