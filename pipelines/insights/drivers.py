@@ -9,8 +9,10 @@ of the outcome attributable to it, with non-parametric bootstrap confidence inte
 from __future__ import annotations
 
 import contextlib
+import os
 import zlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,7 @@ _DENSE_LIMIT = 400_000
 
 
 def key_drivers(
-    responses: pd.DataFrame, mentions: pd.DataFrame, cfg: Mapping[str, Any], seed: int = 42
+    responses: pd.DataFrame, mentions: pd.DataFrame, cfg: Mapping[str, Any], seed: int = 42, threads: int | None = None
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Theme (and taxonomy category) drivers of poor outcomes per outcome and scope.
 
@@ -42,6 +44,8 @@ def key_drivers(
         cfg: the ``drivers`` section of the insights config (``exclude_categories``: themes of
             these taxonomy categories, the overall verdicts, are not candidate drivers).
         seed: seed of the bootstrap.
+        threads: scopes fitted at once (default ``cfg["threads"]``, else the machine's cores, at
+            most 4); the rows are the same for any count.
 
     Returns:
         The driver rows (level, outcome, scope_type, scope, theme_id, category_id, importance with
@@ -62,9 +66,11 @@ def key_drivers(
         levels.append(("category", category_mentions(mentions)))
     results: list[pd.DataFrame] = []
     skipped: list[dict[str, Any]] = []
+    if threads is None:
+        threads = int(cfg.get("threads") or min(4, os.cpu_count() or 1))
     for level, rows in levels:
         with _single_threaded_blas():
-            found, missed = _drivers_for_level(responses, rows, cfg, seed, level)
+            found, missed = _drivers_for_level(responses, rows, cfg, seed, level, threads)
         if not found.empty:
             meta = rows[["theme_id", "category_id"]].drop_duplicates("theme_id")
             results.append(found.merge(meta, on="theme_id", how="left").assign(level=level))
@@ -108,7 +114,7 @@ def category_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
 # Scopes
 # --------------------------------------------------------------------------------------
 def _drivers_for_level(
-    responses: pd.DataFrame, mentions: pd.DataFrame, cfg: Mapping[str, Any], seed: int, level: str
+    responses: pd.DataFrame, mentions: pd.DataFrame, cfg: Mapping[str, Any], seed: int, level: str, threads: int = 1
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     results: list[pd.DataFrame] = []
     skipped: list[dict[str, Any]] = []
@@ -116,6 +122,7 @@ def _drivers_for_level(
     wide_feature = _wide(mentions, flag, responses.index)
     wide_any = _wide(mentions, None, responses.index)
     wide_pos = _wide(mentions, "positive", responses.index)
+    jobs: list[tuple[tuple[str, str, str], tuple[Any, ...]]] = []
     for outcome in cfg["outcomes"]:
         column, valid_values, poor = OUTCOMES[outcome]
         if column not in responses:
@@ -131,11 +138,17 @@ def _drivers_for_level(
                 skipped.append({"outcome": outcome, "scope": scope, "reason": why})
                 continue
             rng = _scope_seed(seed, level, outcome, scope_type, scope)
-            rows = _fit_scope(pop, feature, wide_any.loc[pop.index], wide_pos.loc[pop.index], controls, cfg, rng)
-            rows.insert(0, "scope", scope)
-            rows.insert(0, "scope_type", scope_type)
-            rows.insert(0, "outcome", outcome)
-            results.append(rows)
+            args = (pop, feature, wide_any.loc[pop.index], wide_pos.loc[pop.index], controls, cfg, rng)
+            jobs.append(((outcome, scope_type, scope), args))
+    # Each scope has its own seeded generator, so the scopes can be fitted side by side (numpy
+    # releases the GIL in its matrix products) and the rows do not depend on the thread count.
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(jobs) or 1))) as pool:
+        fitted = list(pool.map(lambda job: _fit_scope(*job[1]), jobs))
+    for ((outcome, scope_type, scope), _), rows in zip(jobs, fitted, strict=True):
+        rows.insert(0, "scope", scope)
+        rows.insert(0, "scope_type", scope_type)
+        rows.insert(0, "outcome", outcome)
+        results.append(rows)
     return (pd.concat(results, ignore_index=True) if results else pd.DataFrame()), skipped
 
 

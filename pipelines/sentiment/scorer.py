@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
 RULES_VERSION = "r3"
 # Comments per call of the predictor (bounds memory; one progress step each).
 _CHUNK = 2048
+MEMO_SIZE = 200_000  # (question, text) probability rows a scorer keeps (~5 floats and two strings each)
 
 
 def sentiment_from_rule(text: str, question: str | None) -> Sentiment:
@@ -96,6 +97,11 @@ class ModelSentimentScorer(SentimentScorer):
         if mixed_rule not in ("clauses", "probability"):
             raise ValueError("mixed_rule must be 'clauses' or 'probability'")
         self._predict = predict
+        # Model probabilities by (question segment, text): a multi-clause comment's clauses are
+        # asked for twice (its mixed flag, then the aspects) and short answers repeat ("Very good"
+        # under the same question); the served predictors are batch-independent, so a repeat
+        # costs nothing and gives the same row. Cleared when it reaches MEMO_SIZE entries.
+        self._memo: dict[tuple[str, str], np.ndarray] = {}
         self.version = version
         self.mixed_threshold = mixed_threshold
         self.noncontent = noncontent
@@ -137,9 +143,7 @@ class ModelSentimentScorer(SentimentScorer):
         # the same length-sorted batches; mixed = one clause positive and another negative.
         clause_texts, clause_owner = self._clauses_to_score(texts, [i for i in todo if informative[i]])
         all_qs = [firsts[i] for i in todo] + [qs[i] for i in clause_owner]
-        probs = _chunked(
-            self._predict, [texts[i] for i in todo] + clause_texts, all_qs if self.pair_input else None, progress
-        )
+        probs = self._memoised([texts[i] for i in todo] + clause_texts, all_qs if self.pair_input else None, progress)
         if ratings is not None and self.rating_likelihoods is not None:
             # The rating as a feature: whole comments only (a clause is judged on its own words).
             import numpy as np
@@ -157,6 +161,23 @@ class ModelSentimentScorer(SentimentScorer):
             s = sentiment_from_probs(row, self.mixed_threshold, informative[i])
             out[i] = replace(s, is_mixed={0, 2} <= sides.get(i, set())) if self.mixed_rule == "clauses" else s
         return [out[i] for i in range(len(texts))]
+
+    def _memoised(self, texts: list[str], questions: list[str] | None, progress: bool) -> np.ndarray:
+        # Probabilities of each (question, text), predicting only the pairs not seen before.
+        import numpy as np
+
+        keys = list(zip(questions if questions is not None else [""] * len(texts), texts, strict=True))
+        new = list(dict.fromkeys(k for k in keys if k not in self._memo))
+        fresh = {}
+        if new:
+            qs = [q for q, _ in new] if questions is not None else None
+            fresh = dict(zip(new, _chunked(self._predict, [t for _, t in new], qs, progress), strict=True))
+        rows = [fresh[k] if k in fresh else self._memo[k] for k in keys]
+        if len(self._memo) + len(fresh) > MEMO_SIZE:
+            self._memo.clear()
+        if len(fresh) <= MEMO_SIZE:
+            self._memo.update(fresh)
+        return np.stack(rows) if rows else np.zeros((0, len(LABELS5)), dtype=np.float32)
 
     def _first_segments(self, qs: list[str], ratings: Sequence[float | None] | None) -> list[str]:
         # The question segment of each whole comment: with "[rating: ...]" when the model reads ratings.

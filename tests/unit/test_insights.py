@@ -327,6 +327,17 @@ def test_drivers_recover_the_planted_driver_with_intervals():
     assert set(out["outcome"]) == {"fft_poor"}
 
 
+def test_drivers_are_the_same_whatever_the_number_of_threads():
+    """Scopes are fitted side by side, each with its own seeded bootstrap: the rows never depend on the threads."""
+    responses, mentions = _driver_data()
+    cfg = _cfg("drivers", outcomes=["fft_poor"], bootstrap_reps=30)
+    one, skipped_one = drivers.key_drivers(responses, mentions, cfg, seed=1, threads=1)
+    three, skipped_three = drivers.key_drivers(responses, mentions, cfg, seed=1, threads=3)
+    assert len(one) > 10 and set(one["scope"]) == {"All", "ED", "Outpatients"}
+    pd.testing.assert_frame_equal(one, three)
+    assert skipped_one == skipped_three
+
+
 def test_overall_verdict_themes_are_not_candidate_drivers():
     """'Absolutely shocking' goes with a poor rating by definition: it restates it, it does not explain it."""
     responses, mentions = _driver_data()

@@ -282,6 +282,36 @@ def test_model_scorer_uses_rule_for_noncontent_and_passes_questions():
     assert all(isinstance(s, Sentiment) and s.label3 in LABELS3 for s in out)
 
 
+def test_each_question_and_text_reaches_the_model_once(monkeypatch):
+    """Repeated answers and a comment's clauses (mixed flag, then aspects) are predicted once."""
+    from pipelines.sentiment import scorer as scorer_mod
+
+    fake = _FakePredict()
+    scorer = ModelSentimentScorer(fake, "fake-1")
+    texts = ["lovely good nurses", "lovely good nurses", "good food but bad wait", "lovely good nurses"]
+    qs = ["Q1", "Q1", "Q5", "Q2"]  # the same words under another question are another input
+    first = scorer.score(texts, qs)
+    seen = [(q, t) for ts, qq in fake.calls for q, t in zip(qq, ts, strict=True)]
+    assert sorted(seen) == sorted(
+        {
+            ("Q1", "lovely good nurses"),
+            ("Q2", "lovely good nurses"),
+            ("Q5", "good food but bad wait"),
+            ("Q5", "good food"),
+            ("Q5", "bad wait"),
+        }
+    )
+    # The stage then scores each clause for the aspects: nothing new to predict.
+    clauses = scorer.score(["good food", "bad wait"], ["Q5", "Q5"])
+    assert len(fake.calls) == 1
+    assert [c.label3 for c in clauses] == ["positive", "negative"]
+    # Same results as a scorer that remembers nothing.
+    monkeypatch.setattr(scorer_mod, "MEMO_SIZE", 0)
+    fresh = ModelSentimentScorer(_FakePredict(), "fake-1")
+    assert fresh.score(texts, qs) == first == scorer.score(texts, qs)
+    assert fresh._memo == {}  # noqa: SLF001  # with no room it keeps nothing
+
+
 def test_rating_reaches_whole_comments_only_when_the_build_reads_ratings():
     texts = ["good food but bad wait", "Nothing", "the wait"]
     qs = ["Q1", "What could we improve?", None]
@@ -330,7 +360,7 @@ def test_scorer_combines_whole_comments_with_the_rating_feature():
     scorer = ModelSentimentScorer(fake, "f", rating_likelihoods=table)
     out = scorer.score(texts, ["Q"] * 3, ratings=[0.0, None, 0.0])
     # The model reads the text only; the rating tips the undecided text, not the unrated one.
-    assert fake.calls[0][1] == ["Q"] * 5
+    assert fake.calls[0][1] == ["Q"] * 4  # the repeated comment is predicted once
     assert (out[0].label3, out[1].label3) == ("negative", "positive")
     assert out[2].is_mixed  # the clauses are judged on their own words
     with pytest.raises(ValueError):
@@ -448,10 +478,8 @@ def test_score_pending_writes_comments_and_clauses(tmp_path, monkeypatch):
         ("a", 1, "bad wait", "negative"),
         ("c", 0, "good care", "positive"),
     ]
-    assert [texts for texts, _ in fake.calls] == [
-        ["good food but bad wait", "good care", "good food", "bad wait"],  # comments (+ clauses for the mixed flag)
-        ["good food", "bad wait"],  # aspect clauses; "good care" is not scored twice
-    ]
+    # Comments (+ clauses for the mixed flag) in one call; the aspect clauses were predicted then
+    # (same question and words), and "good care" is one clause: nothing is predicted twice.
+    assert [texts for texts, _ in fake.calls] == [["good food but bad wait", "good care", "good food", "bad wait"]]
     # The warehouse rating (rating_value) goes with the whole comment, not with its clauses.
     assert fake.calls[0][1] == ["What was good? [rating: poor]", "", "What was good?", "What was good?"]
-    assert fake.calls[1][1] == ["What was good?", "What was good?"]
