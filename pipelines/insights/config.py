@@ -44,6 +44,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "bootstrap_reps": 200,
         "ci_level": 0.95,
         "alpha": 0.05,
+        "threads": 0,
     },
     "lift": {
         "segments": ["site", "service", "channel", "weekday", "hour_band", "month"],
