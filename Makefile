@@ -8,6 +8,7 @@ FEEDBACK := $(VENV)/bin/feedback
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml scripts/install.sh | sha1sum | cut -c1-12)
 SENTIMENT_MODEL := models/sentiment/build/current
 PRIVACY_MODEL := models/privacy/build/names/model.int8.onnx
+THEMES_CLASSIFIER := models/themes/build/classifier/.built
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GX_ANALYTICS_ENABLED := false
@@ -31,10 +32,14 @@ lock:  ## Re-resolve requirements.lock (hashes) from pyproject.toml, keeping cur
 	rm -f .lock-constraints.txt
 	$(PY) scripts/write_lock.py .lock-report.json requirements.lock && rm -f .lock-report.json
 
-models: install $(SENTIMENT_MODEL) $(PRIVACY_MODEL)  ## Build the default models (sentiment classifier, PERSON names model) from models/
+models: install $(SENTIMENT_MODEL) $(PRIVACY_MODEL) $(THEMES_CLASSIFIER)  ## Build the default models (sentiment classifier, PERSON names model, theme category classifier) from models/
 
 $(SENTIMENT_MODEL): $(wildcard models/sentiment/*.yaml models/sentiment/*.py models/sentiment/data/*.jsonl pipelines/sentiment/*.py)
 	$(PY) models/sentiment/train.py
+
+$(THEMES_CLASSIFIER): $(wildcard models/themes/train_classifier.py models/themes/config.yaml models/themes/taxonomy.yaml models/themes/eval/*.jsonl models/themes/eval/*.yaml models/themes/data/*/coded.jsonl pipelines/themes/classifier.py pipelines/themes/encoders.py)
+	$(PY) models/themes/train_classifier.py
+	touch $@
 
 privacy-model: install $(PRIVACY_MODEL)  ## Build the PERSON names model (MiniLM token classifier, ONNX int8)
 $(PRIVACY_MODEL): $(wildcard models/privacy/train_names.py models/privacy/names/* pipelines/privacy/synthetic.py pipelines/privacy/namemodel.py models/privacy/eval/names_dev_handwritten.jsonl models/privacy/eval/*_dev/names.jsonl models/privacy/eval/independent_c/names.jsonl)

@@ -68,6 +68,9 @@ _MACHINE_TOKEN = re.compile(r"(?<![\w-])(?=[0-9a-f-]*\d)(?=[0-9a-f-]*[a-f])[0-9a
 # Encoded blobs (base64, long ids, paths without spaces): letters and digits run together, 16+
 # characters. Their letter runs are not names.
 _BLOB = re.compile(r"(?=[A-Za-z0-9+/=_-]*\d)[A-Za-z0-9+/=_-]{16,}")
+# File paths with an extension (a model manifest's training corpora, "models/privacy/eval/
+# independentB_dev/names.jsonl"): machine tokens whose words the PERSON rules would read as names.
+_PATH = re.compile(r"(?<![\w/.-])(?:[\w.-]+/)+[\w.-]+\.[A-Za-z]{2,5}(?![\w/])")
 _STRUCTURED_HINT = re.compile(r"[\d@]")
 # Decimal numbers with 5+ places (timings, scores in a run's JSON summary): their digits are not a phone.
 _LONG_FRACTION = re.compile(r"\d*\.\d{5,}")
@@ -137,7 +140,8 @@ class TextScanner:
             work = _RUN_ID.sub(lambda m: "x" * len(m.group()), work)
             spans += self._structured(work)
         if self._finder is not None:
-            words = _BLOB.sub(lambda m: " " * len(m.group()), text)  # same length: offsets hold
+            words = _BLOB.sub(lambda m: " " * len(m.group()), _PATH.sub(lambda m: " " * len(m.group()), text))
+            # (blanks of the same length: offsets hold)
             spans += [("PERSON", s, e, sc) for s, e, sc in self._finder.find(words)]
         if not spans:
             return Counter()

@@ -47,6 +47,9 @@ CLEAN = [
     '<script>alert(1)</script> <img src=x onerror=alert(1)> <a href="javascript:alert(1)">click me</a>',
     "fft_rating 'Excellent' is not an FFT answer",
     "exports/2026-10/theme-report/comments.csv",
+    # a names model's manifest lists its training corpora: the rules read "independentB" as a name
+    '{"corpus": "models/privacy/eval/independentB_dev/names.jsonl", "sha256": "59864977c36e"}',
+    "models/privacy/eval/names_dev_handwritten.jsonl",
     # Plotly's base64 numbers from a real trend pack: the rules read "JAd" in it as a name.
     "GIZhGIYBUkCyySabbLJTQC3OaPew9VJAS9SuRO1KUkBfWb1LHgxSQF+9evXq1VJAOtIcaY40U0CYIp91g2lSQHIcx3Ec"
     "Z1JAd5Vigu4qUkC3bdu2bdtRQBFCCCGEEFJA",
@@ -348,3 +351,9 @@ def test_a_new_allow_list_or_recognizer_set_scans_everything_again(tmp_path):
         con.execute("update ops.scan_clean set scanner_version = 'scan-older'")
         again = ExportScan(settings, con, "run2")
     assert again.scanner.known_clean == set()
+
+
+def test_a_name_beside_a_file_path_is_still_found(scanner):
+    """Only the path is a machine token: the prose around it is read as before."""
+    found = scanner.kinds("Dr Okafor attached models/privacy/eval/notes.jsonl to the complaint")
+    assert dict(found) == {"PERSON": 1}
