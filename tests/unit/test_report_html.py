@@ -263,3 +263,20 @@ def test_stage_messages_become_short_lines():
     assert fold("short").is_folded is False
     long = fold("x" * 100)
     assert long.is_folded and len(long.short) == 40 and long.full == "x" * 100
+
+
+def test_key_driver_chart_describes_its_top_theme_in_words_the_final_scan_passes():
+    """The trend pack's scan read "Top driver: Quiet waiting room" as a transport driver's name."""
+    from pipelines.privacy.scan import TextScanner
+
+    drivers = pd.DataFrame(
+        {
+            "theme_label": ["Quiet waiting room", "Pain relief was given quickly"],
+            "importance": [0.12, 0.03],
+            "performance": [0.4, 0.8],
+            "prevalence": [0.2, 0.1],
+        }
+    )
+    chart = charts.key_driver_scatter("kd", "What drives poor ratings", drivers)
+    assert "Quiet waiting room" in chart.aria_label
+    assert dict(TextScanner().kinds(chart.aria_label)) == {}
