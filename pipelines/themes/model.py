@@ -128,8 +128,12 @@ _SEGMENT = re.compile(r"[.,;:!?()\[\]\"/]+|\s[-\u2013\u2014]\s")
 
 
 def preprocess(text: str) -> str:
-    """Vectorizer preprocessor: drop redaction placeholders, lower-case."""
-    return _PLACEHOLDER.sub(" ", text).lower()
+    """Vectorizer preprocessor: redaction placeholders become phrase boundaries, lower-case.
+
+    A placeholder is a boundary, not a space: "Dr [NAME] dealt with it" must not give the phrase
+    "dr dealt" (the final privacy scan reads that keyword as a doctor's name).
+    """
+    return _PLACEHOLDER.sub(" . ", text).lower()
 
 
 class PhraseAnalyzer:

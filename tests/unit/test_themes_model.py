@@ -160,6 +160,14 @@ def test_phrase_analyzer_never_spans_stop_words_or_punctuation():
     assert "name" not in tokens and "the" not in tokens
 
 
+def test_a_redaction_placeholder_is_a_phrase_boundary():
+    """"Dr [NAME] dealt with it" must not give "dr dealt": the final scan reads it as a doctor's name."""
+    analyzer = PhraseAnalyzer(stop_words(load_config(ROOT / "models" / "themes" / "config.yaml")))
+    tokens = analyzer("Dr [NAME] dealt with my mum, nurse [NAME] explained everything")
+    assert "dr dealt" not in tokens and "nurse explained" not in tokens
+    assert {"dr", "dealt", "nurse", "explained"} <= set(tokens)
+
+
 def test_label_phrases_prefer_shared_two_word_phrases():
     texts = ["long wait in a&e", "a long wait again", "long wait to be seen", "food was cold", "cold food"]
     kx = KeywordExtractor(texts, load_config(ROOT / "models" / "themes" / "config.yaml"))
