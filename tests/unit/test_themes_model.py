@@ -161,7 +161,7 @@ def test_phrase_analyzer_never_spans_stop_words_or_punctuation():
 
 
 def test_a_redaction_placeholder_is_a_phrase_boundary():
-    """"Dr [NAME] dealt with it" must not give "dr dealt": the final scan reads it as a doctor's name."""
+    """ "Dr [NAME] dealt with it" must not give "dr dealt": the final scan reads it as a doctor's name."""
     analyzer = PhraseAnalyzer(stop_words(load_config(ROOT / "models" / "themes" / "config.yaml")))
     tokens = analyzer("Dr [NAME] dealt with my mum, nurse [NAME] explained everything")
     assert "dr dealt" not in tokens and "nurse explained" not in tokens
