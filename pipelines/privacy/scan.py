@@ -140,8 +140,9 @@ class TextScanner:
             work = _RUN_ID.sub(lambda m: "x" * len(m.group()), work)
             spans += self._structured(work)
         if self._finder is not None:
-            words = _BLOB.sub(lambda m: " " * len(m.group()), _PATH.sub(lambda m: " " * len(m.group()), text))
-            # (blanks of the same length: offsets hold)
+            words = text  # blobs and paths blanked to the same length: offsets hold
+            for machine in (_PATH, _BLOB):
+                words = machine.sub(lambda m: " " * len(m.group()), words)
             spans += [("PERSON", s, e, sc) for s, e, sc in self._finder.find(words)]
         if not spans:
             return Counter()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import random
 import re
 import unicodedata
@@ -420,23 +421,32 @@ def name_spans(text: str, names: Sequence[str], titles: frozenset[str]) -> list[
         if any(covered[w.start() : w.end()]):
             covered[w.start() : w.end()] = [True] * (w.end() - w.start())
     spans: list[tuple[int, int]] = []
-    j = 0
-    while j < len(text):
-        if covered[j]:
-            k = j
-            while k < len(text) and covered[k]:
-                k += 1
-            spans.append((j, k))
-            j = k
-        else:
-            j += 1
+    start = 0
+    for flag, run in itertools.groupby(covered):
+        length = len(list(run))
+        if flag:
+            spans.append((start, start + length))
+        start += length
     return spans
 
 
-def handwritten_rows(paths: Sequence[Path] = HANDWRITTEN_TRAIN, titles: frozenset[str] = frozenset()) -> list[dict]:
-    """Training rows (``text``, ``spans``, ``names``, ``keep``, ``kind``) from hand-annotated names corpora."""
+def title_words(path: Path | None = None) -> frozenset[str]:
+    """Lower-case words of the PERSON rules' strong and weak titles (``recognizers.yaml``): "dr", "staff", "nurse"."""
+    import yaml
+
+    path = path or TEMPLATES_PATH.parents[1] / "recognizers.yaml"
+    cfg = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["person"]
+    return frozenset(w.lower().rstrip(".") for t in (*cfg["strong_titles"], *cfg["weak_titles"]) for w in t.split())
+
+
+def handwritten_rows(paths: Sequence[Path] = HANDWRITTEN_TRAIN, titles: frozenset[str] | None = None) -> list[dict]:
+    """Training rows (``text``, ``spans``, ``names``, ``keep``, ``kind``) from hand-annotated names corpora.
+
+    ``titles``: words left out of the front of a name's span (default: :func:`title_words`).
+    """
     import json
 
+    titles = title_words() if titles is None else titles
     rows: list[dict[str, Any]] = []
     for path in paths:
         for line in Path(path).read_text(encoding="utf-8").splitlines():
