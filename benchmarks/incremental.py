@@ -240,6 +240,14 @@ def reporting_snapshot(warehouse: Path) -> dict[str, Any]:
     return out
 
 
+def _theme_build(work: Path) -> Path:
+    """The fitted theme model of the warehouse in ``work`` (it sits beside the warehouse)."""
+    from pipelines.config import Settings
+    from pipelines.themes.context import build_dir
+
+    return build_dir(Settings.from_env(_env(work)))
+
+
 def _forced_copy(work: Path) -> Path:
     """A work folder holding run 1's warehouse and theme model with the final source files."""
     forced = work / "forced"
@@ -247,11 +255,11 @@ def _forced_copy(work: Path) -> Path:
     (forced / "models" / "themes").mkdir(parents=True)
     for name in ("config.yaml", "taxonomy.yaml", "insights.yaml"):
         shutil.copy(work / "models" / "themes" / name, forced / "models" / "themes" / name)
-    shutil.copytree(work / "start" / "themes-build", forced / "models" / "themes" / "build")
     (forced / "models" / "sentiment").mkdir()
     (forced / "models" / "sentiment" / "build").symlink_to(ROOT / "models" / "sentiment" / "build")
     shutil.copytree(work / "data" / "demo", forced / "data" / "demo")
     shutil.copy(work / "start" / "warehouse.duckdb", forced / "data" / "warehouse.duckdb")
+    shutil.copytree(work / "start" / "themes-build", _theme_build(forced))  # the warehouse's fitted theme model
     return forced
 
 
@@ -298,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                 start = work / "start"
                 start.mkdir()
                 shutil.copy(work / "data" / "warehouse.duckdb", start / "warehouse.duckdb")
-                shutil.copytree(work / "models" / "themes" / "build", start / "themes-build")
+                shutil.copytree(_theme_build(work), start / "themes-build")
         print(f"demo rows {args.rows} (seed {args.seed}); increment: {added} source lines appended")
         print(_table(steps))
         failed = [s.name for s in steps if s.returncode != 0]

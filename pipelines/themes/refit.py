@@ -484,7 +484,7 @@ def _versions() -> dict[str, str]:
 def _save_model(
     ctx: Context, fit: FitResult, version: str, theme_of_topic: dict[int, str], clauses: pd.DataFrame, n_unique: int
 ) -> None:
-    """The BERTopic model (safetensors) and ``manifest.json`` under ``models/themes/build``."""
+    """The BERTopic model (safetensors) and ``manifest.json`` in the warehouse's ``build_dir``."""
     settings = ctx.settings
     out = build_dir(settings)
     model_dir = out / "bertopic"

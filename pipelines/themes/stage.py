@@ -15,7 +15,7 @@ What one call of :func:`run_themes` does:
    any more are retired (kept for history). Each clause then goes to the nearest theme centroid
    of its category (the daily rule), with hysteresis towards its previous theme; a clause about
    two categories also gets a secondary theme (``theme_rank`` 2). The model is saved with
-   safetensors under ``models/themes/build`` with a ``manifest.json``.
+   safetensors beside the warehouse (``data/warehouse.themes/``) with a ``manifest.json``.
 3. **Daily** (:mod:`pipelines.themes.assignment`; otherwise): only new or changed clauses are
    embedded and assigned by the same rule, without touching existing ids, labels or assignments;
    an edited taxonomy is re-mapped.

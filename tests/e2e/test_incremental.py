@@ -30,6 +30,7 @@ from benchmarks.incremental import append, hold_back, reporting_snapshot
 from pipelines import stages, warehouse
 from pipelines.config import Settings
 from pipelines.demo import generator as demo_data
+from pipelines.themes.context import build_dir
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -94,7 +95,7 @@ def histories(tmp_path_factory):
     # The shared starting point: warehouse and fitted theme model.
     full = _settings(root / "full", data)
     shutil.copy(inc.warehouse, full.warehouse)
-    shutil.copytree(inc.models_dir / "themes" / "build", full.models_dir / "themes" / "build")
+    shutil.copytree(build_dir(inc), build_dir(full))
 
     with warehouse.connect(inc, read_only=True) as con:
         mart_builds = dict(con.execute("select name, applied_at from ops.schema_migrations").fetchall())

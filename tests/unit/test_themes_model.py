@@ -202,3 +202,21 @@ def test_secondary_themes_for_two_category_clauses():
     scores = np.array([[0.60, 0.58], [0.60, 0.20]], dtype=np.float32)
     second, _ = secondary_themes(emb, scores, np.array([0, 0]), cents, theme_cat, margin=0.05, min_score=0.3)
     assert second.tolist() == [1, -1]
+
+
+def test_each_warehouse_keeps_its_own_theme_model(settings) -> None:
+    # Two warehouses with the same models folder (a second trust, a benchmark, a test) used to share
+    # models/themes/build: a fit on one replaced the other's model, its age and its version.
+    import dataclasses
+    import json
+
+    from pipelines.themes.context import build_dir, read_manifest
+
+    other = dataclasses.replace(settings, warehouse=settings.warehouse.with_name("trust_b.duckdb"))
+    assert other.models_dir == settings.models_dir
+    assert build_dir(settings) != build_dir(other)
+    assert not build_dir(settings).is_relative_to(settings.models_dir)
+    build_dir(settings).mkdir(parents=True)
+    (build_dir(settings) / "manifest.json").write_text(json.dumps({"model_version": "themes-a"}), encoding="utf-8")
+    assert read_manifest(settings) == {"model_version": "themes-a"}
+    assert read_manifest(other) is None  # trust B has fitted nothing: it refits, never records A's version
