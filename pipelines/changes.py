@@ -182,7 +182,7 @@ def themes_watch(settings: Settings, refit: bool | None) -> Watch | None:
     if refit:
         return None
     themes_dir = settings.models_dir / "themes"
-    manifest_path = themes_dir / "build" / "manifest.json"
+    manifest_path = settings.theme_build_dir / "manifest.json"
     if refit is None and _refit_due(manifest_path, float(load_config(themes_dir / "config.yaml")["refit_days"])):
         return None
     return Watch(

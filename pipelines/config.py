@@ -164,6 +164,18 @@ class Settings:
         return self.models_dir / "sentiment" / "build"
 
     @property
+    def theme_build_dir(self) -> Path:
+        """This warehouse's fitted theme model and its manifest: beside the warehouse file.
+
+        ``data/warehouse.duckdb`` -> ``data/warehouse.themes/``. The fit belongs to one warehouse's
+        clauses; its manifest decides when that warehouse refits and which model version its
+        assignments record, so it is never shared between warehouses (it was ``models/themes/build``,
+        where a run on one warehouse replaced another's). The category classifier, which depends on
+        no warehouse, stays in ``models/themes/build/classifier``.
+        """
+        return self.warehouse.with_name(self.warehouse.stem + ".themes")
+
+    @property
     def embedding_model_path(self) -> str:
         """Local path of the sentence-embedding model (no hub access)."""
         if self.embedding_model:

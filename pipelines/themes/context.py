@@ -60,16 +60,8 @@ def themes_dir(settings: Settings) -> Path:
 
 
 def build_dir(settings: Settings) -> Path:
-    """Where this warehouse's fitted BERTopic model and its manifest are written.
-
-    Beside the warehouse file (``data/warehouse.duckdb`` -> ``data/warehouse.themes/``), not under
-    ``models/``: the fit belongs to one warehouse's clauses, and the manifest decides when that
-    warehouse refits and which model version its assignments record. A folder shared by every
-    warehouse let a run on one (a benchmark, a test, a second trust) overwrite another's model and
-    age. The category classifier, which does not depend on a warehouse, stays in
-    ``models/themes/build/classifier``.
-    """
-    return settings.warehouse.with_name(settings.warehouse.stem + ".themes")
+    """Where this warehouse's fitted BERTopic model and its manifest are written (``Settings.theme_build_dir``)."""
+    return settings.theme_build_dir
 
 
 def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embedder:

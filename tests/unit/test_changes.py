@@ -109,6 +109,25 @@ def test_watches_need_no_model_library(settings):
     assert changes.themes_watch(settings, refit=True) is None
 
 
+def test_a_refit_is_due_by_this_warehouses_own_model_not_anothers(settings, tmp_path):
+    from datetime import UTC, datetime
+
+    fresh = json.dumps({"fitted_at": datetime.now(UTC).isoformat()})
+    other = settings.with_(warehouse=settings.warehouse.with_name("trust_b.duckdb"))
+    settings.theme_build_dir.mkdir(parents=True)
+    (settings.theme_build_dir / "manifest.json").write_text(fresh, encoding="utf-8")
+    assert settings.theme_build_dir != other.theme_build_dir
+    assert changes.themes_watch(settings, refit=None) is not None  # fitted today: watch for changes
+    assert changes.themes_watch(other, refit=None) is None  # trust B has no model of its own: refit
+    # a fresh model in the shared models folder (where every warehouse's fit used to go) is nobody's
+    models = tmp_path / "models"
+    (models / "themes" / "build").mkdir(parents=True)
+    for name in ("config.yaml", "taxonomy.yaml", "insights.yaml"):
+        (models / "themes" / name).write_bytes((settings.models_dir / "themes" / name).read_bytes())
+    (models / "themes" / "build" / "manifest.json").write_text(fresh, encoding="utf-8")
+    assert changes.themes_watch(other.with_(models_dir=models), refit=None) is None
+
+
 def test_every_stage_summary_carries_the_data_window(settings, tmp_path):
     calls: list[str] = []
     with warehouse.connect(settings) as con:
