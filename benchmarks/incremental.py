@@ -243,9 +243,8 @@ def reporting_snapshot(warehouse: Path) -> dict[str, Any]:
 def _theme_build(work: Path) -> Path:
     """The fitted theme model of the warehouse in ``work`` (it sits beside the warehouse)."""
     from pipelines.config import Settings
-    from pipelines.themes.context import build_dir
 
-    return build_dir(Settings.from_env(_env(work)))
+    return Settings.from_env(_env(work)).theme_build_dir
 
 
 def _forced_copy(work: Path) -> Path:

@@ -33,7 +33,6 @@ from pipelines.themes.model import (
 
 __all__ = [
     "Context",
-    "build_dir",
     "category_scores",
     "centroid_scorer",
     "classifier_embedder",
@@ -57,11 +56,6 @@ _INSERT_CHUNK = 20000
 def themes_dir(settings: Settings) -> Path:
     """Folder of the theme config, taxonomy and evaluation set (``models/themes``)."""
     return settings.models_dir / "themes"
-
-
-def build_dir(settings: Settings) -> Path:
-    """Where this warehouse's fitted BERTopic model and its manifest are written (``Settings.theme_build_dir``)."""
-    return settings.theme_build_dir
 
 
 def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embedder:
@@ -181,7 +175,7 @@ def centroid_scorer(
 
 def read_manifest(settings: Settings) -> dict[str, Any] | None:
     """The manifest of the saved model, or None when no model has been fitted."""
-    path = build_dir(settings) / "manifest.json"
+    path = settings.theme_build_dir / "manifest.json"
     if not path.is_file():
         return None
     try:

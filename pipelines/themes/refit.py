@@ -30,7 +30,7 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.themes.assignment import assignment_frames, methods, noncontent_rows, secondary, write_assignments
-from pipelines.themes.context import Context, build_dir, category_scores, embeddings_for, insert_run, outlier_share
+from pipelines.themes.context import Context, category_scores, embeddings_for, insert_run, outlier_share
 from pipelines.themes.model import (
     FitResult,
     KeywordExtractor,
@@ -484,9 +484,9 @@ def _versions() -> dict[str, str]:
 def _save_model(
     ctx: Context, fit: FitResult, version: str, theme_of_topic: dict[int, str], clauses: pd.DataFrame, n_unique: int
 ) -> None:
-    """The BERTopic model (safetensors) and ``manifest.json`` in the warehouse's ``build_dir``."""
+    """The BERTopic model (safetensors) and ``manifest.json`` in ``Settings.theme_build_dir`` (beside the warehouse)."""
     settings = ctx.settings
-    out = build_dir(settings)
+    out = settings.theme_build_dir
     model_dir = out / "bertopic"
     out.mkdir(parents=True, exist_ok=True)
     if model_dir.exists():

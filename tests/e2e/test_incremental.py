@@ -30,7 +30,6 @@ from benchmarks.incremental import append, hold_back, reporting_snapshot
 from pipelines import stages, warehouse
 from pipelines.config import Settings
 from pipelines.demo import generator as demo_data
-from pipelines.themes.context import build_dir
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -95,7 +94,7 @@ def histories(tmp_path_factory):
     # The shared starting point: warehouse and fitted theme model.
     full = _settings(root / "full", data)
     shutil.copy(inc.warehouse, full.warehouse)
-    shutil.copytree(build_dir(inc), build_dir(full))
+    shutil.copytree(inc.theme_build_dir, full.theme_build_dir)
 
     with warehouse.connect(inc, read_only=True) as con:
         mart_builds = dict(con.execute("select name, applied_at from ops.schema_migrations").fetchall())

@@ -19,7 +19,6 @@ from benchmarks.themes import bench_settings, load_comments, load_labelled
 from pipelines import warehouse
 from pipelines.config import Settings
 from pipelines.themes import stage as themes
-from pipelines.themes.context import build_dir
 from pipelines.themes.model import load_config, stop_words
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +112,7 @@ def test_theme_ids_are_stable_format(stage):
 
 
 def test_model_saved_with_manifest(stage):
-    build = build_dir(stage["settings"])
+    build = stage["settings"].theme_build_dir
     manifest = json.loads((build / "manifest.json").read_text())
     assert manifest["seed"] == stage["settings"].seed
     assert manifest["n_clauses"] == stage["summary"]["clauses"]
@@ -169,7 +168,7 @@ def test_remap_taxonomy_after_renaming_a_category(stage):
     cats = themes.load_taxonomy(path)
     old_name = next(c.name for c in cats if c.id == target)
     before = _assignments(con, settings)
-    manifest_before = (build_dir(settings) / "manifest.json").read_text()
+    manifest_before = (settings.theme_build_dir / "manifest.json").read_text()
     try:
         edited = original.replace(f"name: {old_name}\n", "name: Renamed by the committee\n", 1)
         path.write_text(edited, encoding="utf-8")
@@ -179,7 +178,7 @@ def test_remap_taxonomy_after_renaming_a_category(stage):
         renamed = reg2[reg2["category_id"] == target]
         assert (renamed["category_name"] == "Renamed by the committee").all()
         assert _assignments(con, settings) == before  # no re-assignment, no refit
-        assert (build_dir(settings) / "manifest.json").read_text() == manifest_before
+        assert (settings.theme_build_dir / "manifest.json").read_text() == manifest_before
         cats_table = con.execute("select name from enrich.theme_categories where category_id = ?", [target]).fetchone()
         assert cats_table[0] == "Renamed by the committee"
     finally:

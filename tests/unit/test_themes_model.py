@@ -210,13 +210,13 @@ def test_each_warehouse_keeps_its_own_theme_model(settings) -> None:
     import dataclasses
     import json
 
-    from pipelines.themes.context import build_dir, read_manifest
+    from pipelines.themes.context import read_manifest
 
     other = dataclasses.replace(settings, warehouse=settings.warehouse.with_name("trust_b.duckdb"))
     assert other.models_dir == settings.models_dir
-    assert build_dir(settings) != build_dir(other)
-    assert not build_dir(settings).is_relative_to(settings.models_dir)
-    build_dir(settings).mkdir(parents=True)
-    (build_dir(settings) / "manifest.json").write_text(json.dumps({"model_version": "themes-a"}), encoding="utf-8")
+    assert settings.theme_build_dir != other.theme_build_dir
+    assert not settings.theme_build_dir.is_relative_to(settings.models_dir)
+    settings.theme_build_dir.mkdir(parents=True)
+    (settings.theme_build_dir / "manifest.json").write_text(json.dumps({"model_version": "themes-a"}), encoding="utf-8")
     assert read_manifest(settings) == {"model_version": "themes-a"}
     assert read_manifest(other) is None  # trust B has fitted nothing: it refits, never records A's version
