@@ -165,3 +165,21 @@ def test_names_found_do_not_depend_on_the_texts_run_beside_them() -> None:
     assert model.find_many(texts) == alone
     assert model.find_many(texts[::-1]) == alone[::-1]
     assert model.find_many(texts[:7]) + model.find_many(texts[7:]) == alone
+
+
+def test_two_runs_side_by_side_give_the_same_probabilities_as_one_at_a_time() -> None:
+    # The model runs two texts at once on a 2-core machine (one onnxruntime session, two threads):
+    # every word's probability must be what a single run gives, in the texts' own order.
+    from pipelines.privacy.namemodel import NameModel
+
+    texts = [
+        "Staff nurse Bernadette was lovely",
+        "thanks to dr okonkwo and his team",
+        "my mum Margaret Pemberton waited 4 hours",
+        "Signed, T. Ramsbottom",
+        "the ward was clean",
+    ] * 5
+    one, two = NameModel(workers=1), NameModel(workers=2)
+    assert two.workers == 2
+    assert two.word_probs_many(texts) == one.word_probs_many(texts)
+    assert two.find_many(texts) == one.find_many(texts) and any(one.find_many(texts))
