@@ -269,10 +269,10 @@ def _variant_metrics(
 
 def quantization_settings(cfg: TrainConfig) -> dict[str, Any]:
     """The int8 settings of a config, as recorded in (and compared with) a manifest."""
-    if cfg.int8_mode == "dynamic":
-        return {"mode": "dynamic"}
+    if cfg.int8_mode in ("dynamic", "per_token"):
+        return {"mode": cfg.int8_mode}
     if cfg.int8_mode != "static":
-        raise ValueError(f"int8_mode must be static or dynamic, not {cfg.int8_mode!r}")
+        raise ValueError(f"int8_mode must be per_token, dynamic or static, not {cfg.int8_mode!r}")
     return {
         "mode": "static",
         "calibration": cfg.int8_calibration,
@@ -296,6 +296,14 @@ def quantize_build(folder: Path, sets: dict[str, list[Example]], cfg: TrainConfi
             "settings": settings,
             "method": "onnxruntime quantize_dynamic: MatMul only, QInt8 per-channel weights",
             "batch_independent": False,
+        }
+    if settings["mode"] == "per_token":
+        quantize_int8(fp32, int8, per_token=True)
+        return {
+            "settings": settings,
+            "method": "onnxruntime quantize_dynamic: MatMul only, QInt8 per-channel weights; activations "
+            "rescaled per token (pipelines.int8.per_token: symmetric, max|x|/127, uint8 zero point 128)",
+            "batch_independent": True,
         }
     calib = calibration_examples(sets, cfg.int8_calibration_rows)
     n_drugs = sum(e.source.startswith("drugscom") for e in calib)

@@ -84,7 +84,7 @@ class TrainConfig:
     freeze_word_embeddings: bool = False  # keep the 30k x 384 token embeddings fixed (15% less CPU per step)
     # int8 (serving, not training: these keys stay out of the version hash, and a build whose
     # quantisation differs from them is re-quantised without retraining).
-    int8_mode: str = "dynamic"  # static: calibrated activation ranges, batch-independent, served batched
+    int8_mode: str = "dynamic"  # per_token / static: batch-independent, served batched (config.yaml)
     int8_calibration: str = "minmax"  # static: minmax | percentile | entropy
     int8_calibration_rows: list[int] = field(default_factory=lambda: [300, 100])  # project train, drugsCom train
     int8_exclude: list[str] = field(default_factory=list)  # static: MatMul nodes left in fp32

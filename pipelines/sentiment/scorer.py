@@ -250,10 +250,13 @@ def build_scorer(build: Path, backend: str = "onnx") -> ModelSentimentScorer:
         int8 = build / "model.int8.onnx"
         quant = manifest.get("quantization", {})
         if quant.get("accepted") and int8.is_file():
-            # Static int8 (fixed activation scales) is served in batches; dynamic int8 scales
-            # activations per batch, so it runs one comment per run (OnnxPredictor).
-            static = quant.get("settings", {}).get("mode") == "static"
-            variant, path, batch = ("onnx-int8s", int8, BATCHED_MAX) if static else ("onnx-int8", int8, 1)
+            # Static int8 (fixed activation scales) and per-token int8 (a scale per token) are served
+            # in batches; dynamic int8 scales activations per batch, so it runs one comment per run.
+            mode = quant.get("settings", {}).get("mode", "dynamic")
+            variant, path, batch = {
+                "static": ("onnx-int8s", int8, BATCHED_MAX),
+                "per_token": ("onnx-int8t", int8, BATCHED_MAX),
+            }.get(mode, ("onnx-int8", int8, 1))
         else:
             variant, path, batch = "onnx-fp32", build / "model.onnx", BATCHED_MAX
         predict: Predictor = OnnxPredictor(path, tok_json, max_len, max_batch=batch)

@@ -50,11 +50,14 @@ def bge_folder() -> Path:
 class BgeOnnxEmbedder(Embedder):
     """bge-small-en-v1.5 int8 ONNX on CPU: CLS vector of the last hidden state, L2-normalised.
 
-    ``name`` (the embeddings-cache and classifier key) carries the first 10 hex digits of the
-    ONNX file's sha256; ``sha256`` holds all of it for manifests.
+    The packaged graph quantises activations with one scale per run; it is loaded rewritten to one
+    scale per token (:func:`pipelines.int8.per_token`), so a text's vector does not depend on the
+    texts batched with it and texts run in length-sorted batches. ``name`` (the embeddings-cache and
+    classifier key) says so (``int8-tok``) and carries the first 10 hex digits of the ONNX file's
+    sha256; ``sha256`` holds all of it for manifests.
     """
 
-    def __init__(self, folder: Path | None = None, workers: int = 2, max_tokens: int = 256) -> None:
+    def __init__(self, folder: Path | None = None, workers: int = 2, max_tokens: int = 256, batch: int = 32) -> None:
         folder = Path(folder) if folder is not None else bge_folder()
         try:
             with gc_paused():
@@ -64,51 +67,63 @@ class BgeOnnxEmbedder(Embedder):
             raise ThemesError(
                 "classifier.encoder bge-small-int8 needs onnxruntime and tokenizers: scripts/install.sh"
             ) from exc
+        from pipelines.int8 import per_token_bytes
+
         opts = ort.SessionOptions()
         # One thread per run; ``workers`` runs go side by side (ORT releases the GIL in run).
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            per_token_bytes(str(folder / "model.onnx")), opts, providers=["CPUExecutionProvider"]
+        )
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         # Clauses are short; a long whole comment (evaluation fallback) is cut like bge's 512 limit would.
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.path = str(folder)
         self.sha256 = file_sha256(folder / "model.onnx")
-        self.name = f"bge-small-en-v1.5-int8:{self.sha256[:10]}"
+        self.name = f"bge-small-en-v1.5-int8-tok:{self.sha256[:10]}"
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.workers = max(1, int(workers))
+        self.batch = max(1, int(batch))
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        """Embed each text in a run of its own, so its vector depends on its text alone.
+        """Embed the texts in batches of equal token length, ``workers`` batches at a time.
 
-        The int8 graph quantises activations dynamically, one scale per input tensor: in a batch,
-        a clause's vector would depend on its companions (600 clauses, batch of 64 against alone:
-        cosine down to 0.985) and a borderline clause could change category between two runs of
-        the same data. One text per run, ``workers`` runs at a time.
+        Per-token activation scales make a token's integer products independent of its batch; equal
+        lengths (no padding) keep the float attention sums in the same order too, so a text's vector
+        is bit-identical alone or in any batch (padded batches would differ by ~6e-8).
         """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not len(texts):
             return out
         encs = self.tokenizer.encode_batch([str(t) for t in texts])
-        if self.workers == 1:
-            for i, enc in enumerate(encs):
-                out[i] = self._cls(enc)
+        batches: list[list[int]] = []
+        for i in sorted(range(len(encs)), key=lambda i: (len(encs[i].ids), i)):
+            if batches and len(batches[-1]) < self.batch and len(encs[batches[-1][0]].ids) == len(encs[i].ids):
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+
+        def run(batch: list[int]) -> None:
+            out[batch] = self._cls([encs[i].ids for i in batch])
+
+        if self.workers == 1 or len(batches) == 1:
+            for b in batches:
+                run(b)
             return out
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(self.workers) as pool:
-            for i, vec in enumerate(pool.map(self._cls, encs)):
-                out[i] = vec
+            list(pool.map(run, batches[::-1]))  # longest first: the last to finish is short
         return out
 
-    def _cls(self, enc) -> np.ndarray:  # noqa: ANN001 - a tokenizers.Encoding
-        """Normalised CLS vector of one text's tokenizer encoding (no padding)."""
-        ids = np.asarray([enc.ids], dtype=np.int64)
+    def _cls(self, rows: list[list[int]]) -> np.ndarray:
+        """Normalised CLS vectors of token-id rows of one length."""
+        ids = np.asarray(rows, dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        cls = hidden[0, 0, :].astype(np.float32)
-        return cls / max(float(np.linalg.norm(cls)), 1e-12)
+        cls = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][:, 0, :].astype(np.float32)
+        return cls / np.maximum(np.linalg.norm(cls, axis=1, keepdims=True), 1e-12)
 
 
 class ConcatEmbedder(Embedder):

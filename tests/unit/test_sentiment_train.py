@@ -42,8 +42,8 @@ def test_config_yaml_is_complete():
     # The rating is a feature next to the text model (MODEL_CARD.md measures it against the rating
     # as model input, which leaned on the rating when text and rating disagreed).
     assert cfg.rating_feature and not cfg.rating_input and 0 < cfg.rating_dropout < 1
-    # int8 modes: dynamic (served one comment per run) or static (calibrated, served in batches).
-    assert cfg.int8_mode in ("dynamic", "static") and cfg.int8_calibration == "minmax"
+    # int8 modes: dynamic (served one comment per run), per_token or static (served in batches).
+    assert cfg.int8_mode in ("dynamic", "per_token", "static") and cfg.int8_calibration == "minmax"
 
 
 def test_shipped_labels_follow_the_coding_guide():
@@ -347,6 +347,33 @@ def test_static_int8_scores_do_not_depend_on_batch_companions(tiny_build, tmp_pa
     for batched in (together, with_others):
         np.testing.assert_allclose(batched, alone, atol=1e-5)
         assert (batched.argmax(axis=1) == alone.argmax(axis=1)).all()
+
+
+def test_per_token_int8_is_served_in_batches_and_scores_do_not_depend_on_them(tiny_build, tmp_path):
+    # int8_mode per_token: dynamic quantisation with one activation scale per token
+    # (pipelines.int8), so a comment's probabilities are the same alone or with any companions.
+    build = tmp_path / tiny_build.name
+    shutil.copytree(tiny_build, build)
+    quantize_int8(build / "model.onnx", build / "model.int8.onnx", per_token=True)
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest["quantization"] = {"accepted": True, "settings": {"mode": "per_token"}}
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    scorer = build_scorer(build, "onnx")
+    assert scorer.version == f"{manifest['version']}:onnx-int8t:{RULES_VERSION}"
+    assert scorer._predict.max_batch == BATCHED_MAX
+    texts = [f"comment {i} " + "the ward was lovely but the wait was long " * (i % 5) for i in range(24)]
+    questions = ["What was good?", "What could we improve?", ""] * 8
+    alone = np.vstack([scorer.probabilities([t], [q]) for t, q in zip(texts, questions, strict=True)])
+    others = ["a much longer comment that pads everyone else " * 4, "ok", "Nothing at all", "rude"]
+    with_others = scorer.probabilities(others + texts, ["", "", "What could we improve?", ""] + questions)[4:]
+    for batched in (scorer.probabilities(texts, questions), with_others):
+        np.testing.assert_allclose(batched, alone, atol=1e-5)
+        assert (batched.argmax(axis=1) == alone.argmax(axis=1)).all()
+    # the plain dynamic graph of the same (untrained, near-uniform) model fails the same tolerance
+    quantize_int8(build / "model.onnx", build / "model.int8.onnx")
+    plain = OnnxPredictor(build / "model.int8.onnx", build / "hf" / "tokenizer.json", 32, max_batch=BATCHED_MAX)
+    plain_alone = np.vstack([plain([t], [q]) for t, q in zip(texts, questions, strict=True)])
+    assert np.abs(plain(others + texts, ["", "", "What could we improve?", ""] + questions)[4:] - plain_alone).max() > 1e-5
 
 
 def test_static_int8_build_is_served_in_batches(tiny_build, tmp_path):
