@@ -214,9 +214,11 @@ class Redactor:
 
     @staticmethod
     def _names_model(path: Path | None, settings: dict[str, Any] | None = None) -> Any:
+        from pipelines.partitions import worker_threads
         from pipelines.privacy.namemodel import Decoding, NameModel
 
-        return NameModel(path, decoding=Decoding.from_config(settings))
+        # Two runs side by side, or one inside a pool of worker processes (one core each).
+        return NameModel(path, decoding=Decoding.from_config(settings), workers=worker_threads(2) or 2)
 
     def _build_anonymizer(self) -> None:
         from presidio_anonymizer import AnonymizerEngine

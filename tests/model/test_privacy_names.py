@@ -183,3 +183,13 @@ def test_two_runs_side_by_side_give_the_same_probabilities_as_one_at_a_time() ->
     assert two.workers == 2
     assert two.word_probs_many(texts) == one.word_probs_many(texts)
     assert two.find_many(texts) == one.find_many(texts) and any(one.find_many(texts))
+
+
+def test_a_partition_worker_process_runs_the_names_model_on_one_thread(monkeypatch) -> None:
+    # `--workers N` starts N processes with FEEDBACK_WORKER_THREADS=1: each must not start two runs.
+    from pipelines.privacy.redactor import Redactor
+
+    monkeypatch.setenv("FEEDBACK_WORKER_THREADS", "1")
+    assert Redactor._names_model(None).workers == 1
+    monkeypatch.delenv("FEEDBACK_WORKER_THREADS")
+    assert Redactor._names_model(None).workers == 2
