@@ -68,7 +68,6 @@ def per_token(model: Any) -> Any:
         [
             numpy_helper.from_array(np.array(1e-8, dtype=np.float32), f"{prefix}/eps"),
             numpy_helper.from_array(np.array(_LEVELS, dtype=np.float32), f"{prefix}/levels"),
-            numpy_helper.from_array(np.array(float(_ZERO_POINT), dtype=np.float32), f"{prefix}/zero_point_f"),
             numpy_helper.from_array(np.array(_ZERO_POINT, dtype=np.uint8), f"{prefix}/zero_point"),
             numpy_helper.from_array(np.array(1.0, dtype=np.float32), f"{prefix}/one"),
         ]
@@ -87,9 +86,8 @@ def per_token(model: Any) -> Any:
             helper.make_node("Max", [f"{base}/max", f"{prefix}/eps"], [f"{base}/max_eps"]),
             helper.make_node("Div", [f"{base}/max_eps", f"{prefix}/levels"], [s]),
             helper.make_node("Div", [x, s], [f"{base}/scaled"]),
-            helper.make_node("Round", [f"{base}/scaled"], [f"{base}/rounded"]),
-            helper.make_node("Add", [f"{base}/rounded", f"{prefix}/zero_point_f"], [f"{base}/shifted"]),
-            helper.make_node("Cast", [f"{base}/shifted"], [q], to=TensorProto.UINT8),
+            # round half to even, + 128, saturate to uint8: one fused kernel (Round, Add, Cast: three)
+            helper.make_node("QuantizeLinear", [f"{base}/scaled", f"{prefix}/one", f"{prefix}/zero_point"], [q]),
         ]
         renamed[zero_point] = f"{prefix}/zero_point"
         renamed[scale] = f"{prefix}/one"

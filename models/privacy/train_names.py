@@ -166,7 +166,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     model.save_pretrained(tmp / "hf", safe_serialization=True)
     shutil.copy2(base / "tokenizer.json", tmp / "tokenizer.json")
     export_onnx(model, tmp / "model.fp32.onnx", token_level=True)
-    quantize_int8(tmp / "model.fp32.onnx", tmp / namemodel.MODEL_FILE)
+    quantize_int8(tmp / "model.fp32.onnx", tmp / namemodel.MODEL_FILE, per_token=True)
     agreement = _agreement(tmp, synthetic.make_corpus("dev", 300, args.seed))
     manifest = {
         "model": "names",
@@ -189,6 +189,10 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             k: getattr(args, k) for k in ("layers", "epochs", "lr", "batch_size", "max_minutes", "threads")
         },
         "training": {**stats, "seconds": round(t_train, 1)},
+        "int8": {
+            "method": "onnxruntime quantize_dynamic: MatMul only, QInt8 per-channel weights",
+            "activations": "per_token",  # pipelines.int8.per_token: served in batches (NameModel.per_token)
+        },
         "int8_vs_fp32": agreement,
         "model_sha256": sha256_file(tmp / namemodel.MODEL_FILE),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),

@@ -31,6 +31,7 @@ _POSSESSIVE_RE = re.compile(r"['’][sS]$")
 _JOIN_GAP_RE = re.compile(r"[\s.]{0,3}")
 MAX_WORDS = 96  # longer texts are read in windows of this many words
 MAX_SUBWORDS = 192
+BATCH = 32  # chunks per run for a per-token int8 model
 
 PersonSpan = tuple[int, int, float]
 
@@ -239,6 +240,8 @@ class NameModel:
         self.threshold = self.decoding.threshold
         self._threads = threads
         self.workers = max(1, int(workers))
+        #: quantised with one activation scale per token (pipelines.int8): chunks can run batched
+        self.per_token = self.manifest().get("int8", {}).get("activations") == "per_token"
         self._pool: Any = None
         self._session_obj: Any = None
         self._tok = Tokenizer.from_file(str(self.build_dir / "tokenizer.json"))
@@ -308,25 +311,34 @@ class NameModel:
         prob /= prob.sum(axis=-1, keepdims=True)
         return 1.0 - prob[..., 0]  # P(B) + P(I)
 
-    def word_probs_many(self, texts: Sequence[str], batch_size: int = 1) -> list[WordProbs]:
+    def word_probs_many(self, texts: Sequence[str], batch_size: int | None = None) -> list[WordProbs]:
         """Per text: the word spans and each word's name probability, first sub-word and any sub-word.
 
         A word's "first" probability is that of its first sub-word (what the model was trained to
         label); "max" is the highest over its sub-words (a name split into pieces, "ram|sbottom",
         counts when any piece looks like a name). Words past :data:`MAX_SUBWORDS` get 0.
 
-        Each text's chunks run alone by default. The int8 model is quantised dynamically: each
-        activation's scale is taken over the whole batch tensor (padding included), so with
-        ``batch_size`` > 1 whether a word is a name depends on the texts batched with it, i.e. on
-        what else arrived in the same delivery ("One niggle: ..." was redacted to "One [NAME]: ..."
-        in one delivery and kept in another). Measured on 348 demo comments: 19 got different spans
-        when split over two calls at 32 per batch; one per run costs ~27% more CPU (1.41 against
-        1.11 CPU-s). Larger batches are length-sorted so padding stays small.
+        A model quantised with one activation scale per token (:attr:`per_token`, the builds since
+        2026-12-07) runs chunks of the same sub-word length together, ``batch_size`` (default
+        :data:`BATCH`) at a time: a chunk's probabilities are then bit-identical to a run of it
+        alone. A model quantised with one scale per run (older builds) runs each chunk alone by
+        default: its scale is taken over the whole batch tensor (padding included), so in a batch
+        whether a word is a name would depend on the texts batched with it, i.e. on what else
+        arrived in the same delivery ("One niggle: ..." was redacted to "One [NAME]: ..." in one
+        delivery and kept in another; 19 of 348 demo comments got different spans when split over
+        two calls at 32 per batch).
         """
+        if batch_size is None:
+            batch_size = BATCH if self.per_token else 1
         encoded = [e for i, t in enumerate(texts) for e in self._encode(i, t)]
         encoded.sort(key=lambda e: len(e.ids))
         parts: list[list[tuple[int, list[tuple[int, int]], list[float], list[float]]]] = [[] for _ in texts]
-        batches = [encoded[b : b + batch_size] for b in range(0, len(encoded), batch_size)]
+        batches: list[list[_Encoded]] = []
+        for e in encoded:  # equal lengths only: no padding, so batching changes no float sum
+            if batches and len(batches[-1]) < batch_size and len(batches[-1][0].ids) == len(e.ids):
+                batches[-1].append(e)
+            else:
+                batches.append([e])
         for batch, name_prob in zip(batches, self._map_runs(batches), strict=True):
             for r, e in enumerate(batch):
                 first = [float(name_prob[r, p]) if p >= 0 else 0.0 for p in e.first_subword]
@@ -357,8 +369,8 @@ class NameModel:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="names-onnx")
         return self._pool.map(self._run, batches)
 
-    def find_many(self, texts: Sequence[str], batch_size: int = 1) -> list[list[PersonSpan]]:
-        """Person spans for each text (one text per run by default: see :meth:`word_probs_many`)."""
+    def find_many(self, texts: Sequence[str], batch_size: int | None = None) -> list[list[PersonSpan]]:
+        """Person spans for each text (batched as :meth:`word_probs_many` says)."""
         return [
             decode_words(t, wp, self.decoding)
             for t, wp in zip(texts, self.word_probs_many(texts, batch_size), strict=True)

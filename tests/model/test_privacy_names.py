@@ -193,3 +193,18 @@ def test_a_partition_worker_process_runs_the_names_model_on_one_thread(monkeypat
     assert Redactor._names_model(None).workers == 1
     monkeypatch.delenv("FEEDBACK_WORKER_THREADS")
     assert Redactor._names_model(None).workers == 2
+def test_the_built_model_scales_activations_per_token_and_runs_texts_batched() -> None:
+    # make models quantises with one activation scale per token (pipelines.int8), so chunks of
+    # equal length run together, and each gets what a run of it alone gives.
+    from pipelines.privacy.namemodel import NameModel
+
+    model = NameModel(workers=1)
+    assert model.per_token and model.manifest()["int8"]["activations"] == "per_token"
+    sizes: list[int] = []
+    run = model._run
+    model._run = lambda batch: sizes.append(len(batch)) or run(batch)  # type: ignore[method-assign]
+    texts = [f"thanks to nurse {n} on the ward" for n in ("Bernadette", "Priya", "Tomasz", "Ngozi", "Amara")] * 4
+    batched = model.word_probs_many(texts)
+    assert max(sizes) > 1 and len(sizes) < len(texts)
+    model._run = run  # type: ignore[method-assign]
+    assert batched == model.word_probs_many(texts, batch_size=1)
