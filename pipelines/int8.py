@@ -53,7 +53,7 @@ def per_token(model: Any) -> Any:
             ``Cast`` and the rescale ``Mul``.
     """
     import numpy as np
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     graph = model.graph
     consumers: dict[str, list[Any]] = {}

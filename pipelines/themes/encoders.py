@@ -122,7 +122,9 @@ class BgeOnnxEmbedder(Embedder):
         """Normalised CLS vectors of token-id rows of one length."""
         ids = np.asarray(rows, dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        cls = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][:, 0, :].astype(np.float32)
+        cls = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][:, 0, :].astype(
+            np.float32
+        )
         return cls / np.maximum(np.linalg.norm(cls, axis=1, keepdims=True), 1e-12)
 
 

@@ -193,6 +193,8 @@ def test_a_partition_worker_process_runs_the_names_model_on_one_thread(monkeypat
     assert Redactor._names_model(None).workers == 1
     monkeypatch.delenv("FEEDBACK_WORKER_THREADS")
     assert Redactor._names_model(None).workers == 2
+
+
 def test_the_built_model_scales_activations_per_token_and_runs_texts_batched() -> None:
     # make models quantises with one activation scale per token (pipelines.int8), so chunks of
     # equal length run together, and each gets what a run of it alone gives.

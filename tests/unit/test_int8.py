@@ -29,7 +29,10 @@ def _float_model(tmp_path, layers: int = 2):
         w = w.astype(np.float32)
         b = rng.normal(0, 0.1, w.shape[1]).astype(np.float32)
         inits += [numpy_helper.from_array(w, f"w{k}"), numpy_helper.from_array(b, f"b{k}")]
-        nodes += [helper.make_node("MatMul", [cur, f"w{k}"], [f"m{k}"]), helper.make_node("Add", [f"m{k}", f"b{k}"], [f"a{k}"])]
+        nodes += [
+            helper.make_node("MatMul", [cur, f"w{k}"], [f"m{k}"]),
+            helper.make_node("Add", [f"m{k}", f"b{k}"], [f"a{k}"]),
+        ]
         cur = f"a{k}"
         if k < layers:
             nodes.append(helper.make_node("Relu", [cur], [f"r{k}"]))
@@ -54,7 +57,9 @@ def _dynamic_int8(tmp_path):
 
     fp32 = _float_model(tmp_path)
     int8 = tmp_path / "int8.onnx"
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+    quantize_dynamic(
+        str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+    )
     return fp32, int8
 
 
@@ -114,7 +119,9 @@ def test_the_packaged_bge_encoder_keeps_its_vectors_when_rewritten():
     original = []
     for e in enc.tokenizer.encode_batch(texts):
         ids = np.asarray([e.ids], dtype=np.int64)
-        cls = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})[0][0, 0]
+        cls = session.run(
+            None, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        )[0][0, 0]
         original.append(cls / np.linalg.norm(cls))
     cosine = (np.asarray(original) * enc.encode(texts)).sum(axis=1)
     assert cosine.min() > 0.98

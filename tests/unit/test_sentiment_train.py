@@ -373,7 +373,9 @@ def test_per_token_int8_is_served_in_batches_and_scores_do_not_depend_on_them(ti
     quantize_int8(build / "model.onnx", build / "model.int8.onnx")
     plain = OnnxPredictor(build / "model.int8.onnx", build / "hf" / "tokenizer.json", 32, max_batch=BATCHED_MAX)
     plain_alone = np.vstack([plain([t], [q]) for t, q in zip(texts, questions, strict=True)])
-    assert np.abs(plain(others + texts, ["", "", "What could we improve?", ""] + questions)[4:] - plain_alone).max() > 1e-5
+    assert (
+        np.abs(plain(others + texts, ["", "", "What could we improve?", ""] + questions)[4:] - plain_alone).max() > 1e-5
+    )
 
 
 def test_static_int8_build_is_served_in_batches(tiny_build, tmp_path):
