@@ -166,14 +166,30 @@ def safe_cell(value: Any, xlsx: bool = False) -> Any:
     return value
 
 
+def joined(value: Any) -> Any:
+    """A list cell (a comment's theme labels) as one string, items joined by "; " (labels hold commas)."""
+    if isinstance(value, list | tuple):
+        return "; ".join(map(str, value))
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        items = value.tolist()
+        return "; ".join(map(str, items)) if isinstance(items, list) else value
+    return value
+
+
 def safe_frame(frame: pd.DataFrame, xlsx: bool = False) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell passed through :func:`safe_cell`."""
+    """A copy of ``frame`` with list cells :func:`joined` and every text cell passed through :func:`safe_cell`.
+
+    The writers scan ``frame`` itself (a guard reads a list cell item by item) and write this copy:
+    joined, the items of a list would run together into text no one wrote ("Main issue; Moved,
+    family" reads to the name rules as a sign-off).
+    """
     out = frame.copy()
     out.columns = [safe_cell(c, xlsx=xlsx) for c in out.columns]  # a header is a cell too
     for column in out.columns:
         series = out[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series):
-            out[column] = series.map(lambda v: safe_cell(v, xlsx=xlsx), na_action="ignore").astype(object)
+            flat = series.map(joined) if series.dtype == object else series
+            out[column] = flat.map(lambda v: safe_cell(v, xlsx=xlsx), na_action="ignore").astype(object)
     return out
 
 

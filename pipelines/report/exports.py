@@ -3,8 +3,9 @@
 The files are written by the one formula-guarded writer, :func:`pipelines.exports.write_csv` and
 :func:`pipelines.exports.write_xlsx` (patient text that starts with ``=``, ``+``, ``-`` or ``@``
 is prefixed with an apostrophe so no spreadsheet runs it). This module only shapes the report's
-tables for a spreadsheet first: list cells become one comma-separated string, and time-zoned
-timestamps (already local times) lose their zone, which Excel cannot store.
+tables for a spreadsheet first: time-zoned timestamps (already local times) lose their zone, which
+Excel cannot store. List cells (a comment's theme labels) stay lists here: the guard scans them item
+by item, and the writers join them with "; " only after the scan.
 
 With a guard (the final privacy scan, given by the report stage) each file is scanned just
 before it is written; a file the guard blocks is left out and the others are still written.
@@ -15,19 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from pipelines import exports
-
-
-def _flatten(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return "; ".join(map(str, value))  # labels hold commas ("Kind, reassuring crew")
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        return "; ".join(map(str, value.tolist()))
-    return value
 
 
 def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,8 +28,6 @@ def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             out[column] = series.dt.tz_localize(None)  # local times already; the CSV matches the workbook
-        elif series.dtype == object:
-            out[column] = series.map(_flatten).astype(object)
     return out
 
 

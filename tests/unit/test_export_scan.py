@@ -280,12 +280,17 @@ def test_list_cells_json_quotes_and_timings_are_not_identifiers(scanner, tmp_pat
     # together, and a run summary's timing 0.04480073099999993 read as a phone number.
     from pipelines.report.exports import _export_frame
 
-    labels = [["Thanks to the doctors", "Worst experience ever"], ["Much appreciated", "Thanks to the doctors"]]
+    # Later (2026-12-07, a 10,000-record demo): joined with "; ", "Main issue; Moved, family" read as a
+    # sign-off; list cells are now scanned item by item and joined only when written.
+    labels = [["Thanks to the doctors", "Worst experience ever"], ["Main issue", "Moved, family"]]
     quotes = '["The aftercare advice was vague.", "A big thank you - Everything was explained clearly."]'
     timings = '{"read_map": 0.060966117000134545, "read_map_cpu": 0.04480073099999993}'
     frame = pd.DataFrame({"theme_labels": labels, "quotes": [quotes, quotes], "message": [timings, timings]})
     path = exports.write_csv(_export_frame(frame), tmp_path / "comments.csv", guard=ScanGuard(scanner))
-    assert pd.read_csv(path)["theme_labels"][0] == "Thanks to the doctors; Worst experience ever"
+    assert pd.read_csv(path)["theme_labels"].tolist() == [
+        "Thanks to the doctors; Worst experience ever",
+        "Main issue; Moved, family",
+    ]
     # ... while an identifier inside a JSON list still blocks the file
     frame.loc[0, "quotes"] = '["The aftercare advice was vague.", "Call me on 07700 900123."]'
     with pytest.raises(ExportBlocked):
