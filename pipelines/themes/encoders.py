@@ -52,7 +52,7 @@ class BgeOnnxEmbedder(Embedder):
 
     The packaged graph quantises activations with one scale per run; it is loaded rewritten to one
     scale per token (:func:`pipelines.int8.per_token`), so a text's vector does not depend on the
-    texts batched with it and texts run in length-sorted batches. ``name`` (the embeddings-cache and
+    texts batched with it and texts run in batches of equal token length. ``name`` (the embeddings-cache and
     classifier key) says so (``int8-tok``) and carries the first 10 hex digits of the ONNX file's
     sha256; ``sha256`` holds all of it for manifests.
     """
