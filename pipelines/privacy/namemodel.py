@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.int8 import equal_length_batches
 from pipelines.provenance import sha256_file
 
 DEFAULT_BUILD_DIR = Path(__file__).resolve().parents[2] / "models" / "privacy" / "build" / "names"
@@ -331,14 +332,8 @@ class NameModel:
         if batch_size is None:
             batch_size = BATCH if self.per_token else 1
         encoded = [e for i, t in enumerate(texts) for e in self._encode(i, t)]
-        encoded.sort(key=lambda e: len(e.ids))
         parts: list[list[tuple[int, list[tuple[int, int]], list[float], list[float]]]] = [[] for _ in texts]
-        batches: list[list[_Encoded]] = []
-        for e in encoded:  # equal lengths only: no padding, so batching changes no float sum
-            if batches and len(batches[-1]) < batch_size and len(batches[-1][0].ids) == len(e.ids):
-                batches[-1].append(e)
-            else:
-                batches.append([e])
+        batches = [[encoded[k] for k in b] for b in equal_length_batches([len(e.ids) for e in encoded], batch_size)]
         for batch, name_prob in zip(batches, self._map_runs(batches), strict=True):
             for r, e in enumerate(batch):
                 first = [float(name_prob[r, p]) if p >= 0 else 0.0 for p in e.first_subword]

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.heavy import gc_paused
+from pipelines.int8 import equal_length_batches, per_token_bytes
 from pipelines.provenance import sha256_file as file_sha256
 from pipelines.themes.model import Embedder, ThemesError
 
@@ -67,7 +68,6 @@ class BgeOnnxEmbedder(Embedder):
             raise ThemesError(
                 "classifier.encoder bge-small-int8 needs onnxruntime and tokenizers: scripts/install.sh"
             ) from exc
-        from pipelines.int8 import per_token_bytes
 
         opts = ort.SessionOptions()
         # One thread per run; ``workers`` runs go side by side (ORT releases the GIL in run).
@@ -98,12 +98,7 @@ class BgeOnnxEmbedder(Embedder):
         if not len(texts):
             return out
         encs = self.tokenizer.encode_batch([str(t) for t in texts])
-        batches: list[list[int]] = []
-        for i in sorted(range(len(encs)), key=lambda i: (len(encs[i].ids), i)):
-            if batches and len(batches[-1]) < self.batch and len(encs[batches[-1][0]].ids) == len(encs[i].ids):
-                batches[-1].append(i)
-            else:
-                batches.append([i])
+        batches = equal_length_batches([len(e.ids) for e in encs], self.batch)
 
         def run(batch: list[int]) -> None:
             out[batch] = self._cls([encs[i].ids for i in batch])

@@ -125,3 +125,13 @@ def test_the_packaged_bge_encoder_keeps_its_vectors_when_rewritten():
         original.append(cls / np.linalg.norm(cls))
     cosine = (np.asarray(original) * enc.encode(texts)).sum(axis=1)
     assert cosine.min() > 0.98
+
+
+def test_equal_length_batches_never_mix_lengths_and_keep_every_index_once():
+    from pipelines.int8 import equal_length_batches
+
+    lengths = [5, 3, 5, 5, 3, 7, 5]
+    batches = equal_length_batches(lengths, 2)
+    assert batches == [[1, 4], [0, 2], [3, 6], [5]]
+    assert all(len({lengths[i] for i in b}) == 1 and len(b) <= 2 for b in batches)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
