@@ -32,42 +32,14 @@ def save_hf(model: Any, base: Path, hf_dir: Path) -> None:
 
 
 def export_onnx(model: Any, path: Path, token_level: bool = False) -> None:
-    """ONNX export with the TorchScript exporter (``dynamo=False``), dynamic batch and length.
+    """ONNX export of the model's logits (:func:`pipelines.onnx_export.export_transformer`).
 
     ``token_level``: logits per token (a token classifier such as the PERSON names model), so the
     logits keep the sequence axis dynamic too.
     """
-    import torch
+    from pipelines.onnx_export import export_transformer
 
-    class _Wrapper(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            # transformers 5 needs keyword arguments here.
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
-
-    # A padded second row, so the traced graph is the one that applies the attention mask.
-    mask = torch.ones((2, 8), dtype=torch.long)
-    mask[1, 5:] = 0
-    dummy = (torch.full((2, 8), 1000, dtype=torch.long) * mask, mask, torch.zeros((2, 8), dtype=torch.long))
-    torch.onnx.export(
-        _Wrapper(model).eval(),
-        dummy,
-        str(path),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logits"],
-        dynamic_axes={
-            "input_ids": {0: "batch", 1: "seq"},
-            "attention_mask": {0: "batch", 1: "seq"},
-            "token_type_ids": {0: "batch", 1: "seq"},
-            "logits": {0: "batch", 1: "seq"} if token_level else {0: "batch"},
-        },
-        opset_version=17,
-        do_constant_folding=True,
-        dynamo=False,
-    )
+    export_transformer(model, path, output="logits", token_level=token_level)
 
 
 @contextlib.contextmanager

@@ -61,10 +61,32 @@ def themes_dir(settings: Settings) -> Path:
 def get_embedder(settings: Settings, cfg: dict[str, Any] | None = None) -> Embedder:
     """The sentence-embedding backend (loaded once per process)."""
     cfg = cfg or load_config(themes_dir(settings) / "config.yaml")
-    key = (settings.embedding_model_path, int(cfg["embedding"]["batch_size"]))
+    backend = str(cfg["embedding"].get("backend", "onnx"))
+    if backend not in ("onnx", "torch"):
+        raise ThemesError(f"embedding.backend {backend!r}: choose onnx or torch")
+    key = (settings.embedding_model_path, int(cfg["embedding"]["batch_size"]), backend)
     if key not in _EMBEDDERS:
-        _EMBEDDERS[key] = SentenceTransformerEmbedder(key[0], batch_size=key[1])
+        _EMBEDDERS[key] = _load_embedder(settings, *key)
     return _EMBEDDERS[key]
+
+
+def _load_embedder(settings: Settings, path: str, batch_size: int, backend: str) -> Embedder:
+    """The embedder of ``embedding.backend``: onnxruntime fp32 (same vectors as torch) or sentence-transformers.
+
+    A folder the ONNX path cannot serve (another pooling or module layout, or an export that
+    does not match torch) falls back to torch, with the reason in the log.
+    """
+    if backend == "onnx":
+        from pipelines.partitions import worker_threads
+        from pipelines.themes.encoders import OnnxSentenceEmbedder, UnsupportedEncoder
+
+        try:
+            return OnnxSentenceEmbedder(
+                path, cache_dir=themes_dir(settings) / "build" / "encoders", workers=worker_threads(2) or 2
+            )
+        except UnsupportedEncoder as exc:
+            log.warning("embedding on torch instead of onnxruntime: %s", exc)
+    return SentenceTransformerEmbedder(path, batch_size=batch_size)
 
 
 def classifier_embedder(settings: Settings, cfg: dict[str, Any], embedder: Embedder | None = None) -> Embedder:
@@ -83,7 +105,9 @@ def classifier_embedder(settings: Settings, cfg: dict[str, Any], embedder: Embed
         return base
     bkey = ("bge-small-int8", 0)
     if bkey not in _EMBEDDERS:
-        _EMBEDDERS[bkey] = BgeOnnxEmbedder()
+        from pipelines.partitions import worker_threads
+
+        _EMBEDDERS[bkey] = BgeOnnxEmbedder(workers=worker_threads(2) or 2)
     return _EMBEDDERS[bkey] if name == "bge-small-int8" else ConcatEmbedder(base, _EMBEDDERS[bkey])
 
 

