@@ -284,6 +284,8 @@ def model_fingerprint(path: str) -> str:
 class SentenceTransformerEmbedder(Embedder):
     """MiniLM (or any local sentence-transformers folder) on CPU, loaded by path only."""
 
+    backend = "sentence-transformers-torch"
+
     def __init__(self, path: str, batch_size: int = 64) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -512,6 +512,7 @@ def _save_model(
         "seed": settings.seed,
         "embedding_model": ctx.embedder.name,
         "embedding_model_path": ctx.embedder.path,
+        "embedding_backend": getattr(ctx.embedder, "backend", type(ctx.embedder).__name__),
         "taxonomy_hash": ctx.tax_hash,
         "config_hash": config_hash(ctx.cfg),
         "config": ctx.cfg,

