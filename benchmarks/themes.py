@@ -8,6 +8,10 @@ best-matching discovered theme or category, plus the share of comments left with
 ``python -m benchmarks.themes scale --n 10000`` times the theme stage (embedding + refit +
 a daily assignment) on ``n`` synthetic comments and prints wall time and peak RSS.
 
+``python -m benchmarks.themes encoders --n 3000`` times each way the stage's sentence encoders
+run (MiniLM on torch and on onnxruntime, bge-small int8) on clauses of the project's own coded
+comments (then demo comments) and prints clauses/s and the cosine of each MiniLM run to torch's.
+
 ``python -m benchmarks.themes stability`` refits twice (rows shuffled; then another seed)
 and prints the share of clauses that keep their theme id.
 """
@@ -424,8 +428,56 @@ def scale(
     return out
 
 
+def encoder_speed(settings: Settings, n: int = 3000, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Clauses per second of each sentence-encoder backend, and each MiniLM run's cosine to torch's.
+
+    Texts: the unique clauses of the project's own coded comments (``eval/themes_labelled.jsonl``,
+    ``eval/framework_coded.jsonl``), then of demo comments up to ``n``. Each encoder is warmed up
+    on 32 texts first (the ONNX export, once per machine, is not timed).
+    """
+    from pipelines.partitions import worker_threads
+    from pipelines.themes.context import themes_dir
+    from pipelines.themes.encoders import BgeOnnxEmbedder, OnnxSentenceEmbedder
+    from pipelines.themes.model import SentenceTransformerEmbedder
+
+    texts: list[str] = []
+    for name in ("themes_labelled.jsonl", "framework_coded.jsonl"):
+        rows = load_labelled(settings.models_dir / "themes" / "eval" / name)
+        texts += [c for row in rows for c in split_clauses(row["text"])]
+    if len(set(texts)) < n:
+        texts += [c for _, text in synthetic_comments(n, 42, settings) for c in split_clauses(text)]
+    clauses = list(dict.fromkeys(t for t in texts if t.strip()))[:n]
+    path = settings.embedding_model_path
+    workers = worker_threads(2) or 2
+    runs: dict[str, Callable[[], Any]] = {
+        "minilm, sentence-transformers on torch": lambda: SentenceTransformerEmbedder(path),
+        "minilm, onnxruntime fp32 (served)": lambda: OnnxSentenceEmbedder(
+            path, themes_dir(settings) / "build" / "encoders", workers=workers
+        ),
+        "bge-small int8, per-token scales (served)": lambda: BgeOnnxEmbedder(workers=workers),
+    }
+    out: dict[str, Any] = {"clauses": len(clauses), "mean_chars": float(np.mean([len(c) for c in clauses]))}
+    reference = None
+    for label, make in runs.items():
+        enc = make()
+        enc.encode(clauses[:32])
+        start = time.perf_counter()
+        vecs = enc.encode(clauses)
+        seconds = time.perf_counter() - start
+        row: dict[str, Any] = {"seconds": round(seconds, 2), "clauses_per_s": round(len(clauses) / seconds, 1)}
+        if label.startswith("minilm"):
+            reference = vecs if reference is None else reference
+            cos = (vecs * reference).sum(axis=1)
+            row.update(cosine_to_torch_mean=float(cos.mean()), cosine_to_torch_min=float(cos.min()))
+            row["max_abs_difference_to_torch"] = float(np.abs(vecs - reference).max())
+        out[label] = row
+        log(f"{label:45s} {row['clauses_per_s']:7.1f} clauses/s ({row['seconds']} s)")
+    out["load_avg_1m"] = os.getloadavg()[0]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``eval``, ``stability`` or ``scale --n N``."""
+    """Command line: ``eval``, ``stability``, ``scale --n N`` or ``encoders --n N``."""
     import logging
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.themes", description=__doc__.split("\n")[0])
@@ -446,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_scale.add_argument("--n", type=int, default=10000)
     p_scale.add_argument("--seed", type=int, default=42)
     p_scale.add_argument("--no-second-refit", action="store_true", help="skip the refit on cached embeddings")
+    p_enc = sub.add_parser("encoders", help="clauses/s of each sentence-encoder backend")
+    p_enc.add_argument("--n", type=int, default=3000, help="unique clauses to embed (default 3000)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     settings = Settings.from_env()
@@ -461,6 +515,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(stability(settings, data=args.data), indent=2))
     elif args.cmd == "scale":
         scale(settings, args.n, seed=args.seed, second_refit=not args.no_second_refit)
+    elif args.cmd == "encoders":
+        print(json.dumps(encoder_speed(settings, args.n), indent=2))
     return 0
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.heavy import gc_paused
+from pipelines.heavy import cache_numba_compilations, gc_paused
 from pipelines.provenance import deep_merge
 
 log = logging.getLogger(__name__)
@@ -526,6 +526,47 @@ def _semi_supervised_labels(cfg: dict[str, Any], category_scores: np.ndarray | N
     return np.where((s1 >= float(tcfg["label_min_score"])) & (margin >= float(tcfg["label_min_margin"])), best, -1)
 
 
+#: umap-learn computes every pairwise distance (exact neighbours) below this many rows
+UMAP_EXACT_ROWS = 4096
+
+
+def umap_class() -> type:
+    """umap-learn's ``UMAP``, with its exact small-data path's distances computed by BLAS.
+
+    Below 4,096 rows umap-learn finds exact neighbours from the full distance matrix, and it hands
+    its numba distance function to scikit-learn's ``pairwise_distances``, which then calls it from
+    Python once per pair: 16 million calls at 4,000 clauses, ~70 s of a 72 s fit on 2 cores
+    (profiled, ``python -m cProfile -m benchmarks.themes scale --n 3000``). For the cosine metric
+    this class computes the same matrix with scikit-learn's vectorised cosine and fits on it as
+    ``metric="precomputed"`` (with cosine's disconnection distance, 2): the same exact
+    neighbours, up to float rounding. Larger inputs take umap-learn's approximate path unchanged.
+    After such a fit ``transform`` would expect distances; the stage never calls it (themes are
+    assigned by centroid).
+    """
+    with gc_paused():  # a heavy import: see pipelines.heavy
+        from scipy import sparse
+        from sklearn.metrics import pairwise_distances
+        from umap import UMAP
+    cache_numba_compilations("umap", "pynndescent")
+
+    class ExactCosineUMAP(UMAP):
+        def fit(self, X: Any, y: Any = None, ensure_all_finite: bool = True, **kwargs: Any) -> Any:
+            small = (
+                self.metric == "cosine"
+                and not self.force_approximation_algorithm
+                and not sparse.issparse(X)
+                and len(X) < UMAP_EXACT_ROWS
+            )
+            if not small:
+                return super().fit(X, y, ensure_all_finite, **kwargs)
+            dmat = pairwise_distances(np.asarray(X, dtype=np.float32), metric="cosine").astype(np.float64)
+            np.fill_diagonal(dmat, 0.0)
+            self.metric, self.disconnection_distance = "precomputed", 2.0
+            return super().fit(dmat, y, ensure_all_finite, **kwargs)
+
+    return ExactCosineUMAP
+
+
 def _bertopic_model(
     cfg: dict[str, Any], n: int, mcs: int, seed: int, embedder: Embedder, supervised: bool, progress: bool
 ) -> Any:
@@ -536,10 +577,9 @@ def _bertopic_model(
         from bertopic.vectorizers import ClassTfidfTransformer
         from hdbscan import HDBSCAN
         from sklearn.feature_extraction.text import CountVectorizer
-        from umap import UMAP
 
     ucfg, hcfg, vcfg, rcfg = cfg["umap"], cfg["hdbscan"], cfg["vectorizer"], cfg["representation"]
-    umap_model = UMAP(
+    umap_model = umap_class()(
         n_neighbors=int(min(int(ucfg["n_neighbors"]), max(2, n - 1))),
         n_components=int(ucfg["n_components"]),
         min_dist=float(ucfg["min_dist"]),

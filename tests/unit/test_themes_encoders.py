@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -191,3 +192,34 @@ def test_an_unknown_embedding_backend_is_refused(settings):
 
     with pytest.raises(ThemesError, match="onnx or torch"):
         get_embedder(settings, {"embedding": {"batch_size": 8, "backend": "tensorflow"}})
+
+
+def test_once_exported_the_stages_encoders_run_without_importing_torch(settings):
+    # A daily theme run embeds a few new clauses: it must not pay torch's import (seconds, ~1 GB).
+    import subprocess
+    import sys
+    import textwrap
+
+    from pipelines.themes.context import _load_embedder
+    from tests.conftest import ROOT
+
+    _load_embedder(settings, settings.embedding_model_path, 8, "onnx")  # exports once if this machine has not
+    code = textwrap.dedent(
+        """
+        import sys
+        from pipelines.config import get_settings
+        from pipelines.themes.context import classifier_embedder, get_embedder, load_config, themes_dir
+
+        settings = get_settings()
+        cfg = load_config(themes_dir(settings) / "config.yaml")
+        stage = get_embedder(settings, cfg)
+        features = classifier_embedder(settings, cfg, stage)
+        assert type(stage).__name__ == "OnnxSentenceEmbedder", type(stage)
+        assert features.encode(["the nurse was kind", "parking"]).shape[0] == 2
+        print(sorted(m for m in ("torch", "transformers", "sentence_transformers", "bertopic") if m in sys.modules))
+        """
+    )
+    env = {**os.environ, "FEEDBACK_HOME": str(ROOT), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
