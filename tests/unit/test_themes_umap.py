@@ -50,7 +50,8 @@ def test_umap_and_pynndescent_compilations_are_cached_between_processes():
     import pynndescent.utils
     import umap.umap_
 
-    for jitted in (umap.umap_.smooth_knn_dist, pynndescent.utils.deheap_sort)  # neither declares cache=True:
+    # neither declares cache=True
+    for jitted in (umap.umap_.smooth_knn_dist, pynndescent.utils.deheap_sort):
         assert isinstance(jitted, Dispatcher)
         assert type(jitted._cache).__name__ == "FunctionCache"
     assert cache_numba_compilations("umap", "pynndescent") == 0  # already on: nothing left to do
