@@ -14,6 +14,7 @@ rounding (cosine to torch 1.00000), in batches of equal token length so that not
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -170,8 +171,8 @@ _PROBES = (
 )
 
 
-def _pooling(folder: Path) -> tuple[str, bool, int]:
-    """(pooling mode, normalise?, max tokens) of a sentence-transformers folder, or UnsupportedEncoder."""
+def _pooling(folder: Path) -> tuple[str, bool, int, bool]:
+    """(pooling, normalise?, max tokens, lower-case?) of a sentence-transformers folder, or UnsupportedEncoder."""
     try:
         modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -187,12 +188,12 @@ def _pooling(folder: Path) -> tuple[str, bool, int]:
     if not (folder / "tokenizer.json").is_file():
         raise UnsupportedEncoder(f"{folder}: no tokenizer.json")
     try:
-        max_tokens = int(
-            json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
-        )
-    except (OSError, ValueError, KeyError):
-        max_tokens = 256
-    return ("mean" if modes == ["pooling_mode_mean_tokens"] else "cls"), kinds[-1] == "Normalize", max_tokens
+        st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        st_config = {}
+    max_tokens = int(st_config.get("max_seq_length") or 256)
+    lower = bool(st_config.get("do_lower_case", False))
+    return ("mean" if modes == ["pooling_mode_mean_tokens"] else "cls"), kinds[-1] == "Normalize", max_tokens, lower
 
 
 def _pool(hidden: np.ndarray, mode: str, normalise: bool) -> np.ndarray:
@@ -225,12 +226,17 @@ class OnnxSentenceEmbedder(Embedder):
 
     def __init__(self, path: str, cache_dir: Path, workers: int = 2, batch: int = 32) -> None:
         folder = Path(path)
-        self.mode, self.normalise, max_tokens = _pooling(folder)
+        self.mode, self.normalise, self.max_tokens, self.lower = _pooling(folder)
         self.path = str(folder)
         self.name = model_fingerprint(self.path)
+        self.workers = max(1, int(workers))
+        self.batch = max(1, int(batch))
         onnx_path = Path(cache_dir) / (self.name.replace(":", "-").replace("/", "-") + ".fp32.onnx")
         if not _valid_export(onnx_path, self.name):
-            _export(folder, onnx_path, self.name, self.mode, self.normalise)
+            self._export(onnx_path)
+        self._open(onnx_path)
+
+    def _open(self, onnx_path: Path) -> None:
         with gc_paused():
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -239,12 +245,10 @@ class OnnxSentenceEmbedder(Embedder):
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(Path(self.path) / "tokenizer.json"))
         self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.tokenizer.enable_truncation(max_length=self.max_tokens)
         self.dim = int(self.session.get_outputs()[0].shape[-1])  # the hidden axis is static in the export
-        self.workers = max(1, int(workers))
-        self.batch = max(1, int(batch))
         self.onnx_path = str(onnx_path)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -252,7 +256,7 @@ class OnnxSentenceEmbedder(Embedder):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not len(texts):
             return out
-        encs = self.tokenizer.encode_batch([str(t) for t in texts])
+        encs = self.tokenizer.encode_batch([str(t).lower() if self.lower else str(t) for t in texts])
 
         def run(batch: list[int]) -> None:
             ids = np.asarray([encs[i].ids for i in batch], dtype=np.int64)
@@ -271,6 +275,63 @@ class OnnxSentenceEmbedder(Embedder):
             list(pool.map(run, batches))
         return out
 
+    def _export(self, onnx_path: Path) -> None:
+        """Export the folder's transformer to ``onnx_path``, check it, write the sidecar.
+
+        The check embeds probe sentences both ways, the whole way (tokenizer, transformer, pooling,
+        normalisation), here and with sentence-transformers: above ``_EXPORT_TOLERANCE`` the
+        export is refused. Any failure (the exporter, a read-only folder) raises
+        :class:`UnsupportedEncoder`, so the stage falls back to torch instead of stopping. Two
+        processes may export at once (partition workers): each writes its own temporary file and
+        renames it into place, so a reader sees a whole file or none.
+        """
+        with gc_paused():
+            import onnxruntime as ort
+            import torch
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            from pipelines.onnx_export import export_transformer
+
+        log.info("exporting %s to ONNX (once per machine): %s", self.name, onnx_path)
+        tmp = onnx_path.with_name(f".{onnx_path.name}.{os.getpid()}.tmp")
+        try:
+            onnx_path.parent.mkdir(parents=True, exist_ok=True)
+            model = transformers.AutoModel.from_pretrained(self.path).eval()
+            export_transformer(model, tmp, output="last_hidden_state", token_level=True)
+            self._open(tmp)
+            got = self.encode(_PROBES)
+            reference = SentenceTransformer(self.path, device="cpu").encode(list(_PROBES), convert_to_numpy=True)
+            worst = float(np.abs(got - reference).max())
+            if worst > _EXPORT_TOLERANCE:
+                raise UnsupportedEncoder(
+                    f"{self.path}: ONNX export differs from sentence-transformers by {worst:.2e} "
+                    f"(> {_EXPORT_TOLERANCE})"
+                )
+            sha = file_sha256(tmp)
+            os.replace(tmp, onnx_path)
+        except UnsupportedEncoder:
+            raise
+        except Exception as exc:  # the exporter's errors are many and undocumented: fall back, say why
+            raise UnsupportedEncoder(f"{self.path}: ONNX export failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        meta = {
+            "model": self.name,
+            "source": self.path,
+            "sha256": sha,
+            "max_abs_difference_to_sentence_transformers": worst,
+            "probes": len(_PROBES),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "onnxruntime": ort.__version__,
+        }
+        side = _sidecar(onnx_path)
+        tmp_side = side.with_name(f".{side.name}.{os.getpid()}.tmp")
+        tmp_side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp_side, side)
+
 
 def _sidecar(onnx_path: Path) -> Path:
     return onnx_path.with_suffix(".json")
@@ -283,57 +344,3 @@ def _valid_export(onnx_path: Path, name: str) -> bool:
     except (OSError, ValueError):
         return False
     return meta.get("model") == name and onnx_path.is_file() and file_sha256(onnx_path) == meta.get("sha256")
-
-
-def _export(folder: Path, onnx_path: Path, name: str, mode: str, normalise: bool) -> None:
-    """Export ``folder``'s transformer to ``onnx_path``, check it against torch, write the sidecar.
-
-    Two processes may export at once (partition workers): each writes its own temporary file and
-    renames it into place, so a reader sees a whole file or none.
-    """
-    with gc_paused():
-        import onnxruntime as ort
-        import torch
-        import transformers
-        from tokenizers import Tokenizer
-
-        from pipelines.onnx_export import export_transformer
-
-    log.info("exporting %s to ONNX (once per machine): %s", name, onnx_path)
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = onnx_path.with_name(f".{onnx_path.name}.{os.getpid()}.tmp")
-    model = transformers.AutoModel.from_pretrained(str(folder)).eval()
-    try:
-        export_transformer(model, tmp, output="last_hidden_state", token_level=True)
-        tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tok.no_padding()
-        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        inputs = {i.name for i in session.get_inputs()}
-        worst = 0.0
-        for text in _PROBES:
-            ids = np.asarray([tok.encode(text).ids], dtype=np.int64)
-            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-            with torch.inference_mode():
-                ref = model(**{k: torch.from_numpy(v) for k, v in feed.items()}).last_hidden_state.numpy()
-            got = session.run(None, {k: v for k, v in feed.items() if k in inputs})[0]
-            worst = max(worst, float(np.abs(_pool(got, mode, normalise) - _pool(ref, mode, normalise)).max()))
-        if worst > _EXPORT_TOLERANCE:
-            raise UnsupportedEncoder(f"{folder}: ONNX export differs from torch by {worst:.2e} (> {_EXPORT_TOLERANCE})")
-        sha = file_sha256(tmp)
-        os.replace(tmp, onnx_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    meta = {
-        "model": name,
-        "source": str(folder),
-        "sha256": sha,
-        "max_abs_difference_to_torch": worst,
-        "probes": len(_PROBES),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "onnxruntime": ort.__version__,
-    }
-    side = _sidecar(onnx_path)
-    tmp_side = side.with_name(f".{side.name}.{os.getpid()}.tmp")
-    tmp_side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp_side, side)

@@ -164,7 +164,7 @@ def test_a_damaged_export_is_exported_again(minilm_onnx):
     path.write_bytes(path.read_bytes()[:1000])  # a torn write, or a disk that filled up
     again = OnnxSentenceEmbedder(folder, cache)
     meta = json.loads(path.with_suffix(".json").read_text())
-    assert file_sha256(path) == meta["sha256"] and meta["max_abs_difference_to_torch"] < 1e-4
+    assert file_sha256(path) == meta["sha256"] and meta["max_abs_difference_to_sentence_transformers"] < 1e-4
     np.testing.assert_array_equal(again.encode(VARIED[:3]), want)
 
 
@@ -185,6 +185,23 @@ def test_a_folder_the_onnx_path_cannot_serve_falls_back_to_torch(settings, tmp_p
         enc = context.get_embedder(user, {"embedding": {"batch_size": 8, "backend": "onnx"}})
     assert isinstance(enc, SentenceTransformerEmbedder)
     assert "pooling" in caplog.text and "torch instead of onnxruntime" in caplog.text
+
+
+def test_an_export_that_cannot_be_written_falls_back_to_torch(settings, tmp_path, caplog):
+    # A read-only models folder (a container volume) must not stop the theme stage.
+    from pipelines.themes import context
+    from pipelines.themes.encoders import OnnxSentenceEmbedder, UnsupportedEncoder
+    from pipelines.themes.model import SentenceTransformerEmbedder
+
+    blocked = tmp_path / "models-volume"
+    blocked.write_text("a file where the export folder should be")
+    with pytest.raises(UnsupportedEncoder, match="export failed"):
+        OnnxSentenceEmbedder(settings.embedding_model_path, blocked / "encoders")
+    user = dataclasses.replace(settings, models_dir=blocked)
+    with caplog.at_level("WARNING"):
+        enc = context._load_embedder(user, settings.embedding_model_path, 8, "onnx")
+    assert isinstance(enc, SentenceTransformerEmbedder)
+    assert "export failed" in caplog.text
 
 
 def test_an_unknown_embedding_backend_is_refused(settings):
