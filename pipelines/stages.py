@@ -99,9 +99,9 @@ def _finish(
         **{k: v for k, v in summary.items() if "version" in k or k in {"redactor"}},
     }
     if error is None:
-        status, message = "success", json.dumps({k: v for k, v in summary.items() if k != "redactor"}, default=str)
+        status, message = "success", stage_message({k: v for k, v in summary.items() if k != "redactor"})
     else:
-        status, message = "failed", f"{type(error).__name__}: {error}"
+        status, message = "failed", clip_message(f"{type(error).__name__}: {error}")
     warehouse.run_sql(
         con,
         settings,
@@ -116,9 +116,47 @@ def _finish(
             "data_from": data_from,
             "data_to": data_to,
             "versions": json.dumps(versions, default=str),
-            "message": message[:2000],
+            "message": message,
         },
     )
+
+
+#: the longest ``ops.stage_runs.message`` (characters)
+MESSAGE_MAX = 2000
+_LIST_HEAD = 3
+_CLIPPED = " ... (cut)"
+
+
+def stage_message(summary: dict[str, Any]) -> str:
+    """A finished stage's ``ops.stage_runs.message``: its summary as JSON, at most :data:`MESSAGE_MAX` characters.
+
+    Lists longer than three items keep their first three and a count (the report stage lists
+    every file it wrote; ingest, every batch: both are in their own tables too), and a message
+    still too long is cut by :func:`clip_message`.
+    """
+    text = json.dumps(summary, default=str)
+    if len(text) <= MESSAGE_MAX:
+        return text
+    short = {
+        k: [*v[:_LIST_HEAD], f"... {len(v) - _LIST_HEAD} more"] if isinstance(v, list) and len(v) > _LIST_HEAD else v
+        for k, v in summary.items()
+    }
+    return clip_message(json.dumps(short, default=str))
+
+
+def clip_message(text: str) -> str:
+    """``text`` cut to :data:`MESSAGE_MAX` characters between words, marked as cut.
+
+    A cut inside a word leaves a fragment that the final privacy scan may read as a name: a report
+    stage's message cut at 2,000 characters ended in ``"/tmp/ben`` (of ``/tmp/bench-...``), read as
+    a sign-off "ben", and the run-status page, its exports and the reporting extract were held
+    back on every incremental run of ``python -m benchmarks.incremental``.
+    """
+    if len(text) <= MESSAGE_MAX:
+        return text
+    limit = MESSAGE_MAX - len(_CLIPPED)
+    cut = max(text.rfind(" ", 0, limit), text.rfind(",", 0, limit))
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,") + _CLIPPED
 
 
 def ingest_stage(
