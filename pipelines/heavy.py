@@ -45,8 +45,9 @@ def cache_numba_compilations(*packages: str) -> int:
     on-disk cache for them (``Dispatcher.enable_caching``, what ``cache=True`` does): numba keys each
     entry by the function's source file and signature and by the CPU, and writes beside the source
     in ``__pycache__`` or, where that is read-only, in the user's cache folder (``NUMBA_CACHE_DIR``
-    moves it). A function numba cannot cache (it uses dynamic globals: pynndescent's
-    ``nn_descent``) is compiled as before; numba's warning about that is silenced.
+    moves it; with no writable folder at all nothing changes). A function numba cannot cache (it
+    uses dynamic globals: pynndescent's ``nn_descent``) is compiled as before; numba's warning
+    about that is silenced.
 
     Returns:
         How many functions were newly set to cache (0 when numba or the packages are not imported).
@@ -63,6 +64,9 @@ def cache_numba_compilations(*packages: str) -> int:
             continue
         for value in list(vars(module).values()):
             if isinstance(value, Dispatcher) and type(value._cache).__name__ == "NullCache":
-                value.enable_caching()
+                try:
+                    value.enable_caching()
+                except RuntimeError:  # no writable cache folder anywhere: compile as before
+                    return count
                 count += 1
     return count

@@ -55,3 +55,26 @@ def test_umap_and_pynndescent_compilations_are_cached_between_processes():
         assert isinstance(jitted, Dispatcher)
         assert type(jitted._cache).__name__ == "FunctionCache"
     assert cache_numba_compilations("umap", "pynndescent") == 0  # already on: nothing left to do
+
+
+def test_no_writable_cache_folder_means_compiling_as_before(monkeypatch):
+    # numba raises when it finds no folder to cache in (a read-only image and home): the theme
+    # stage must then run as it did, compiling each time, not stop.
+    import sys
+    import types
+
+    import numba
+    from numba.core.dispatcher import Dispatcher
+
+    from pipelines.heavy import cache_numba_compilations
+
+    module = types.ModuleType("readonly_pkg")
+    module.double = numba.njit(lambda x: 2 * x)
+    monkeypatch.setitem(sys.modules, "readonly_pkg", module)
+
+    def no_locator(self):
+        raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(Dispatcher, "enable_caching", no_locator)
+    assert cache_numba_compilations("readonly_pkg") == 0
+    assert module.double(21) == 42
