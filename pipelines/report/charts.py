@@ -188,7 +188,9 @@ def theme_lines(
         )
         rows += [[theme, m, fmt_kpi(v, "%")] for m, v in by_month.items()]
     aria = (
-        f"Line chart: monthly share of comments for {len(themes)} themes: {', '.join(themes)}, "
+        # "; " between labels: joined by commas, "Which was hard for my grandad" and "Cleaners
+        # were in constantly" read "my grandad, Cleaners": a relative and a name to the final scan.
+        f"Line chart: monthly share of comments for {len(themes)} themes: {'; '.join(themes)}; "
         f"{months[0] if months else ''} to {months[-1] if months else ''}. Gaps are suppressed months."
     )
     shaded = [i for i, m in enumerate(months) if period and period[0] <= m <= period[1]]

@@ -280,3 +280,17 @@ def test_key_driver_chart_describes_its_top_theme_in_words_the_final_scan_passes
     chart = charts.key_driver_scatter("kd", "What drives poor ratings", drivers)
     assert "Quiet waiting room" in chart.aria_label
     assert dict(TextScanner().kinds(chart.aria_label)) == {}
+
+
+def test_theme_trend_chart_label_reads_no_name_into_two_theme_labels():
+    # Joined by commas, "... for my grandad" and "Cleaners were in constantly" read as a relative
+    # and a name ("my grandad, Cleaners"): the final scan held back a demo theme report for it.
+    from pipelines.privacy.scan import TextScanner
+
+    labels = ["Which was hard for my grandad", "Cleaners were in constantly", "Quiet waiting room"]
+    monthly = pd.DataFrame({"theme_label": labels, "month": ["2026-09-01"] * 3, "share_pct": [4.0, 3.0, 2.0]})
+    chart = charts.theme_lines("t", "Share", monthly, labels, ("2026-09", "2026-09"))
+    scanner = TextScanner()
+    assert scanner.kinds(", ".join(labels))["PERSON"] == 1  # the old label's list
+    assert not scanner.kinds(chart.aria_label)
+    assert all(label in chart.aria_label for label in labels)
