@@ -66,7 +66,69 @@ def bge_folder() -> Path:
     return folder
 
 
-class BgeOnnxEmbedder(Embedder):
+class EqualLengthOnnxEmbedder(Embedder):
+    """An onnxruntime sentence encoder run in batches of equal token length, ``workers`` at a time.
+
+    Subclasses set the session, tokenizer and pooling (:meth:`_start`). One thread per run; the
+    ``workers`` runs go side by side (onnxruntime releases the GIL in ``run``). Without padding
+    the float sums in attention run in the same order in any batch, and per-token int8 scales
+    (bge) make a token's integer products independent of its batch, so a text's vector is
+    bit-identical alone or in any batch (padded batches would differ by ~6e-8).
+    """
+
+    mode, normalise, lower = "cls", True, False
+
+    def _start(self, model: str | bytes, tokenizer_json: Path, max_tokens: int, workers: int, batch: int) -> None:
+        with gc_paused():
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.dim = int(self.session.get_outputs()[0].shape[-1])  # the hidden axis is static
+        self.workers = max(1, int(workers))
+        self.batch = max(1, int(batch))
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Embed the texts in batches of equal token length, ``workers`` batches at a time."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        encs = self.tokenizer.encode_batch([str(t).lower() if self.lower else str(t) for t in texts])
+
+        def run(batch: list[int]) -> None:
+            ids = np.asarray([encs[i].ids for i in batch], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+            out[batch] = _pool(hidden, self.mode, self.normalise)
+
+        batches = equal_length_batches([len(e.ids) for e in encs], self.batch)[::-1]  # longest first
+        if self.workers == 1 or len(batches) == 1:
+            for b in batches:
+                run(b)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(run, batches))
+        return out
+
+
+def _pool(hidden: np.ndarray, mode: str, normalise: bool) -> np.ndarray:
+    """Sentence vectors of unpadded hidden states (batch x tokens x dim)."""
+    vec = hidden.mean(axis=1) if mode == "mean" else hidden[:, 0, :]
+    vec = vec.astype(np.float32)
+    if normalise:
+        vec = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+    return vec
+
+
+class BgeOnnxEmbedder(EqualLengthOnnxEmbedder):
     """bge-small-en-v1.5 int8 ONNX on CPU: CLS vector of the last hidden state, L2-normalised.
 
     The packaged graph quantises activations with one scale per run; it is loaded rewritten to one
@@ -78,67 +140,15 @@ class BgeOnnxEmbedder(Embedder):
 
     def __init__(self, folder: Path | None = None, workers: int = 2, max_tokens: int = 256, batch: int = 32) -> None:
         folder = Path(folder) if folder is not None else bge_folder()
-        try:
-            with gc_paused():
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - depends on install
-            raise ThemesError(
+        if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("tokenizers") is None:
+            raise ThemesError(  # pragma: no cover - depends on install
                 "classifier.encoder bge-small-int8 needs onnxruntime and tokenizers: scripts/install.sh"
-            ) from exc
-
-        opts = ort.SessionOptions()
-        # One thread per run; ``workers`` runs go side by side (ORT releases the GIL in run).
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            per_token_bytes(str(folder / "model.onnx")), opts, providers=["CPUExecutionProvider"]
-        )
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            )
         # Clauses are short; a long whole comment (evaluation fallback) is cut like bge's 512 limit would.
-        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self._start(per_token_bytes(str(folder / "model.onnx")), folder / "tokenizer.json", max_tokens, workers, batch)
         self.path = str(folder)
         self.sha256 = file_sha256(folder / "model.onnx")
         self.name = f"bge-small-en-v1.5-int8-tok:{self.sha256[:10]}"
-        self.dim = int(self.session.get_outputs()[0].shape[-1])
-        self.workers = max(1, int(workers))
-        self.batch = max(1, int(batch))
-        self._inputs = {i.name for i in self.session.get_inputs()}
-
-    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        """Embed the texts in batches of equal token length, ``workers`` batches at a time.
-
-        Per-token activation scales make a token's integer products independent of its batch; equal
-        lengths (no padding) keep the float attention sums in the same order too, so a text's vector
-        is bit-identical alone or in any batch (padded batches would differ by ~6e-8).
-        """
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not len(texts):
-            return out
-        encs = self.tokenizer.encode_batch([str(t) for t in texts])
-        batches = equal_length_batches([len(e.ids) for e in encs], self.batch)
-
-        def run(batch: list[int]) -> None:
-            out[batch] = self._cls([encs[i].ids for i in batch])
-
-        if self.workers == 1 or len(batches) == 1:
-            for b in batches:
-                run(b)
-            return out
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(run, batches[::-1]))  # longest first: the last to finish is short
-        return out
-
-    def _cls(self, rows: list[list[int]]) -> np.ndarray:
-        """Normalised CLS vectors of token-id rows of one length."""
-        ids = np.asarray(rows, dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        cls = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][:, 0, :].astype(
-            np.float32
-        )
-        return cls / np.maximum(np.linalg.norm(cls, axis=1, keepdims=True), 1e-12)
 
 
 class ConcatEmbedder(Embedder):
@@ -161,7 +171,7 @@ class UnsupportedEncoder(ThemesError):
     """The sentence-transformers folder is not one :class:`OnnxSentenceEmbedder` can serve (use torch)."""
 
 
-#: export check: the exported graph must give the torch model's vectors to within this (max |difference|)
+#: export check: the export must give sentence-transformers' vectors to within this (max |difference|)
 _EXPORT_TOLERANCE = 1e-4
 _PROBES = (
     "The nurses on Ward 7 were brilliant.",
@@ -196,23 +206,13 @@ def _pooling(folder: Path) -> tuple[str, bool, int, bool]:
     return ("mean" if modes == ["pooling_mode_mean_tokens"] else "cls"), kinds[-1] == "Normalize", max_tokens, lower
 
 
-def _pool(hidden: np.ndarray, mode: str, normalise: bool) -> np.ndarray:
-    """Sentence vectors of unpadded hidden states (batch x tokens x dim)."""
-    vec = hidden.mean(axis=1) if mode == "mean" else hidden[:, 0, :]
-    vec = vec.astype(np.float32)
-    if normalise:
-        vec = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
-    return vec
-
-
-class OnnxSentenceEmbedder(Embedder):
+class OnnxSentenceEmbedder(EqualLengthOnnxEmbedder):
     """A sentence-transformers folder served by onnxruntime in fp32 (same vectors as torch, faster).
 
     The folder's transformer is exported once per machine to ``cache_dir`` (the TorchScript
-    exporter, :func:`pipelines.onnx_export.export_transformer`) and checked against torch on probe
-    sentences before it is used; a JSON sidecar records the source, the versions and the check.
-    Texts run in batches of equal token length, ``workers`` batches side by side on one thread
-    each, so nothing is padded and a text's vector does not depend on its batch.
+    exporter, :func:`pipelines.onnx_export.export_transformer`) and checked end to end against
+    sentence-transformers on probe sentences before it is used; a JSON sidecar records the source,
+    the versions and the check. Texts run as in :class:`EqualLengthOnnxEmbedder`.
 
     ``name`` stays :func:`~pipelines.themes.model.model_fingerprint` of the folder, as with torch:
     the vectors agree to float rounding (max difference below 1e-4, cosine 1.00000), so cached
@@ -229,51 +229,15 @@ class OnnxSentenceEmbedder(Embedder):
         self.mode, self.normalise, self.max_tokens, self.lower = _pooling(folder)
         self.path = str(folder)
         self.name = model_fingerprint(self.path)
-        self.workers = max(1, int(workers))
-        self.batch = max(1, int(batch))
+        self.workers, self.batch = workers, batch
         onnx_path = Path(cache_dir) / (self.name.replace(":", "-").replace("/", "-") + ".fp32.onnx")
         if not _valid_export(onnx_path, self.name):
             self._export(onnx_path)
         self._open(onnx_path)
 
     def _open(self, onnx_path: Path) -> None:
-        with gc_paused():
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(Path(self.path) / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=self.max_tokens)
-        self.dim = int(self.session.get_outputs()[0].shape[-1])  # the hidden axis is static in the export
+        self._start(str(onnx_path), Path(self.path) / "tokenizer.json", self.max_tokens, self.workers, self.batch)
         self.onnx_path = str(onnx_path)
-
-    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        """Embed the texts in batches of equal token length, ``workers`` batches at a time."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not len(texts):
-            return out
-        encs = self.tokenizer.encode_batch([str(t).lower() if self.lower else str(t) for t in texts])
-
-        def run(batch: list[int]) -> None:
-            ids = np.asarray([encs[i].ids for i in batch], dtype=np.int64)
-            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-            hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-            out[batch] = _pool(hidden, self.mode, self.normalise)
-
-        batches = equal_length_batches([len(e.ids) for e in encs], self.batch)[::-1]  # longest first
-        if self.workers == 1 or len(batches) == 1:
-            for b in batches:
-                run(b)
-            return out
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(run, batches))
-        return out
 
     def _export(self, onnx_path: Path) -> None:
         """Export the folder's transformer to ``onnx_path``, check it, write the sidecar.
