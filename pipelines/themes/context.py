@@ -74,7 +74,7 @@ def _load_embedder(settings: Settings, path: str, batch_size: int, backend: str)
     """The embedder of ``embedding.backend``: onnxruntime fp32 (same vectors as torch) or sentence-transformers.
 
     A folder the ONNX path cannot serve (another pooling or module layout, or an export that
-    does not match torch) falls back to torch, with the reason in the log.
+    does not match sentence-transformers, or fails) falls back to torch, with the reason in the log.
     """
     if backend == "onnx":
         from pipelines.partitions import worker_threads
