@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 _FIRST_NAME_ATTRS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
@@ -83,3 +84,34 @@ def load_any_locale_name_words() -> frozenset[str]:
                 folded = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
                 words.update(w for w in folded.lower().replace("-", " ").split() if w.isascii() and w.isalpha())
     return frozenset(words)
+
+
+FUNCTION_WORDS_CY = Path(__file__).resolve().parents[2] / "models" / "privacy" / "names" / "function_words_cy.txt"
+
+
+def load_foreign_function_words() -> frozenset[str]:
+    """Lower-case, accent-folded stop words of the Latin-script languages spaCy ships, and Welsh.
+
+    About 11,000 words ("cuando", "muy", "agus", "bardzo", "yn"): comments written partly or wholly
+    in another language, where the names model takes ordinary words for names. Used only like the
+    English vocabulary in :meth:`~pipelines.privacy.person.PersonFinder.ordinary_lower_words`, so a
+    word that is a name in any Faker locale stays a name.
+    """
+    import pkgutil
+    import unicodedata
+
+    import spacy.lang
+
+    words: set[str] = set()
+    for mod in pkgutil.iter_modules(spacy.lang.__path__):
+        if not mod.ispkg or mod.name == "en":
+            continue
+        try:
+            stop = importlib.import_module(f"spacy.lang.{mod.name}.stop_words").STOP_WORDS
+        except (ImportError, AttributeError):
+            continue
+        words.update(stop)
+    lines = FUNCTION_WORDS_CY.read_text(encoding="utf-8").splitlines()
+    words.update(w for line in lines if not line.startswith("#") for w in line.split())
+    folded = ("".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c)) for w in words)
+    return frozenset(w.lower() for w in folded if w.isascii() and w.isalpha())

@@ -79,10 +79,19 @@ _CARE_PLACES = frozenset(
 )
 _CASED_TITLES = frozenset({"miss", "sir", "dame", "lady", "lord", "father", "fr"})
 _CUE_SEPARATOR = r"(?:\s*[,:\-–(]\s*|\s+)"
-_HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z])")
+# Dots inside as Instagram allows ("@jess.kowalczyk_rn"), but not a web address ("@example.co.uk").
+_HANDLE_RE = re.compile(
+    r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?:\.[A-Za-z0-9_]+)*(?<!\.(?:com|org|net|gov|edu|nhs))(?<!\.(?:uk|us|ie|io|au|nz|ca|za|co))(?![\w@]|\.[A-Za-z])"
+)
 # A hashtag, but never a CSS/HTML hex colour ("#fdca26", "#bad"): charts carry those.
 _HEX_COLOUR = r"[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?(?:[0-9A-Fa-f]{2})?\b"
 _HASHTAG_RE = re.compile(rf"(?<![\w#])#(?!{_HEX_COLOUR})[A-Za-z][A-Za-z0-9_]{{2,40}}")
+# "Dolores,\n": a bare name opening a message or an e-mail (text start, after a blank line or a header line).
+_SALUTATION_RE = re.compile(
+    r"(?:\A|\n[ \t]*\n|^[A-Za-z][\w ]{0,20}:[^\n]*\n)[ \t]*([A-Z][^\W\d_]+),[ \t]*\r?\n", re.MULTILINE
+)
+# An e-mail address or a phone-like run of digits (the contact after a name in a details block).
+_CONTACT_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+|(?<![\w+])\+?\(?\d[\d ()\-]{8,}\d(?!\w)")
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
@@ -192,6 +201,7 @@ class PersonFinder:
         extra_common: Iterable[str] = (),
         english_words: Iterable[str] = (),
         any_names: Iterable[str] = (),
+        foreign_words: Iterable[str] = (),
     ) -> None:
         self.first = first_names
         self.last = surnames
@@ -199,6 +209,7 @@ class PersonFinder:
         # ordinary word unless the name lists know it ("gym", "referral" vs "kwesi", "tayo").
         self.english = lower_set(english_words)
         self.any_names = lower_set(any_names)  # names of any locale (see ordinary_lower_words)
+        self.foreign = lower_set(foreign_words)  # other languages' stop words (see ordinary_lower_words)
         self._load_word_lists(cfg["names"], cfg["person"], extra_common)
         self._compile_cues(cfg["person"])
         # "?" and "/" join spellings and pairs too: "Shivaun? Chevonne?", "Kasia/Rob".
@@ -230,6 +241,7 @@ class PersonFinder:
         self.verbs = lower_set(p.get("common_verbs", []))
         self.relations = lower_set(p["relations"])
         self.role_nouns = lower_set(p.get("role_nouns", []))
+        self.role_modifiers = lower_set(p.get("role_modifiers", []))
         # Cues after which a lower-case unknown word may be a name ("nurse ngozi", "the porter kwesi").
         self.job_words = lower_set(p.get("job_cues", [])) | self.role_nouns | self.weak_titles
         self.name_followers = lower_set(p.get("name_followers", []))
@@ -277,6 +289,20 @@ class PersonFinder:
         self._role_after_re = re.compile(
             rf"(?<![\w'])(?:{_WAS}(?:the|our|my|a|one|their)\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}"
             rf"(?:{alt(p.get('role_nouns', []))})|(?:{alt(p.get('place_of_work', []))}){_ON_WARD})(?![\w'])",
+            re.IGNORECASE,
+        )
+
+        # A role phrase after "<word-name> the": "... healthcare support worker", "... transport guy".
+        jobs = {*p.get("job_cues", []), *p.get("role_nouns", []), *p.get("weak_titles", [])}
+        self._apposition_re = re.compile(
+            rf"\s+(?:(?:{alt(p.get('role_modifiers', []))})\s+){{0,2}}(?:{alt(jobs)})(?![\w'])", re.IGNORECASE
+        )
+        # ... and the verb that makes it the subject: "Chase the transport guy was hilarious"
+        # (not "Chase the consultant re results", "Will the nurse call?").
+        self._role_subject_re = re.compile(
+            rf"\s+the{self._apposition_re.pattern}\s*,?\s+(?:was|is|were|has|had|did|does|came|come|went|made|gave|"
+            r"took|got|kept|helped|explained|told|said|looked|stayed|sorted|showed|brought|always|never|really|"
+            r"also|just|so|very|[a-z]+ed|on|at|from|in)\b",
             re.IGNORECASE,
         )
 
@@ -507,6 +533,8 @@ class PersonFinder:
         )
         self._strong_titles(scan)
         self._signoffs(scan)
+        self._salutation(scan)
+        self._before_contact(scan)
         self._relation_cues(scan)
         self._role_cues(scan)
         self._before_role(scan)
@@ -694,6 +722,64 @@ class PersonFinder:
                 scan.add(i, j, 0.8)
         self._closing_name(scan)
 
+    def _salutation(self, scan: _Scan) -> None:
+        r"""A message or e-mail that opens with a bare first name: "Dolores,\nPlease see below".
+
+        The name is the first word of the text or of a line after an empty line or a header
+        ("Subject: ..."), followed by a comma and a line break; a known first name or a word
+        no English vocabulary has ("Hi," "Team," "All," are not names).
+        """
+        work, toks = scan.work, scan.toks
+        for m in _SALUTATION_RE.finditer(work):
+            k = scan.first_token_at(m.start(1))
+            if k is None or k in scan.taken:
+                continue
+            t = toks[k]
+            if t.lower in self.lower_common or t.lower in self.never_names:
+                continue
+            if self._title_case(t) and (
+                t.lower in self.ambiguous
+                or self._is_first(t.lower)
+                or t.lower in self.any_names
+                or self._rare_word(t.lower)
+            ):
+                scan.add(k, k, 0.7)
+
+    def _before_contact(self, scan: _Scan) -> None:
+        r"""Names written right before an e-mail address or a phone number ("Contact: Tariq Mahmood 0161 ...").
+
+        Up to three words on the same line (or alone on the line above) just before the contact,
+        each a capitalised first name or a word the English vocabulary lacks ("Abimbola
+        Adeleke-Johnson a.b@x.com"), or a lower-case first name or surname that is no English word
+        ("aneela\n07700 900123"); "Ring 0161 ...", "phone 07700 ..." stay.
+        """
+        work, toks = scan.work, scan.toks
+        ends = {t.end: k for k, t in enumerate(toks)}
+        for m in _CONTACT_RE.finditer(work):
+            gap = re.search(r"[ \t]*(?:[,:\-–(]|\n)?[ \t]*$", work[max(0, m.start() - 6) : m.start()])
+            j = ends.get(m.start() - len(gap.group()))
+            if j is None or j in scan.taken:
+                continue
+            i = j + 1
+            while i - 1 >= 0 and j - (i - 1) < 3 and (i == j + 1 or self._adjacent(work, toks[i - 1], toks[i])):
+                t = toks[i - 1]
+                if t.lower in self.lower_common or t.lower in self.never_names or len(t.text) < 2:
+                    break
+                # not an English word unless a first name: "Ring 0161 ...", "phone 07700 ..." stay
+                cased = self._title_case(t) and (self._is_first(t.lower) or t.lower not in self.english)
+                lower = t.text.islower() and (self._is_first(t.lower) or self._known_last(t.lower))
+                lower = lower and t.lower not in self.english
+                if not (cased or lower) or (i - 1) in scan.taken:
+                    break
+                i -= 1
+            if i > j:
+                continue
+            line_start = work.rfind("\n", 0, toks[i].start) + 1
+            if re.fullmatch(r"[\s\-–•*>]*", work[line_start : toks[i].start]) or re.search(
+                r"(?:[:,]|\b(?:me|on|at|is|by)|contact|details)\s*$", work[line_start : toks[i].start], re.IGNORECASE
+            ):
+                scan.add(i, j, 0.7)
+
     def _closing_name(self, scan: _Scan) -> None:
         """A message that ends with a first name alone, after its last sentence: "... the 21st. Jess".
 
@@ -843,6 +929,8 @@ class PersonFinder:
         if t.lower in self.lower_common:  # "Good scan, the lady was nice"
             return False
         if t.lower in self.ambiguous:  # "Will the doctor call?"; "Grace Adeleke the nurse"; "Dawn the HCA"
+            if not inner and t.lower in _VERB_NAMES and self._title_case(t) and not scan.shouting:
+                return bool(self._role_subject_re.match(scan.work, t.end))  # "Rob the HCA was kind"
             if inner or t.lower in _VERB_NAMES or not self._title_case(t) or scan.shouting:
                 return inner and self._title_case(t)
             return bool(re.match(r"\s+(?:(?:was|is)\s+)?the\s", scan.work[t.end :]))  # "Comfort was the nurse"
@@ -874,6 +962,9 @@ class PersonFinder:
     def ordinary_lower_words(self, span_text: str) -> bool:
         """True if a span is only lower-case English words that are no name anywhere ("calm", "rang").
 
+        Other languages' stop words count as ordinary words too ("cuando", "agus", "yn"): comments
+        written partly in Spanish, Irish or Welsh.
+
         Words known to the rule lists, the ambiguous names or any Faker locale's names
         ("abdullah", "rosa", "vi tang") are names; without ``any_names`` this is never true.
         """
@@ -881,8 +972,49 @@ class PersonFinder:
         return (
             bool(words)
             and bool(self.any_names)
-            and all(w.islower() and w in self.english and w not in self.any_names and not self._known(w) for w in words)
+            and all(
+                w.islower()
+                and (w in self.english or w in self.foreign)
+                and w not in self.any_names
+                and not self._known(w)
+                for w in words
+            )
         )
+
+    def _foreign_text(self, text: str) -> bool:
+        """True if ``text`` reads as another language: 2+ words, and >= 20%, are other languages' stop words.
+
+        Only words of 3+ letters that the English vocabulary lacks count ("muy", "cuando", "agus"; not
+        the "u", "r", "x" of text speak).
+        """
+        words = [_norm(w).lower() for w in _TOKEN_RE.findall(text)]
+        foreign = sum(len(w) >= 3 and w in self.foreign and w not in self.english for w in words)
+        return foreign >= 2 and foreign >= 0.2 * len(words)
+
+    def foreign_words_out(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """A names-model span without the lower-case ordinary words of a sentence in another language.
+
+        "la enfermera Rocío fue muy amable" -> "Rocío"; "no me hizo caso cuando pedí agua" -> nothing.
+        Where the sentence (or the whole comment) reads as Spanish, Polish, Irish, Welsh ..., a
+        lower-case word that is no name of any Faker locale nor of the rule lists is a word there,
+        however rare in English; capitalised words and lower-case name words stay.
+        """
+        if not self.foreign or not self.any_names:
+            return [(start, end)]
+        left = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
+        stops = [i for i in (text.find(c, end) for c in ".!?\n") if i != -1]
+        if not (self._foreign_text(text[left : min(stops, default=len(text))]) or self._foreign_text(text)):
+            return [(start, end)]
+        parts: list[tuple[int, int]] = []
+        for m in _TOKEN_RE.finditer(text, start, end):
+            w = _norm(m.group()).lower()
+            if m.group().islower() and w not in self.any_names and not self._known(w):
+                continue
+            if parts and re.fullmatch(r"[\s.\-'’]*", text[parts[-1][1] : m.start()]):
+                parts[-1] = (parts[-1][0], m.end())
+            else:
+                parts.append((m.start(), m.end()))
+        return parts
 
     @staticmethod
     def after_title(text: str, start: int) -> bool:
@@ -919,8 +1051,8 @@ class PersonFinder:
         "Bill the volunteer on the front desk showed me", "Will the porter wheeled me down": the
         word-name before "the <role>" is the role's name; "Will the doctor call me?" asks.
         """
-        m = re.match(r"\s+([a-z]+)\b", text[pos:])
-        if not m or m.group(1) not in self.job_words:
+        # up to two modifiers first: "Rob the healthcare support worker", "Chase the transport guy"
+        if not self._apposition_re.match(text, pos):
             return False
         sentence = re.match(r"[^.!?\n]*[.!?\n]?", text[pos:])
         return not (sentence and sentence.group().endswith("?"))

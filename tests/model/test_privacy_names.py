@@ -210,3 +210,35 @@ def test_the_built_model_scales_activations_per_token_and_runs_texts_batched() -
     assert max(sizes) > 1 and len(sizes) < len(texts)
     model._run = run  # type: ignore[method-assign]
     assert batched == model.word_probs_many(texts, batch_size=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "kept"),
+    [
+        (
+            "la enfermera Rocío fue muy amable con mi mamá, gracias a todo el equipo del cuarto piso",
+            ["Rocío"],
+            ["fue", "piso"],
+        ),
+        ("Todo bien, la doctora Ramírez muy atenta.", ["Ramírez"], ["atenta"]),
+        (
+            "RN Lupe was great pero the night nurse no me hizo caso cuando pedí agua.",
+            ["Lupe"],
+            ["caso", "cuando", "agua"],
+        ),
+        ("Halina z rejestracji była bardzo pomocna.", ["Halina"], ["rejestracji"]),
+    ],
+)
+def test_words_of_another_language_are_not_taken_for_names(
+    redactor: Redactor, text: str, names: list[str], kept: list[str]
+) -> None:
+    out = redactor.redact(text).text
+    assert _leaks(redactor, text, names) == []
+    assert all(re.search(rf"(?<!\w){w}(?!\w)", out) for w in kept), out
+
+
+def test_text_speak_is_not_read_as_another_language(redactor: Redactor) -> None:
+    # "u", "r", "x" are stop words somewhere, but only 3+ letter words the English vocabulary lacks count
+    text = "thank u 2 the paramedics mo and jonno they r stars x"
+    assert not redactor._finder._foreign_text(text)  # noqa: SLF001 - the rule's own predicate
+    assert _leaks(redactor, text, ["jonno"]) == []

@@ -654,14 +654,14 @@ def test_hand_annotated_names_become_word_spans_without_titles() -> None:
     assert all(r["kind"].startswith("handwritten:") for r in rows)
     held_out = {p.parent.name for p in HANDWRITTEN_TRAIN}
     # the rules' development corpus and the independent corpora are never trained on
-    independent = {"independent_e", "independent_f", "independent_g", "independent_h", "independent_i"}
+    independent = {f"independent_{x}" for x in "efghijk"}
     assert held_out.isdisjoint(independent)
     # nor is any of their comments (a writer may echo a common phrase: compare those of 6+ words)
     trained = {r["text"].strip().lower() for r in rows}
     for name in sorted(independent):
         corpus = Path(HANDWRITTEN_TRAIN[0]).parent / name / "names.jsonl"
         texts = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
-        assert len(texts) >= 500
+        assert len(texts) >= 470  # the issue asks for 300 or more
         assert not [t for t in texts if len(t.split()) >= 6 and t.strip().lower() in trained], name
 
 
@@ -810,3 +810,53 @@ def test_support_worker_abbreviations_and_tiny_nicknames(redactor: Redactor) -> 
     assert redactor.redact("Sent to CSW Dimitra to search.").text == "Sent to CSW [NAME] to search."
     out = redactor.redact("thank you all, especially 'Tiny Tony' the porter").text
     assert "Tony" not in out and "Tiny" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a bare first name opening an e-mail or a message (issue 17, corpus I as development set)
+        (
+            "RE: my mum\n\nBernadette,\nPlease see below from the ward.",
+            "RE: my mum\n\n[NAME],\nPlease see below from the ward.",
+        ),
+        ("Subject: discharge\nSiobhan,\nthanks for ringing", "Subject: discharge\n[NAME],\nthanks for ringing"),
+        # names written right before an e-mail address or a phone number
+        (
+            "Please contact me about this: Abimbola Adeleke-Johnson abi.aj@example.com",
+            "Please contact me about this: [NAME] [EMAIL]",
+        ),
+        ("Contact: Tariq Mahmood 0161 496 0000", "Contact: [NAME] [PHONE]"),
+        # a word-name before "the <modifiers> <role>" and a verb; titles of police, clergy, other languages
+        (
+            "Rob the healthcare support worker was kind but run off his feet",
+            "[NAME] the healthcare support worker was kind but run off his feet",
+        ),
+        ("Sgt Hollis says thank you to all", "Sgt [NAME] says thank you to all"),
+        ("Officer Pryce brought me down.", "Officer [NAME] brought me down."),
+        ("the group run by Dympna was a great support", "the group run by [NAME] was a great support"),
+        # handles with dots inside, as Instagram writes them
+        ("Huge shout out to @jess.kowalczyk_rn and the crew", "Huge shout out to [NAME] and the crew"),
+    ],
+)
+def test_names_in_salutations_contact_lines_appositions_and_handles(
+    redactor: Redactor, text: str, expected: str
+) -> None:
+    assert redactor.redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi,\nThanks for the reply",
+        "Team,\nplease read the notes",
+        "called 111 on 0300 123 4567 and waited an hour",
+        "Ward 7 phone 0161 496 0000 never answered",
+        "Chase the consultant re results please",
+        "Will the nurse call me back?",
+        "Mark the notes as urgent",
+        "see @example.co.uk for details",
+    ],
+)
+def test_salutation_contact_and_apposition_rules_keep_ordinary_text(redactor: Redactor, text: str) -> None:
+    assert "[NAME]" not in redactor.redact(text).text
