@@ -15,6 +15,19 @@ def normalise(word: str) -> str:
     return word.replace("’", "'")
 
 
+_FOLD_LETTERS = str.maketrans(
+    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"}
+)
+
+
+def fold(word: str) -> str:
+    """``word`` lower-cased without accents ("była" -> "byla", "mamá" -> "mama"), for other languages' word lists."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", word.translate(_FOLD_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
 def lower_set(words: Iterable[Any]) -> frozenset[str]:
     """Return the normalised, lower-cased words as a frozenset (for case-insensitive look-ups)."""
     return frozenset(normalise(str(w)).lower() for w in words)
@@ -98,7 +111,6 @@ def load_foreign_function_words() -> frozenset[str]:
     word that is a name in any Faker locale stays a name.
     """
     import pkgutil
-    import unicodedata
 
     import spacy.lang
 
@@ -113,5 +125,4 @@ def load_foreign_function_words() -> frozenset[str]:
         words.update(stop)
     lines = FUNCTION_WORDS_CY.read_text(encoding="utf-8").splitlines()
     words.update(w for line in lines if not line.startswith("#") for w in line.split())
-    folded = ("".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c)) for w in words)
-    return frozenset(w.lower() for w in folded if w.isascii() and w.isalpha())
+    return frozenset(f for f in map(fold, words) if f.isascii() and f.isalpha())

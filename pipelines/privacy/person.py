@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.privacy.names import fold as _fold
 from pipelines.privacy.names import lower_set
 from pipelines.privacy.names import normalise as _norm
 
@@ -34,7 +35,14 @@ _MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan", "jun"})
 _SURNAME_TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor"})
 # "Comfort was the nurse in charge", "April on the antenatal ward": a role or ward after a name.
 _WAS = r"(?:(?:was|is)\s+)?"
-_ON_WARD = r"|on\s+the\s+(?:[a-z]+\s+){0,2}ward"
+_ON_WARD = (
+    r"|on\s+the\s+(?:[a-z]+\s+){0,2}ward"
+    # "April from the clinic", "May on the day unit", "June on ward 5", "... in the cancer centre reception"
+    r"|(?:on|in|from|at)\s+(?:the\s+)?(?:[a-z&]+\s+){0,3}?(?:ward|unit|clinic|reception|desk|team|centre|center"
+    r"|department|dept|suite|lounge|bay|theatres?)(?:\s+\d{1,3}[a-z]?)?(?=\s+(?:is|was|were|has|had|rang|called|came"
+    r"|made|gave|took|always|never|really|so|very|did|does|helped|explained|sorted|looked|[a-z]+ed)\b)"
+    r"|on\s+ward\s+\d{1,3}[a-z]?"
+)
 _AFTER_TITLE_RE = re.compile(r"\b(?:dr|mr|mrs|ms|miss|mx|mister|prof|professor)\.?[ \t]+$", re.IGNORECASE)
 # Word-names that are also verbs or modals: never a name just because a role follows
 # ("Will the doctor call?", "Sue the hospital", "Hope the nurse is ok").
@@ -92,6 +100,13 @@ _SALUTATION_RE = re.compile(
 )
 # An e-mail address or a phone-like run of digits (the contact after a name in a details block).
 _CONTACT_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+|(?<![\w+])\+?\(?\d[\d ()\-]{8,}\d(?!\w)")
+# Initials in staff notes: a sign-off at a line end ("-dmw", "- AW/TK") or the subject of an action.
+_INITIALS_RE = re.compile(
+    r"(?:(?<=\s)|^)[-–—~][ \t]?([A-Za-z]{2,3})(?:/([A-Za-z]{2,3}))?[ \t]*\.?[ \t]*$"
+    r"|(?<![\w/&.])([A-Z]{2,3})(?:/([A-Z]{2,3}))?\s+to\s+(?:call|review|discuss|search|investigate|follow|contact|speak"
+    r"|update|chase|phone|ring|check|arrange|respond|reply|escalate|liaise|visit|send|e-?mail|meet|look|feed\s?back)\b",
+    re.MULTILINE,
+)
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
@@ -535,6 +550,7 @@ class PersonFinder:
         self._signoffs(scan)
         self._salutation(scan)
         self._before_contact(scan)
+        self._staff_initials(scan)
         self._relation_cues(scan)
         self._role_cues(scan)
         self._before_role(scan)
@@ -649,16 +665,24 @@ class PersonFinder:
                 scan.add(i, self._extend(work, toks, i, lower_ok=True, upper_ok=False), 0.8)
 
     def _called_word_name(self, scan: _Scan, m: re.Match[str], i: int) -> bool:
-        """A lower-case name that is also a word, after a role noun + "called" ("the receptionist called dawn")."""
+        """A word-name after a role noun + "called": "the receptionist called dawn", "the lad called Dec"."""
         t = scan.toks[i]
+        # or a month or weekday written as a name there: "the lad called Dec", "a nurse named Sunday"
+        # (then a verb or a break: not "the nurse called Monday to check")
+        calendar = (
+            self._title_case(t)
+            and t.lower in _MONTHS | _WEEKDAYS
+            and bool(re.match(r"\s*(?:[.!;)]|$|(?:was|is|who|were|has|had)\b)", scan.work[t.end :]))
+        )
         if (
-            not t.text.islower()
-            or (t.lower not in self.first and t.lower not in self.ambiguous)
+            not (t.text.islower() or calendar)
+            or (t.lower not in self.first and t.lower not in self.ambiguous and not calendar)
             or not m.group().strip().lower().startswith(("called", "named"))
         ):
             return False
         before = re.findall(r"[^\W\d_]+", scan.work[max(0, m.start() - 40) : m.start()].lower())
-        return bool(before) and before[-1] in self.job_words | {"lady", "man", "woman", "girl", "guy", "chap", "bloke"}
+        people = {"lady", "man", "woman", "girl", "boy", "guy", "chap", "bloke", "lad", "fella", "gent", "gentleman"}
+        return bool(before) and before[-1] in self.job_words | people
 
     # 3. role cues / weak titles (capitalised names only) ----------------------------------------
     def _role_cues(self, scan: _Scan) -> None:
@@ -744,6 +768,25 @@ class PersonFinder:
                 or self._rare_word(t.lower)
             ):
                 scan.add(k, k, 0.7)
+
+    def _staff_initials(self, scan: _Scan) -> None:
+        """Staff initials in case notes: a note signed "-dmw" or "- AW/TK" where a line ends, and
+        initials given an action ("LB to search bay 3", "DW/AK to review call logs").
+
+        Two or three letters that are no acronym of the rule lists (GP, OT, PALS ...) and, in lower
+        case, no English word.
+        """
+        work = scan.work
+        for m in _INITIALS_RE.finditer(work):
+            for g in (1, 2) if m.group(1) else (3, 4):
+                init = m.group(g)
+                if init is None or init.upper() in self.acronyms or init.lower() in self.lower_common:
+                    continue
+                if not init.isupper() and (not init.islower() or init in self.english):
+                    continue  # "-mt", "-AW"; not "-Ok", "- me"
+                k = scan.first_token_at(m.start(g))
+                if k is not None and k not in scan.taken and scan.toks[k].end == m.end(g):
+                    scan.add(k, k, 0.7)
 
     def _before_contact(self, scan: _Scan) -> None:
         r"""Names written right before an e-mail address or a phone number ("Contact: Tariq Mahmood 0161 ...").
@@ -974,7 +1017,7 @@ class PersonFinder:
             and bool(self.any_names)
             and all(
                 w.islower()
-                and (w in self.english or w in self.foreign)
+                and (w in self.english or _fold(w) in self.foreign)
                 and w not in self.any_names
                 and not self._known(w)
                 for w in words
@@ -984,11 +1027,11 @@ class PersonFinder:
     def _foreign_text(self, text: str) -> bool:
         """True if ``text`` reads as another language: 2+ words, and >= 20%, are other languages' stop words.
 
-        Only words of 3+ letters that the English vocabulary lacks count ("muy", "cuando", "agus"; not
-        the "u", "r", "x" of text speak).
+        Only words of 3+ letters that are no common English word count ("muy", "cuando", "agus"; not
+        "the", "was", nor the "u", "r", "x" of text speak).
         """
         words = [_norm(w).lower() for w in _TOKEN_RE.findall(text)]
-        foreign = sum(len(w) >= 3 and w in self.foreign and w not in self.english for w in words)
+        foreign = sum(len(w) >= 3 and _fold(w) in self.foreign and w not in self.lower_common for w in words)
         return foreign >= 2 and foreign >= 0.2 * len(words)
 
     def foreign_words_out(self, text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -835,6 +835,11 @@ def test_support_worker_abbreviations_and_tiny_nicknames(redactor: Redactor) -> 
         ("Sgt Hollis says thank you to all", "Sgt [NAME] says thank you to all"),
         ("Officer Pryce brought me down.", "Officer [NAME] brought me down."),
         ("the group run by Dympna was a great support", "the group run by [NAME] was a great support"),
+        # a month or weekday that is a name: before where the person works, after "the lad called"
+        ("April from the clinic rang me back same day", "[NAME] from the clinic rang me back same day"),
+        ("June on ward 5 is an angel.", "[NAME] on ward 5 is an angel."),
+        ("The lad called Dec was very patient", "The lad called [NAME] was very patient"),
+        ("Fwd to DN lead Angharad.", "Fwd to DN lead [NAME]."),
         # handles with dots inside, as Instagram writes them
         ("Huge shout out to @jess.kowalczyk_rn and the crew", "Huge shout out to [NAME] and the crew"),
     ],
@@ -856,6 +861,10 @@ def test_names_in_salutations_contact_lines_appositions_and_handles(
         "Will the nurse call me back?",
         "Mark the notes as urgent",
         "see @example.co.uk for details",
+        "In May on the ward it was chaos",
+        "Staff on the day unit were lovely",
+        "the nurse called Monday to check on me",
+        "I called Monday morning and nobody answered",
     ],
 )
 def test_salutation_contact_and_apposition_rules_keep_ordinary_text(redactor: Redactor, text: str) -> None:
