@@ -770,8 +770,7 @@ class PersonFinder:
                 scan.add(k, k, 0.7)
 
     def _staff_initials(self, scan: _Scan) -> None:
-        """Staff initials in case notes: a note signed "-dmw" or "- AW/TK" where a line ends, and
-        initials given an action ("LB to search bay 3", "DW/AK to review call logs").
+        """Staff initials in case notes: "-dmw", "- AW/TK" where a line ends; "LB to search bay 3", "DW/AK to review".
 
         Two or three letters that are no acronym of the rule lists (GP, OT, PALS ...) and, in lower
         case, no English word.
