@@ -104,7 +104,10 @@ _CONTACT_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+|(?<![\w+])\+?\(?\d[\d
 _INITIALS_RE = re.compile(
     r"(?:(?<=\s)|^)[-–—~][ \t]?([A-Za-z]{2,3})(?:/([A-Za-z]{2,3}))?[ \t]*\.?[ \t]*$"
     r"|(?<![\w/&.])([A-Z]{2,3})(?:/([A-Z]{2,3}))?\s+to\s+(?:call|review|discuss|search|investigate|follow|contact|speak"
-    r"|update|chase|phone|ring|check|arrange|respond|reply|escalate|liaise|visit|send|e-?mail|meet|look|feed\s?back)\b",
+    r"|update|chase|phone|ring|check|arrange|respond|reply|escalate|liaise|visit|send|e-?mail|meet|look|feed\s?back"
+    r"|book|see|refer|organise|organize|process|complete|document|sort|action)\b"
+    # a note headed by its writer's initials: "LB - pt called re invoice"
+    r"|^[ \t]*([A-Z]{2,3})[ \t]+[-–:][ \t]+(?=[a-z])",
     re.MULTILINE,
 )
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
@@ -626,7 +629,7 @@ class PersonFinder:
             and not ({nxt.lower} & (self.not_after_cue | self.cue_words | self.facility | _MONTHS | _WEEKDAYS))
         ):
             ok, lower = True, False  # "Dr Child": a surname that is an ordinary word
-        if not ok and nxt.lower in _MONTHS and self._title_case(nxt) and k + 2 < len(toks):
+        if not ok and nxt.lower in _MONTHS | _WEEKDAYS and self._title_case(nxt) and k + 2 < len(toks):
             after = toks[k + 2]
             ok = self._adjacent(work, nxt, after) and self._title_case(after) and self._nameish_after_cue(after, False)
         if not ok:
@@ -700,6 +703,7 @@ class PersonFinder:
                 self._nameish_after_cue(t, allow_upper=False)
                 or (t.lower in self.ambiguous and self._title_case(t))
                 or self._month_name(scan, i)
+                or (cue.split(" ")[-1] in self.job_words and self._calendar_name(scan, i))
             ):
                 continue
             if scan.shouting and not self._rare_word(t.lower):  # "THE DRIVER SHOUTED AT ..."
@@ -710,6 +714,17 @@ class PersonFinder:
             if self._followed_by_facility(work, toks, j) and not is_title:
                 continue
             scan.add(i, j, 0.75)
+
+    def _calendar_name(self, scan: _Scan, k: int) -> bool:
+        """A capitalised weekday or month right after a job word, then a verb or a break: "nurse Sunday came".
+
+        Nigerian, Ghanaian and Caribbean day names; not "the nurse Monday morning", "physio Tuesday 3pm".
+        """
+        t = scan.toks[k]
+        if not self._title_case(t) or t.lower not in _MONTHS | _WEEKDAYS or scan.shouting:
+            return False
+        after = r"\s*(?:[,.!;)]|$|(?:and|&|was|is|who|were|has|had|came|come|said|[a-z]+ed)\b)"
+        return bool(re.match(after, scan.work[t.end :]))
 
     def _month_name(self, scan: _Scan, k: int) -> bool:
         """A capitalised month that is a first name here ("Jan and Kasia", "May on reception").
@@ -777,7 +792,7 @@ class PersonFinder:
         """
         work = scan.work
         for m in _INITIALS_RE.finditer(work):
-            for g in (1, 2) if m.group(1) else (3, 4):
+            for g in (1, 2) if m.group(1) else (3, 4) if m.group(3) else (5,):
                 init = m.group(g)
                 if init is None or init.upper() in self.acronyms or init.lower() in self.lower_common:
                     continue

@@ -840,6 +840,12 @@ def test_support_worker_abbreviations_and_tiny_nicknames(redactor: Redactor) -> 
         ("June on ward 5 is an angel.", "[NAME] on ward 5 is an angel."),
         ("The lad called Dec was very patient", "The lad called [NAME] was very patient"),
         ("Fwd to DN lead Angharad.", "Fwd to DN lead [NAME]."),
+        # day names after a title or a job word; initials heading a note; chat agents; more titles
+        ("Dr Sunday Okoro is the best doctor.", "Dr [NAME] is the best doctor."),
+        ("Nurse Sunday and the others were good", "Nurse [NAME] and the others were good"),
+        ("LB - pt called re invoice. CB to book f/u", "[NAME] - pt called re invoice. [NAME] to book f/u"),
+        ("Now chatting with Xochitl from Member Services.", "Now chatting with [NAME] from Member Services."),
+        ("Madam Rosalind the ward manager, strict but kind.", "Madam [NAME] the ward manager, strict but kind."),
         # handles with dots inside, as Instagram writes them
         ("Huge shout out to @jess.kowalczyk_rn and the crew", "Huge shout out to [NAME] and the crew"),
     ],
@@ -865,6 +871,8 @@ def test_names_in_salutations_contact_lines_appositions_and_handles(
         "Staff on the day unit were lovely",
         "the nurse called Monday to check on me",
         "I called Monday morning and nobody answered",
+        "the physio Tuesday 3pm was cancelled",
+        "GP - see notes",
     ],
 )
 def test_salutation_contact_and_apposition_rules_keep_ordinary_text(redactor: Redactor, text: str) -> None:
