@@ -785,7 +785,7 @@ class PersonFinder:
                 scan.add(k, k, 0.7)
 
     def _staff_initials(self, scan: _Scan) -> None:
-        """Staff initials in case notes: "-dmw", "- AW/TK" where a line ends; "LB to search bay 3", "DW/AK to review".
+        """Staff initials in case notes: "-dmw", "- AW/TK" ending a line; "LB to search bay 3"; "LB - pt called ...".
 
         Two or three letters that are no acronym of the rule lists (GP, OT, PALS ...) and, in lower
         case, no English word.
