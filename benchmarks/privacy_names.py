@@ -31,8 +31,9 @@ from typing import Any
 TRICKY_PATH = Path(__file__).resolve().parents[1] / "models" / "privacy" / "names" / "dev_tricky.txt"
 RECOGNIZERS_PATH = TRICKY_PATH.parents[1] / "recognizers.yaml"
 _TITLES = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sister", "father", "nurse"}
-_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*")
-_NAME_WORD_RE = re.compile(r"[A-Za-z'\-]+")
+# Letters of any script: "Señor" is one word (and a title), "está" one token, not "Se" + "or".
+_WORD_RE = re.compile(r"[^\W\d_](?:[^\W\d_]|['\-])*")
+_NAME_WORD_RE = re.compile(r"(?:[^\W\d_]|['\-])+")
 
 
 def load_tricky(path: Path = TRICKY_PATH) -> list[dict[str, Any]]:

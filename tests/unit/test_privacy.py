@@ -685,6 +685,18 @@ def test_names_benchmark_scores_by_hand() -> None:
     assert len(load_tricky()) >= 150
 
 
+def test_names_benchmark_reads_accented_words_whole() -> None:
+    from benchmarks.privacy_names import score
+
+    # "Señor" is a configured title that may stay, and one token; so is "está"
+    text = "Señor Doctor Villanueva está aquí con la niña"
+    rows = [{"id": "a", "kind": "k", "text": text, "names": ["Señor Doctor Villanueva"], "keep": []}]
+    caught = Redaction("", (Span("PERSON", 13, 23, 0.9),))
+    sc = score(rows, [caught])
+    assert (sc.with_names, sc.caught) == (1, 1)
+    assert (sc.tokens, sc.tokens_kept) == (5, 5)  # está | aquí | con | la | niña (not "ni" + "a")
+
+
 def test_union_filters_on_model_spans(redactor: Redactor) -> None:
     f = redactor._finder  # noqa: SLF001 - the pure functions the union applies to names-model spans
     # sentence-initial word-names before an ordinary word are words; before a verb, names
