@@ -15,17 +15,17 @@ def normalise(word: str) -> str:
     return word.replace("’", "'")
 
 
-_FOLD_LETTERS = str.maketrans(
-    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"}
-)
+def ascii_fold(text: str) -> str:
+    """``text`` without diacritics ("Łukasz" -> "Lukasz"), as many patients type names."""
+    import unicodedata
+
+    text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O").replace("ß", "ss")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def fold(word: str) -> str:
-    """``word`` lower-cased without accents ("była" -> "byla", "mamá" -> "mama"), for other languages' word lists."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", word.translate(_FOLD_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    """``word`` lower-cased without diacritics ("była" -> "byla"), for other languages' word lists."""
+    return ascii_fold(word).lower()
 
 
 def lower_set(words: Iterable[Any]) -> frozenset[str]:

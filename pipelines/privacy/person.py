@@ -1038,7 +1038,7 @@ class PersonFinder:
             )
         )
 
-    def _foreign_text(self, text: str) -> bool:
+    def foreign_text(self, text: str) -> bool:
         """True if ``text`` reads as another language: 2+ words, and >= 20%, are other languages' stop words.
 
         Only words of 3+ letters that are no common English word count ("muy", "cuando", "agus"; not
@@ -1048,19 +1048,20 @@ class PersonFinder:
         foreign = sum(len(w) >= 3 and _fold(w) in self.foreign and w not in self.lower_common for w in words)
         return foreign >= 2 and foreign >= 0.2 * len(words)
 
-    def foreign_words_out(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+    def foreign_words_out(self, text: str, start: int, end: int, foreign_comment: bool) -> list[tuple[int, int]]:
         """A names-model span without the lower-case ordinary words of a sentence in another language.
 
         "la enfermera Rocío fue muy amable" -> "Rocío"; "no me hizo caso cuando pedí agua" -> nothing.
         Where the sentence (or the whole comment) reads as Spanish, Polish, Irish, Welsh ..., a
         lower-case word that is no name of any Faker locale nor of the rule lists is a word there,
         however rare in English; capitalised words and lower-case name words stay.
+        ``foreign_comment``: :meth:`foreign_text` of the whole comment (computed once per comment).
         """
         if not self.foreign or not self.any_names:
             return [(start, end)]
         left = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
         stops = [i for i in (text.find(c, end) for c in ".!?\n") if i != -1]
-        if not (self._foreign_text(text[left : min(stops, default=len(text))]) or self._foreign_text(text)):
+        if not (foreign_comment or self.foreign_text(text[left : min(stops, default=len(text))])):
             return [(start, end)]
         parts: list[tuple[int, int]] = []
         for m in _TOKEN_RE.finditer(text, start, end):

@@ -180,7 +180,7 @@ class Redactor:
         self._names = self._names_model(names_model, self._cfg.get("names_model")) if person != "rules" else None
         self._clinical = load_clinical_words() if self._names is not None else frozenset()
         self._hash = _recognizer_set_sha256(
-            raw, first, last, allow, [*self._clinical, *self._english, *self._any_names, *sorted(self._foreign)]
+            raw, first, last, allow, [*self._clinical, *self._english, *self._any_names, *self._foreign]
         )
         self._config_sha256 = hashlib.sha256(raw).hexdigest()
         self._n_names = (len(first), len(last))
@@ -292,7 +292,9 @@ class Redactor:
         from presidio_analyzer import RecognizerResult
 
         out = []
-        parts = [part for s, e, _p in spans for part in self._finder.foreign_words_out(text, s, e)]
+        spans = list(spans)
+        foreign = bool(spans) and self._finder.foreign_text(text)
+        parts = [part for s, e, _p in spans for part in self._finder.foreign_words_out(text, s, e, foreign)]
         for s, e in parts:
             core = self._finder.name_core(text, s, e)
             if (

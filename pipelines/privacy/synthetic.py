@@ -17,11 +17,12 @@ import importlib
 import itertools
 import random
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pipelines.privacy.names import ascii_fold
 
 TEMPLATES_PATH = Path(__file__).resolve().parents[2] / "models" / "privacy" / "names" / "templates.yaml"
 
@@ -69,12 +70,6 @@ def split_of(key: str, dev_share: float = 0.3) -> str:
     """``"dev"`` or ``"train"`` for ``key`` by a stable hash (same answer on every machine)."""
     h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") / 2**32
     return "dev" if h < dev_share else "train"
-
-
-def ascii_fold(text: str) -> str:
-    """``text`` without diacritics ("Łukasz" -> "Lukasz"), as many patients type names."""
-    text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O").replace("ß", "ss")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _provider_names(loc: str) -> tuple[list[str], list[str]]:
