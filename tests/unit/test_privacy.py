@@ -650,12 +650,13 @@ def test_hand_annotated_names_become_word_spans_without_titles() -> None:
     assert got == ["Banerjee's", "Cheung", "J. O'Brien", "Jo"]
     assert name_spans("no names here", [], titles) == []
     rows = handwritten_rows(HANDWRITTEN_TRAIN, titles)
-    assert len(rows) >= 3000 and sum(bool(r["spans"]) for r in rows) >= 2000
+    assert len(rows) >= 9000 and sum(bool(r["spans"]) for r in rows) >= 6500
     assert all(r["kind"].startswith("handwritten:") for r in rows)
-    held_out = {p.parent.name for p in HANDWRITTEN_TRAIN}
-    # the rules' development corpus and the independent corpora are never trained on
-    independent = {f"independent_{x}" for x in "efghijklmnopqrs"}
-    assert held_out.isdisjoint(independent)
+    trained_on = {p.parent.name for p in HANDWRITTEN_TRAIN}
+    # spent judges (measured once, misses read) are trained on; the independent corpora never are
+    assert {f"independent_{x}" for x in "efghijklmnopq"} <= trained_on
+    independent = {f"independent_{x}" for x in "rstuvwx"}
+    assert trained_on.isdisjoint(independent)
     # nor is any of their comments (a writer may echo a common phrase: compare those of 6+ words)
     trained = {r["text"].strip().lower() for r in rows}
     for name in sorted(independent):
