@@ -184,9 +184,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             "n": args.n,
             "sha256": sha256_json(rows),
             "templates_sha256": sha256_file(synthetic.TEMPLATES_PATH),
-            "handwritten": [
-                {"corpus": _shown(p), "sha256": sha256_file(p)} for p in corpora
-            ],
+            "handwritten": [{"corpus": _shown(p), "sha256": sha256_file(p)} for p in corpora],
             "handwritten_rows": len(handwritten),
             "handwritten_repeats": args.handwritten_repeats,
         },

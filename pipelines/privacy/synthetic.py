@@ -374,8 +374,8 @@ def spans_to_names(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
 
 # Hand-written, hand-annotated corpora that the names model also trains on: real people's ways of
 # writing names that templates do not reach. Seven writers from the start; since 2026-12-07 the
-# corpora E to X of later writers, once each had been measured as a judge (spent as independent
-# figures), and Y, Z, AA and AB, written for training. AC to AF stay out: they are the
+# corpora E to AF of later writers, once each had been measured as a judge (spent as independent
+# figures), and Y, Z, AA, AB and AG to AJ, written for training. AK to AN stay out: they are the
 # independent figures of this model (``tests/unit/test_privacy.py`` checks it).
 HANDWRITTEN_TRAIN = tuple(
     TEMPLATES_PATH.parents[1] / "eval" / rel
@@ -387,7 +387,7 @@ HANDWRITTEN_TRAIN = tuple(
         "independentB_dev/names.jsonl",
         "independentD_dev/names.jsonl",
         "independent_c/names.jsonl",
-        *(f"independent_{x}/names.jsonl" for x in [*"efghijklmnopqrstuvwxyz", "aa", "ab"]),
+        *(f"independent_{x}/names.jsonl" for x in [*"efghijklmnopqrstuvwxyz", *(f"a{y}" for y in "abcdefghij")]),
     )
 )
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -397,10 +397,10 @@ _ARTICLES = frozenset({"the"})  # "The Dalys" (a writer's span for a family): th
 def name_spans(text: str, names: Sequence[str], titles: frozenset[str]) -> list[tuple[int, int]]:
     """Character spans of every occurrence of each name string, as the model is taught names.
 
-    Leading title words ("Dr", "Staff Nurse", "Sister") and articles ("The Dalys") are left out, as in the templates, where a
-    title is text before the name slot; a span is widened to whole words ("Banerjee's" is one word,
-    and a name word labelled only in part would teach the model it is not a name). Occurrences
-    inside a longer word are skipped.
+    Leading title words ("Dr", "Staff Nurse", "Sister") and articles ("The Dalys") are left out,
+    as in the templates, where a title is text before the name slot; a span is widened to whole
+    words ("Banerjee's" is one word, and a name word labelled only in part would teach the model
+    it is not a name). Occurrences inside a longer word are skipped.
     """
     covered = [False] * len(text)
     for name in names:
