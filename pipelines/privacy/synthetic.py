@@ -403,10 +403,11 @@ def name_spans(text: str, names: Sequence[str], titles: frozenset[str]) -> list[
     it is not a name). Occurrences inside a longer word are skipped.
     """
     covered = [False] * len(text)
+    leading = titles | _ARTICLES
     for name in names:
         words = list(_WORD.finditer(name))
         lead = 0
-        while lead < len(words) - 1 and words[lead].group().lower().rstrip(".") in titles | _ARTICLES:
+        while lead < len(words) - 1 and words[lead].group().lower().rstrip(".") in leading:
             lead += 1
         offset = words[lead].start() if words else 0
         for m in re.finditer(re.escape(name), text):

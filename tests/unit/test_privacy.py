@@ -649,6 +649,10 @@ def test_hand_annotated_names_become_word_spans_without_titles() -> None:
     # titles left out, the possessive word whole, "Jo" not inside "Jonah", case-sensitive like the gold
     assert got == ["Banerjee's", "Cheung", "J. O'Brien", "Jo"]
     assert name_spans("no names here", [], titles) == []
+    # a writer's family span keeps its article ("The Dalys"): the model is taught the name alone
+    family = "Thanks from The Dalys and the Raffertys"
+    got = [family[s:e] for s, e in name_spans(family, ["The Dalys", "the Raffertys"], titles)]
+    assert got == ["Dalys", "Raffertys"]
     rows = handwritten_rows(HANDWRITTEN_TRAIN, titles)
     assert len(rows) >= 18000 and sum(bool(r["spans"]) for r in rows) >= 13000
     assert all(r["kind"].startswith("handwritten:") for r in rows)
@@ -890,3 +894,22 @@ def test_names_in_salutations_contact_lines_appositions_and_handles(
 )
 def test_salutation_contact_and_apposition_rules_keep_ordinary_text(redactor: Redactor, text: str) -> None:
     assert "[NAME]" not in redactor.redact(text).text
+
+
+def test_train_names_takes_an_organisations_corpus_and_refuses_zero_repeats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "models" / "privacy" / "train_names.py"
+    spec = importlib.util.spec_from_file_location("train_names_cli", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as exit_info:  # argparse's usage error, before any training
+        module.main(["--handwritten-corpus", str(tmp_path / "ours.jsonl"), "--handwritten-repeats", "0"])
+    assert exit_info.value.code == 2
+    assert "--handwritten-repeats must be 1 or more" in capsys.readouterr().err
+    # a corpus outside the repo is recorded by its own path, one inside it relative to the repo
+    assert module._shown(tmp_path / "ours.jsonl") == str((tmp_path / "ours.jsonl").resolve())
+    assert module._shown(module.ROOT / "models" / "privacy" / "eval" / "x.jsonl") == "models/privacy/eval/x.jsonl"
