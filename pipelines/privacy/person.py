@@ -30,6 +30,7 @@ _WEEKDAYS = frozenset(
         *("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"),
     }
 )
+_CALENDAR = _MONTHS | _WEEKDAYS
 _MONTH_NAMES = frozenset({"april", "may", "june", "august", "jan", "jun"})
 # Titles after which a capitalised ordinary word is a surname ("Dr Child", "Mrs Sweet").
 _SURNAME_TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor"})
@@ -110,6 +111,8 @@ _INITIALS_RE = re.compile(
     r"|^[ \t]*([A-Z]{2,3})[ \t]+[-–:][ \t]+(?=[a-z])",
     re.MULTILINE,
 )
+# After a weekday or month used as a name: a break, "and", or a verb ("nurse Sunday came").
+_CALENDAR_NAME_AFTER_RE = re.compile(r"\s*(?:[,.!;)]|$|(?:and|&|was|is|who|were|has|had|came|come|said|[a-z]+ed)\b)")
 _PARTICLE_HYPHEN_RE = re.compile(r"(?:al|el|ul|ad|ud|as|abu|bin|ibn|da|de|di|du)-[^\W\d_]", re.IGNORECASE)
 
 PersonSpan = tuple[int, int, float]  # (start, end, score)
@@ -629,7 +632,7 @@ class PersonFinder:
             and not ({nxt.lower} & (self.not_after_cue | self.cue_words | self.facility | _MONTHS | _WEEKDAYS))
         ):
             ok, lower = True, False  # "Dr Child": a surname that is an ordinary word
-        if not ok and nxt.lower in _MONTHS | _WEEKDAYS and self._title_case(nxt) and k + 2 < len(toks):
+        if not ok and nxt.lower in _CALENDAR and self._title_case(nxt) and k + 2 < len(toks):
             after = toks[k + 2]
             ok = self._adjacent(work, nxt, after) and self._title_case(after) and self._nameish_after_cue(after, False)
         if not ok:
@@ -674,7 +677,7 @@ class PersonFinder:
         # (then a verb or a break: not "the nurse called Monday to check")
         calendar = (
             self._title_case(t)
-            and t.lower in _MONTHS | _WEEKDAYS
+            and t.lower in _CALENDAR
             and bool(re.match(r"\s*(?:[.!;)]|$|(?:was|is|who|were|has|had)\b)", scan.work[t.end :]))
         )
         if (
@@ -721,10 +724,9 @@ class PersonFinder:
         Nigerian, Ghanaian and Caribbean day names; not "the nurse Monday morning", "physio Tuesday 3pm".
         """
         t = scan.toks[k]
-        if not self._title_case(t) or t.lower not in _MONTHS | _WEEKDAYS or scan.shouting:
+        if not self._title_case(t) or t.lower not in _CALENDAR or scan.shouting:
             return False
-        after = r"\s*(?:[,.!;)]|$|(?:and|&|was|is|who|were|has|had|came|come|said|[a-z]+ed)\b)"
-        return bool(re.match(after, scan.work[t.end :]))
+        return bool(_CALENDAR_NAME_AFTER_RE.match(scan.work, t.end))
 
     def _month_name(self, scan: _Scan, k: int) -> bool:
         """A capitalised month that is a first name here ("Jan and Kasia", "May on reception").
