@@ -12,6 +12,12 @@ as a user runs it, in a fresh process each time (imports included):
 3. **1% increment**: the held-back records appended to the source files, then a run;
 4. **no-op after**: nothing new again.
 
+With ``--save-full DIR`` the work folder as it stands after run 1 (warehouse, theme model, GX
+context, the source files without the held-back 1%) is copied to ``DIR``; ``--from-full DIR``
+starts from such a copy and does runs 2-4 only, against run 1's recorded time. That is how an
+increment's cost is re-measured after a code change without repeating a full run of 100k records
+(the full run's code is then older than the increment's: say so when quoting the share).
+
 With ``--check``, the warehouse and theme model left by run 1 are copied aside; after run 4 the
 copy gets the final files in one run with every stage forced (``feedback run --force``) and every
 model rebuilt (``feedback init --force``): what each run did before stages were skipped and models
@@ -38,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +268,18 @@ def _forced_copy(work: Path) -> Path:
     return forced
 
 
+SAVED = "saved-full.json"
+
+
+def save_full(work: Path, target: Path, held: dict[str, list[str]], full: Step, rows: int, seed: int) -> None:
+    """Copy ``work`` after the full run to ``target``, with the held-back records and the run's times."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(work, target, symlinks=True)
+    record = {"held": held, "rows": rows, "seed": seed, "full": asdict(full)}
+    (target / SAVED).write_text(json.dumps(record), encoding="utf-8")
+
+
 def _table(steps: list[Step]) -> str:
     full = steps[0].seconds
     lines = [
@@ -284,15 +302,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--check", action="store_true", help="also force a full run from run 1's state and compare")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--save-full", type=Path, metavar="DIR", help="copy the work folder to DIR after the full run (for --from-full)"
+    )
+    parser.add_argument(
+        "--from-full",
+        type=Path,
+        metavar="DIR",
+        help="start from a --save-full copy: no full run, the increment is measured against the saved one",
+    )
     args = parser.parse_args(argv)
+    if args.from_full and not (args.from_full / SAVED).is_file():
+        parser.error(f"--from-full {args.from_full}: no {SAVED} there (make one with --save-full)")
+    if args.from_full and args.check:
+        parser.error("--check needs run 1's state at the time of the run: use it without --from-full")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-incremental-"))
-    if args.keep and work.exists():
+    if work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True, exist_ok=True)
     try:
-        held = prepare(work, args.rows, args.seed)
         steps: list[Step] = []
+        if args.from_full:
+            shutil.copytree(args.from_full, work, symlinks=True)
+            saved = json.loads((work / SAVED).read_text(encoding="utf-8"))
+            held, args.rows, args.seed = saved["held"], saved["rows"], saved["seed"]
+            steps.append(Step(**saved["full"]))
+            print(f"full (saved in {args.from_full}): {steps[0].seconds:.1f} s {steps[0].stages}", flush=True)
+        else:
+            work.mkdir(parents=True)
+            held = prepare(work, args.rows, args.seed)
         for name in ("full", "no-op", "1% increment", "no-op after"):
+            if name == "full" and args.from_full:
+                continue
             if name == "1% increment":
                 added = append(work / "data" / "demo", held)
             steps.append(run(work, name))
@@ -301,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name}: {last.seconds:.1f} s {last.stages} {last.outcomes} peak RSS so far {last.peak_rss_mb:.0f} MB",
                 flush=True,
             )
+            if name == "full" and args.save_full:
+                save_full(work, args.save_full, held, last, args.rows, args.seed)
             if name == "full" and args.check:
                 start = work / "start"
                 start.mkdir()

@@ -323,7 +323,7 @@ def enrich_finish(settings: Settings, run_id: str) -> dict[str, Any]:
             if parts:
                 scoring["partitions"] = partitions.stats(parts)
             summary = _enrich_summary(plan["redaction"], scoring)
-            summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
+            summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings, marts=()).built)
             fingerprint = changes.fingerprint(con, settings, changes.enrich_watch(settings))
             changes.record(con, settings, "enrich", fingerprint, run_id, summary)
         except BaseException as exc:
@@ -451,7 +451,7 @@ def theme_review_stage(settings: Settings, run_id: str, path: Path, reviewer: st
             "ignored": result.ignored,
         }
 
-    return _run_stage(settings, run_id, "theme_review", body, needs_con=True, publish=True)
+    return _run_stage(settings, run_id, "theme_review", body, needs_con=True, publish=True, marts=None)
 
 
 def report_stage(
@@ -482,6 +482,8 @@ def report_stage(
         from pipelines.privacy import scan
 
         kpis.prepare_reporting(settings, con, source_calendars=source_calendars(settings))
+        # The stages before leave the marts to this one: each is rebuilt once per run, here.
+        rebuilt = warehouse.refresh_models(con, settings).built
         warehouse.publish(con, settings)  # the run is complete: the reporting views move to it at once
         guard = scan.ExportScan(settings, con, run_id, root=target)
         written = report.write_reports(
@@ -497,7 +499,7 @@ def report_stage(
         guard.remember_clean()  # the next run scans only texts it has not seen
         if guard.blocked:
             raise exports.ExportBlocked(guard.blocked, written=len(written))
-        return {"rows_out": len(written), "files": [str(p) for p in written]}
+        return {"rows_out": len(written), "files": [str(p) for p in written], "models_rebuilt": len(rebuilt)}
 
     return _run_stage(
         settings,
@@ -530,21 +532,24 @@ def _run_stage(
     watch: Callable[[], changes.Watch | None] | None = None,
     force: bool = False,
     publish: bool = False,
+    marts: tuple[str, ...] | None = (),
 ) -> dict[str, Any]:
     """Run one stage under the warehouse run lock, recorded in ops.stage_runs, then refresh the models.
 
     With a ``watch`` (what the stage reads, :mod:`pipelines.changes`) the stage is skipped when
     its fingerprint equals the one it left when it last succeeded (unless ``force``). With
     ``publish`` the refreshed marts are then published (a stage that completes a change on its own).
+    ``marts`` are the tables rebuilt for new data after the stage (``warehouse.refresh_models``;
+    None: all). Stages before the report leave them to the report, which rebuilds them once.
     """
     with warehouse.run_lock(settings):
         if not needs_con:
-            return _run_own_connections(settings, run_id, stage, body)
+            return _run_own_connections(settings, run_id, stage, body, marts)
         with warehouse.connect(settings) as con:
             warehouse.apply_schema(con, settings)
             _start(con, settings, run_id, stage, datetime.now(UTC))
             try:
-                summary = _skip_or_run(con, settings, run_id, stage, lambda: body(con), watch, force)
+                summary = _skip_or_run(con, settings, run_id, stage, lambda: body(con), watch, force, marts)
                 if publish:
                     summary["published"] = len(warehouse.publish(con, settings))
             except BaseException as exc:  # Ctrl-C too: never leave the row "running"
@@ -564,6 +569,7 @@ def _skip_or_run(
     body: Callable[[], dict[str, Any]],
     watch: Callable[[], changes.Watch | None] | None,
     force: bool,
+    marts: tuple[str, ...] | None = (),
 ) -> dict[str, Any]:
     """The stage's summary: carried over when nothing it reads changed, else from running ``body``."""
     watching = watch() if watch is not None else None
@@ -574,7 +580,8 @@ def _skip_or_run(
         if carried is not None:
             return carried
     summary = body()
-    summary["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
+    rebuilt = warehouse.refresh_models(con, settings, marts=marts).built
+    summary["models_rebuilt"] = int(summary.get("models_rebuilt") or 0) + len(rebuilt)
     after = watch() if watch is not None else None  # e.g. a refit was due before the body, not now
     if after is not None:
         changes.record(con, settings, stage, changes.fingerprint(con, settings, after), run_id, summary)
@@ -610,7 +617,11 @@ def _carried(state: changes.StageState) -> dict[str, Any] | None:
 
 
 def _run_own_connections(
-    settings: Settings, run_id: str, stage: str, body: Callable[[], dict[str, Any]]
+    settings: Settings,
+    run_id: str,
+    stage: str,
+    body: Callable[[], dict[str, Any]],
+    marts: tuple[str, ...] | None = (),
 ) -> dict[str, Any]:
     """Ingest opens its own short transaction per file: the run record is written around it."""
     with warehouse.connect(settings) as con:
@@ -625,7 +636,7 @@ def _run_own_connections(
     with warehouse.connect(settings) as con:
         try:
             # What did load (other sources, earlier files) reaches the models even after a failure.
-            outcome["models_rebuilt"] = len(warehouse.refresh_models(con, settings).built)
+            outcome["models_rebuilt"] = len(warehouse.refresh_models(con, settings, marts=marts).built)
         except BaseException as exc:
             error = error or warehouse.explain(exc, settings.warehouse)
         _finish(con, settings, run_id, stage, outcome if error is None else {}, error)

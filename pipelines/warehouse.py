@@ -29,7 +29,7 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -535,7 +535,12 @@ def _shape_published(con: duckdb.DuckDBPyConnection, settings: Settings) -> None
         run_sql(con, settings, "queries/pipeline/forget_migration", {"name": f"{PUBLISHED}/{stem}"})
 
 
-def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool = False) -> ModelBuild:
+def refresh_models(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    force: bool = False,
+    marts: Iterable[str] | None = None,
+) -> ModelBuild:
     """(Re)build the models that are not current, in dependency order.
 
     A view is (re)created when it is missing or its definition key (:func:`definition_keys`:
@@ -545,6 +550,13 @@ def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bo
     tables it reads, directly and through the models it reads, and the data keys of those
     models. Both keys are recorded in ``ops.schema_migrations``.
 
+    ``marts`` limits the rebuilds for new data to those tables and the tables they read (``()``:
+    none). Missing tables and tables whose SQL changed are still built, so every view can be
+    made; the others keep their rows, and their recorded keys, until a refresh that covers
+    them. The stages before the report pass ``()`` or what they read themselves: the marts are
+    read by the report, which refreshes everything, so a run rebuilds each mart once, not after
+    every stage. ``force`` rebuilds every model whatever ``marts`` says.
+
     The whole refresh is one transaction: a reader, or a process killed mid-rebuild, sees every
     model as it was before or every model rebuilt, never some marts new and others old.
 
@@ -552,14 +564,17 @@ def refresh_models(con: duckdb.DuckDBPyConnection, settings: Settings, force: bo
         WarehouseError: naming the model whose SQL failed (nothing of this refresh is kept).
     """
     started = time.perf_counter()
+    wanted = None if marts is None or force else frozenset(marts)
     with transaction(con):  # all or nothing: see the docstring
-        built, ordered = _refresh(con, settings, force)
+        built, ordered = _refresh(con, settings, force, wanted)
     seconds = time.perf_counter() - started
     log.info("models: %d of %d rebuilt in %.2f s", len(built), len(ordered), seconds)
     return ModelBuild([m.name for m in ordered], built, seconds)
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool) -> tuple[list[str], list[Model]]:
+def _refresh(
+    con: duckdb.DuckDBPyConnection, settings: Settings, force: bool, wanted: frozenset[str] | None = None
+) -> tuple[list[str], list[Model]]:
     apply_schema(con, settings)
     run_sql(
         con, settings, "queries/pipeline/set_settings", {"min_cell": settings.min_cell, "timezone": settings.timezone}
@@ -568,7 +583,22 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool) ->
     applied = {} if force else _applied(con, settings)
     existing = _existing(con, settings)
     defs = definition_keys(settings)
-    needed = {t for m in ordered if m.kind == "table" for t in model_inputs_of(m.name, ordered)}
+    tables = [m for m in ordered if m.kind == "table"]
+    if wanted is not None:
+        unknown = sorted(wanted - {m.name for m in tables})
+        if unknown:
+            raise WarehouseError(f"not table models: {', '.join(unknown)}")
+        covered = _with_model_deps(wanted, ordered)
+        # Outside ``wanted``: only what a view cannot do without (missing, or new SQL).
+        tables = [
+            m
+            for m in tables
+            if m.name in covered
+            or existing.get(m.name) != "table"
+            or applied.get(f"{m.path.parent.name}/{m.path.stem}", (None,))[0] != defs[m.name]
+        ]
+    refreshed = {m.name for m in tables}
+    needed = {t for m in tables for t in model_inputs_of(m.name, ordered)}
     prints = table_fingerprints(con, settings, sorted(needed))
     data: dict[str, str] = {}
     built = []
@@ -580,6 +610,8 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool) ->
         data[m.name] = sha256_parts(
             [defs[m.name], *(f"{t}={prints.get(t, '')}" for t in m.tables), *(f"{d}={data[d]}" for d in m.deps)]
         )
+        if m.kind == "table" and m.name not in refreshed:
+            continue  # data-only changes wait for a refresh that covers this table (see refresh_models)
         file = f"{m.path.parent.name}/{m.path.stem}"
         recorded = applied.get(file, (None, None))
         inputs = data[m.name] if m.kind == "table" else None
@@ -597,6 +629,19 @@ def _refresh(con: duckdb.DuckDBPyConnection, settings: Settings, force: bool) ->
 
 def _execute_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     con.execute(model.text)  # the text its key was computed from (sql_text caches per process)
+
+
+def _with_model_deps(names: Iterable[str], ordered: list[Model]) -> set[str]:
+    """``names`` and every model they read, directly or through other models."""
+    by_name = {m.name: m for m in ordered}
+    out: set[str] = set()
+    todo = list(names)
+    while todo:
+        current = todo.pop()
+        if current not in out:
+            out.add(current)
+            todo.extend(by_name[current].deps)
+    return out
 
 
 def model_inputs_of(name: str, ordered: list[Model]) -> list[str]:

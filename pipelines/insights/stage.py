@@ -21,7 +21,9 @@ parameters: ``models/themes/insights.yaml``, read by :mod:`pipelines.insights.co
 
 Tables written: ``enrich.theme_alerts``, ``enrich.key_drivers``, ``enrich.segment_lift``,
 ``enrich.insight_runs`` (one transaction; re-running a run id replaces its rows). The inputs
-are read from the intermediate views (fresh within the theme stage) and ``marts.fct_responses``.
+are read from the intermediate views (fresh within the theme stage) and ``marts.fct_responses``,
+which :func:`run_insights` brings up to date first (:data:`READS`; the stages before the report
+rebuild no marts of their own).
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ _DRIVER_COLUMNS = [
     "method",
 ]
 _LIFT_COLUMNS = ["run_id", *LIFT_COLUMNS]
+READS = ("marts.fct_responses",)  # the marts run_insights reads (refreshed first)
 
 
 def run_insights(
@@ -125,8 +128,8 @@ def run_insights(
     """Compute emerging-theme alerts, key drivers and segment lift for one pipeline run.
 
     Call it after the theme stage has written its assignments, on the same connection (not
-    inside a transaction: the writes get their own); the marts over its tables are (re)built
-    by the next ``warehouse.build_models``.
+    inside a transaction: the writes get their own). The marts it reads (:data:`READS`) are
+    brought up to date first; the marts over its own tables are (re)built by the report stage.
 
     Args:
         settings: project settings (seed, models_dir, sql_dir).
@@ -144,6 +147,7 @@ def run_insights(
     clock = time.perf_counter()
     cfg = load_config(config_path(settings), config)
     timings: dict[str, float] = {}
+    warehouse.refresh_models(con, settings, marts=READS)
 
     month_counts = warehouse.run_sql(con, settings, "queries/insights/month_counts").df()
     tests = emerging_tests(month_counts, cfg["emerging"])

@@ -100,6 +100,45 @@ def test_new_data_rebuilds_only_the_tables_built_from_it(settings):
     assert effect == 1
 
 
+def test_a_stage_refresh_leaves_new_data_to_the_report_and_builds_what_it_reads(settings):
+    """``marts=()`` (every stage before the report) rebuilds no mart for new data alone (issue 16)."""
+    warehouse.init(settings)
+    with warehouse.connect(settings) as con:
+        _action(con)
+        assert warehouse.refresh_models(con, settings, marts=()).built == []
+        assert _rows(con, "marts.fct_kpi_action_effect") == 0, "stale until a refresh that covers it"
+        # A refresh for another mart leaves this one alone too.
+        assert warehouse.refresh_models(con, settings, marts=("marts.fct_responses",)).built == []
+        # The report's refresh (all marts) sees the data it skipped: its recorded key is the old one.
+        assert warehouse.refresh_models(con, settings).built == ["marts.fct_kpi_action_effect"]
+        assert _rows(con, "marts.fct_kpi_action_effect") == 1
+        assert warehouse.refresh_models(con, settings, marts=("marts.fct_kpi_action_effect",)).built == []
+        with pytest.raises(warehouse.WarehouseError, match="not table models"):
+            warehouse.refresh_models(con, settings, marts=("reporting.rpt_actions",))
+
+
+def test_a_stage_refresh_still_builds_missing_and_edited_tables(settings, tmp_path):
+    """Views must be creatable after any refresh: a missing mart or one with new SQL is built anyway."""
+    import shutil
+
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(settings.sql_dir, sql_dir)
+    custom = settings.with_(sql_dir=sql_dir)
+    warehouse.init(custom)
+    path = sql_dir / "marts" / "dim_theme.sql"
+    path.write_text(path.read_text(encoding="utf-8") + "\n-- an edit\n", encoding="utf-8")
+    warehouse._read_sql.cache_clear()
+    try:
+        with warehouse.connect(custom) as con:
+            con.execute("drop table marts.fct_complaints")
+            _action(con)
+            built = warehouse.refresh_models(con, custom, marts=()).built
+    finally:
+        warehouse._read_sql.cache_clear()
+    assert {"marts.dim_theme", "marts.fct_complaints"} <= set(built)
+    assert "marts.fct_kpi_action_effect" not in built, "only its data changed"
+
+
 def test_an_edited_model_rebuilds_itself_and_what_reads_it(settings, tmp_path):
     import shutil
 

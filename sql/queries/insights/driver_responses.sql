@@ -2,7 +2,7 @@
 -- class) and at least one informative comment. A survey response's free-text answers are
 -- separate records tied by response_id (marts.fct_responses builds the same response_uid);
 -- ratings are repeated on every record of a response. marts.fct_responses is current here:
--- it depends only on ingest and enrich, which rebuilt the marts when they finished.
+-- run_insights refreshes it first (it depends only on ingest and enrich).
 with records as (
     select source || '|' || coalesce(response_id, feedback_id) as response_uid, is_informative
     from intermediate.int_feedback_enriched
