@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import logging
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _FIRST_NAME_ATTRS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
 
@@ -98,6 +102,33 @@ def load_any_locale_name_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _spacy_stop_word_files() -> list[Path]:
+    """``spacy/lang/<xx>/stop_words.py`` of every language but English, found without importing spaCy."""
+    spec = importlib.util.find_spec("spacy")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    lang = Path(next(iter(spec.submodule_search_locations))) / "lang"
+    return sorted(p for p in lang.glob("*/stop_words.py") if p.parent.name != "en")
+
+
+def _stop_words(path: Path) -> set[str]:
+    """``STOP_WORDS`` of one spaCy stop-word file (a module with no imports), read on its own.
+
+    Importing ``spacy.lang.<xx>.stop_words`` first imports the language package (its tokenizer
+    rules, lemmatizer tables): ~4.5 s for all languages, once per redacting process.
+    """
+    module_spec = importlib.util.spec_from_file_location(f"_feedback_stop_words_{path.parent.name}", path)
+    if module_spec is None or module_spec.loader is None:
+        return set()
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - a file spaCy changed: that language's words are left out
+        log.warning("spaCy stop words %s unreadable (%s): left out", path, exc)
+        return set()
+    return set(getattr(module, "STOP_WORDS", ()))
+
+
 FUNCTION_WORDS_CY = Path(__file__).resolve().parents[2] / "models" / "privacy" / "names" / "function_words_cy.txt"
 
 
@@ -109,19 +140,9 @@ def load_foreign_function_words() -> frozenset[str]:
     English vocabulary in :meth:`~pipelines.privacy.person.PersonFinder.ordinary_lower_words`, so a
     word that is a name in any Faker locale stays a name.
     """
-    import pkgutil
-
-    import spacy.lang
-
     words: set[str] = set()
-    for mod in pkgutil.iter_modules(spacy.lang.__path__):
-        if not mod.ispkg or mod.name == "en":
-            continue
-        try:
-            stop = importlib.import_module(f"spacy.lang.{mod.name}.stop_words").STOP_WORDS
-        except (ImportError, AttributeError):
-            continue
-        words.update(stop)
+    for path in _spacy_stop_word_files():
+        words.update(_stop_words(path))
     lines = FUNCTION_WORDS_CY.read_text(encoding="utf-8").splitlines()
     words.update(w for line in lines if not line.startswith("#") for w in line.split())
     return frozenset(f for f in map(fold, words) if f.isascii() and f.isalpha())
