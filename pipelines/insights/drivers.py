@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from pipelines.insights.config import OUTCOMES
-from pipelines.insights.logit import Design, fit_logit, sigmoid
+from pipelines.insights.logit import Design, fit_logit, fit_logit_many, sigmoid
 from pipelines.insights.significance import bh_qvalues
 
 __all__ = ["DRIVER_METHOD", "category_mentions", "key_drivers"]
@@ -317,13 +317,13 @@ def _bootstrap(
     boot_beta = np.full((reps, k), np.nan)
     boot_imp = np.full((reps, k), np.nan)
     probs = counts / n
-    for r in range(reps):
-        wb = rng.multinomial(n, probs).astype(float)
-        if wb[y == 1].sum() == 0 or wb[y == 0].sum() == 0:
-            continue
-        b = fit_logit(x, y, wb, lam, start=beta, max_iter=25, tol=1e-6)
+    draws = np.stack([rng.multinomial(n, probs) for _ in range(reps)]).astype(float) if reps else np.zeros((0, len(y)))
+    # A resample without both outcomes has no estimate (its row stays NaN).
+    valid = np.flatnonzero((draws[:, y == 1].sum(axis=1) > 0) & (draws[:, y == 0].sum(axis=1) > 0))
+    fitted = fit_logit_many(x, y, draws[valid], lam, start=beta, max_iter=25, tol=1e-6)
+    for r, b in zip(valid, fitted, strict=True):
         boot_beta[r] = b[1 : 1 + k]
-        boot_imp[r] = attributable(b, wb)
+        boot_imp[r] = attributable(b, draws[r])
     return boot_beta, boot_imp
 
 

@@ -402,6 +402,28 @@ def test_sparse_design_gives_the_same_fit_as_dense():
     np.testing.assert_allclose(logit.fit_logit(design, y, w, lam), logit.fit_logit(x, y, w, lam), atol=1e-8)
 
 
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_many_fits_at_once_equal_one_fit_each(as_sparse):
+    """The bootstrap fits its resamples together (fit_logit_many): each row is fit_logit's answer,
+    including resamples that stop early, that need their steps halved, and that separate."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(11)
+    x = np.column_stack([np.ones(600), rng.random((600, 8)) < 0.15, rng.random((600, 3)) < 0.5]).astype(float)
+    y = (rng.random(600) < 1 / (1 + np.exp(-(x @ rng.normal(0, 1.5, 12) - 1)))).astype(float)
+    lam = np.r_[0.0, np.full(11, 0.1)]
+    design = logit.Design(sparse.csr_matrix(x) if as_sparse else x)
+    start = logit.fit_logit(design, y, np.ones(600), lam)
+    weights = rng.multinomial(600, np.full(600, 1 / 600), size=40).astype(float)
+    weights[0] = np.where(x[:, 1] == 1, 0.0, weights[0]) * (y + 0.0)  # a resample with one outcome only
+    weights[1] = np.where(y == 1, 40.0, 0.1)  # far from start: step halving
+    many = logit.fit_logit_many(design, y, weights, lam, start=start, max_iter=25, tol=1e-6)
+    one = np.stack([logit.fit_logit(design, y, w, lam, start=start, max_iter=25, tol=1e-6) for w in weights])
+    assert many.shape == (40, 12)
+    np.testing.assert_allclose(many, one, atol=1e-9)
+    assert np.isfinite(many).all()
+
+
 def test_fit_logit_stays_finite_under_separation():
     x = np.column_stack([np.ones(40), np.r_[np.ones(10), np.zeros(30)]])
     y = np.r_[np.ones(10), np.zeros(25), np.ones(5)]
