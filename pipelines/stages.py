@@ -635,7 +635,8 @@ def _run_own_connections(
         error = exc
     with warehouse.connect(settings) as con:
         try:
-            # What did load (other sources, earlier files) reaches the models even after a failure.
+            # What did load (other sources, earlier files) reaches the views even after a failure;
+            # the marts follow at the report (``marts``).
             outcome["models_rebuilt"] = len(warehouse.refresh_models(con, settings, marts=marts).built)
         except BaseException as exc:
             error = error or warehouse.explain(exc, settings.warehouse)
