@@ -14,7 +14,9 @@ as a user runs it, in a fresh process each time (imports included):
 
 With ``--save-full DIR`` the work folder as it stands after run 1 (warehouse, theme model, GX
 context, the source files without the held-back 1%) is copied to ``DIR``; ``--from-full DIR``
-starts from such a copy and does runs 2-4 only, against run 1's recorded time. That is how an
+starts from such a copy and does runs 2-4 only, against run 1's recorded time, after one more
+run that settles the move (the report and data folders are part of what the stages watch, so
+the first run at the new path re-runs them with nothing new; it is shown, and not a no-op). That is how an
 increment's cost is re-measured after a code change without repeating a full run of 100k records
 (the full run's code is then older than the increment's: say so when quoting the share).
 
@@ -54,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NO_OP_TARGET_SECONDS = 3.0
 INCREMENT_TARGET_SHARE = 0.05
 STAGES = ("ingest", "enrich", "themes", "report")
+RUNS = ("full", "no-op", "1% increment", "no-op after")
 
 
 @dataclass
@@ -330,9 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             work.mkdir(parents=True)
             held = prepare(work, args.rows, args.seed)
-        for name in ("full", "no-op", "1% increment", "no-op after"):
-            if name == "full" and args.from_full:
-                continue
+        # A copy lives at another path: the stages whose fingerprint holds paths (the data and
+        # report folders) run once more there, so the first run after a move is not a no-op.
+        names = ("settle (moved)", "no-op", "1% increment", "no-op after") if args.from_full else RUNS
+        for name in names:
             if name == "1% increment":
                 added = append(work / "data" / "demo", held)
             steps.append(run(work, name))
@@ -351,8 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo rows {args.rows} (seed {args.seed}); increment: {added} source lines appended")
         print(_table(steps))
         failed = [s.name for s in steps if s.returncode != 0]
-        no_op = max(steps[1].seconds, steps[3].seconds)
-        share = steps[2].seconds / steps[0].seconds
+        by_name = {step.name: step for step in steps}
+        no_op = max(by_name["no-op"].seconds, by_name["no-op after"].seconds)
+        share = by_name["1% increment"].seconds / steps[0].seconds
         print(f"no-op run: {no_op:.2f} s (target <= {NO_OP_TARGET_SECONDS:.0f} s)")
         print(f"1% increment: {100 * share:.1f}% of the full run (target <= {100 * INCREMENT_TARGET_SHARE:.0f}%)")
         if args.check:

@@ -48,8 +48,8 @@ def test_a_saved_full_run_is_resumed_without_running_it_again(tmp_path, fake_run
 
     code = bench.main(["--from-full", str(saved), "--keep", str(tmp_path / "b")])
     out = capsys.readouterr().out
-    assert [name for name, _ in fake_runs] == ["no-op", "1% increment", "no-op after"]
-    assert fake_runs[1][1] == "id,text\n1,old\n2,new\n", "the held-back 1% is appended before the increment"
+    assert [name for name, _ in fake_runs] == ["settle (moved)", "no-op", "1% increment", "no-op after"]
+    assert fake_runs[2][1] == "id,text\n1,old\n2,new\n", "the held-back 1% is appended before the increment"
     assert "1% increment: 4.0% of the full run" in out  # 8 s against the saved 200 s
     assert code == 0
     # The saved state itself is never written to: it can be resumed again.
