@@ -137,8 +137,14 @@ def explain(exc: BaseException, path: Path) -> BaseException:
     """A full disk under the warehouse at ``path`` as a clear WarehouseError; any other error as it is."""
     if not isinstance(exc, duckdb.Error) or not any(s in str(exc) for s in _DISK_FULL):
         return exc
+    return explain_disk_full(path, exc)
+
+
+def explain_disk_full(path: Path, exc: BaseException) -> WarehouseError:
+    """The clear error for a write to ``path`` that failed on a full disk (``exc``: what was raised)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return WarehouseError(
-        f"the disk holding {path} is full ({exc}). What was committed is kept and the unfinished "
+        f"the disk holding {path} is full ({first}). What was committed is kept and the unfinished "
         "transaction was rolled back: free some space and run again."
     )
 

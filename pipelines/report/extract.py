@@ -25,8 +25,10 @@ named like raw text (:data:`UNREDACTED_COLUMNS`) stops the extract before anythi
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -48,6 +50,7 @@ READ_QUERY = "queries/report/extract_read"
 # Column names that hold unredacted text in the raw layer (raw.feedback.text, raw.quarantine.raw_row).
 # Reporting views carry text_redacted and redacted quotes; a view exposing one of these is a bug.
 UNREDACTED_COLUMNS = frozenset({"text", "raw_row"})
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
 class ExtractError(RuntimeError):
@@ -96,7 +99,10 @@ def write_extract(
         log.error("reporting extract %s not written: the privacy scan found identifiers in it", target)
         return []
     except (duckdb.Error, OSError, warehouse.WarehouseError) as exc:
+        full = _disk_full(exc, target.parent)  # before the unfinished file is removed
         _unlink(temp)
+        if full:
+            raise warehouse.explain_disk_full(target, exc) from exc
         raise ExtractError(f"cannot write the reporting extract {target}: {exc}") from exc
     except BaseException:
         _unlink(temp)
@@ -110,6 +116,21 @@ def write_extract(
         time.perf_counter() - started,
     )
     return [target]
+
+
+# Free bytes below which a failed write is put down to a full disk. DuckDB does not always say
+# so itself: on a full tmpfs a table created from Parquet was simply missing afterwards.
+_NEARLY_FULL = 4 * 1024 * 1024
+
+
+def _disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` (or what caused it) came from a full disk under ``folder``."""
+    if warehouse.explain(exc, folder) is not exc or (isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL
+    except OSError:
+        return False
 
 
 def reporting_columns(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:

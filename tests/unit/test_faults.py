@@ -54,6 +54,11 @@ warehouse.run_sql = stalling
 """
 
 
+def relation_counts_of(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    """Rows of one relation on an open connection."""
+    return con.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
 def relation_counts(settings) -> dict[str, int]:  # noqa: ANN001
     """Rows of every table and view of the warehouse (run logs excepted) and a fingerprint of raw.feedback."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
@@ -158,8 +163,8 @@ LIVE_VIEWS = {"reporting.rpt_ingest_reconciliation", "reporting.rpt_quarantine",
 
 
 def test_an_unfinished_run_leaves_every_reporting_view_as_the_last_complete_run(settings):
-    """A new delivery loaded but not yet enriched (a run killed after ingest) changes the marts the
-    later stages read, never the reporting views: they move when the run completes (publish)."""
+    """A new delivery loaded but not yet enriched (a run killed after ingest) never changes the
+    reporting views: they move when the run completes (the report rebuilds the marts, then publishes)."""
     s = stage(settings, ["fft_csv"])
     stages.ingest_stage(s, "first")
     warehouse.init(s)  # the first run completes: published
@@ -167,12 +172,15 @@ def test_an_unfinished_run_leaves_every_reporting_view_as_the_last_complete_run(
     stage(s, ["nps_csv", "suggestions_jsonl"])
     stages.ingest_stage(s, "second")  # what a run killed after its ingest stage leaves
     during = relation_counts(s)
-    assert during["marts.fct_feedback"] > before["marts.fct_feedback"]
+    assert during["raw.feedback"] > before["raw.feedback"]
     content = [k for k in during if k.startswith("reporting.") and k not in LIVE_VIEWS]
     assert content and [k for k in content if during[k] != before[k]] == []
     with warehouse.connect(s) as con:
+        assert warehouse.refresh_models(con, s).built, "the marts follow the new delivery"
+        assert [k for k in content if relation_counts_of(con, k) != before[k]] == [], "not before publishing"
         assert warehouse.publish(con, s)
     after = relation_counts(s)
+    assert after["marts.fct_feedback"] > before["marts.fct_feedback"]
     assert [k for k in content if after[k] != before[k]], "publishing shows the new delivery"
 
 
@@ -347,7 +355,9 @@ def test_a_model_rebuild_killed_midway_leaves_every_model_as_it_was(staged, tmp_
     stall = "marts/fct_responses" if "marts/fct_responses" in marts else marts[len(marts) // 2]
     assert marts.index(stall) > marts.index("marts/fct_feedback")
     marker = tmp_path / "building"
-    proc = child(s, STALL_BUILD + "stages.ingest_stage(settings, 'second')\n", STALL_MODEL=stall, MARKER=str(marker))
+    # A run's model build: the report stage's (the stages before it refresh views only).
+    body = "stages.ingest_stage(settings, 'second')\nwarehouse.init(settings, publish_marts=False)\n"
+    proc = child(s, STALL_BUILD + body, STALL_MODEL=stall, MARKER=str(marker))
     wait_for(marker, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
@@ -355,6 +365,7 @@ def test_a_model_rebuild_killed_midway_leaves_every_model_as_it_was(staged, tmp_
     assert {k: after[k] for k in modelled} == {k: before[k] for k in modelled}  # all old, none half-built
     assert after["raw.feedback"] == clean["raw.feedback"]  # the loads themselves were committed
     stages.ingest_stage(s, "rerun")
+    warehouse.init(s, publish_marts=False)
     assert relation_counts(s) == clean
 
 
@@ -371,6 +382,7 @@ def test_the_disk_filling_mid_write_says_so_and_a_rerun_with_room_restores_the_c
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
     try:
         stages.ingest_stage(settings, "full")
+        warehouse.init(settings, publish_marts=False)  # the run's model build (the report stage's)
     except warehouse.WarehouseError as exc:
         print("warehouse:", exc)
         sys.exit(2)
@@ -383,6 +395,7 @@ def test_the_disk_filling_mid_write_says_so_and_a_rerun_with_room_restores_the_c
     after = relation_counts(s)  # the file opens
     assert after["marts.fct_feedback"] in (before["marts.fct_feedback"], clean["marts.fct_feedback"])
     stages.ingest_stage(s, "rerun")
+    warehouse.init(s, publish_marts=False)
     assert relation_counts(s) == clean
 
 
