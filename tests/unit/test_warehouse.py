@@ -117,8 +117,8 @@ def test_a_stage_refresh_leaves_new_data_to_the_report_and_builds_what_it_reads(
             warehouse.refresh_models(con, settings, marts=("reporting.rpt_actions",))
 
 
-def test_a_stage_refresh_still_builds_missing_and_edited_tables(settings, tmp_path):
-    """Views must be creatable after any refresh: a missing mart or one with new SQL is built anyway."""
+def _with_dim_theme_edited(settings, tmp_path):  # noqa: ANN001, ANN202
+    """A built warehouse on a copy of the SQL whose marts/dim_theme.sql then gets an edit (a comment)."""
     import shutil
 
     sql_dir = tmp_path / "sql"
@@ -126,8 +126,14 @@ def test_a_stage_refresh_still_builds_missing_and_edited_tables(settings, tmp_pa
     custom = settings.with_(sql_dir=sql_dir)
     warehouse.init(custom)
     path = sql_dir / "marts" / "dim_theme.sql"
-    path.write_text(path.read_text(encoding="utf-8") + "\n-- an edit\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "\n-- a comment is an edit too\n", encoding="utf-8")
     warehouse._read_sql.cache_clear()
+    return custom
+
+
+def test_a_stage_refresh_still_builds_missing_and_edited_tables(settings, tmp_path):
+    """Views must be creatable after any refresh: a missing mart or one with new SQL is built anyway."""
+    custom = _with_dim_theme_edited(settings, tmp_path)
     try:
         with warehouse.connect(custom) as con:
             con.execute("drop table marts.fct_complaints")
@@ -140,15 +146,7 @@ def test_a_stage_refresh_still_builds_missing_and_edited_tables(settings, tmp_pa
 
 
 def test_an_edited_model_rebuilds_itself_and_what_reads_it(settings, tmp_path):
-    import shutil
-
-    sql_dir = tmp_path / "sql"
-    shutil.copytree(settings.sql_dir, sql_dir)
-    custom = settings.with_(sql_dir=sql_dir)
-    warehouse.init(custom)
-    path = sql_dir / "marts" / "dim_theme.sql"
-    path.write_text(path.read_text(encoding="utf-8") + "\n-- a comment is an edit too\n", encoding="utf-8")
-    warehouse._read_sql.cache_clear()
+    custom = _with_dim_theme_edited(settings, tmp_path)
     try:
         with warehouse.connect(custom) as con:
             built = warehouse.refresh_models(con, custom).built
