@@ -653,16 +653,7 @@ def _with_model_deps(names: Iterable[str], ordered: list[Model]) -> set[str]:
 def model_inputs_of(name: str, ordered: list[Model]) -> list[str]:
     """Base tables one model reads, directly or through the models it reads."""
     by_name = {m.name: m for m in ordered}
-    tables: set[str] = set()
-    todo, seen = [name], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        tables.update(by_name[current].tables)
-        todo.extend(by_name[current].deps)
-    return sorted(tables)
+    return sorted({t for current in _with_model_deps([name], ordered) for t in by_name[current].tables})
 
 
 def init(settings: Settings, force: bool = False, publish_marts: bool = True) -> list[str]:
