@@ -486,16 +486,22 @@ def report_stage(
         rebuilt = warehouse.refresh_models(con, settings).built
         warehouse.publish(con, settings)  # the run is complete: the reporting views move to it at once
         guard = scan.ExportScan(settings, con, run_id, root=target)
-        written = report.write_reports(
-            settings,
-            con,
-            period,
-            target,
-            run_id,
-            min_responses=report.MIN_RESPONSES if min_responses is None else min_responses,
-            guard=guard,
-        )
-        written += report.write_extract(settings, con, run_id, period, guard=guard)  # for BI tools (docs/bi.md)
+        # The BI extract (docs/bi.md) is copied in a thread while the pages are written.
+        extract = report.start_extract(settings, con, run_id, period)
+        try:
+            written = report.write_reports(
+                settings,
+                con,
+                period,
+                target,
+                run_id,
+                min_responses=report.MIN_RESPONSES if min_responses is None else min_responses,
+                guard=guard,
+            )
+        except BaseException:
+            extract.cancel()
+            raise
+        written += extract.finish(guard)
         guard.remember_clean()  # the next run scans only texts it has not seen
         if guard.blocked:
             raise exports.ExportBlocked(guard.blocked, written=len(written))

@@ -133,6 +133,18 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
         con.close()
 
 
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to ``con``'s database, for another thread; the caller closes it.
+
+    A DuckDB connection must not be shared between threads; its cursors may run at the same time.
+    An encrypted warehouse is an attached catalog, which a new cursor must be pointed at as well.
+    """
+    cur = con.cursor()
+    if con.execute("select current_database()").fetchone()[0] == _ALIAS:
+        cur.execute(f"USE {_ALIAS}")
+    return cur
+
+
 def explain(exc: BaseException, path: Path) -> BaseException:
     """A full disk under the warehouse at ``path`` as a clear WarehouseError; any other error as it is."""
     if not isinstance(exc, duckdb.Error) or not any(s in str(exc) for s in _DISK_FULL):

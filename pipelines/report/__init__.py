@@ -15,8 +15,9 @@ Every file is built from ``reporting`` views (redacted text only); with a ``guar
 stage passes the final privacy scan, ``pipelines.privacy.scan.ExportScan``) every page and export
 is also scanned just before it is written, and a file holding an identifier is not written.
 
-``write_extract`` (pipelines/report/extract.py) then copies the reporting views into the
-PHI-free DuckDB file BI tools open (docs/bi.md), through the same guard.
+``write_extract`` (pipelines/report/extract.py) copies the reporting views into the
+PHI-free DuckDB file BI tools open (docs/bi.md), through the same guard; the report stage starts
+that copy in a thread (``start_extract``) while the pages are written, and finishes it after.
 
 ``<key>`` is ``2026-10``, ``2026-Q3`` or ``2026-08-to-2026-10``. Without a period the latest
 complete month with enough responses is reported (pipelines/report/choice.py); a thin period
@@ -44,11 +45,11 @@ from pipelines.report.charts import plotly_payload
 from pipelines.report.choice import MIN_RESPONSES, PeriodChoice
 from pipelines.report.data import ReportContext
 from pipelines.report.exports import write_exports
-from pipelines.report.extract import write_extract
+from pipelines.report.extract import start_extract, write_extract
 from pipelines.report.html import json_for_script, render_page
 from pipelines.report.theme_report import Page
 
-__all__ = ["MIN_RESPONSES", "PeriodChoice", "page_name", "write_extract", "write_reports"]
+__all__ = ["MIN_RESPONSES", "PeriodChoice", "page_name", "start_extract", "write_extract", "write_reports"]
 
 log = logging.getLogger(__name__)
 

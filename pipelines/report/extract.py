@@ -25,17 +25,20 @@ named like raw text (:data:`UNREDACTED_COLUMNS`) stops the extract before anythi
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from pipelines import __version__, provenance, warehouse
@@ -47,6 +50,10 @@ log = logging.getLogger(__name__)
 
 COLUMNS_QUERY = "queries/report/extract_columns"
 READ_QUERY = "queries/report/extract_read"
+# The privacy scan of a written extract: which columns hold text, and their distinct strings.
+TEXT_COLUMNS_QUERY = "queries/report/extract_text_columns"
+COLUMN_QUERY = "queries/report/extract_column"
+_DISTINCT_QUERIES = {"text": "queries/report/extract_distinct_text", "list": "queries/report/extract_distinct_list"}
 # Column names that hold unredacted text in the raw layer (raw.feedback.text, raw.quarantine.raw_row).
 # Reporting views carry text_redacted and redacted quotes; a view exposing one of these is a bug.
 UNREDACTED_COLUMNS = frozenset({"text", "raw_row"})
@@ -79,43 +86,116 @@ def write_extract(
     Raises:
         ExtractError: when a reporting view exposes raw text or the file cannot be written.
     """
+    return start_extract(settings, con, run_id, period).finish(guard)
+
+
+def start_extract(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    period: PeriodRequest | None = None,
+) -> PendingExtract:
+    """Start building the extract in a worker thread; :meth:`PendingExtract.finish` checks and publishes it.
+
+    The report stage writes its pages meanwhile: the copy is DuckDB's work on its own cursor and
+    the pages are mostly Python, so on two cores the two overlap (``write_extract`` is both in one).
+    Nothing is raised here: a view exposing raw text, or a failed copy, is raised by ``finish``.
+    """
     target = settings.reporting_extract
     if target is None:
-        return []
+        return PendingExtract(None, None, None)
     started = time.perf_counter()
     columns = reporting_columns(settings, con)
     leaking = sorted({f"reporting.{v}.{c}" for v, cols in columns.items() for c in cols if c in UNREDACTED_COLUMNS})
     if leaking:
-        raise ExtractError(f"reporting views expose unredacted text columns {leaking}: no extract written")
+        error = ExtractError(f"reporting views expose unredacted text columns {leaking}: no extract written")
+        return PendingExtract(settings, target, None, error=error)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(target)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    cursor = warehouse.cursor(con)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="reporting-extract")
     try:
-        rows = _build(settings, con, temp, sorted(columns), run_id, period)
-        _check(settings, temp, target, guard)
-        _publish(temp, target)
-    except ExportBlocked:
-        _unlink(temp)
-        log.error("reporting extract %s not written: the privacy scan found identifiers in it", target)
-        return []
-    except (duckdb.Error, OSError, warehouse.WarehouseError) as exc:
-        full = _disk_full(exc, target.parent)  # before the unfinished file is removed
-        _unlink(temp)
-        if full:
-            raise warehouse.explain_disk_full(target, exc) from exc
-        raise ExtractError(f"cannot write the reporting extract {target}: {exc}") from exc
-    except BaseException:
-        _unlink(temp)
-        raise
-    log.info(
-        "reporting extract %s: %d tables, %d rows, %.1f MB in %.1f s",
-        target,
-        len(rows),
-        sum(rows.values()),
-        target.stat().st_size / 1e6,
-        time.perf_counter() - started,
-    )
-    return [target]
+        future = pool.submit(_build, settings, cursor, temp, sorted(columns), run_id, period)
+    finally:
+        pool.shutdown(wait=False)
+    return PendingExtract(settings, target, temp, future=future, cursor=cursor, started=started)
+
+
+class PendingExtract:
+    """An extract being copied in a worker thread (:func:`start_extract`): finish it, or cancel it."""
+
+    def __init__(
+        self,
+        settings: Settings | None,
+        target: Path | None,
+        temp: Path | None,
+        future: Future[dict[str, int]] | None = None,
+        cursor: duckdb.DuckDBPyConnection | None = None,
+        started: float = 0.0,
+        error: Exception | None = None,
+    ) -> None:
+        self.settings, self.target, self.temp = settings, target, temp
+        self._future, self._cursor, self._started, self._error = future, cursor, started, error
+
+    def finish(self, guard: ExportGuard | None = None) -> list[Path]:
+        """Wait for the copy, let ``guard`` scan it, publish it; ``[path]``, or ``[]`` when off or blocked.
+
+        Raises:
+            ExtractError: when a reporting view exposes raw text or the file cannot be written.
+        """
+        if self._error is not None:
+            raise self._error
+        if self.target is None or self.temp is None or self._future is None or self.settings is None:
+            return []
+        target, temp = self.target, self.temp
+        try:
+            rows = self._future.result()
+            _check(self.settings, temp, target, guard)
+            _publish(temp, target)
+        except ExportBlocked:
+            _unlink(temp)
+            log.error("reporting extract %s not written: the privacy scan found identifiers in it", target)
+            return []
+        except (duckdb.Error, OSError, warehouse.WarehouseError) as exc:
+            full = _disk_full(exc, target.parent)  # before the unfinished file is removed
+            _unlink(temp)
+            if full:
+                raise warehouse.explain_disk_full(target, exc) from exc
+            raise ExtractError(f"cannot write the reporting extract {target}: {exc}") from exc
+        except BaseException:
+            _unlink(temp)
+            raise
+        finally:
+            self._close()
+        log.info(
+            "reporting extract %s: %d tables, %d rows, %.1f MB in %.1f s",
+            target,
+            len(rows),
+            sum(rows.values()),
+            target.stat().st_size / 1e6,
+            time.perf_counter() - self._started,
+        )
+        return [target]
+
+    def cancel(self) -> None:
+        """Stop the copy (the stage failed before finishing it), wait for the thread, drop the file."""
+        if self._future is None:
+            return
+        if self._cursor is not None:
+            with contextlib.suppress(duckdb.Error, RuntimeError):
+                self._cursor.interrupt()
+        with contextlib.suppress(BaseException):
+            self._future.result()
+        if self.temp is not None:
+            _unlink(self.temp)
+        self._close()
+
+    def _close(self) -> None:
+        if self._cursor is not None:
+            with contextlib.suppress(duckdb.Error):
+                self._cursor.close()
+            self._cursor = None
 
 
 # Free bytes below which a failed write is put down to a full disk. DuckDB does not always say
@@ -187,6 +267,10 @@ def _build(
 def _check(settings: Settings, temp: Path, target: Path, guard: ExportGuard | None) -> None:
     """Let ``guard`` look at every distinct text value of the new extract, table by table (as ``target``).
 
+    DuckDB lists each text column's distinct strings (and those inside lists of strings); only a
+    column of another type with text inside (a struct, a map) is read into Python. Reading every
+    table into pandas and walking its cells cost ~5 s of each report run at 100k records.
+
     Raises:
         ExportBlocked: on a finding; ``target`` (the previous extract) is removed as well.
     """
@@ -194,37 +278,28 @@ def _check(settings: Settings, temp: Path, target: Path, guard: ExportGuard | No
         return
     cells: dict[str, list[str]] = {}
     with warehouse.connect_file(temp) as ext:
-        for (table,) in warehouse.run_sql(ext, settings, "queries/report/extract_list").fetchall():
-            frame = warehouse.run_sql(ext, settings, READ_QUERY, {"relation": table}).df()
-            for column in frame.columns:
-                texts = _distinct_texts(frame[column])
-                if texts:
-                    cells[f"{table}.{column}"] = texts
+        for table, column, kind in warehouse.run_sql(ext, settings, TEXT_COLUMNS_QUERY).fetchall():
+            params = {"relation": table, "column": column}
+            if kind in _DISTINCT_QUERIES:
+                texts = [r[0] for r in warehouse.run_sql(ext, settings, _DISTINCT_QUERIES[kind], params).fetchall()]
+            else:
+                values = warehouse.run_sql(ext, settings, COLUMN_QUERY, params).fetchall()
+                texts = list(dict.fromkeys(t for (value,) in values for t in _strings(value) if t))
+            if texts:
+                cells[f"{table}.{column}"] = texts
     withhold(target, guard, cells)
 
 
-def _distinct_texts(values: pd.Series) -> list[str]:
-    """The distinct strings of a column, including those inside list values (theme labels, quotes).
-
-    In order of first appearance. Numbers, booleans and times hold no text and are not looked
-    at; a string column is deduplicated by pandas: a Python loop over every cell of the KPI and
-    theme-window tables (100k+ rows) cost seconds of every report run.
-    """
-    dtype = values.dtype
-    if (
-        pd.api.types.is_numeric_dtype(dtype)
-        or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_datetime64_any_dtype(dtype)
-        or pd.api.types.is_timedelta64_dtype(dtype)
-    ):
-        return []
-    if isinstance(dtype, pd.StringDtype):
-        return [str(v) for v in values.dropna().unique()]
-    out: dict[str, None] = {}
-    for value in values:
-        items = value if isinstance(value, list | tuple | np.ndarray) else [value]
-        out.update(dict.fromkeys(v for v in items if isinstance(v, str)))
-    return list(out)
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside ``value``: itself, or the items of lists and the values of structs and maps."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def _count(ext: duckdb.DuckDBPyConnection, settings: Settings, relation: str) -> int:

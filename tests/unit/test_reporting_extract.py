@@ -277,6 +277,38 @@ def test_the_report_stage_writes_the_extract(sample_warehouse, tmp_path):
     assert os.access(settings.reporting_extract, os.R_OK)
 
 
+def test_a_report_stage_that_fails_while_the_copy_runs_leaves_the_previous_extract(
+    sample_warehouse, tmp_path, monkeypatch
+):
+    settings = sample_warehouse.with_(
+        reports_dir=tmp_path / "out", reporting_extract=tmp_path / "bi" / "reporting.duckdb"
+    )
+    path = _write(settings, "run-before")
+    from pipelines import report
+
+    copying = []
+    real_start = report.start_extract
+
+    def start_then_fail(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        pending = real_start(*args, **kwargs)
+        copying.append(pending)
+        return pending
+
+    def pages_fail(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        assert copying and not copying[0]._future.done()  # the copy runs while the pages are written
+        raise RuntimeError("a page could not be written")
+
+    monkeypatch.setattr(report, "start_extract", start_then_fail)
+    monkeypatch.setattr(report, "write_reports", pages_fail)
+    with pytest.raises(RuntimeError, match="a page could not be written"):
+        stages.report_stage(settings, "run-failed", period=Period.month(date(2026, 10, 1)), force=True)
+    assert _meta(path)["run_id"] == "run-before"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["reporting.duckdb"]  # no half-copied file
+    with warehouse.connect(settings, read_only=True) as con:
+        status = con.execute("select status from ops.stage_runs where run_id = 'run-failed'").fetchone()[0]
+    assert status == "failed"
+
+
 def test_an_encrypted_warehouse_gives_the_same_extract_unencrypted(tmp_path):
     settings = _settings(tmp_path, FEEDBACK_ENCRYPTION_KEY="k" * 32)
     with warehouse.connect(settings) as con:
@@ -312,39 +344,63 @@ def test_the_final_privacy_scan_passes_the_real_views_and_blocks_a_leaking_one(s
     assert list(path.parent.iterdir()) == []
 
 
-def _distinct_texts_by_loop(values) -> list[str]:
-    # The definition: every str in the column, list cells opened, first appearance first.
-    import numpy as np
+def _strings_by_loop(value) -> list[str]:
+    # The definition: every non-empty str in a cell, inside lists, structs and maps too.
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings_by_loop(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _strings_by_loop(v)]
+    return []
 
-    out: dict[str, None] = {}
-    for value in values:
-        items = value if isinstance(value, list | tuple | np.ndarray) else [value]
-        out.update(dict.fromkeys(v for v in items if isinstance(v, str)))
-    return list(out)
+
+class _Recorder:
+    """A guard that records what it is shown and finds nothing."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, list[str]] = {}
+
+    def check(self, path, cells):  # noqa: ANN001, ANN201
+        self.cells = {k: list(v) for k, v in cells.items()}
+        return []
 
 
-def test_distinct_texts_of_every_column_type_match_a_loop_over_the_cells():
-    import pandas as pd
+def test_the_scan_is_shown_every_distinct_text_of_every_column_type_once(tmp_path):
+    from pipelines.report.extract import _check
 
-    from pipelines.report.extract import _distinct_texts
-
-    con = duckdb.connect()
-    frame = con.execute(
+    settings = _settings(tmp_path)
+    temp = tmp_path / "extract.duckdb"
+    con = duckdb.connect(str(temp))
+    con.execute(
         """
-        select * from (values
-            ('b', 1, 1.5, true, timestamp '2026-01-01', ['x', 'b'], 'Mrs Smith', null::boolean, 'k'::varchar),
-            (null, 2, null, false, null, null, 'Mrs Smith', true, null),
-            ('a', null, 2.5, null, timestamp '2026-02-01', ['y'], null, false, 'k'),
-            ('b', 3, 0.5, true, timestamp '2026-03-01', [], 'Ward 5', null, 'j')
-        ) t(s, i, f, b, ts, l, quote, nb, k)
+        create table rpt_a as select * from (values
+            ('b', 1, 1.5, true, timestamp '2026-01-01', ['x', 'b', null, ''], 'Mrs Smith',
+             {'who': 'Dr Jones', 'n': 1}, map(['k'], ['Ward 7']), [['deep']], '{"a": "j"}'::json, uuid()),
+            (null, 2, null, false, null, null, 'Mrs Smith', null, null, null, null, uuid()),
+            ('a', null, 2.5, null, timestamp '2026-02-01', ['y'], '', {'who': 'Dr Jones', 'n': 2},
+             map(['k'], ['Ward 8']), [['deep', 'er']], null, null),
+            ('b', 3, 0.5, true, timestamp '2026-03-01', [], 'Ward 5', {'who': null, 'n': 3}, null, [], null, uuid())
+        ) t(s, i, f, b, ts, l, quote, st, m, ll, j, u)
         """
-    ).df()
-    frame["cat"] = pd.Categorical(["p", "q", "p", None])
-    frame["obj"] = pd.Series(["o", 7, None, ("t", "o")], dtype=object)
-    assert isinstance(frame["s"].dtype, pd.StringDtype)  # the fast path is exercised
-    for column in frame.columns:
-        assert _distinct_texts(frame[column]) == _distinct_texts_by_loop(frame[column]), column
-    assert _distinct_texts(frame["s"]) == ["b", "a"]
-    assert _distinct_texts(frame["l"]) == ["x", "b", "y"]
-    assert _distinct_texts(frame["obj"]) == ["o", "t"]
-    assert _distinct_texts(frame["i"]) == _distinct_texts(frame["ts"]) == _distinct_texts(frame["nb"]) == []
+    )
+    con.execute("create table rpt_b as select 'only' as s, 1 as i")
+    con.execute("create table rpt_empty as select 'never' as s limit 0")
+    expected: dict[str, list[str]] = {}
+    for table in ("rpt_a", "rpt_b", "rpt_empty"):
+        names = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+        for index, column in enumerate(names):
+            rows = con.execute(f"select * from {table}").fetchall()
+            texts = list(dict.fromkeys(t for row in rows for t in _strings_by_loop(row[index])))
+            if texts:
+                expected[f"{table}.{column}"] = texts
+    con.close()
+
+    guard = _Recorder()
+    _check(settings, temp, tmp_path / "reporting.duckdb", guard)
+    assert {k: sorted(v) for k, v in guard.cells.items()} == {k: sorted(v) for k, v in expected.items()}
+    assert guard.cells["rpt_a.s"] == ["b", "a"]  # once each, in order of first appearance
+    assert guard.cells["rpt_a.l"] == ["x", "b", "y"]
+    assert guard.cells["rpt_a.st"] == ["Dr Jones"] and guard.cells["rpt_a.ll"] == ["deep", "er"]
+    assert sorted(guard.cells["rpt_a.m"]) == ["Ward 7", "Ward 8"]
+    assert "rpt_a.i" not in guard.cells and "rpt_a.u" not in guard.cells and "rpt_empty.s" not in guard.cells
