@@ -218,8 +218,9 @@ def scan_cells(scanner: TextScanner, target: str, cells: Mapping[str, Iterable[A
     findings = []
     for column, values in cells.items():
         counts: Counter[str] = Counter()
-        for text in _texts(values):
-            counts.update(scanner.kinds(text))
+        for text, times in Counter(_texts(values)).items():  # a repeated text is looked at once
+            for kind, n in scanner.kinds(text).items():
+                counts[kind] += n * times
         findings += [Finding(target, str(column), kind, n) for kind, n in sorted(counts.items())]
     return findings
 

@@ -36,25 +36,40 @@ totals as (
     from cells_of_comments
     group by all
 ),
-clauses as (
-    select t.feedback_id, t.theme_id, t.aspect_sentiment3, t.aspect_score
+pairs as (
+    -- One row per (comment, theme): what the cells add up. A comment sits in 8 cells (2 grains x 4
+    -- segments), so counting its clauses once here, not once per cell, keeps the join small and
+    -- needs no count(distinct). Scores are summed as DECIMAL(38, 18): exact, so the sum is the
+    -- same in any row order without sorting each group (at 100k records 4.0 s -> 1.5 s).
+    select
+        t.feedback_id,
+        t.theme_id,
+        count(*)                                                  as clauses,
+        count(*) filter (where t.aspect_sentiment3 = 'positive')  as positive_clauses,
+        count(*) filter (where t.aspect_sentiment3 = 'neutral')   as neutral_clauses,
+        count(*) filter (where t.aspect_sentiment3 = 'negative')  as negative_clauses,
+        -- (a score that is not a finite number, never written by the scorer, is left out of the mean)
+        sum(cast(case when isfinite(t.aspect_score) then t.aspect_score end as decimal(38, 18))) as score_sum,
+        count(t.aspect_score) filter (where isfinite(t.aspect_score))                        as scored
     from marts.fct_feedback_theme as t
     semi join comments as c using (feedback_id)
     where t.theme_id is not null
+    group by all
 ),
 theme_cells as (
     select
-        k.theme_id, c.period_grain, c.period, c.segment_type, c.segment_value,
-        count(distinct c.feedback_id)                                                   as comments,
-        count(distinct c.feedback_id) filter (where k.aspect_sentiment3 = 'negative')   as negative_comments,
-        count(distinct c.feedback_id) filter (where c.channel = 'complaint')            as complaint_comments,
-        count(*)                                                                        as clauses,
-        count(*) filter (where k.aspect_sentiment3 = 'positive')                        as positive_clauses,
-        count(*) filter (where k.aspect_sentiment3 = 'neutral')                         as neutral_clauses,
-        count(*) filter (where k.aspect_sentiment3 = 'negative')                        as negative_clauses,
-        avg(k.aspect_score order by k.aspect_score)                                     as mean_sentiment
+        p.theme_id, c.period_grain, c.period, c.segment_type, c.segment_value,
+        count(*)                                                       as comments,
+        count(*) filter (where p.negative_clauses > 0)                 as negative_comments,
+        count(*) filter (where c.channel = 'complaint')                as complaint_comments,
+        cast(sum(p.clauses) as bigint)                                 as clauses,
+        cast(sum(p.positive_clauses) as bigint)                        as positive_clauses,
+        cast(sum(p.neutral_clauses) as bigint)                         as neutral_clauses,
+        cast(sum(p.negative_clauses) as bigint)                        as negative_clauses,
+        -- the mean of the cell's clause scores: an exact sum, so any row order gives the same bits
+        cast(sum(p.score_sum) as double) / sum(p.scored)               as mean_sentiment
     from cells_of_comments as c
-    join clauses as k using (feedback_id)
+    join pairs as p using (feedback_id)
     group by all
 ),
 theme_segments as (

@@ -83,13 +83,21 @@ def test_site_names_on_the_allow_list_are_not_names(scanner):
 
 def test_scan_cells_names_file_column_kind_and_count_never_the_value(scanner):
     cells = {
-        "text_redacted": ["[NAME] was kind", PLANTED["PHONE"], PLANTED["PHONE"] + " or 07700 900456", None, 3],
+        "text_redacted": [
+            "[NAME] was kind",
+            PLANTED["PHONE"],
+            PLANTED["PHONE"] + " or 07700 900456",
+            None,
+            3,
+            PLANTED["PHONE"],  # a repeated cell counts each time
+            PLANTED["PHONE"] + " or 07700 900456",
+        ],
         "site": ["North Hospital", "North Hospital", "South", "x", "y"],
         "theme_ids": [["T0001", "call 07700 900789"]],  # list cells are read too
     }
     findings = scan_cells(scanner, "exports/x.csv", cells)
     assert findings == [
-        Finding("exports/x.csv", "text_redacted", "PHONE", 3),
+        Finding("exports/x.csv", "text_redacted", "PHONE", 6),
         Finding("exports/x.csv", "theme_ids", "PHONE", 1),
     ]
     assert "07700" not in repr(findings)

@@ -665,6 +665,56 @@ def test_run_insights_end_to_end_on_duckdb(small_warehouse):
         assert con.execute(f"select distinct run_id from enrich.{table}").fetchall() == [("run-2",)], table
 
 
+def test_theme_trends_count_and_average_each_cells_clauses(small_warehouse):
+    """fct_theme_trends against its definition, recomputed in pandas from the two marts it reads."""
+    settings, con = small_warehouse
+    # Every clause of the fixture is negative: make a third positive, so negative counts differ from totals.
+    con.execute(
+        "update enrich.aspects set label3 = 'positive', score = 0.8 where hash(feedback_id, clause_idx) % 3 = 0"
+    )
+    # A clause without a score counts as a clause and stays out of the mean.
+    con.execute(
+        "update enrich.aspects set score = null "
+        "where (feedback_id, clause_idx) = (select (feedback_id, clause_idx) from enrich.aspects order by all limit 1)"
+    )
+    warehouse.refresh_models(con, settings)
+    comments = con.execute(
+        "select feedback_id, channel, site, cast(month as date) as period from marts.fct_feedback "
+        "where is_informative and month is not null"
+    ).df()
+    clauses = con.execute(
+        "select feedback_id, theme_id, aspect_sentiment3, aspect_score from marts.fct_feedback_theme "
+        "where theme_id is not null"
+    ).df()
+    assert clauses["aspect_score"].isna().any()
+    assert set(clauses["aspect_sentiment3"]) == {"negative", "positive"}
+    joined = comments.merge(clauses, on="feedback_id")
+    joined["finite"] = joined["aspect_score"].where(np.isfinite(joined["aspect_score"]))
+    for segment, column in (("all", None), ("site", "site")):
+        keys = ["theme_id", "period"] + ([column] if column else [])
+        expected = joined.groupby(keys).agg(
+            comments=("feedback_id", "nunique"),
+            clauses=("feedback_id", "size"),
+            negative_clauses=("aspect_sentiment3", lambda v: int((v == "negative").sum())),
+            mean_sentiment=("finite", "mean"),
+        )
+        negative = joined[joined["aspect_sentiment3"] == "negative"].groupby(keys)["feedback_id"].nunique()
+        expected["negative_comments"] = negative.reindex(expected.index).fillna(0).astype(int)
+        mart = con.execute(
+            "select theme_id, cast(period as date) as period, segment_value, comments, clauses, negative_clauses, "
+            "negative_comments, mean_sentiment from marts.fct_theme_trends "
+            "where period_grain = 'month' and segment_type = $segment and comments > 0",
+            {"segment": segment},
+        ).df()
+        mart = mart.drop(columns="segment_value") if column is None else mart.rename(columns={"segment_value": column})
+        mart = mart.set_index(keys).sort_index()
+        expected = expected.sort_index()
+        assert list(mart.index) == list(expected.index), segment
+        for name in ("comments", "clauses", "negative_clauses", "negative_comments"):
+            assert mart[name].astype(int).tolist() == expected[name].astype(int).tolist(), (segment, name)
+        assert np.allclose(mart["mean_sentiment"], expected["mean_sentiment"], rtol=0, atol=1e-12, equal_nan=True)
+
+
 def test_run_insights_on_an_empty_warehouse(settings):
     with warehouse.connect(settings) as con:
         warehouse.build_models(con, settings)
