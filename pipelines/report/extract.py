@@ -13,7 +13,10 @@ beside the warehouse; ``FEEDBACK_REPORTING_EXTRACT=off`` writes none) in three s
    under a temporary name, as tables of the same names in its ``main`` schema
    (``rpt_feedback_comments``, ...), with ``meta`` (run id, data window, model versions and
    runs, code version) and ``meta_tables`` (rows and columns per table);
-2. the file is checkpointed, closed, fsynced and made read-only (mode 0444);
+   This step runs in a worker thread on its own cursor (:func:`start_extract`) while the report
+   stage writes its pages; :meth:`PendingExtract.finish` waits for it and does the rest;
+2. the final privacy scan reads every distinct text of the new file (listed by DuckDB), then the
+   file is checkpointed, closed, fsynced and made read-only (mode 0444);
 3. it is renamed over the old extract (``os.replace``, atomic on POSIX): a reader sees the old
    file or the new one, never half of one. A BI tool that has the old file open keeps reading
    the old file (its inode) until it reconnects, and does not stop the swap.
