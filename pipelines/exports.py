@@ -240,7 +240,7 @@ def write_xlsx(
     withhold(path, guard, {k: v for name, frame in frames.items() for k, v in frame_cells(frame, f"{name}/").items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     # Streamed (openpyxl's write-only mode): rows go straight to the file, without a cell object
-    # per value or pandas' styled-cell conversion; 40% faster on a 20,000-comment export.
+    # per value or pandas' styled-cell conversion (the 100k demo's theme report, 20,000 comments: 7.8 -> 5.4 s).
     book = Workbook(write_only=True)
     for name, frame in frames.items():
         out = sheets[name]

@@ -294,11 +294,12 @@ def _check(settings: Settings, temp: Path, target: Path, guard: ExportGuard | No
 
 
 def _strings(value: Any) -> Iterator[str]:
-    """Every string inside ``value``: itself, or the items of lists and the values of structs and maps."""
+    """Every string inside ``value``: itself, or the items of lists and the keys and values of structs and maps."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            yield from _strings(key)
             yield from _strings(item)
     elif isinstance(value, list | tuple):
         for item in value:

@@ -345,11 +345,11 @@ def test_the_final_privacy_scan_passes_the_real_views_and_blocks_a_leaking_one(s
 
 
 def _strings_by_loop(value) -> list[str]:
-    # The definition: every non-empty str in a cell, inside lists, structs and maps too.
+    # The definition: every non-empty str in a cell, inside lists, structs and maps (keys too).
     if isinstance(value, str):
         return [value] if value else []
     if isinstance(value, dict):
-        return [t for v in value.values() for t in _strings_by_loop(v)]
+        return [t for k, v in value.items() for t in (*_strings_by_loop(k), *_strings_by_loop(v))]
     if isinstance(value, list | tuple):
         return [t for v in value for t in _strings_by_loop(v)]
     return []
@@ -401,6 +401,6 @@ def test_the_scan_is_shown_every_distinct_text_of_every_column_type_once(tmp_pat
     assert {k: sorted(v) for k, v in guard.cells.items()} == {k: sorted(v) for k, v in expected.items()}
     assert guard.cells["rpt_a.s"] == ["b", "a"]  # once each, in order of first appearance
     assert guard.cells["rpt_a.l"] == ["x", "b", "y"]
-    assert guard.cells["rpt_a.st"] == ["Dr Jones"] and guard.cells["rpt_a.ll"] == ["deep", "er"]
-    assert sorted(guard.cells["rpt_a.m"]) == ["Ward 7", "Ward 8"]
+    assert guard.cells["rpt_a.st"] == ["who", "Dr Jones", "n"] and guard.cells["rpt_a.ll"] == ["deep", "er"]
+    assert sorted(guard.cells["rpt_a.m"]) == ["Ward 7", "Ward 8", "k"]
     assert "rpt_a.i" not in guard.cells and "rpt_a.u" not in guard.cells and "rpt_empty.s" not in guard.cells
