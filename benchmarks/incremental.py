@@ -104,9 +104,21 @@ def prepare(work: Path, rows: int, seed: int) -> dict[str, list[str]]:
     themes.mkdir(parents=True)
     for name in ("config.yaml", "taxonomy.yaml", "insights.yaml"):
         shutil.copy(ROOT / "models" / "themes" / name, themes / name)
-    (work / "models" / "sentiment").mkdir()
-    (work / "models" / "sentiment" / "build").symlink_to(ROOT / "models" / "sentiment" / "build")
+    link_sentiment_build(work)
     return hold_back(demo)
+
+
+def link_sentiment_build(work: Path) -> None:
+    """Point ``work``'s sentiment build at this checkout's (``make models``), replacing any older link.
+
+    A saved state (``--save-full``) keeps the link of the checkout that made it; that checkout (a
+    worktree) may be gone when the state is used again.
+    """
+    link = work / "models" / "sentiment" / "build"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(ROOT / "models" / "sentiment" / "build")
 
 
 def hold_back(demo: Path, share: float = 0.01) -> dict[str, list[str]]:
@@ -263,8 +275,7 @@ def _forced_copy(work: Path) -> Path:
     (forced / "models" / "themes").mkdir(parents=True)
     for name in ("config.yaml", "taxonomy.yaml", "insights.yaml"):
         shutil.copy(work / "models" / "themes" / name, forced / "models" / "themes" / name)
-    (forced / "models" / "sentiment").mkdir()
-    (forced / "models" / "sentiment" / "build").symlink_to(ROOT / "models" / "sentiment" / "build")
+    link_sentiment_build(forced)
     shutil.copytree(work / "data" / "demo", forced / "data" / "demo")
     shutil.copy(work / "start" / "warehouse.duckdb", forced / "data" / "warehouse.duckdb")
     shutil.copytree(work / "start" / "themes-build", _theme_build(forced))  # the warehouse's fitted theme model
@@ -326,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         steps: list[Step] = []
         if args.from_full:
             shutil.copytree(args.from_full, work, symlinks=True)
+            link_sentiment_build(work)
             saved = json.loads((work / SAVED).read_text(encoding="utf-8"))
             held, args.rows, args.seed = saved["held"], saved["rows"], saved["seed"]
             steps.append(Step(**saved["full"]))

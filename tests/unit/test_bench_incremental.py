@@ -60,3 +60,17 @@ def test_resume_needs_a_saved_folder(tmp_path, fake_runs):
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--from-full", str(tmp_path), "--keep", str(tmp_path / "b")])
     assert exit_info.value.code == 2 and fake_runs == []
+
+
+def test_a_resumed_state_uses_this_checkouts_sentiment_build(tmp_path, fake_runs):
+    saved = tmp_path / "saved"
+    assert bench.main(["--rows", "10", "--keep", str(tmp_path / "a"), "--save-full", str(saved)]) == 0
+    # The checkout that saved it (a worktree, say) is gone: its link dangles.
+    link = saved / "models" / "sentiment" / "build"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to(tmp_path / "removed-worktree" / "models" / "sentiment" / "build")
+    assert bench.main(["--from-full", str(saved), "--keep", str(tmp_path / "b")]) == 0
+    resumed = tmp_path / "b" / "models" / "sentiment" / "build"
+    assert resumed.readlink() == bench.ROOT / "models" / "sentiment" / "build"
+    assert link.readlink() == tmp_path / "removed-worktree" / "models" / "sentiment" / "build"  # saved state untouched
