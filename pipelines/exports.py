@@ -266,13 +266,12 @@ def write_xlsx(
 
 
 def _sheet_rows(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``frame`` as Python values for a sheet: missing values empty, no time zones."""
-    out = frame.copy()
-    for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = out[column].dt.tz_localize(None)  # Excel has no time zones
-    values = out.astype(object)  # numpy scalars become Python ones (a bool stays a bool)
-    return values.where(out.notna(), None).itertuples(index=False, name=None)
+    """The rows of ``frame`` for a sheet (the writer's own copy, changed in place): no time zones, missing = empty."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_localize(None)  # Excel has no time zones
+    values = frame.astype(object)  # numpy scalars become Python ones (a bool stays a bool)
+    return values.where(frame.notna(), None).itertuples(index=False, name=None)
 
 
 def _list_rule(allowed: Sequence[str]) -> Any:

@@ -188,7 +188,7 @@ class PendingExtract:
         if self._cursor is not None:
             with contextlib.suppress(duckdb.Error, RuntimeError):
                 self._cursor.interrupt()
-        with contextlib.suppress(BaseException):
+        with contextlib.suppress(Exception):  # the copy's own error (or its interruption): the stage's is raised
             self._future.result()
         if self.temp is not None:
             _unlink(self.temp)
@@ -294,7 +294,11 @@ def _check(settings: Settings, temp: Path, target: Path, guard: ExportGuard | No
 
 
 def _strings(value: Any) -> Iterator[str]:
-    """Every string inside ``value``: itself, or the items of lists and the keys and values of structs and maps."""
+    """Every string inside ``value``: itself, or the items of lists and the keys and values of structs and maps.
+
+    Not ``exports.text_cells``: that walker names a text by the keys above it (a page's template
+    context), while in a table cell a map's keys are data and are scanned like its values.
+    """
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
